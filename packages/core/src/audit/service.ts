@@ -1,0 +1,25 @@
+import * as z from 'zod'
+import { authorize } from '../access'
+import type { Context } from '../context'
+import { type Page, pageInput } from '../pagination'
+import type { Actor, AuditEventRecord } from '../types'
+import { parseInput } from '../validate'
+
+export const listAuditEventsSchema = z.strictObject({
+  limit: z.number().int().min(1).max(100).optional(),
+  cursor: z.string().optional(),
+  action: z.string().trim().min(1).max(100).optional(),
+})
+export type ListAuditEventsInput = z.input<typeof listAuditEventsSchema>
+
+export async function listAuditEvents(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: ListAuditEventsInput = {},
+): Promise<Page<AuditEventRecord>> {
+  const { limit, cursor, action } = parseInput(listAuditEventsSchema, input)
+  const page = pageInput({ limit, cursor })
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'audit.read')
+  return ctx.storage.audit.list(organization.id, { action }, page)
+}

@@ -1,0 +1,49 @@
+import type * as z from 'zod'
+import type { Orgkit } from '../orgkit'
+import type { Actor } from '../types'
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+
+/** What a handler receives: inputs already validated by the route's schemas. */
+export interface RouteContext<Params = unknown, Query = unknown, Body = unknown> {
+  orgkit: Orgkit
+  /** The caller; never `null` on routes with `auth: 'required'`, never a `system` actor. */
+  actor: Actor | null
+  params: Params
+  query: Query
+  body: Body
+}
+
+/**
+ * One HTTP route, declared once as data. Adapters register every route of the table with
+ * their framework and hand each request to `executeRoute`; the OpenAPI document is
+ * generated from the same table.
+ */
+export interface RouteDefinition<Params = any, Query = any, Body = any> {
+  method: HttpMethod
+  /** Relative to the mount prefix, with `:name` parameters: `/organizations/:org/members/:userId`. */
+  path: string
+  operationId: string
+  summary: string
+  tag: string
+  /** The permission the core checks; `null` when none is needed. Documentation only: the core enforces it. */
+  permission: string | null
+  /** `required`: a 401 without an actor. */
+  auth: 'none' | 'required'
+  params?: z.ZodType<Params>
+  query?: z.ZodType<Query>
+  body?: z.ZodType<Body>
+  /** The success status: 200, 201 or 204. */
+  status: 200 | 201 | 204
+  /** The success body, for the OpenAPI document. Absent for 204. */
+  response?: z.ZodType
+  /** Returns the JSON body (already in wire shape), or `undefined` for 204. */
+  handler: (context: RouteContext<Params, Query, Body>) => Promise<unknown>
+}
+
+/** Keeps a route's schema types and handler types tied together. */
+export function defineRoute<Params = undefined, Query = undefined, Body = undefined>(
+  route: RouteDefinition<Params, Query, Body>,
+): RouteDefinition<Params, Query, Body> {
+  return route
+}

@@ -1,0 +1,35 @@
+export { API_KEY_PATTERN } from './api-keys/authenticate'
+export type * from './config'
+export { createOrgkit, DEFAULT_INDUSTRIES } from './create-orgkit'
+export { ERROR_CODES, type ErrorCode, type ErrorDetail, isOrgkitError, OrgkitError } from './errors'
+export { createId, hasIdPrefix, ID_PREFIXES, type IdKind } from './ids'
+export * from './members/schemas'
+export * from './organizations/schemas'
+export { RESERVED_SLUGS, slugify } from './organizations/slug'
+export type * from './orgkit'
+export {
+  buildPage,
+  type Cursor,
+  type CursorKey,
+  DEFAULT_PAGE_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  MAX_PAGE_LIMIT,
+  mapPage,
+  type Page,
+  type PageInput,
+  pageInput,
+} from './pagination'
+export { DEFAULT_ROLES } from './roles/defaults'
+export {
+  type CompiledRole,
+  createPermissionEngine,
+  OrgkitConfigError,
+  type PermissionDecision,
+  type PermissionEngine,
+  type PermissionEngineOptions,
+} from './roles/engine'
+export { ORGKIT_PERMISSIONS, type OrgkitPermission, OWNER_ROLE } from './roles/permissions'
+export { hashSecret, randomSecret, secretMatches } from './secrets'
+export type * from './storage/port'
+export type * from './types'

@@ -1,0 +1,140 @@
+import { assertMayGrant, assignableRole, authorize, roleOf } from '../access'
+import type { Context } from '../context'
+import { notFound, OrgkitError } from '../errors'
+import { assertOwnerRemains } from '../organizations/service'
+import { type Page, pageInput } from '../pagination'
+import type { Repositories } from '../storage/port'
+import type { Actor, MemberWithUser, UserSummary } from '../types'
+import { mutate } from '../unit-of-work'
+import { parseInput } from '../validate'
+import {
+  type AddMemberInput,
+  addMemberSchema,
+  type ListMembersInput,
+  listMembersSchema,
+  type UpdateMemberInput,
+  updateMemberSchema,
+} from './schemas'
+
+async function findWithUser(repos: Repositories, organizationId: string, userId: string): Promise<MemberWithUser> {
+  const member = await repos.members.findWithUser(organizationId, userId)
+  if (!member) throw notFound('Member not found.')
+  return member
+}
+
+export async function listMembers(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: ListMembersInput = {},
+): Promise<Page<MemberWithUser>> {
+  const { limit, cursor, role, q } = parseInput(listMembersSchema, input)
+  const page = pageInput({ limit, cursor })
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.read')
+  return ctx.storage.members.list(organization.id, { role, q }, page)
+}
+
+export async function getMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<MemberWithUser> {
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.read')
+  return findWithUser(ctx.storage, organization.id, userId)
+}
+
+/** Resolves "add by user id, username or email" through the host's user directory. */
+async function resolveUser(
+  repos: Repositories,
+  input: { userId?: string | undefined; username?: string | undefined; email?: string | undefined },
+) {
+  let user: UserSummary | null = null
+  if (input.userId !== undefined) user = await repos.users.findById(input.userId)
+  else if (input.username !== undefined) user = await repos.users.findByUsername(input.username)
+  else if (input.email !== undefined) user = await repos.users.findByEmail(input.email)
+  if (!user) throw notFound('User not found.')
+  return user
+}
+
+export async function addMember(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: AddMemberInput,
+): Promise<MemberWithUser> {
+  const data = parseInput(addMemberSchema, input)
+  const role = assignableRole(ctx, data.role ?? ctx.defaultRole)
+  const limit = ctx.options.limits?.membersPerOrganization
+  return mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'members.add', { lock: true })
+    const { organization } = access
+    assertMayGrant(access, role)
+    if (organization.type === 'personal') {
+      throw new OrgkitError('conflict', 'A personal organization has no other members.')
+    }
+    const user = await resolveUser(tx, data)
+    if (limit !== undefined && (await tx.members.count(organization.id)) >= limit) {
+      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} members.`)
+    }
+    const inserted = await tx.members.insert({
+      organizationId: organization.id,
+      userId: user.id,
+      role: role.key,
+      joinedAt: now,
+    })
+    if (!inserted) throw new OrgkitError('conflict', 'This user is already a member.')
+    await record({
+      organizationId: organization.id,
+      action: 'member.added',
+      target: { type: 'user', id: user.id },
+      changes: { role: role.key },
+    })
+    return { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now, user }
+  })
+}
+
+export async function updateMember(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  userId: string,
+  input: UpdateMemberInput,
+): Promise<MemberWithUser> {
+  const data = parseInput(updateMemberSchema, input)
+  const role = assignableRole(ctx, data.role)
+  return mutate(ctx, actor, async ({ tx, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'members.update', { lock: true })
+    const { organization } = access
+    const target = await tx.members.find(organization.id, userId)
+    if (!target) throw notFound('Member not found.')
+    if (target.role === role.key) return findWithUser(tx, organization.id, userId)
+    assertMayGrant(access, roleOf(ctx, target.role), 'change a member with')
+    assertMayGrant(access, role)
+    await assertOwnerRemains(tx, organization.id, target.role)
+    await tx.members.updateRole(organization.id, userId, role.key)
+    await record({
+      organizationId: organization.id,
+      action: 'member.updated',
+      target: { type: 'user', id: userId },
+      changes: { role: { from: target.role, to: role.key } },
+    })
+    return findWithUser(tx, organization.id, userId)
+  })
+}
+
+export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
+  await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'members.remove', { lock: true })
+    const { organization } = access
+    const target = await tx.members.find(organization.id, userId)
+    if (!target) throw notFound('Member not found.')
+    if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization keeps its owner.')
+    assertMayGrant(access, roleOf(ctx, target.role), 'remove a member with')
+    await assertOwnerRemains(tx, organization.id, target.role)
+    await tx.members.delete(organization.id, userId)
+    // The member's keys lose their access with the membership, in the same transaction.
+    const revokedKeys = await tx.apiKeys.revokeCreatedBy(organization.id, userId, now)
+    await record({
+      organizationId: organization.id,
+      action: 'member.removed',
+      target: { type: 'user', id: userId },
+      changes: { role: target.role, ...(revokedKeys > 0 ? { revokedApiKeys: revokedKeys } : {}) },
+    })
+  })
+}

@@ -1,0 +1,344 @@
+import { createHash } from 'node:crypto'
+import { type Access, authorize, findOrganization } from '../access'
+import type { Context } from '../context'
+import { notFound, OrgkitError } from '../errors'
+import { createId } from '../ids'
+import type { OrganizationView, PermissionSummary } from '../orgkit'
+import { mapPage, type Page, pageInput } from '../pagination'
+import { OWNER_ROLE } from '../roles/permissions'
+import type { OrganizationWithCounts, Repositories } from '../storage/port'
+import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../types'
+import { mutate } from '../unit-of-work'
+import { invalid, parseInput } from '../validate'
+import {
+  type CreateOrganizationInput,
+  createOrganizationSchema,
+  type ListOrganizationsInput,
+  listOrganizationsSchema,
+  type TransferOwnershipInput,
+  transferOwnershipSchema,
+  type UpdateOrganizationInput,
+  updateOrganizationSchema,
+} from './schemas'
+import { slugCandidates } from './slug'
+
+/** The role that a previous owner gets when ownership is transferred. */
+const FORMER_OWNER_ROLE = 'admin'
+
+function requireUser(actor: Actor, what: string): UserActor {
+  if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
+  return actor
+}
+
+/** The caller's view: counts, the caller's role, and only public fields for a public viewer. */
+function view(access: Access, counts: { memberCount: number; teamCount: number }): OrganizationView {
+  const organization: OrganizationWithCounts = { ...access.organization, ...counts }
+  if (access.publicView) {
+    return {
+      ...organization,
+      contactEmail: null,
+      contactPhone: null,
+      metadata: {},
+      privateMetadata: {},
+      role: null,
+    }
+  }
+  return { ...organization, role: access.member?.role ?? null }
+}
+
+function checkIndustry(ctx: Context, industry: string | null | undefined): void {
+  if (industry == null) return
+  if (!ctx.industries.includes(industry)) {
+    throw invalid('industry', `Unknown industry "${industry}"; GET /industries lists the choices.`)
+  }
+}
+
+function isReservedSlug(ctx: Context, slug: string): boolean {
+  return ctx.reservedSlugs.has(slug) || slug.startsWith(PERSONAL_SLUG_PREFIX)
+}
+
+function checkSlug(ctx: Context, slug: string): void {
+  if (isReservedSlug(ctx, slug)) throw invalid('slug', `The slug "${slug}" is reserved.`)
+}
+
+async function viewOf(repos: Repositories, access: Access): Promise<OrganizationView> {
+  return view(access, await repos.organizations.counts(access.organization.id))
+}
+
+export async function listOrganizations(
+  ctx: Context,
+  actor: Actor,
+  input: ListOrganizationsInput = {},
+): Promise<Page<OrganizationView>> {
+  const { limit, cursor, scope } = parseInput(listOrganizationsSchema, input)
+  const page = pageInput({ limit, cursor })
+  if (scope === 'all') {
+    if (actor.type === 'user' && actor.platformRole !== 'superadmin') {
+      throw new OrgkitError('forbidden', 'Only platform staff can list every organization.')
+    }
+    if (actor.type === 'apiKey') throw new OrgkitError('forbidden', 'An API key cannot list every organization.')
+    const all = await ctx.storage.organizations.listAll(page)
+    return mapPage(all, (organization) => ({ ...organization, role: null }))
+  }
+  if (actor.type === 'apiKey') {
+    // A key belongs to exactly one organization: its "mine" is that one.
+    const organization = await ctx.storage.organizations.findById(actor.organizationId)
+    if (!organization) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
+    const counts = await ctx.storage.organizations.counts(organization.id)
+    return { data: [{ ...organization, ...counts, role: null }], nextCursor: null, prevCursor: null, hasMore: false }
+  }
+  const user = requireUser(actor, 'list their organizations')
+  if (ctx.options.personalOrganizations && page.cursor === null) await ensurePersonalOrganization(ctx, user)
+  return ctx.storage.organizations.listForUser(user.userId, page)
+}
+
+export async function createOrganization(
+  ctx: Context,
+  actor: Actor,
+  input: CreateOrganizationInput,
+): Promise<OrganizationView> {
+  const user = requireUser(actor, 'create an organization')
+  const data = parseInput(createOrganizationSchema, input)
+  if (data.slug !== undefined) checkSlug(ctx, data.slug)
+  checkIndustry(ctx, data.industry)
+  const limit = ctx.options.limits?.organizationsPerUser
+  return mutate(ctx, actor, async ({ tx, now, record }) => {
+    if (limit !== undefined && (await tx.organizations.countCreatedBy(user.userId)) >= limit) {
+      throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
+    }
+    const organization: OrganizationRecord = {
+      id: createId('organization'),
+      slug: data.slug ?? '',
+      name: data.name,
+      type: 'team',
+      description: data.description ?? null,
+      logoUrl: data.logoUrl ?? null,
+      websiteUrl: data.websiteUrl ?? null,
+      industry: data.industry ?? null,
+      visibility: data.visibility ?? 'private',
+      contactEmail: data.contactEmail ?? null,
+      contactPhone: data.contactPhone ?? null,
+      timezone: data.timezone ?? null,
+      metadata: (data.metadata ?? {}) as JsonObject,
+      privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
+      createdBy: user.userId,
+      rolesVersion: 0,
+      createdAt: now,
+      updatedAt: now,
+    }
+    await claimSlug(ctx, tx, organization, data.slug === undefined)
+    await tx.members.insert({ organizationId: organization.id, userId: user.userId, role: OWNER_ROLE, joinedAt: now })
+    await record({
+      organizationId: organization.id,
+      action: 'organization.created',
+      target: { type: 'organization', id: organization.id },
+      changes: { name: organization.name, slug: organization.slug },
+    })
+    return { ...organization, memberCount: 1, teamCount: 0, role: OWNER_ROLE }
+  })
+}
+
+/**
+ * Inserts the organization under its slug. A given slug that is taken is a conflict; a
+ * generated one moves on to the next candidate. The storage's claim is atomic, so two
+ * concurrent creates never share a slug.
+ */
+async function claimSlug(
+  ctx: Context,
+  tx: Repositories,
+  organization: OrganizationRecord,
+  generated: boolean,
+): Promise<void> {
+  if (!generated) {
+    if (!(await tx.organizations.insert(organization))) {
+      throw new OrgkitError('conflict', `The slug "${organization.slug}" is taken.`)
+    }
+    return
+  }
+  let attempts = 0
+  for (const candidate of slugCandidates(organization.name, (slug) => isReservedSlug(ctx, slug))) {
+    organization.slug = candidate
+    if (await tx.organizations.insert(organization)) return
+    if (++attempts >= 8) break
+  }
+  throw new OrgkitError('conflict', 'Could not find a free slug for this name; give one explicitly.')
+}
+
+export async function getOrganization(ctx: Context, actor: Actor, ref: string): Promise<OrganizationView> {
+  const access = await authorize(ctx, ctx.storage, actor, ref, 'read')
+  return viewOf(ctx.storage, access)
+}
+
+export async function updateOrganization(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: UpdateOrganizationInput,
+): Promise<OrganizationView> {
+  const data = parseInput(updateOrganizationSchema, input)
+  if (data.slug !== undefined) checkSlug(ctx, data.slug)
+  checkIndustry(ctx, data.industry)
+  return mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'organization.update', { lock: true })
+    const before = access.organization
+    const patch: OrganizationPatch = {}
+    const changes: JsonObject = {}
+    for (const [field, value] of Object.entries(data) as [keyof OrganizationPatch, unknown][]) {
+      if (value === undefined || JSON.stringify(value) === JSON.stringify(before[field])) continue
+      ;(patch as Record<string, unknown>)[field] = value
+      // Private metadata is server-side only, and the audit trail is readable by members.
+      changes[field] = field === 'privateMetadata' ? { changed: true } : { from: before[field], to: value }
+    }
+    if (Object.keys(patch).length === 0) return viewOf(tx, access)
+    const updated = await tx.organizations.update(before.id, patch, now)
+    if (updated === 'slug_taken') throw new OrgkitError('conflict', `The slug "${data.slug}" is taken.`)
+    if (!updated) throw notFound('Organization not found.')
+    await record({
+      organizationId: before.id,
+      action: 'organization.updated',
+      target: { type: 'organization', id: before.id },
+      changes,
+    })
+    return viewOf(tx, { ...access, organization: updated })
+  })
+}
+
+export async function deleteOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
+  await mutate(ctx, actor, async ({ tx, announce }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'organization.delete', { lock: true })
+    const { organization } = access
+    if (organization.type === 'personal' && actor.type !== 'system') {
+      throw new OrgkitError('conflict', 'A personal organization cannot be deleted.')
+    }
+    await tx.organizations.delete(organization.id)
+    // Its audit trail goes with it; listeners still hear of the deletion.
+    announce({
+      organizationId: organization.id,
+      action: 'organization.deleted',
+      target: { type: 'organization', id: organization.id },
+      changes: { name: organization.name, slug: organization.slug },
+    })
+  })
+}
+
+export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
+  const user = requireUser(actor, 'leave an organization')
+  await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'member', { lock: true })
+    const { organization, member } = access
+    if (!member) throw notFound('Organization not found.')
+    if (organization.type === 'personal')
+      throw new OrgkitError('conflict', 'You cannot leave your personal organization.')
+    await assertOwnerRemains(tx, organization.id, member.role)
+    await tx.members.delete(organization.id, user.userId)
+    await tx.apiKeys.revokeCreatedBy(organization.id, user.userId, now)
+    await record({
+      organizationId: organization.id,
+      action: 'member.left',
+      target: { type: 'user', id: user.userId },
+      changes: { role: member.role },
+    })
+  })
+}
+
+/**
+ * Rule 3 of SPEC §2: refuses a change that takes the owner role from `currentRole` when it
+ * is the last owner. Callers hold the organization's row lock, so two such changes never
+ * both see two owners.
+ */
+export async function assertOwnerRemains(tx: Repositories, organizationId: string, currentRole: string): Promise<void> {
+  if (currentRole !== OWNER_ROLE) return
+  if ((await tx.members.countWithRole(organizationId, OWNER_ROLE)) <= 1) {
+    throw new OrgkitError('last_owner')
+  }
+}
+
+export async function transferOwnership(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: TransferOwnershipInput,
+): Promise<OrganizationView> {
+  const user = requireUser(actor, 'transfer ownership')
+  const { userId } = parseInput(transferOwnershipSchema, input)
+  return mutate(ctx, actor, async ({ tx, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'owner', { lock: true })
+    const { organization } = access
+    if (userId === user.userId) throw invalid('userId', 'You already own this organization.')
+    const target = await tx.members.find(organization.id, userId)
+    if (!target) throw notFound('Member not found.')
+    if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization has one owner.')
+    if (target.role !== OWNER_ROLE) await tx.members.updateRole(organization.id, userId, OWNER_ROLE)
+    await tx.members.updateRole(organization.id, user.userId, FORMER_OWNER_ROLE)
+    await record({
+      organizationId: organization.id,
+      action: 'organization.ownership_transferred',
+      target: { type: 'user', id: userId },
+      changes: { from: user.userId, to: userId },
+    })
+    return viewOf(tx, { ...access, member: { ...access.member!, role: FORMER_OWNER_ROLE } })
+  })
+}
+
+export async function organizationPermissions(ctx: Context, actor: Actor, ref: string): Promise<PermissionSummary> {
+  const access = await authorize(ctx, ctx.storage, actor, ref, 'member')
+  const role = access.role ?? ctx.engine.role(OWNER_ROLE)!
+  return {
+    role: access.member?.role ?? (actor.type === 'apiKey' ? actor.role : null),
+    permissions: [...role.permissions],
+    teams: [],
+  }
+}
+
+/**
+ * With `personalOrganizations`, every user has one personal organization, created on
+ * first need. The slug claim makes a concurrent second creation fail harmlessly: the
+ * loser finds the winner's organization.
+ */
+export async function ensurePersonalOrganization(ctx: Context, user: UserActor): Promise<void> {
+  const slug = personalSlug(user.userId)
+  if (await ctx.storage.organizations.findBySlug(slug)) return
+  await mutate(ctx, user, async ({ tx, now, record }) => {
+    const organization: OrganizationRecord = {
+      id: createId('organization'),
+      slug,
+      name: 'Personal',
+      type: 'personal',
+      description: null,
+      logoUrl: null,
+      websiteUrl: null,
+      industry: null,
+      visibility: 'private',
+      contactEmail: null,
+      contactPhone: null,
+      timezone: null,
+      metadata: {},
+      privateMetadata: {},
+      createdBy: user.userId,
+      rolesVersion: 0,
+      createdAt: now,
+      updatedAt: now,
+    }
+    if (!(await tx.organizations.insert(organization))) return
+    await tx.members.insert({ organizationId: organization.id, userId: user.userId, role: OWNER_ROLE, joinedAt: now })
+    await record({
+      organizationId: organization.id,
+      action: 'organization.created',
+      target: { type: 'organization', id: organization.id },
+      changes: { name: organization.name, slug, type: 'personal' },
+    })
+  })
+}
+
+/**
+ * A personal organization's slug is derived from the user id, so it is found without an
+ * extra index and two concurrent creations collide on the slug claim.
+ */
+export function personalSlug(userId: string): string {
+  return `${PERSONAL_SLUG_PREFIX}${createHash('sha256').update(userId).digest('hex').slice(0, 24)}`
+}
+
+/** Reserved for personal organizations: nobody can squat another user's personal slug. */
+const PERSONAL_SLUG_PREFIX = 'personal-'
+
+export { findOrganization }

@@ -1,0 +1,24 @@
+import { errorCodes, type StorageDialect, someCause } from './dialect'
+
+export const sqliteDialect: StorageDialect = {
+  name: 'sqlite',
+  // ISO-8601 text, always `toISOString()`'s fixed width and `Z`: text order is time order,
+  // so comparisons and keyset pagination work on the strings.
+  toTimestamp: (date) => date.toISOString(),
+  fromTimestamp: (value) => (value instanceof Date ? value : new Date(value)),
+  async insertUnlessExists(query) {
+    // ON CONFLICT DO NOTHING rather than INSERT OR IGNORE, which would also swallow
+    // NOT NULL and CHECK violations.
+    const result = await query.onConflict((conflict) => conflict.doNothing()).executeTakeFirst()
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
+  },
+  // SQLite has no row locks and needs none here: Kysely's SQLite driver holds a single
+  // connection and hands it to one transaction at a time, so orgkit's transactions in a
+  // process already run one after another. Between processes sharing a file, SQLite's
+  // database lock serializes writers and reports SQLITE_BUSY, which `transaction` retries.
+  forUpdate: (query) => query,
+  isolationLevel: undefined,
+  isTransient: (error) => someCause(error, (e) => String(errorCodes(e).code).startsWith('SQLITE_BUSY')),
+  columnTypes: { timestamp: 'text', json: 'text' },
+  finishCreateTable: (builder) => builder,
+}

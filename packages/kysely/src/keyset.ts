@@ -1,0 +1,66 @@
+import { buildPage, type CursorKey, OrgkitError, type Page, type PageInput } from '@orgkit/core'
+import { type SelectQueryBuilder, sql } from 'kysely'
+import type { StorageDialect } from './dialects'
+
+/**
+ * Keyset pagination over a (timestamp, id) sort. Every list in the adapter sorts by a
+ * timestamp and breaks ties with the row's id, so the order is total and a cursor points
+ * between two rows even when many share a timestamp. The cursor key is
+ * `[epoch milliseconds, id]`: one encoding whatever the dialect stores.
+ */
+export interface KeysetSort {
+  /** Qualified column references, e.g. `m.joined_at` and `m.user_id`. */
+  time: string
+  id: string
+  /** The list's natural order. */
+  order: 'asc' | 'desc'
+}
+
+/**
+ * Adds the cursor condition, the order and `limit + 1` in the direction of travel, as
+ * `buildPage` expects: the natural order for `after` (and the first page), the reverse for
+ * `before`.
+ */
+export function keysetQuery<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  sort: KeysetSort,
+  page: PageInput,
+  dialect: StorageDialect,
+): SelectQueryBuilder<DB, TB, O> {
+  const reverse = page.cursor?.direction === 'before'
+  const travel = reverse ? (sort.order === 'asc' ? 'desc' : 'asc') : sort.order
+  const time = sql.ref(sort.time)
+  const id = sql.ref(sort.id)
+  let paged = query
+  if (page.cursor !== null) {
+    const key = parseKey(page.cursor.key)
+    const at = dialect.toTimestamp(key.at)
+    const beyond = sql.raw(travel === 'asc' ? '>' : '<')
+    // Spelled out rather than as a row comparison `(t, id) > (?, ?)`: the same SQL reads the
+    // same way on all three engines and is served by the (…, time, id) indexes.
+    paged = paged.where(sql<boolean>`(${time} ${beyond} ${at} or (${time} = ${at} and ${id} ${beyond} ${key.id}))`)
+  }
+  return paged
+    .orderBy(time, travel)
+    .orderBy(id, travel)
+    .limit(page.limit + 1)
+}
+
+/** Hands the fetched rows to `buildPage` with the matching key. */
+export function keysetPage<T>(rows: T[], page: PageInput, keyOf: (row: T) => { at: Date; id: string }): Page<T> {
+  return buildPage(rows, page, (row) => {
+    const { at, id } = keyOf(row)
+    return [at.getTime(), id]
+  })
+}
+
+function parseKey(key: CursorKey): { at: Date; id: string } {
+  const [at, id] = key
+  if (key.length !== 2 || typeof at !== 'number' || !Number.isSafeInteger(at) || typeof id !== 'string') {
+    // A cursor from another list, or edited by hand: a 400, like any malformed cursor.
+    throw new OrgkitError('validation_failed', 'The cursor is malformed.', {
+      details: [{ path: 'query.cursor', message: 'Malformed cursor' }],
+    })
+  }
+  return { at: new Date(at), id }
+}

@@ -1,0 +1,81 @@
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely'
+import { storageDialect } from '../dialects'
+import { type OrgkitTablesOptions, physicalTableNames, resolveDialect, resolvePrefix } from '../options'
+import { tableNamesPlugin } from '../table-names-plugin'
+import { initialMigration } from './0001-initial'
+
+/**
+ * orgkit's migrations, in order. Names sort as Kysely runs them; a later schema change
+ * (teams, for one) is a new entry `0002_…`, never an edit of a shipped one.
+ */
+const MIGRATIONS = {
+  '0001_initial': initialMigration,
+} as const
+
+/** The names of orgkit's own migration tables, kept apart from the host's. */
+export function orgkitMigrationTables(options?: OrgkitTablesOptions): {
+  migrationTableName: string
+  migrationLockTableName: string
+} {
+  const prefix = resolvePrefix(options)
+  return { migrationTableName: `${prefix}migrations`, migrationLockTableName: `${prefix}migrations_lock` }
+}
+
+/**
+ * A Kysely `MigrationProvider` for orgkit's tables. Use it with a `Migrator` of its own,
+ * on orgkit's migration tables (`orgkitMigrationTables`), or simply call `migrateToLatest`.
+ */
+export function orgkitMigrations(options?: OrgkitTablesOptions): MigrationProvider {
+  const prefix = resolvePrefix(options)
+  const plugin = tableNamesPlugin(physicalTableNames(prefix))
+  return {
+    async getMigrations() {
+      const migrations: Record<string, Migration> = {}
+      for (const [name, create] of Object.entries(MIGRATIONS)) {
+        // The dialect is read from the Kysely instance the migration runs on.
+        migrations[name] = {
+          up: (db) => create(prefix, storageDialect(resolveDialect(db, options))).up(db.withPlugin(plugin)),
+          down: (db) => create(prefix, storageDialect(resolveDialect(db, options))).down(db.withPlugin(plugin)),
+        }
+      }
+      return migrations
+    },
+  }
+}
+
+/**
+ * Brings orgkit's tables up to date, Kysely-style: it resolves to `{ error, results }`
+ * and does not throw. Safe to run on every start; concurrent runs wait for Kysely's
+ * migration lock.
+ *
+ * ```ts
+ * const { error, results } = await migrateToLatest(db)
+ * if (error) throw error
+ * ```
+ */
+// biome-ignore lint/suspicious/noExplicitAny: accepts any host Kysely<DB>.
+export async function migrateToLatest(db: Kysely<any>, options?: OrgkitTablesOptions): Promise<MigrationResultSet> {
+  try {
+    const migrator = new Migrator({
+      db,
+      provider: orgkitMigrations(options),
+      ...orgkitMigrationTables(options),
+      ...(resolveDialect(db, options) === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
+    })
+    return await migrator.migrateToLatest()
+  } catch (error) {
+    return { error }
+  }
+}
+
+/**
+ * On PostgreSQL the migration tables are pinned to the current schema: Kysely looks for
+ * them by name across all schemas, and would otherwise take another schema's
+ * `orgkit_migrations` (a second installation, or a parallel test) for its own.
+ */
+async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const schema = rows[0]?.schema
+  if (schema === undefined || schema === null) throw new Error('@orgkit/kysely: no current schema on search_path.')
+  return schema
+}

@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely'
+import { type DialectName, detectDialect } from './dialects'
+import { ORGKIT_TABLES } from './schema'
+
+export const DEFAULT_TABLE_PREFIX = 'orgkit_'
+
+/** Options shared by the storage and the migrations: both must name the same tables. */
+export interface OrgkitTablesOptions {
+  /**
+   * Prepended to the name of every table, index and constraint orgkit creates, and to its
+   * migration tables. Letters, digits and `_`, at most 20 characters.
+   * @default 'orgkit_'
+   */
+  tablePrefix?: string | undefined
+  /**
+   * The database behind the Kysely instance.
+   * @default detected from the instance's adapter (PostgresAdapter, MysqlAdapter, SqliteAdapter)
+   */
+  dialect?: DialectName | undefined
+}
+
+/** The host's own user table, which orgkit reads and never writes. */
+export interface UsersTableOptions {
+  /** Table name, optionally schema-qualified (`auth.users`). */
+  table: string
+  /**
+   * Column names. `id` must hold the same values the host passes as user ids; `email` is
+   * compared case-insensitively. Columns left out read as `null`.
+   */
+  columns: {
+    id: string
+    email: string
+    username?: string | undefined
+    name?: string | undefined
+    imageUrl?: string | undefined
+  }
+}
+
+export interface KyselyStorageOptions extends OrgkitTablesOptions {
+  /** Joined into member listings in the same query, and read by the user directory. */
+  users: UsersTableOptions
+}
+
+/** Validates the prefix, which ends up in table, index and constraint names. */
+export function resolvePrefix(options: OrgkitTablesOptions | undefined): string {
+  const prefix = options?.tablePrefix ?? DEFAULT_TABLE_PREFIX
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new Error(
+      `@orgkit/kysely: tablePrefix ${JSON.stringify(prefix)} must be letters, digits and _, at most 20 characters.`,
+    )
+  }
+  return prefix
+}
+
+export function resolveDialect(db: Kysely<unknown>, options: OrgkitTablesOptions | undefined): DialectName {
+  return options?.dialect ?? detectDialect(db)
+}
+
+/** Logical table name → physical name, for `tableNamesPlugin`. */
+export function physicalTableNames(prefix: string): Map<string, string> {
+  return new Map<string, string>(ORGKIT_TABLES.map((table) => [table, `${prefix}${table}`]))
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_]{0,20}$/
+const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/
+
+/** The host's user table and columns, checked once so that queries can reference them safely. */
+export interface UsersTableMapping {
+  id: string
+  email: string
+  username: string | undefined
+  name: string | undefined
+  imageUrl: string | undefined
+}
+
+export function resolveUsersTable(users: UsersTableOptions | undefined): { table: string; columns: UsersTableMapping } {
+  if (users === undefined || typeof users.table !== 'string' || typeof users.columns !== 'object') {
+    throw new Error('@orgkit/kysely: options.users must name the host user table and its columns.')
+  }
+  const check = (what: string, value: string | undefined, pattern: RegExp) => {
+    if (value !== undefined && !pattern.test(value)) {
+      throw new Error(`@orgkit/kysely: options.users.${what} ${JSON.stringify(value)} is not a plain SQL identifier.`)
+    }
+    return value
+  }
+  const column = (key: keyof UsersTableOptions['columns']) =>
+    check(`columns.${key}`, users.columns[key], /^[A-Za-z_][A-Za-z0-9_$]*$/)
+  const id = column('id')
+  const email = column('email')
+  if (id === undefined || email === undefined) {
+    throw new Error('@orgkit/kysely: options.users.columns needs at least `id` and `email`.')
+  }
+  return {
+    table: check('table', users.table, IDENTIFIER_PATTERN) as string,
+    columns: { id, email, username: column('username'), name: column('name'), imageUrl: column('imageUrl') },
+  }
+}

@@ -1,0 +1,180 @@
+import type { MemberRecord, MemberRepository, MemberWithUser } from '@orgkit/core'
+import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
+import { affected, toCount } from '../codec'
+import type { StorageContext } from '../context'
+import type { StorageDialect } from '../dialects'
+import { keysetPage, keysetQuery } from '../keyset'
+import type { UsersTableMapping } from '../options'
+import type { MembersTable, OrgkitDatabase } from '../schema'
+
+type UserColumns = {
+  user_email: string | null
+  user_username: string | null
+  user_name: string | null
+  user_image_url: string | null
+}
+
+export function memberRepository(context: StorageContext): MemberRepository {
+  const { db, dialect, users } = context
+  const userColumns = hostUserColumns(users)
+
+  /** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
+  const withUsers = (executor: Kysely<OrgkitDatabase>, organizationId: string) =>
+    executor
+      .selectFrom('members as m')
+      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('m.user_id')}`))
+      .selectAll('m')
+      .select([
+        userColumns.email.as('user_email'),
+        userColumns.username.as('user_username'),
+        userColumns.name.as('user_name'),
+        userColumns.imageUrl.as('user_image_url'),
+      ])
+      .where('m.organization_id', '=', organizationId)
+
+  const exists = async (organizationId: string, userId: string) =>
+    (await db
+      .selectFrom('members')
+      .select('user_id')
+      .where('organization_id', '=', organizationId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()) !== undefined
+
+  return {
+    insert: (member) =>
+      dialect.insertUnlessExists(
+        db.insertInto('members').values({
+          organization_id: member.organizationId,
+          user_id: member.userId,
+          role: member.role,
+          joined_at: dialect.toTimestamp(member.joinedAt),
+        }),
+      ),
+
+    async find(organizationId, userId) {
+      const row = await db
+        .selectFrom('members')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return row === undefined ? null : memberFromRow(row, dialect)
+    },
+
+    async findWithUser(organizationId, userId) {
+      const row = await withUsers(db, organizationId).where('m.user_id', '=', userId).executeTakeFirst()
+      return row === undefined ? null : memberWithUserFromRow(row, dialect)
+    },
+
+    async list(organizationId, filter, page) {
+      let query = withUsers(db, organizationId)
+      if (filter.role !== undefined) query = query.where('m.role', '=', filter.role)
+      if (filter.q !== undefined && filter.q !== '') {
+        const pattern = `${escapeLike(filter.q.toLowerCase())}%`
+        const searchable = [userColumns.name, userColumns.email, userColumns.username].filter(
+          (column) => column !== NULL_COLUMN,
+        )
+        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
+        // collation, SQLite's folds ASCII only; this reads the same on all three.
+        query = query.where((eb) =>
+          eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
+        )
+      }
+      const rows = await keysetQuery(
+        query,
+        { time: 'm.joined_at', id: 'm.user_id', order: 'asc' },
+        page,
+        dialect,
+      ).execute()
+      return keysetPage(
+        rows.map((row) => memberWithUserFromRow(row, dialect)),
+        page,
+        (member) => ({ at: member.joinedAt, id: member.userId }),
+      )
+    },
+
+    async updateRole(organizationId, userId, role) {
+      const result = await db
+        .updateTable('members')
+        .set({ role })
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      // mysql2 counts matched rows by default (FOUND_ROWS), but a connection without that
+      // flag counts changed rows, and setting the current role changes none: 0 is only
+      // trusted after checking that the member is really missing.
+      return affected(result.numUpdatedRows) > 0 || exists(organizationId, userId)
+    },
+
+    async delete(organizationId, userId) {
+      const result = await db
+        .deleteFrom('members')
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      return affected(result.numDeletedRows) > 0
+    },
+
+    async count(organizationId) {
+      const row = await db
+        .selectFrom('members')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirst()
+      return toCount(row?.count)
+    },
+
+    async countWithRole(organizationId, role) {
+      const row = await db
+        .selectFrom('members')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .where('role', '=', role)
+        .executeTakeFirst()
+      return toCount(row?.count)
+    },
+  }
+}
+
+/** Stands in for a user column the host did not map. */
+const NULL_COLUMN: RawBuilder<string | null> = sql<string | null>`null`
+
+/** References to the host's user columns on the alias `u`; unmapped ones read as NULL. */
+export function hostUserColumns(users: UsersTableMapping): Record<keyof UsersTableMapping, RawBuilder<string | null>> {
+  const column = (name: string | undefined) =>
+    name === undefined ? NULL_COLUMN : sql<string | null>`${sql.ref(`u.${name}`)}`
+  return {
+    id: sql<string | null>`${sql.ref(`u.${users.id}`)}`,
+    email: column(users.email),
+    username: column(users.username),
+    name: column(users.name),
+    imageUrl: column(users.imageUrl),
+  }
+}
+
+/** `!` escapes LIKE's wildcards; a backslash would need different quoting on MySQL. */
+function escapeLike(value: string): string {
+  return value.replace(/[!%_]/g, (char) => `!${char}`)
+}
+
+export function memberFromRow(row: Selectable<MembersTable>, dialect: StorageDialect): MemberRecord {
+  return {
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    role: row.role,
+    joinedAt: dialect.fromTimestamp(row.joined_at),
+  }
+}
+
+function memberWithUserFromRow(row: Selectable<MembersTable> & UserColumns, dialect: StorageDialect): MemberWithUser {
+  return {
+    ...memberFromRow(row, dialect),
+    user: {
+      id: row.user_id,
+      email: row.user_email ?? null,
+      username: row.user_username ?? null,
+      name: row.user_name ?? null,
+      imageUrl: row.user_image_url ?? null,
+    },
+  }
+}

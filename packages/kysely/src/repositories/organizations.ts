@@ -1,0 +1,246 @@
+import type {
+  OrganizationPatch,
+  OrganizationRecord,
+  OrganizationRepository,
+  OrganizationType,
+  OrganizationVisibility,
+  OrganizationWithCounts,
+} from '@orgkit/core'
+import type { ExpressionBuilder, Kysely, Selectable, Updateable } from 'kysely'
+import { affected, parseJsonObject, toCount, toJson } from '../codec'
+import type { StorageContext } from '../context'
+import type { StorageDialect } from '../dialects'
+import { keysetPage, keysetQuery } from '../keyset'
+import type { OrganizationsTable, OrgkitDatabase } from '../schema'
+
+/**
+ * Organizations, and the global slug table that makes slugs unique. The slug is written in
+ * both places: `organizations.slug` is what reads return, `organization_slugs` is the
+ * constraint. Both change in one transaction.
+ */
+export function organizationRepository(context: StorageContext): OrganizationRepository {
+  const { db, dialect, atomic } = context
+  const toRecord = (row: Selectable<OrganizationsTable>) => organizationFromRow(row, dialect)
+
+  const selectById = (executor: Kysely<OrgkitDatabase>, id: string) =>
+    executor.selectFrom('organizations').selectAll().where('id', '=', id)
+
+  return {
+    insert: (organization) =>
+      atomic(async (trx) => {
+        // The slug is claimed first, so a taken slug leaves nothing behind.
+        const claimed = await dialect.insertUnlessExists(
+          trx.insertInto('organization_slugs').values({ slug: organization.slug, organization_id: organization.id }),
+        )
+        if (!claimed) return false
+        await trx.insertInto('organizations').values(organizationToRow(organization, dialect)).execute()
+        return true
+      }),
+
+    async findById(id) {
+      const row = await selectById(db, id).executeTakeFirst()
+      return row === undefined ? null : toRecord(row)
+    },
+
+    async findBySlug(slug) {
+      const row = await db
+        .selectFrom('organization_slugs as s')
+        .innerJoin('organizations as o', 'o.id', 's.organization_id')
+        .selectAll('o')
+        .where('s.slug', '=', slug)
+        .executeTakeFirst()
+      return row === undefined ? null : toRecord(row)
+    },
+
+    async lock(id) {
+      const row = await dialect.forUpdate(selectById(db, id)).executeTakeFirst()
+      return row === undefined ? null : toRecord(row)
+    },
+
+    update: (id, patch, now) =>
+      atomic(async (trx) => {
+        // Locked, so that two concurrent slug changes cannot both release the same old slug
+        // and leave the loser's new slug claimed by nobody.
+        const current = await dialect.forUpdate(selectById(trx, id)).executeTakeFirst()
+        if (current === undefined) return null
+        if (patch.slug !== undefined && patch.slug !== current.slug) {
+          const claimed = await dialect.insertUnlessExists(
+            trx.insertInto('organization_slugs').values({ slug: patch.slug, organization_id: id }),
+          )
+          if (!claimed) return 'slug_taken' as const
+          await trx
+            .deleteFrom('organization_slugs')
+            .where('slug', '=', current.slug)
+            .where('organization_id', '=', id)
+            .execute()
+        }
+        await trx
+          .updateTable('organizations')
+          .set(patchToRow(patch, now, dialect))
+          .where('id', '=', id)
+          .execute()
+        const updated = await selectById(trx, id).executeTakeFirstOrThrow()
+        return toRecord(updated)
+      }),
+
+    async bumpRolesVersion(id, now) {
+      await db
+        .updateTable('organizations')
+        .set((eb) => ({ roles_version: eb('roles_version', '+', 1), updated_at: dialect.toTimestamp(now) }))
+        .where('id', '=', id)
+        .execute()
+    },
+
+    delete: (id) =>
+      atomic(async (trx) => {
+        // Everything the organization owns, its global lookup rows included, in one
+        // transaction. There are no foreign keys to cascade (see docs/storage.md), so the
+        // list is explicit; a migration that adds an owned table adds a line here.
+        await trx.deleteFrom('organization_slugs').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('members').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('invitation_lookups').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('invitations').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('api_key_prefixes').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('api_keys').where('organization_id', '=', id).execute()
+        await trx.deleteFrom('audit_events').where('organization_id', '=', id).execute()
+        const result = await trx.deleteFrom('organizations').where('id', '=', id).executeTakeFirst()
+        return affected(result.numDeletedRows) > 0
+      }),
+
+    async counts(id) {
+      const row = await db
+        .selectFrom('members')
+        .select((eb) => eb.fn.countAll<number | string>().as('member_count'))
+        .where('organization_id', '=', id)
+        .executeTakeFirst()
+      // Teams arrive with a later migration; until then an organization has none.
+      return { memberCount: toCount(row?.member_count), teamCount: 0 }
+    },
+
+    async listForUser(userId, page) {
+      const query = db
+        .selectFrom('members as m')
+        .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+        .selectAll('o')
+        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+        .select(memberCount)
+        .where('m.user_id', '=', userId)
+      const rows = await keysetQuery(
+        query,
+        { time: 'm.joined_at', id: 'm.organization_id', order: 'asc' },
+        page,
+        dialect,
+      ).execute()
+      const organizations = rows.map((row) => ({
+        ...withCounts(row, dialect),
+        role: row.member_role,
+        joinedAt: dialect.fromTimestamp(row.member_joined_at),
+      }))
+      const built = keysetPage(organizations, page, (row) => ({ at: row.joinedAt, id: row.id }))
+      return { ...built, data: built.data.map(({ joinedAt: _joinedAt, ...organization }) => organization) }
+    },
+
+    async listAll(page) {
+      const query = db.selectFrom('organizations as o').selectAll('o').select(memberCount)
+      const rows = await keysetQuery(query, { time: 'o.created_at', id: 'o.id', order: 'asc' }, page, dialect).execute()
+      return keysetPage(
+        rows.map((row) => withCounts(row, dialect)),
+        page,
+        (row) => ({ at: row.createdAt, id: row.id }),
+      )
+    },
+
+    async countCreatedBy(userId) {
+      const row = await db
+        .selectFrom('organizations')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('created_by', '=', userId)
+        .where('type', '=', 'team')
+        .executeTakeFirst()
+      return toCount(row?.count)
+    },
+  }
+}
+
+/**
+ * Counted in the database, per listed organization, by a correlated subquery on the
+ * members primary key: one query for the page, never a row load per organization.
+ */
+function memberCount(eb: ExpressionBuilder<OrgkitDatabase & { o: OrganizationsTable }, 'o'>) {
+  return eb
+    .selectFrom('members as c')
+    .select((sub) => sub.fn.countAll<number | string>().as('n'))
+    .whereRef('c.organization_id', '=', 'o.id')
+    .as('member_count')
+}
+
+function withCounts(
+  row: Selectable<OrganizationsTable> & { member_count: number | string | null },
+  dialect: StorageDialect,
+): OrganizationWithCounts {
+  return { ...organizationFromRow(row, dialect), memberCount: toCount(row.member_count), teamCount: 0 }
+}
+
+export function organizationFromRow(row: Selectable<OrganizationsTable>, dialect: StorageDialect): OrganizationRecord {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    type: row.type as OrganizationType,
+    description: row.description,
+    logoUrl: row.logo_url,
+    websiteUrl: row.website_url,
+    industry: row.industry,
+    visibility: row.visibility as OrganizationVisibility,
+    contactEmail: row.contact_email,
+    contactPhone: row.contact_phone,
+    timezone: row.timezone,
+    metadata: parseJsonObject(row.metadata),
+    privateMetadata: parseJsonObject(row.private_metadata),
+    createdBy: row.created_by,
+    rolesVersion: Number(row.roles_version),
+    createdAt: dialect.fromTimestamp(row.created_at),
+    updatedAt: dialect.fromTimestamp(row.updated_at),
+  }
+}
+
+function organizationToRow(organization: OrganizationRecord, dialect: StorageDialect): OrganizationsTable {
+  return {
+    id: organization.id,
+    slug: organization.slug,
+    name: organization.name,
+    type: organization.type,
+    description: organization.description,
+    logo_url: organization.logoUrl,
+    website_url: organization.websiteUrl,
+    industry: organization.industry,
+    visibility: organization.visibility,
+    contact_email: organization.contactEmail,
+    contact_phone: organization.contactPhone,
+    timezone: organization.timezone,
+    metadata: toJson(organization.metadata),
+    private_metadata: toJson(organization.privateMetadata),
+    created_by: organization.createdBy,
+    roles_version: organization.rolesVersion,
+    created_at: dialect.toTimestamp(organization.createdAt),
+    updated_at: dialect.toTimestamp(organization.updatedAt),
+  }
+}
+
+/** Only the fields present in the patch; `null` clears a nullable field. */
+function patchToRow(patch: OrganizationPatch, now: Date, dialect: StorageDialect): Updateable<OrganizationsTable> {
+  const row: Updateable<OrganizationsTable> = { updated_at: dialect.toTimestamp(now) }
+  if (patch.slug !== undefined) row.slug = patch.slug
+  if (patch.name !== undefined) row.name = patch.name
+  if (patch.description !== undefined) row.description = patch.description
+  if (patch.logoUrl !== undefined) row.logo_url = patch.logoUrl
+  if (patch.websiteUrl !== undefined) row.website_url = patch.websiteUrl
+  if (patch.industry !== undefined) row.industry = patch.industry
+  if (patch.visibility !== undefined) row.visibility = patch.visibility
+  if (patch.contactEmail !== undefined) row.contact_email = patch.contactEmail
+  if (patch.contactPhone !== undefined) row.contact_phone = patch.contactPhone
+  if (patch.timezone !== undefined) row.timezone = patch.timezone
+  if (patch.metadata !== undefined) row.metadata = toJson(patch.metadata)
+  if (patch.privateMetadata !== undefined) row.private_metadata = toJson(patch.privateMetadata)
+  return row
+}

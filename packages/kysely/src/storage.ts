@@ -1,0 +1,66 @@
+import type { Repositories, Storage } from '@orgkit/core'
+import type { Kysely } from 'kysely'
+import type { StorageContext } from './context'
+import { storageDialect } from './dialects'
+import {
+  type KyselyStorageOptions,
+  physicalTableNames,
+  resolveDialect,
+  resolvePrefix,
+  resolveUsersTable,
+} from './options'
+import { apiKeyRepository } from './repositories/api-keys'
+import { auditRepository } from './repositories/audit'
+import { invitationRepository } from './repositories/invitations'
+import { memberRepository } from './repositories/members'
+import { organizationRepository } from './repositories/organizations'
+import { userDirectory } from './repositories/users'
+import type { OrgkitDatabase } from './schema'
+import { tableNamesPlugin } from './table-names-plugin'
+import { runTransaction } from './transaction'
+
+/**
+ * orgkit's storage on the host's Kysely instance: PostgreSQL, MySQL/MariaDB or SQLite.
+ * Run `migrateToLatest` (or the `orgkitMigrations` provider) with the same `tablePrefix`
+ * first.
+ *
+ * ```ts
+ * const storage = kyselyStorage(db, { users: { table: 'users', columns: { id: 'id', email: 'email' } } })
+ * ```
+ */
+// The host's database type is its own business; orgkit only needs the tables it names.
+// biome-ignore lint/suspicious/noExplicitAny: accepts any host Kysely<DB>.
+export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): Storage {
+  const physicalNames = physicalTableNames(resolvePrefix(options))
+  const users = resolveUsersTable(options?.users)
+  physicalNames.set('host_users', users.table)
+  const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNamesPlugin(physicalNames))
+  const dialect = storageDialect(resolveDialect(db, options))
+
+  const repositories = createRepositories({
+    db: orgkitDb,
+    dialect,
+    users: users.columns,
+    atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
+  })
+
+  return {
+    ...repositories,
+    transaction: (fn) =>
+      runTransaction(orgkitDb, dialect, (trx) =>
+        // Inside, multi-statement methods join this transaction instead of opening one.
+        fn(createRepositories({ db: trx, dialect, users: users.columns, atomic: (inner) => inner(trx) })),
+      ),
+  }
+}
+
+function createRepositories(context: StorageContext): Repositories {
+  return {
+    organizations: organizationRepository(context),
+    members: memberRepository(context),
+    invitations: invitationRepository(context),
+    apiKeys: apiKeyRepository(context),
+    audit: auditRepository(context),
+    users: userDirectory(context),
+  }
+}

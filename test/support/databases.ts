@@ -1,0 +1,239 @@
+/**
+ * Real databases for tests, one isolated database per call so that test files run in
+ * parallel:
+ * - SQLite: a fresh in-memory database (always available);
+ * - PostgreSQL: a fresh schema on `ORGKIT_TEST_PG_URL`, reached through a pool whose
+ *   connections have `search_path` set to it;
+ * - MySQL/MariaDB: a fresh database on `ORGKIT_TEST_MYSQL_URL`, through a UTC pool.
+ *
+ * `ORGKIT_TEST_DIALECTS` (comma list, default `sqlite,postgres,mysql`) picks the servers
+ * to test against; SQLite always runs.
+ *
+ * Most tests want `createTestStorage(dialect)`: a migrated orgkit storage on a fresh
+ * database, with a host `users` table and `addUser` to fill it.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Storage } from '@orgkit/core'
+import { type KyselyStorageOptions, kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { createConnection, createPool } from 'mysql2'
+import pg from 'pg'
+
+export type TestDialect = 'sqlite' | 'postgres' | 'mysql'
+
+export const ALL_TEST_DIALECTS: readonly TestDialect[] = ['sqlite', 'postgres', 'mysql']
+
+const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test'
+const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test'
+
+/** Enough connections that concurrency tests really run their transactions side by side. */
+const POOL_SIZE = 10
+
+/** The dialects to run, from `ORGKIT_TEST_DIALECTS`; SQLite is always among them. */
+export function testDialects(): TestDialect[] {
+  const configured = process.env.ORGKIT_TEST_DIALECTS?.trim()
+  if (configured === undefined || configured === '') return [...ALL_TEST_DIALECTS]
+  const names = configured.split(',').map((name) => name.trim().toLowerCase())
+  for (const name of names) {
+    if (!ALL_TEST_DIALECTS.includes(name as TestDialect)) {
+      throw new Error(`ORGKIT_TEST_DIALECTS: unknown dialect ${JSON.stringify(name)} (use sqlite, postgres, mysql)`)
+    }
+  }
+  return ALL_TEST_DIALECTS.filter((dialect) => dialect === 'sqlite' || names.includes(dialect))
+}
+
+export interface TestDatabase {
+  dialect: TestDialect
+  // Tests create their own tables next to orgkit's.
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
+  db: Kysely<any>
+  /** Closes the pool and drops the schema or database. */
+  destroy(): Promise<void>
+}
+
+/** A fresh, empty, isolated database of the given dialect. */
+export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
+  switch (dialect) {
+    case 'sqlite':
+      return createSqliteDatabase()
+    case 'postgres':
+      return createPostgresDatabase()
+    case 'mysql':
+      return createMysqlDatabase()
+  }
+}
+
+function uniqueName(): string {
+  return `orgkit_test_${process.pid}_${randomBytes(5).toString('hex')}`
+}
+
+function createSqliteDatabase(): TestDatabase {
+  const db = new Kysely({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }) })
+  return { dialect: 'sqlite', db, destroy: () => db.destroy() }
+}
+
+async function createPostgresDatabase(): Promise<TestDatabase> {
+  const url = process.env.ORGKIT_TEST_PG_URL ?? DEFAULT_PG_URL
+  const schema = uniqueName()
+  await withPostgresAdmin(url, (admin) => admin.query(`create schema "${schema}"`))
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE })
+  const db = new Kysely({ dialect: new PostgresDialect({ pool }) })
+  return {
+    dialect: 'postgres',
+    db,
+    async destroy() {
+      await db.destroy()
+      await withPostgresAdmin(url, (admin) => admin.query(`drop schema if exists "${schema}" cascade`))
+    },
+  }
+}
+
+async function withPostgresAdmin(url: string, fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+async function createMysqlDatabase(): Promise<TestDatabase> {
+  const url = process.env.ORGKIT_TEST_MYSQL_URL ?? DEFAULT_MYSQL_URL
+  const database = uniqueName()
+  await withMysqlAdmin(url, `create database \`${database}\` character set utf8mb4`)
+  const databaseUrl = new URL(url)
+  databaseUrl.pathname = `/${database}`
+  // `timezone: 'Z'`: DATETIME values are written and read as UTC, as orgkit requires.
+  const pool = createPool({ uri: databaseUrl.toString(), timezone: 'Z', connectionLimit: POOL_SIZE })
+  const db = new Kysely({ dialect: new MysqlDialect({ pool }) })
+  return {
+    dialect: 'mysql',
+    db,
+    async destroy() {
+      await db.destroy()
+      await withMysqlAdmin(url, `drop database if exists \`${database}\``)
+    },
+  }
+}
+
+function withMysqlAdmin(url: string, statement: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const connection = createConnection({ uri: url })
+    connection.query(statement, (error) => {
+      connection.end()
+      if (error) reject(error)
+      else resolve()
+    })
+  })
+}
+
+// ── The host's users table ─────────────────────────────────────────────────────────
+
+export interface TestUser {
+  id: string
+  email: string
+  username: string | null
+  name: string | null
+  imageUrl: string | null
+  emailVerified: boolean
+}
+
+/** How `createTestStorage` maps the table `createUsersTable` creates. */
+export const TEST_USERS_TABLE: KyselyStorageOptions['users'] = {
+  table: 'users',
+  columns: { id: 'id', email: 'email', username: 'username', name: 'name', imageUrl: 'image_url' },
+}
+
+/** Creates a host-style `users` table: id, email, username, name, image_url, email_verified. */
+export async function createUsersTable(database: TestDatabase, table = 'users'): Promise<void> {
+  await database.db.schema
+    .createTable(table)
+    .addColumn('id', 'varchar(255)', (col) => col.primaryKey())
+    .addColumn('email', 'varchar(320)', (col) => col.notNull().unique())
+    .addColumn('username', 'varchar(100)', (col) => col.unique())
+    .addColumn('name', 'varchar(255)')
+    .addColumn('image_url', 'varchar(2048)')
+    .addColumn('email_verified', 'boolean', (col) => col.notNull().defaultTo(false))
+    .execute()
+}
+
+let userCounter = 0
+
+/**
+ * Inserts a user; every field has a unique default (`usr_…`, `usr_…@example.test`), so
+ * `insertUser(database)` alone gives a fresh user.
+ */
+export async function insertUser(
+  database: TestDatabase,
+  user: Partial<TestUser> = {},
+  table = 'users',
+): Promise<TestUser> {
+  userCounter += 1
+  const id = user.id ?? `usr_${process.pid}_${userCounter}_${randomBytes(3).toString('hex')}`
+  const created: TestUser = {
+    id,
+    email: user.email ?? `${id}@example.test`,
+    username: user.username === undefined ? null : user.username,
+    name: user.name === undefined ? null : user.name,
+    imageUrl: user.imageUrl === undefined ? null : user.imageUrl,
+    emailVerified: user.emailVerified ?? false,
+  }
+  await database.db
+    .insertInto(table)
+    .values({
+      id: created.id,
+      email: created.email,
+      username: created.username,
+      name: created.name,
+      image_url: created.imageUrl,
+      // better-sqlite3 binds no booleans.
+      email_verified: database.dialect === 'sqlite' ? Number(created.emailVerified) : created.emailVerified,
+    })
+    .execute()
+  return created
+}
+
+// ── A ready storage ────────────────────────────────────────────────────────────────
+
+export interface TestStorage {
+  dialect: TestDialect
+  storage: Storage
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
+  db: Kysely<any>
+  /** Adds a user to the host `users` table (see `insertUser`). */
+  addUser(user?: Partial<TestUser>): Promise<TestUser>
+  destroy(): Promise<void>
+}
+
+/**
+ * A fresh database with a host `users` table and orgkit's tables migrated, and an orgkit
+ * storage on it. Call `destroy()` when done (typically in `afterAll`).
+ *
+ * ```ts
+ * const t = await createTestStorage('postgres')
+ * const alice = await t.addUser({ name: 'Alice' })
+ * ```
+ */
+export async function createTestStorage(
+  dialect: TestDialect,
+  options: { tablePrefix?: string } = {},
+): Promise<TestStorage> {
+  const database = await createTestDatabase(dialect)
+  try {
+    await createUsersTable(database)
+    const { error } = await migrateToLatest(database.db, options)
+    if (error) throw error
+    return {
+      dialect,
+      db: database.db,
+      storage: kyselyStorage(database.db, { users: TEST_USERS_TABLE, tablePrefix: options.tablePrefix }),
+      addUser: (user) => insertUser(database, user),
+      destroy: () => database.destroy(),
+    }
+  } catch (error) {
+    await database.destroy()
+    throw error
+  }
+}

@@ -1,0 +1,58 @@
+import { createOrgkit, isOrgkitError, type UserActor } from '@orgkit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+
+const user = (userId: string): UserActor => ({ type: 'user', userId })
+const ROUNDS = 50
+
+/**
+ * Rule 3 of SPEC §2 under concurrency: two owners demote or remove each other at the same
+ * moment, at the database's default isolation level. Exactly one may win each round; a
+ * lost round must answer `last_owner`, never leave the organization ownerless.
+ */
+describe.each(testDialects())('at least one owner under concurrency on %s', (dialect) => {
+  let env: TestStorage
+
+  beforeAll(async () => {
+    env = await createTestStorage(dialect)
+    await env.addUser({ id: 'ann', email: 'ann@example.com', username: 'ann', name: 'Ann' })
+    await env.addUser({ id: 'ben', email: 'ben@example.com', username: 'ben', name: 'Ben' })
+  })
+  afterAll(() => env?.destroy())
+
+  for (const mode of ['demote', 'remove'] as const) {
+    it(`two owners ${mode} each other in parallel, ${ROUNDS} rounds`, async () => {
+      const orgkit = createOrgkit({ storage: env.storage })
+      const org = await orgkit.as(user('ann')).organizations.create({ name: `Race ${mode}` })
+      let wins = 0
+      for (let round = 0; round < ROUNDS; round++) {
+        // Both start each round as owners, whoever lost (or was removed) the last one.
+        for (const userId of ['ann', 'ben']) {
+          await orgkit
+            .as({ type: 'system' })
+            .members.add(org.id, { userId, role: 'owner' })
+            .catch((e) => {
+              if (!isOrgkitError(e) || e.code !== 'conflict') throw e
+            })
+          await orgkit.as({ type: 'system' }).members.update(org.id, userId, { role: 'owner' })
+        }
+        const act = (actor: string, target: string) =>
+          mode === 'demote'
+            ? orgkit.as(user(actor)).members.update(org.id, target, { role: 'member' })
+            : orgkit.as(user(actor)).members.remove(org.id, target)
+        const results = await Promise.allSettled([act('ann', 'ben'), act('ben', 'ann')])
+        const owners = await env.storage.members.countWithRole(org.id, 'owner')
+        expect(owners, `round ${round}`).toBeGreaterThanOrEqual(1)
+        for (const result of results) {
+          if (result.status === 'rejected') {
+            // The loser sees the winner's change: it is no longer an owner (forbidden), no
+            // longer a member (not found), or its target is the last owner.
+            expect(['last_owner', 'forbidden', 'not_found']).toContain(result.reason.code)
+          } else wins++
+        }
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      }
+      expect(wins).toBe(ROUNDS)
+    })
+  }
+})

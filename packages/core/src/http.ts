@@ -1,6 +1,16 @@
 /**
- * `@orgkit/core/http`: the framework-free HTTP layer. Adapters (Express, Fastify) iterate
- * `routes`, resolve the actor with `resolveRequestActor`, and answer with `executeRoute`;
- * every status code and error body is decided here, once.
+ * `@orgkit/core/http`: the framework-free HTTP API. Adapters register `routes` with their
+ * framework and answer each request with `handleRequest`.
  */
+export { type ErrorBody, errorToResponse, type HttpResponse, STATUS_BY_CODE, statusForCode } from './http/errors'
+export {
+  type ActorResolution,
+  type HandleOptions,
+  type HttpRequestInput,
+  handleRequest,
+  resolveRequestActor,
+} from './http/handle'
+export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
 export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
+export { routes } from './http/routes'
+export * from './http/wire'

@@ -1,3 +1,4 @@
+import type { ListAuditEventsInput } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { AddMemberInput, ListMembersInput, UpdateMemberInput } from './members/schemas'
 import type {
@@ -46,10 +47,7 @@ export interface MembersApi {
 }
 
 export interface AuditApi {
-  list(
-    org: OrganizationRef,
-    input?: { limit?: number; cursor?: string; action?: string },
-  ): Promise<Page<AuditEventRecord>>
+  list(org: OrganizationRef, input?: ListAuditEventsInput): Promise<Page<AuditEventRecord>>
 }
 
 /** Everything an actor can do, bound to that actor: `orgkit.as(actor).members.list('acme')`. */

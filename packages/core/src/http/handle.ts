@@ -1,0 +1,98 @@
+import * as z from 'zod'
+import { OrgkitError } from '../errors'
+import type { Orgkit } from '../orgkit'
+import type { Actor } from '../types'
+import { parseInput } from '../validate'
+import { errorToResponse, type HttpResponse } from './errors'
+import type { RouteDefinition } from './route'
+
+/** What the host's resolver returns for a request: its signed-in user, or nobody. */
+export type ActorResolution = Actor | null | undefined
+
+/** One request, as an adapter hands it over: nothing framework-specific. */
+export interface HttpRequestInput {
+  /** Path parameters by name (`org`, `userId`, …). */
+  params: Record<string, string | undefined>
+  /** The parsed query string. */
+  query: Record<string, unknown>
+  /** The parsed JSON body; `undefined` when there was none. */
+  body: unknown
+  /** The `Authorization` header, if any. */
+  authorization?: string | undefined
+  /** The host's resolver; consulted only when the request carries no orgkit API key. */
+  resolveActor?: (() => ActorResolution | Promise<ActorResolution>) | undefined
+}
+
+export interface HandleOptions {
+  /** Receives every unexpected error (answered as a bare 500). @default console.error */
+  onError?: ((error: unknown) => void) | undefined
+}
+
+/**
+ * The actor of a request: `Authorization: Bearer ok_…` is authenticated by orgkit (an
+ * unknown, revoked or expired key is a 401, never a fall-through to the host's login);
+ * any other request is whoever the host's resolver says. The `system` actor is for
+ * trusted domain code and is never accepted from a request.
+ */
+export async function resolveRequestActor(
+  orgkit: Orgkit,
+  authorization: string | undefined,
+  resolveActor: HttpRequestInput['resolveActor'],
+): Promise<Actor | null> {
+  const presented = bearerToken(authorization)
+  if (presented?.startsWith('ok_')) return orgkit.authenticateApiKey(presented)
+  const actor = (await resolveActor?.()) ?? null
+  if (actor?.type === 'system') throw new TypeError('resolveActor must not return the system actor for a request')
+  return actor
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+/**
+ * Runs one route for one request and answers `{ status, body }`: validates path, query and
+ * body with the route's schemas (unknown fields are a 400, never ignored), resolves the
+ * actor, calls the handler, and shapes every error with the one status table. Adapters
+ * call this and write the result; they hold no rule of their own.
+ */
+export async function handleRequest(
+  orgkit: Orgkit,
+  route: RouteDefinition,
+  request: HttpRequestInput,
+  options: HandleOptions = {},
+): Promise<HttpResponse> {
+  try {
+    const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
+    const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
+    const body = parseBody(route, request.body)
+    const actor =
+      route.auth === 'none' && request.authorization === undefined
+        ? null
+        : await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
+    if (route.auth === 'required' && actor === null) throw new OrgkitError('unauthenticated')
+    const result = await route.handler({ orgkit, actor, params, query, body })
+    return { status: route.status, body: route.status === 204 ? undefined : result }
+  } catch (error) {
+    return errorToResponse(error, options.onError)
+  }
+}
+
+const EMPTY_QUERY = z.strictObject({})
+
+function parseBody(route: RouteDefinition, body: unknown): unknown {
+  if (route.body) return parseInput(route.body, body, 'body')
+  // A route that takes no body still refuses fields it would silently ignore.
+  if (body !== undefined && body !== null && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+    throw new OrgkitError('validation_failed', 'This request takes no body.', {
+      details: [{ path: 'body', message: 'Unexpected body' }],
+    })
+  }
+  return undefined
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

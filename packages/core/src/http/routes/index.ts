@@ -1,0 +1,35 @@
+import { createOpenApiDocument } from '../openapi'
+import { defineRoute, type RouteDefinition } from '../route'
+import { memberRoutes } from './members'
+import { auditRoutes, industryRoutes } from './meta'
+import { organizationRoutes } from './organizations'
+
+let openApiDocument: ReturnType<typeof createOpenApiDocument> | undefined
+
+const openApiRoute = defineRoute({
+  method: 'GET',
+  path: '/openapi.json',
+  operationId: 'getOpenApiDocument',
+  summary: 'This document',
+  tag: 'Meta',
+  permission: null,
+  auth: 'none',
+  status: 200,
+  // The table does not change at run time: build the document once.
+  handler: async () => {
+    openApiDocument ??= createOpenApiDocument(routes)
+    return openApiDocument
+  },
+})
+
+/**
+ * Every route of the HTTP API, in registration order. Adapters register exactly these;
+ * one file per area keeps each area's routes next to each other.
+ */
+export const routes: readonly RouteDefinition[] = [
+  ...organizationRoutes,
+  ...memberRoutes,
+  ...industryRoutes,
+  ...auditRoutes,
+  openApiRoute,
+]

@@ -1,0 +1,131 @@
+import type { AccessGrant, Actor, Orgkit } from '@orgkit/core'
+import { OrgkitError } from '@orgkit/core'
+import {
+  type ActorResolution,
+  errorToResponse,
+  type HttpResponse,
+  handleRequest,
+  resolveRequestActor,
+  routes,
+} from '@orgkit/core/http'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+
+export interface OrgkitFastifyOptions {
+  orgkit: Orgkit
+  /**
+   * Who is calling, from the host's own login; `null` for nobody. Requests with
+   * `Authorization: Bearer ok_…` are authenticated by orgkit instead.
+   */
+  resolveActor?: (request: FastifyRequest) => ActorResolution | Promise<ActorResolution>
+  /** Receives unexpected errors, answered as a bare 500. @default console.error */
+  onError?: (error: unknown) => void
+}
+
+/**
+ * orgkit's HTTP API as an encapsulated Fastify plugin:
+ * `app.register(orgkitFastify, { orgkit, resolveActor, prefix: '/api' })`. Every route,
+ * rule and status comes from `@orgkit/core/http`; this only moves requests in and
+ * responses out. Its JSON parser and error handler apply inside the plugin only.
+ */
+export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (app, options) => {
+  const { orgkit } = options
+  if (typeof orgkit?.as !== 'function') {
+    throw new TypeError('@orgkit/fastify: the `orgkit` option must be an instance from createOrgkit()')
+  }
+  // Our own parser, so that malformed JSON answers with orgkit's error body, and an empty
+  // body with a JSON content type is simply no body.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(/^application\/(?:[\w.+-]+\+)?json\b/i, { parseAs: 'string' }, (_request, text, done) => {
+    const source = String(text)
+    if (source.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(source))
+    } catch {
+      done(new OrgkitError('validation_failed', 'The request body is not valid JSON.'), undefined)
+    }
+  })
+  app.setErrorHandler((error, _request, reply) => {
+    // Fastify's own refusals (unsupported content type, body too large) keep their status
+    // but speak orgkit's error body.
+    const status = (error as { statusCode?: number }).statusCode
+    if (!(error instanceof OrgkitError) && status !== undefined && status >= 400 && status < 500) {
+      return send(reply, errorToResponse(new OrgkitError('validation_failed', (error as Error).message)))
+    }
+    return send(reply, errorToResponse(error, options.onError))
+  })
+
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const response = await handleRequest(
+          orgkit,
+          route,
+          {
+            params: request.params as Record<string, string>,
+            query: request.query as Record<string, unknown>,
+            body: request.body,
+            authorization: request.headers.authorization,
+            resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
+          },
+          { onError: options.onError },
+        )
+        return send(reply, response)
+      },
+    })
+  }
+}
+
+export interface RequirePermissionOptions {
+  resolveActor?: (request: FastifyRequest) => ActorResolution | Promise<ActorResolution>
+  /** The organization the route is about. @default request.params.org, else `me` */
+  organization?: (request: FastifyRequest) => string
+  onError?: (error: unknown) => void
+}
+
+/** What `requirePermission` leaves on `request.orgkit` for the route handler. */
+export interface OrgkitGrant extends AccessGrant {
+  actor: Actor
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requirePermission` from `@orgkit/fastify`. */
+    orgkit?: OrgkitGrant
+  }
+}
+
+/**
+ * A preHandler that guards a host route with an orgkit permission, checked exactly as
+ * orgkit's own routes check theirs: 401 without an actor, 404 for an organization the
+ * caller may not see, 403 without the permission. On success the grant is on
+ * `request.orgkit`.
+ */
+export function requirePermission(
+  orgkit: Orgkit,
+  permission: string,
+  options: RequirePermissionOptions = {},
+): preHandlerAsyncHookHandler {
+  orgkit.engine.assertDeclared(permission)
+  return async function orgkitPermission(request, reply) {
+    try {
+      const actor = await resolveRequestActor(
+        orgkit,
+        request.headers.authorization,
+        options.resolveActor && (() => options.resolveActor!(request)),
+      )
+      if (actor === null) throw new OrgkitError('unauthenticated')
+      const organization =
+        options.organization?.(request) ?? (request.params as { org?: string } | undefined)?.org ?? 'me'
+      request.orgkit = { actor, ...(await orgkit.authorize(actor, organization, permission)) }
+    } catch (error) {
+      return send(reply, errorToResponse(error, options.onError))
+    }
+  }
+}
+
+function send(reply: FastifyReply, response: HttpResponse): FastifyReply {
+  if (response.body === undefined) return reply.code(response.status).send()
+  return reply.code(response.status).type('application/json; charset=utf-8').send(JSON.stringify(response.body))
+}

@@ -1,0 +1,144 @@
+/**
+ * One contract suite, two adapters: `createTestApp('express' | 'fastify', dialect)` serves
+ * orgkit's routes under `/api` on a fresh database, and `request()` speaks HTTP to it —
+ * through a real server on port 0 for Express, through `inject` for Fastify.
+ *
+ * The host's login is stood in by the `x-user-id` header (users added with `addUser`) and
+ * `x-organization-id` for `{org} = me`; `Authorization: Bearer ok_…` goes to orgkit.
+ */
+import type { AddressInfo } from 'node:net'
+import { type Actor, createOrgkit, type Orgkit, type OrgkitOptions } from '@orgkit/core'
+import { createExpressRouter } from '@orgkit/express'
+import { orgkitFastify } from '@orgkit/fastify'
+import express from 'express'
+import Fastify from 'fastify'
+import {
+  createTestStorage,
+  type TestDialect,
+  type TestStorage,
+  type TestUser,
+  testDialects,
+} from '../support/databases'
+
+export type AdapterName = 'express' | 'fastify'
+export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify']
+
+/** Every adapter on every configured dialect: `describe.each(adapterMatrix())`. */
+export function adapterMatrix(): [AdapterName, TestDialect][] {
+  return ADAPTERS.flatMap((adapter) => testDialects().map((dialect): [AdapterName, TestDialect] => [adapter, dialect]))
+}
+
+export interface RequestOptions {
+  /** Signed in as this user id (`x-user-id`). */
+  as?: string
+  /** `Authorization: Bearer <apiKey>`. */
+  apiKey?: string
+  /** `x-organization-id`, the current organization for `me`. */
+  organization?: string
+  body?: unknown
+  /** Sent as is with `content-type: application/json` (for malformed JSON). */
+  rawBody?: string
+}
+
+export interface TestResponse {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON.
+  body: any
+}
+
+export interface TestApp {
+  adapter: AdapterName
+  orgkit: Orgkit
+  env: TestStorage
+  addUser(user: Partial<TestUser> & { id: string; platformRole?: 'superadmin' }): Promise<TestUser>
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>
+  close(): Promise<void>
+}
+
+export async function createTestApp(
+  adapter: AdapterName,
+  dialect: TestDialect,
+  options: Omit<OrgkitOptions, 'storage'> = {},
+): Promise<TestApp> {
+  const env = await createTestStorage(dialect)
+  const orgkit = createOrgkit({ ...options, storage: env.storage })
+  const users = new Map<string, TestUser & { platformRole?: 'superadmin' }>()
+  const resolveActor = (headers: Record<string, string | string[] | undefined>): Actor | null => {
+    const user = users.get(String(headers['x-user-id'] ?? ''))
+    if (!user) return null
+    const organization = headers['x-organization-id']
+    return {
+      type: 'user',
+      userId: user.id,
+      email: user.email,
+      emailVerified: user.emailVerified,
+      platformRole: user.platformRole,
+      organizationId: typeof organization === 'string' ? organization : undefined,
+    }
+  }
+
+  let send: (method: string, path: string, headers: Record<string, string>, payload?: string) => Promise<TestResponse>
+  let close: () => Promise<void>
+  if (adapter === 'express') {
+    const app = express()
+    app.use(
+      '/api',
+      createExpressRouter(orgkit, { resolveActor: (req) => resolveActor(req.headers), onError: () => {} }),
+    )
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise<void>((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as AddressInfo
+    send = async (method, path, headers, payload) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: payload ?? null })
+      const text = await response.text()
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+    }
+    close = () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+  } else {
+    const app = Fastify()
+    await app.register(orgkitFastify, {
+      orgkit,
+      prefix: '/api',
+      resolveActor: (request) => resolveActor(request.headers),
+      onError: () => {},
+    })
+    await app.ready()
+    send = async (method, path, headers, payload) => {
+      const response = await app.inject({
+        method: method as 'GET',
+        url: path,
+        headers,
+        ...(payload === undefined ? {} : { payload }),
+      })
+      return { status: response.statusCode, body: response.body === '' ? undefined : response.json() }
+    }
+    close = () => app.close()
+  }
+
+  return {
+    adapter,
+    orgkit,
+    env,
+    async addUser(user) {
+      const created = await env.addUser(user)
+      users.set(created.id, { ...created, ...(user.platformRole ? { platformRole: user.platformRole } : {}) })
+      return created
+    },
+    request(method, path, options = {}) {
+      const headers: Record<string, string> = {}
+      if (options.as) headers['x-user-id'] = options.as
+      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
+      if (options.organization) headers['x-organization-id'] = options.organization
+      let payload: string | undefined
+      if (options.rawBody !== undefined || options.body !== undefined) {
+        headers['content-type'] = 'application/json'
+        payload = options.rawBody ?? JSON.stringify(options.body)
+      }
+      return send(method, `/api${path}`, headers, payload)
+    },
+    async close() {
+      await close()
+      await env.destroy()
+    },
+  }
+}

@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net'
+import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
+import { requirePermission as expressPermission } from '@orgkit/express'
+import { requirePermission as fastifyPermission } from '@orgkit/fastify'
+import express from 'express'
+import Fastify from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestStorage, type TestStorage } from '../support/databases'
+
+type Call = (path: string, userId?: string) => Promise<{ status: number; body: unknown }>
+
+const actorOf = (userId: unknown): Actor | null =>
+  typeof userId === 'string' && userId !== '' ? { type: 'user', userId } : null
+
+/** The host's own route, guarded by orgkit: the same checks as orgkit's routes, on either framework. */
+async function serve(adapter: 'express' | 'fastify', orgkit: Orgkit): Promise<{ call: Call; close(): Promise<void> }> {
+  if (adapter === 'express') {
+    const app = express()
+    app.get(
+      '/projects/:org',
+      expressPermission(orgkit, 'projects.update', { resolveActor: (req) => actorOf(req.headers['x-user-id']) }),
+      (_req, res) => res.json({ organization: res.locals.orgkit.organization.slug, role: res.locals.orgkit.role.key }),
+    )
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise<void>((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as AddressInfo
+    return {
+      call: async (path, userId) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+          headers: userId ? { 'x-user-id': userId } : {},
+        })
+        return { status: response.status, body: await response.json() }
+      },
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    }
+  }
+  const app = Fastify()
+  app.get(
+    '/projects/:org',
+    {
+      preHandler: fastifyPermission(orgkit, 'projects.update', {
+        resolveActor: (r) => actorOf(r.headers['x-user-id']),
+      }),
+    },
+    async (request) => ({ organization: request.orgkit?.organization.slug, role: request.orgkit?.role?.key }),
+  )
+  await app.ready()
+  return {
+    call: async (path, userId) => {
+      const response = await app.inject({ method: 'GET', url: path, headers: userId ? { 'x-user-id': userId } : {} })
+      return { status: response.statusCode, body: response.json() }
+    },
+    close: () => app.close(),
+  }
+}
+
+describe.each(['express', 'fastify'] as const)('requirePermission on %s', (adapter) => {
+  let env: TestStorage
+  let orgkit: Orgkit
+  let server: Awaited<ReturnType<typeof serve>>
+
+  beforeAll(async () => {
+    env = await createTestStorage('sqlite')
+    for (const id of ['ann', 'cat', 'dan']) await env.addUser({ id, email: `${id}@example.com` })
+    orgkit = createOrgkit({
+      storage: env.storage,
+      permissions: ['projects.read', 'projects.update'],
+      roles: { member: { grants: ['members.read', 'projects.read'] } },
+    })
+    await orgkit.as({ type: 'user', userId: 'ann' }).organizations.create({ name: 'Acme' })
+    await orgkit.as({ type: 'user', userId: 'ann' }).members.add('acme', { userId: 'cat' })
+    server = await serve(adapter, orgkit)
+  })
+  afterAll(async () => {
+    await server?.close()
+    await env?.destroy()
+  })
+
+  it('lets a holder through with the grant, and refuses everyone else with orgkit’s error body', async () => {
+    expect(await server.call('/projects/acme', 'ann')).toEqual({
+      status: 200,
+      body: { organization: 'acme', role: 'owner' },
+    })
+    expect(await server.call('/projects/acme', 'cat')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    })
+    expect(await server.call('/projects/acme', 'dan')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    })
+    expect(await server.call('/projects/acme')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthenticated' } },
+    })
+  })
+
+  it('refuses an undeclared permission when the route is built', () => {
+    const guard = adapter === 'express' ? expressPermission : fastifyPermission
+    expect(() => guard(orgkit, 'projects.destroy')).toThrow(/projects\.destroy/)
+  })
+})

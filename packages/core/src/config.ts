@@ -77,6 +77,10 @@ export interface OrgkitOptions {
   reservedSlugs?: readonly string[]
   /** The time source; tests inject one. @default () => new Date() */
   clock?: () => Date
-  /** Called when an event listener throws (events are delivered after commit). @default console.error */
+  /**
+   * Called when an event listener or the invitation `send` callback throws: both run after
+   * the commit, so their failure is reported here and does not undo the change.
+   * @default console.error
+   */
   onListenerError?: (error: unknown, event: { action: string }) => void
 }

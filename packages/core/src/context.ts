@@ -13,4 +13,8 @@ export interface Context {
   defaultRole: string
   industries: readonly string[]
   reservedSlugs: ReadonlySet<string>
+  /** How long a new or resent invitation stays valid. */
+  invitationTtlMs: number
+  /** Reports a failure that must not fail the call (a listener, the invitation mailer). */
+  reportError: (error: unknown, event: { action: string }) => void
 }

@@ -1,9 +1,21 @@
 import { authorize } from './access'
 import { authenticateApiKey } from './api-keys/authenticate'
+import { createApiKey, listApiKeys, revokeApiKey } from './api-keys/service'
 import { createEventBus } from './audit/event-bus'
 import { listAuditEvents } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { Context } from './context'
+import { parseDuration } from './duration'
+import {
+  acceptInvitation,
+  createInvitation,
+  declineInvitation,
+  listInvitations,
+  listMyInvitations,
+  previewInvitation,
+  resendInvitation,
+  revokeInvitation,
+} from './invitations/service'
 import { addMember, getMember, listMembers, removeMember, updateMember } from './members/service'
 import {
   createOrganization,
@@ -45,6 +57,8 @@ export const DEFAULT_INDUSTRIES = [
   'other',
 ] as const
 
+const DEFAULT_INVITATION_TTL = '7d'
+
 /**
  * Creates an orgkit instance. Options are checked here, once: a mistake throws an
  * `OrgkitConfigError` naming the option, before any request is served.
@@ -80,6 +94,8 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     defaultRole,
     industries,
     reservedSlugs: new Set([...RESERVED_SLUGS, ...(options.reservedSlugs ?? [])]),
+    invitationTtlMs: parseDuration(options.invitations?.expiresIn ?? DEFAULT_INVITATION_TTL, 'invitations.expiresIn'),
+    reportError: onListenerError,
   }
 
   const as = (actor: Actor): OrgkitClient => ({
@@ -100,6 +116,21 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
       get: (org, userId) => getMember(ctx, actor, org, userId),
       update: (org, userId, input) => updateMember(ctx, actor, org, userId, input),
       remove: (org, userId) => removeMember(ctx, actor, org, userId),
+    },
+    invitations: {
+      list: (org, input) => listInvitations(ctx, actor, org, input),
+      create: (org, input) => createInvitation(ctx, actor, org, input),
+      resend: (org, id) => resendInvitation(ctx, actor, org, id),
+      revoke: (org, id) => revokeInvitation(ctx, actor, org, id),
+      mine: (input) => listMyInvitations(ctx, actor, input),
+      preview: (input) => previewInvitation(ctx, actor, input),
+      accept: (input) => acceptInvitation(ctx, actor, input),
+      decline: (input) => declineInvitation(ctx, actor, input),
+    },
+    apiKeys: {
+      list: (org, input) => listApiKeys(ctx, actor, org, input),
+      create: (org, input) => createApiKey(ctx, actor, org, input),
+      revoke: (org, id) => revokeApiKey(ctx, actor, org, id),
     },
     audit: {
       list: (org, input) => listAuditEvents(ctx, actor, org, input),

@@ -1,5 +1,15 @@
+import type { CreateApiKeyInput, ListApiKeysInput } from './api-keys/schemas'
+import type { ApiKeyView, IssuedApiKey } from './api-keys/service'
 import type { ListAuditEventsInput } from './audit/service'
 import type { OrgkitOptions } from './config'
+import type {
+  CreateInvitationInput,
+  ListInvitationsInput,
+  ListMyInvitationsInput,
+  PreviewInvitationInput,
+  RespondToInvitationInput,
+} from './invitations/schemas'
+import type { InvitationPreview, InvitationView, IssuedInvitation } from './invitations/service'
 import type { AddMemberInput, ListMembersInput, UpdateMemberInput } from './members/schemas'
 import type {
   CreateOrganizationInput,
@@ -46,6 +56,29 @@ export interface MembersApi {
   remove(org: OrganizationRef, userId: string): Promise<void>
 }
 
+export interface InvitationsApi {
+  /** The organization's invitations, newest first; `status` filters (needs `invitations.read`). */
+  list(org: OrganizationRef, input?: ListInvitationsInput): Promise<Page<InvitationView>>
+  /** Invites an email with a role; the only time besides `resend` that the token is returned. */
+  create(org: OrganizationRef, input: CreateInvitationInput): Promise<IssuedInvitation>
+  /** Rotates the token (the old one stops working) and extends the expiry. */
+  resend(org: OrganizationRef, id: string): Promise<IssuedInvitation>
+  revoke(org: OrganizationRef, id: string): Promise<void>
+  /** Pending invitations addressed to the signed-in user's email, in any organization. */
+  mine(input?: ListMyInvitationsInput): Promise<Page<InvitationView>>
+  preview(input: PreviewInvitationInput): Promise<InvitationPreview>
+  /** Consumes the invitation and creates the membership, in one transaction. */
+  accept(input: RespondToInvitationInput): Promise<MemberWithUser>
+  decline(input: RespondToInvitationInput): Promise<void>
+}
+
+export interface ApiKeysApi {
+  list(org: OrganizationRef, input?: ListApiKeysInput): Promise<Page<ApiKeyView>>
+  /** Creates a key; `secret` (`ok_<prefix>_<secret>`) is returned here and never again. */
+  create(org: OrganizationRef, input: CreateApiKeyInput): Promise<IssuedApiKey>
+  revoke(org: OrganizationRef, id: string): Promise<void>
+}
+
 export interface AuditApi {
   list(org: OrganizationRef, input?: ListAuditEventsInput): Promise<Page<AuditEventRecord>>
 }
@@ -55,6 +88,8 @@ export interface OrgkitClient {
   readonly actor: Actor
   organizations: OrganizationsApi
   members: MembersApi
+  invitations: InvitationsApi
+  apiKeys: ApiKeysApi
   audit: AuditApi
   /** Whether the actor holds `permission` in the organization. Throws for an undeclared permission. */
   can(org: OrganizationRef, permission: string): Promise<boolean>

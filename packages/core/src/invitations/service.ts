@@ -1,0 +1,435 @@
+import { assertMayGrant, assignableRole, authorize, roleOf } from '../access'
+import type { Context } from '../context'
+import { notFound, OrgkitError } from '../errors'
+import { createId } from '../ids'
+import { mapPage, type Page, pageInput } from '../pagination'
+import { OWNER_ROLE } from '../roles/permissions'
+import { hashSecret, randomSecret } from '../secrets'
+import type { Repositories } from '../storage/port'
+import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../types'
+import { mutate } from '../unit-of-work'
+import { parseInput } from '../validate'
+import {
+  type CreateInvitationInput,
+  createInvitationSchema,
+  type ListInvitationsInput,
+  type ListMyInvitationsInput,
+  listInvitationsSchema,
+  listMyInvitationsSchema,
+  type PreviewInvitationInput,
+  previewInvitationSchema,
+  type RespondToInvitationInput,
+  respondToInvitationSchema,
+} from './schemas'
+
+/** An invitation as callers see it: never its token or the token's hash. */
+export interface InvitationView {
+  id: string
+  organizationId: string
+  email: string
+  role: string
+  teamIds: string[]
+  status: InvitationRecord['status']
+  /** Past its expiry: stored as `expired`, or still `pending` with `expiresAt` passed. */
+  expired: boolean
+  expiresAt: Date
+  invitedBy: { userId: string; username: string | null }
+  createdAt: Date
+}
+
+/** What create and resend return, once: the secret token and the link built from it. */
+export interface IssuedInvitation extends InvitationView {
+  token: string
+  acceptUrl: string
+}
+
+export interface InvitationPreview {
+  organization: { id: string; slug: string; name: string; logoUrl: string | null }
+  email: string
+  role: string
+  status: InvitationRecord['status']
+  expired: boolean
+  expiresAt: Date
+  invitedBy: { userId: string; username: string | null; name: string | null }
+}
+
+/** 256 random bits, base64url: far beyond guessing, and a separate secret from the public `inv_` id. */
+const TOKEN_BYTES = 32
+
+const defaultAcceptUrl = (token: string) => `/invitations/accept?token=${encodeURIComponent(token)}`
+
+function isExpired(invitation: InvitationRecord, now: Date): boolean {
+  return (
+    invitation.status === 'expired' ||
+    (invitation.status === 'pending' && invitation.expiresAt.getTime() <= now.getTime())
+  )
+}
+
+async function usernames(repos: Repositories, userIds: Iterable<string>): Promise<Map<string, string | null>> {
+  const unique = [...new Set(userIds)]
+  const users = await Promise.all(unique.map((id) => repos.users.findById(id)))
+  return new Map(unique.map((id, index) => [id, users[index]?.username ?? null]))
+}
+
+function toView(invitation: InvitationRecord, now: Date, names: Map<string, string | null>): InvitationView {
+  return {
+    id: invitation.id,
+    organizationId: invitation.organizationId,
+    email: invitation.email,
+    role: invitation.role,
+    teamIds: invitation.teamIds,
+    status: invitation.status,
+    expired: isExpired(invitation, now),
+    expiresAt: invitation.expiresAt,
+    invitedBy: { userId: invitation.invitedBy, username: names.get(invitation.invitedBy) ?? null },
+    createdAt: invitation.createdAt,
+  }
+}
+
+async function viewPage(ctx: Context, page: Page<InvitationRecord>, now: Date): Promise<Page<InvitationView>> {
+  const names = await usernames(
+    ctx.storage,
+    page.data.map((invitation) => invitation.invitedBy),
+  )
+  return mapPage(page, (invitation) => toView(invitation, now, names))
+}
+
+/** The user an invitation is issued on behalf of: the signed-in user, or an API key's creator. */
+function inviterOf(actor: Actor): string {
+  if (actor.type === 'user') return actor.userId
+  if (actor.type === 'apiKey') return actor.createdBy
+  throw new OrgkitError('forbidden', 'An invitation needs an inviter: call this as a user, e.g. orgkit.as(user).')
+}
+
+function requireUser(actor: Actor, what: string): UserActor {
+  if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
+  return actor
+}
+
+/** The actor's email as the host reports it, else as the user directory has it; lower-cased. */
+async function emailOf(ctx: Context, user: UserActor): Promise<string | null> {
+  const email = user.email ?? (await ctx.storage.users.findById(user.userId))?.email ?? null
+  return email === null ? null : email.trim().toLowerCase()
+}
+
+/**
+ * Hands a new or resent invitation to the host's `send`, after the commit: a mail server
+ * that fails does not undo the invitation (the inviter has the link in the response and
+ * can resend); the failure goes to `onListenerError`.
+ */
+async function deliver(ctx: Context, invitation: InvitationRecord, token: string, acceptUrl: string): Promise<void> {
+  const send = ctx.options.invitations?.send
+  if (!send) return
+  try {
+    await send(invitation, { token, acceptUrl })
+  } catch (error) {
+    ctx.reportError(error, { action: 'invitation.send' })
+  }
+}
+
+function issue(ctx: Context): { token: string; tokenHash: string; acceptUrl: string } {
+  const token = randomSecret(TOKEN_BYTES)
+  return {
+    token,
+    tokenHash: hashSecret(token),
+    acceptUrl: (ctx.options.invitations?.acceptUrl ?? defaultAcceptUrl)(token),
+  }
+}
+
+export async function listInvitations(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: ListInvitationsInput = {},
+): Promise<Page<InvitationView>> {
+  const { limit, cursor, status } = parseInput(listInvitationsSchema, input)
+  const page = pageInput({ limit, cursor })
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'invitations.read')
+  const now = ctx.now()
+  return viewPage(ctx, await ctx.storage.invitations.list(organization.id, { status }, now, page), now)
+}
+
+export async function createInvitation(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  input: CreateInvitationInput,
+): Promise<IssuedInvitation> {
+  const data = parseInput(createInvitationSchema, input)
+  const role = assignableRole(ctx, data.role ?? ctx.defaultRole)
+  const invitedBy = inviterOf(actor)
+  const secret = issue(ctx)
+  const limit = ctx.options.limits?.pendingInvitationsPerOrganization
+  const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
+    // The organization's row lock orders this against member changes and other invitations,
+    // so the limit and "already a member" checks cannot be raced past.
+    const access = await authorize(ctx, tx, actor, ref, 'invitations.create', { lock: true })
+    const { organization } = access
+    assertMayGrant(access, role)
+    if (organization.type === 'personal') {
+      throw new OrgkitError('conflict', 'A personal organization takes no invitations.')
+    }
+    // Teams arrive with their own feature; until then no team id can exist.
+    if (data.teamIds !== undefined && data.teamIds.length > 0) throw notFound('Team not found.')
+    const existing = await tx.users.findByEmail(data.email)
+    if (existing && (await tx.members.find(organization.id, existing.id))) {
+      throw new OrgkitError('conflict', 'This person is already a member.')
+    }
+    if (limit !== undefined && (await tx.invitations.countPending(organization.id, now)) >= limit) {
+      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} pending invitations.`)
+    }
+    const created: InvitationRecord = {
+      id: createId('invitation'),
+      organizationId: organization.id,
+      email: data.email,
+      role: role.key,
+      teamIds: data.teamIds ?? [],
+      status: 'pending',
+      tokenHash: secret.tokenHash,
+      expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
+      invitedBy,
+      createdAt: now,
+      updatedAt: now,
+      respondedBy: null,
+    }
+    if ((await tx.invitations.insert(created, now)) === 'duplicate') {
+      throw new OrgkitError('conflict', 'A pending invitation for this email already exists.')
+    }
+    await record({
+      organizationId: organization.id,
+      action: 'invitation.created',
+      target: { type: 'invitation', id: created.id },
+      changes: { email: created.email, role: created.role },
+    })
+    return created
+  })
+  await deliver(ctx, invitation, secret.token, secret.acceptUrl)
+  const names = await usernames(ctx.storage, [invitation.invitedBy])
+  return { ...toView(invitation, invitation.createdAt, names), token: secret.token, acceptUrl: secret.acceptUrl }
+}
+
+/** Why an invitation cannot change any more, as the error its state calls for. */
+function settledError(invitation: InvitationRecord, now: Date): OrgkitError {
+  if (invitation.status === 'revoked') return new OrgkitError('invitation_revoked')
+  if (invitation.status === 'accepted' || invitation.status === 'declined') return new OrgkitError('invitation_used')
+  if (isExpired(invitation, now)) return new OrgkitError('invitation_expired')
+  return new OrgkitError('conflict', 'The invitation changed meanwhile; try again.')
+}
+
+export async function resendInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<IssuedInvitation> {
+  const secret = issue(ctx)
+  const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorize(ctx, tx, actor, ref, 'invitations.create', { lock: true })
+    const current = await tx.invitations.find(access.organization.id, id)
+    if (!current) throw notFound('Invitation not found.')
+    // Re-issuing is granting again: the resender must be able to grant the role too.
+    assertMayGrant(access, roleOf(ctx, current.role))
+    if (current.status !== 'pending') throw settledError(current, now)
+    const rotated = await tx.invitations.rotateToken(access.organization.id, id, {
+      tokenHash: secret.tokenHash,
+      expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
+      now,
+    })
+    if (!rotated) throw settledError((await tx.invitations.find(access.organization.id, id)) ?? current, now)
+    await record({
+      organizationId: access.organization.id,
+      action: 'invitation.resent',
+      target: { type: 'invitation', id },
+      changes: { expiresAt: rotated.expiresAt.toISOString() },
+    })
+    return rotated
+  })
+  await deliver(ctx, invitation, secret.token, secret.acceptUrl)
+  const names = await usernames(ctx.storage, [invitation.invitedBy])
+  return { ...toView(invitation, ctx.now(), names), token: secret.token, acceptUrl: secret.acceptUrl }
+}
+
+export async function revokeInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
+  await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const { organization } = await authorize(ctx, tx, actor, ref, 'invitations.revoke')
+    const current = await tx.invitations.find(organization.id, id)
+    if (!current) throw notFound('Invitation not found.')
+    if (current.status === 'revoked') return // revoking twice is revoking once
+    // The same conditional update as accept: of a revoke racing an accept exactly one wins.
+    const revoked = await tx.invitations.transition(organization.id, id, {
+      to: 'revoked',
+      respondedBy: actor.type === 'user' ? actor.userId : null,
+      now,
+    })
+    if (!revoked) {
+      const latest = (await tx.invitations.find(organization.id, id)) ?? current
+      if (latest.status === 'revoked') return
+      throw settledError(latest, now)
+    }
+    await record({
+      organizationId: organization.id,
+      action: 'invitation.revoked',
+      target: { type: 'invitation', id },
+      changes: { email: current.email },
+    })
+  })
+}
+
+export async function listMyInvitations(
+  ctx: Context,
+  actor: Actor,
+  input: ListMyInvitationsInput = {},
+): Promise<Page<InvitationView>> {
+  const { limit, cursor } = parseInput(listMyInvitationsSchema, input)
+  const page = pageInput({ limit, cursor })
+  const email = await emailOf(ctx, requireUser(actor, 'list their invitations'))
+  if (email === null) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
+  const now = ctx.now()
+  return viewPage(ctx, await ctx.storage.invitations.listPendingForEmail(email, now, page), now)
+}
+
+async function findByToken(ctx: Context, token: string): Promise<InvitationRecord> {
+  const invitation = await ctx.storage.invitations.findByTokenHash(hashSecret(token))
+  if (!invitation) throw notFound('Invitation not found.')
+  return invitation
+}
+
+export async function previewInvitation(
+  ctx: Context,
+  actor: Actor,
+  input: PreviewInvitationInput,
+): Promise<InvitationPreview> {
+  requireUser(actor, 'preview an invitation')
+  const { token } = parseInput(previewInvitationSchema, input)
+  const invitation = await findByToken(ctx, token)
+  const [organization, inviter] = await Promise.all([
+    ctx.storage.organizations.findById(invitation.organizationId),
+    ctx.storage.users.findById(invitation.invitedBy),
+  ])
+  if (!organization) throw notFound('Invitation not found.')
+  return {
+    organization: {
+      id: organization.id,
+      slug: organization.slug,
+      name: organization.name,
+      logoUrl: organization.logoUrl,
+    },
+    email: invitation.email,
+    role: invitation.role,
+    status: invitation.status,
+    expired: isExpired(invitation, ctx.now()),
+    expiresAt: invitation.expiresAt,
+    invitedBy: { userId: invitation.invitedBy, username: inviter?.username ?? null, name: inviter?.name ?? null },
+  }
+}
+
+/**
+ * The invitation a recipient names, checked to be addressed to them. By token: whoever
+ * holds it learns that the invitation is someone else's (`email_mismatch`). By public id:
+ * only the addressee may use it, and anyone else gets the same 404 as a wrong id.
+ */
+async function addressedTo(
+  ctx: Context,
+  user: UserActor,
+  input: RespondToInvitationInput,
+  verified: boolean,
+): Promise<InvitationRecord> {
+  const data = parseInput(respondToInvitationSchema, input)
+  const email = await emailOf(ctx, user)
+  let invitation: InvitationRecord
+  if ('token' in data) {
+    invitation = await findByToken(ctx, data.token)
+    if (email !== invitation.email) {
+      throw new OrgkitError('email_mismatch', 'This invitation was sent to a different email address.')
+    }
+  } else {
+    const found = await ctx.storage.invitations.findById(data.id)
+    if (!found || email !== found.email) throw notFound('Invitation not found.')
+    invitation = found
+  }
+  if (verified && ctx.options.invitations?.requireVerifiedEmail !== false && user.emailVerified === false) {
+    throw new OrgkitError('email_unverified')
+  }
+  // Past its expiry: record that (outside the refused transaction, so it sticks) and refuse.
+  const now = ctx.now()
+  if (invitation.status === 'pending' && isExpired(invitation, now)) {
+    await ctx.storage.invitations.markExpired(invitation.organizationId, invitation.id, now)
+    throw new OrgkitError('invitation_expired')
+  }
+  if (invitation.status !== 'pending') throw settledError(invitation, now)
+  return invitation
+}
+
+export async function acceptInvitation(
+  ctx: Context,
+  actor: Actor,
+  input: RespondToInvitationInput,
+): Promise<MemberWithUser> {
+  const user = requireUser(actor, 'accept an invitation')
+  const invitation = await addressedTo(ctx, user, input, true)
+  const limit = ctx.options.limits?.membersPerOrganization
+  return mutate(ctx, actor, async ({ tx, now, record }) => {
+    const organizationId = invitation.organizationId
+    if (!(await tx.organizations.lock(organizationId))) throw notFound('Invitation not found.')
+    // The inviter must still be able to grant the role: a demoted or departed inviter's
+    // invitations grant nothing they could not grant now.
+    const inviter = await tx.members.find(organizationId, invitation.invitedBy)
+    const role = roleOf(ctx, invitation.role)
+    const inviterRole = inviter ? roleOf(ctx, inviter.role) : null
+    if (
+      !inviter ||
+      !inviterRole ||
+      (role.key === OWNER_ROLE && inviter.role !== OWNER_ROLE) ||
+      inviterRole.missing(role).length > 0
+    ) {
+      throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
+    }
+    if (await tx.members.find(organizationId, user.userId)) {
+      throw new OrgkitError('conflict', 'You are already a member of this organization.')
+    }
+    if (limit !== undefined && (await tx.members.count(organizationId)) >= limit) {
+      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} members.`)
+    }
+    // One conditional update consumes the invitation: of concurrent accepts (and a racing
+    // revoke or decline) exactly one gets the row; the others see why and roll back.
+    const accepted = await tx.invitations.transition(organizationId, invitation.id, {
+      to: 'accepted',
+      respondedBy: user.userId,
+      now,
+    })
+    if (!accepted) throw settledError((await tx.invitations.find(organizationId, invitation.id)) ?? invitation, now)
+    if (!(await tx.members.insert({ organizationId, userId: user.userId, role: role.key, joinedAt: now }))) {
+      throw new OrgkitError('conflict', 'You are already a member of this organization.')
+    }
+    await record({
+      organizationId,
+      action: 'invitation.accepted',
+      target: { type: 'invitation', id: invitation.id },
+      changes: { role: role.key },
+    })
+    await record({
+      organizationId,
+      action: 'member.added',
+      target: { type: 'user', id: user.userId },
+      changes: { role: role.key, invitationId: invitation.id },
+    })
+    const member = await tx.members.findWithUser(organizationId, user.userId)
+    if (!member) throw new Error('the membership just created is missing')
+    return member
+  })
+}
+
+export async function declineInvitation(ctx: Context, actor: Actor, input: RespondToInvitationInput): Promise<void> {
+  const user = requireUser(actor, 'decline an invitation')
+  const invitation = await addressedTo(ctx, user, input, false)
+  await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const declined = await tx.invitations.transition(invitation.organizationId, invitation.id, {
+      to: 'declined',
+      respondedBy: user.userId,
+      now,
+    })
+    if (!declined) {
+      throw settledError((await tx.invitations.find(invitation.organizationId, invitation.id)) ?? invitation, now)
+    }
+    await record({
+      organizationId: invitation.organizationId,
+      action: 'invitation.declined',
+      target: { type: 'invitation', id: invitation.id },
+    })
+  })
+}

@@ -1,0 +1,79 @@
+import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+
+const ROUNDS = 50
+const PARALLEL = 20
+const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${userId}@example.com` })
+
+/**
+ * Rule 4 of SPEC §2 under concurrency, at each database's default isolation level: an
+ * invitation is consumed by one conditional update, so of many simultaneous accepts exactly
+ * one creates the membership, and an accept racing a revoke ends as exactly one of the two.
+ */
+describe.each(testDialects())('invitation races on %s', (dialect) => {
+  let env: TestStorage
+  let orgkit: Orgkit
+  let organizationId: string
+
+  beforeAll(async () => {
+    env = await createTestStorage(dialect)
+    await env.addUser({ id: 'ann', email: 'ann@example.com' })
+    orgkit = createOrgkit({ storage: env.storage })
+    organizationId = (await orgkit.as(user('ann')).organizations.create({ name: 'Racers' })).id
+  })
+  afterAll(() => env?.destroy())
+
+  it(`${PARALLEL} concurrent accepts of one invitation, ${ROUNDS} rounds: exactly one membership`, async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const invitee = `acc${round}`
+      await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+      const { token, id } = await orgkit
+        .as(user('ann'))
+        .invitations.create(organizationId, { email: `${invitee}@example.com` })
+      const results = await Promise.allSettled(
+        Array.from({ length: PARALLEL }, (_, i) =>
+          // Half by token, half by id: both paths consume the same way.
+          orgkit.as(user(invitee)).invitations.accept(i % 2 === 0 ? { token } : { id }),
+        ),
+      )
+      const won = results.filter((r) => r.status === 'fulfilled')
+      expect(won, `round ${round}`).toHaveLength(1)
+      for (const result of results) {
+        if (result.status === 'rejected') expect(['invitation_used', 'conflict']).toContain(result.reason.code)
+      }
+      expect(await env.storage.members.find(organizationId, invitee)).not.toBeNull()
+      expect((await env.storage.invitations.find(organizationId, id))?.status).toBe('accepted')
+    }
+    expect(await env.storage.members.count(organizationId)).toBe(ROUNDS + 1)
+  })
+
+  it(`accept racing revoke, ${ROUNDS} rounds: exactly one of the two, and the state agrees`, async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const invitee = `rev${round}`
+      await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+      const { token, id } = await orgkit
+        .as(user('ann'))
+        .invitations.create(organizationId, { email: `${invitee}@example.com` })
+      const [accept, revoke] = await Promise.allSettled([
+        orgkit.as(user(invitee)).invitations.accept({ token }),
+        orgkit.as(user('ann')).invitations.revoke(organizationId, id),
+      ])
+      const stored = await env.storage.invitations.find(organizationId, id)
+      const member = await env.storage.members.find(organizationId, invitee)
+      // Either may win; what must hold is that exactly one did and the rows agree.
+      if (accept.status === 'fulfilled') {
+        // The revoke lost: it found the invitation accepted.
+        expect(revoke.status, `round ${round}`).toBe('rejected')
+        if (revoke.status === 'rejected') expect(revoke.reason.code).toBe('invitation_used')
+        expect(stored?.status).toBe('accepted')
+        expect(member).not.toBeNull()
+      } else {
+        expect(accept.reason.code, `round ${round}`).toBe('invitation_revoked')
+        expect(revoke.status).toBe('fulfilled')
+        expect(stored?.status).toBe('revoked')
+        expect(member).toBeNull()
+      }
+    }
+  })
+})

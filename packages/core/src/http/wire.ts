@@ -1,4 +1,6 @@
 import * as z from 'zod'
+import type { ApiKeyView, IssuedApiKey } from '../api-keys/service'
+import type { InvitationPreview, InvitationView, IssuedInvitation } from '../invitations/service'
 import type { OrganizationView } from '../orgkit'
 import type { Page } from '../pagination'
 import type { AuditEventRecord, MemberWithUser, UserSummary } from '../types'
@@ -136,4 +138,98 @@ export function serializeAuditEvent(event: AuditEventRecord): z.output<typeof au
   }
 }
 
-export { isoOrNull }
+const invitationStatus = z.enum(['pending', 'accepted', 'declined', 'revoked', 'expired'])
+
+export const invitationWire = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  email: z.string(),
+  role: z.string(),
+  teamIds: z.array(z.string()),
+  status: invitationStatus,
+  expired: z.boolean(),
+  expiresAt: timestamp,
+  invitedBy: z.object({ userId: z.string(), username: z.string().nullable() }),
+  createdAt: timestamp,
+})
+export type InvitationWire = z.output<typeof invitationWire>
+
+export function serializeInvitation(invitation: InvitationView): InvitationWire {
+  return {
+    id: invitation.id,
+    organizationId: invitation.organizationId,
+    email: invitation.email,
+    role: invitation.role,
+    teamIds: [...invitation.teamIds],
+    status: invitation.status,
+    expired: invitation.expired,
+    expiresAt: iso(invitation.expiresAt),
+    invitedBy: { userId: invitation.invitedBy.userId, username: invitation.invitedBy.username },
+    createdAt: iso(invitation.createdAt),
+  }
+}
+
+/** Create and resend only: the token and the link, once. */
+export const issuedInvitationWire = invitationWire.extend({ token: z.string(), acceptUrl: z.string() })
+
+export function serializeIssuedInvitation(invitation: IssuedInvitation): z.output<typeof issuedInvitationWire> {
+  return { ...serializeInvitation(invitation), token: invitation.token, acceptUrl: invitation.acceptUrl }
+}
+
+export const invitationPreviewWire = z.object({
+  organization: z.object({ id: z.string(), slug: z.string(), name: z.string(), logoUrl: z.string().nullable() }),
+  email: z.string(),
+  role: z.string(),
+  status: invitationStatus,
+  expired: z.boolean(),
+  expiresAt: timestamp,
+  invitedBy: z.object({ userId: z.string(), username: z.string().nullable(), name: z.string().nullable() }),
+})
+
+export function serializeInvitationPreview(preview: InvitationPreview): z.output<typeof invitationPreviewWire> {
+  return {
+    organization: { ...preview.organization },
+    email: preview.email,
+    role: preview.role,
+    status: preview.status,
+    expired: preview.expired,
+    expiresAt: iso(preview.expiresAt),
+    invitedBy: { ...preview.invitedBy },
+  }
+}
+
+export const apiKeyWire = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  role: z.string().nullable(),
+  permissions: z.array(z.string()),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable(),
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+})
+export type ApiKeyWire = z.output<typeof apiKeyWire>
+
+export function serializeApiKey(key: ApiKeyView): ApiKeyWire {
+  return {
+    id: key.id,
+    organizationId: key.organizationId,
+    name: key.name,
+    prefix: key.prefix,
+    role: key.role,
+    permissions: [...key.permissions],
+    createdAt: iso(key.createdAt),
+    lastUsedAt: isoOrNull(key.lastUsedAt),
+    expiresAt: isoOrNull(key.expiresAt),
+    revokedAt: isoOrNull(key.revokedAt),
+  }
+}
+
+/** Create only: the whole key, once. */
+export const issuedApiKeyWire = apiKeyWire.extend({ secret: z.string() })
+
+export function serializeIssuedApiKey(key: IssuedApiKey): z.output<typeof issuedApiKeyWire> {
+  return { ...serializeApiKey(key), secret: key.secret }
+}

@@ -1,5 +1,7 @@
 import { createOpenApiDocument } from '../openapi'
 import { defineRoute, type RouteDefinition } from '../route'
+import { apiKeyRoutes } from './api-keys'
+import { invitationRoutes } from './invitations'
 import { memberRoutes } from './members'
 import { auditRoutes, industryRoutes } from './meta'
 import { organizationRoutes } from './organizations'
@@ -29,6 +31,8 @@ const openApiRoute = defineRoute({
 export const routes: readonly RouteDefinition[] = [
   ...organizationRoutes,
   ...memberRoutes,
+  ...invitationRoutes,
+  ...apiKeyRoutes,
   ...industryRoutes,
   ...auditRoutes,
   openApiRoute,

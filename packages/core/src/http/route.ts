@@ -19,6 +19,9 @@ export interface RouteContext<Params = unknown, Query = unknown, Body = unknown>
  * their framework and hand each request to `executeRoute`; the OpenAPI document is
  * generated from the same table.
  */
+// The table holds routes of many input types; `any` here lets one array carry them all while
+// `defineRoute` keeps each route's schemas and handler tied together.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export interface RouteDefinition<Params = any, Query = any, Body = any> {
   method: HttpMethod
   /** Relative to the mount prefix, with `:name` parameters: `/organizations/:org/members/:userId`. */

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDemoHost, type DemoHost } from '@orgkit/example-shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
+
+describe('the Fastify quickstart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orgkit-fastify-quickstart-'))
+  const mail: string[] = []
+  let host: DemoHost
+  let base: string
+  let close: () => void
+
+  beforeAll(async () => {
+    host = await createDemoHost({ databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`, log: (line) => mail.push(line) })
+    // A real listening server, the way `npm run start:fastify` runs it.
+    const app = await createApp(host)
+    base = await app.listen({ port: 0, host: '127.0.0.1' })
+    close = () => void app.close()
+  })
+  afterAll(async () => {
+    close?.()
+    await host?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? null : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+  }
+
+  it('signs up demo users, creates an organization, invites and lists members', async () => {
+    const ann = await call('POST', '/demo/users', { email: 'ann@example.com', username: 'ann', name: 'Ann' })
+    expect(ann.status).toBe(201)
+    expect(ann.body.id).toMatch(/^usr_/)
+    expect((await call('POST', '/demo/users', { email: 'ann@example.com' })).status).toBe(409)
+    expect((await call('POST', '/demo/users', { email: 'nope' })).status).toBe(400)
+    const bob = await call('POST', '/demo/users', { email: 'bob@example.com', username: 'bob' })
+
+    const org = await call('POST', '/api/organizations', { name: 'Acme' }, { 'x-user-id': ann.body.id })
+    expect(org.status).toBe(201)
+    expect(org.body).toMatchObject({ slug: 'acme', role: 'owner' })
+    const invited = await call(
+      'POST',
+      '/api/organizations/acme/invitations',
+      { email: 'bob@example.com' },
+      { 'x-user-id': ann.body.id },
+    )
+    expect(invited.status).toBe(201)
+    expect(mail.at(-1)).toContain(invited.body.acceptUrl)
+    const accepted = await call(
+      'POST',
+      '/api/invitations/accept',
+      { token: invited.body.token },
+      { 'x-user-id': bob.body.id },
+    )
+    expect(accepted.status).toBe(200)
+    const members = await call('GET', '/api/organizations/me/members', undefined, {
+      'x-user-id': bob.body.id,
+      'x-organization-id': org.body.id,
+    })
+    expect(members.body.data.map((m: { user: { username: string } }) => m.user.username).sort()).toEqual(['ann', 'bob'])
+    expect((await call('GET', '/api/organizations', undefined, { 'x-user-id': 'usr_unknown' })).status).toBe(401)
+  })
+})

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { createPool } from 'mysql2'
+import pg from 'pg'
+
+export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql'
+
+/** The host's own tables, as far as the demo needs them. */
+export interface HostDatabase {
+  users: {
+    id: string
+    email: string
+    username: string | null
+    name: string | null
+    image_url: string | null
+    email_verified: number | boolean
+    platform_role: string | null
+    created_at: string
+  }
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:.data/quickstart.sqlite'
+
+/**
+ * Opens the database `DATABASE_URL` names: `sqlite:<file>` (relative to the working
+ * directory; the default), `postgres://…` or `mysql://…` (MariaDB too).
+ */
+export function openDatabase(url = DEFAULT_DATABASE_URL): {
+  db: Kysely<HostDatabase>
+  kind: DatabaseKind
+  label: string
+} {
+  if (url.startsWith('sqlite:')) {
+    const file = resolve(url.slice('sqlite:'.length) || '.data/quickstart.sqlite')
+    mkdirSync(dirname(file), { recursive: true })
+    const database = new SqliteDatabase(file)
+    database.pragma('journal_mode = WAL')
+    return {
+      db: new Kysely({ dialect: new SqliteDialect({ database }) }),
+      kind: 'sqlite',
+      label: `SQLite file ${file}`,
+    }
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url })
+    return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres', label: 'PostgreSQL' }
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    // UTC on the wire, so timestamps read back as they were written.
+    const pool = createPool({ uri: url.replace(/^mariadb:/, 'mysql:'), timezone: 'Z' })
+    return { db: new Kysely({ dialect: new MysqlDialect({ pool }) }), kind: 'mysql', label: 'MySQL/MariaDB' }
+  }
+  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got ${JSON.stringify(url)})`)
+}
+
+/** The host's `users` table: in a real app it already exists and orgkit only reads it. */
+export async function createHostTables(db: Kysely<HostDatabase>): Promise<void> {
+  await db.schema
+    .createTable('users')
+    .ifNotExists()
+    .addColumn('id', 'varchar(64)', (col) => col.primaryKey())
+    .addColumn('email', 'varchar(320)', (col) => col.notNull().unique())
+    .addColumn('username', 'varchar(100)', (col) => col.unique())
+    .addColumn('name', 'varchar(255)')
+    .addColumn('image_url', 'varchar(2048)')
+    .addColumn('email_verified', 'boolean', (col) => col.notNull().defaultTo(false))
+    .addColumn('platform_role', 'varchar(32)')
+    .addColumn('created_at', 'varchar(32)', (col) => col.notNull())
+    .execute()
+}

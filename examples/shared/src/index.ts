@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto'
+import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
+import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import type { Kysely } from 'kysely'
+import * as z from 'zod'
+import { createHostTables, type DatabaseKind, type HostDatabase, openDatabase } from './database'
+
+export { DEFAULT_DATABASE_URL, openDatabase } from './database'
+
+export interface DemoHost {
+  orgkit: Orgkit
+  db: Kysely<HostDatabase>
+  kind: DatabaseKind
+  label: string
+  /** `POST /demo/users`: the demo's stand-in for sign-up. */
+  createUser(body: unknown): Promise<{ status: number; body: unknown }>
+  /** The demo's stand-in for login: `x-user-id` names the user, `x-organization-id` the current organization. */
+  resolveActor(headers: Record<string, string | string[] | undefined>): Promise<Actor | null>
+  close(): Promise<void>
+}
+
+export interface DemoHostOptions {
+  databaseUrl?: string | undefined
+  /** Where accept links point. @default http://localhost:3000 */
+  publicUrl?: string | undefined
+  /** Where the "mail" goes. @default console.log */
+  log?: (line: string) => void
+}
+
+/**
+ * Everything the quickstarts share: the database, the host's users table, orgkit's
+ * migrations, the orgkit instance, and the demo login. A real host keeps its own users and
+ * authentication and only does the `createOrgkit` part.
+ */
+export async function createDemoHost(options: DemoHostOptions = {}): Promise<DemoHost> {
+  const { db, kind, label } = openDatabase(options.databaseUrl)
+  const log = options.log ?? ((line: string) => console.log(line))
+  const publicUrl = options.publicUrl ?? 'http://localhost:3000'
+  await createHostTables(db)
+  const { error } = await migrateToLatest(db)
+  if (error) throw error
+
+  const orgkit = createOrgkit({
+    storage: kyselyStorage(db, {
+      users: {
+        table: 'users',
+        columns: { id: 'id', email: 'email', username: 'username', name: 'name', imageUrl: 'image_url' },
+      },
+    }),
+    invitations: {
+      acceptUrl: (token) => `${publicUrl}/invitations/accept?token=${encodeURIComponent(token)}`,
+      // The quickstart prints the link instead of mailing it.
+      send: (invitation, { acceptUrl }) =>
+        log(`✉  invitation for ${invitation.email} (${invitation.role}): ${acceptUrl}`),
+    },
+  })
+
+  return {
+    orgkit,
+    db,
+    kind,
+    label,
+    createUser: (body) => createDemoUser(db, kind, body),
+    async resolveActor(headers) {
+      const userId = header(headers, 'x-user-id')
+      if (userId === undefined) return null
+      const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()
+      if (!user) return null
+      return {
+        type: 'user',
+        userId: user.id,
+        email: user.email,
+        emailVerified: Boolean(user.email_verified),
+        platformRole: user.platform_role === 'superadmin' ? 'superadmin' : undefined,
+        organizationId: header(headers, 'x-organization-id'),
+      }
+    },
+    close: () => db.destroy(),
+  }
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name]
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
+}
+
+const demoUserSchema = z.strictObject({
+  email: z.string().trim().toLowerCase().max(320).pipe(z.email('Must be an email address')),
+  username: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9_.-]{1,100}$/i, 'Letters, digits, _ . - only')
+    .optional(),
+  name: z.string().trim().min(1).max(255).optional(),
+  emailVerified: z.boolean().optional(),
+  platformRole: z.enum(['superadmin']).optional(),
+})
+
+async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body: unknown) {
+  const parsed = demoUserSchema.safeParse(body ?? {})
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({
+      path: ['body', ...issue.path.map(String)].join('.'),
+      message: issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : issue.message,
+    }))
+    return {
+      status: 400,
+      body: { error: { code: 'validation_failed', message: 'The request is not valid.', details } },
+    }
+  }
+  const input = parsed.data
+  const taken = await db
+    .selectFrom('users')
+    .select('id')
+    .where((eb) =>
+      input.username === undefined
+        ? eb('email', '=', input.email)
+        : eb.or([eb('email', '=', input.email), eb('username', '=', input.username)]),
+    )
+    .executeTakeFirst()
+  if (taken) return conflict()
+  const user = {
+    id: `usr_${randomBytes(8).toString('hex')}`,
+    email: input.email,
+    username: input.username ?? null,
+    name: input.name ?? null,
+    image_url: null,
+    // better-sqlite3 binds no booleans.
+    email_verified: kind === 'sqlite' ? Number(input.emailVerified ?? true) : (input.emailVerified ?? true),
+    platform_role: input.platformRole ?? null,
+    created_at: new Date().toISOString(),
+  }
+  try {
+    await db.insertInto('users').values(user).execute()
+  } catch {
+    return conflict() // a concurrent sign-up took the email or username
+  }
+  return {
+    status: 201,
+    body: {
+      id: user.id,
+      email: user.email,
+      username: user.username,
+      name: user.name,
+      emailVerified: Boolean(user.email_verified),
+      platformRole: user.platform_role,
+    },
+  }
+}
+
+function conflict() {
+  return { status: 409, body: { error: { code: 'conflict', message: 'That email or username is taken.' } } }
+}

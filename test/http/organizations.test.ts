@@ -120,6 +120,11 @@ describe.each(adapterMatrix())('organization and member routes on %s over %s', (
       body: { error: { code: 'unauthenticated', message: expect.any(String) } },
     })
     expect((await app.request('POST', '/organizations', { body: { name: 'X' } })).status).toBe(401)
+    // Authentication comes before validation: an anonymous caller never gets a 400.
+    expect((await app.request('POST', '/organizations')).status).toBe(401)
+    expect((await app.request('POST', '/organizations', { body: { name: 'X', id: 'org_x' } })).status).toBe(401)
+    expect((await app.request('GET', '/organizations?limit=0')).status).toBe(401)
+    expect((await app.request('GET', '/organizations/acme/members', { apiKey: 'ok_nope_nope' })).status).toBe(401)
     const taken = await app.request('POST', '/organizations', { as: 'bob', body: { name: 'Other', slug: 'acme' } })
     expect(taken.status).toBe(409)
     expect(taken.body.error.code).toBe('conflict')

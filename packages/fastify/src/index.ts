@@ -45,8 +45,8 @@ export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (ap
     }
   })
   app.setErrorHandler((error, _request, reply) => {
-    // Fastify's own refusals (unsupported content type, body too large) keep their status
-    // but speak orgkit's error body.
+    // Fastify's own refusals of a request (unsupported content type, body too large) are
+    // what the Express adapter answers for the same request: 400 in orgkit's error body.
     const status = (error as { statusCode?: number }).statusCode
     if (!(error instanceof OrgkitError) && status !== undefined && status >= 400 && status < 500) {
       return send(reply, errorToResponse(new OrgkitError('validation_failed', (error as Error).message)))

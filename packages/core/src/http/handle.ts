@@ -53,10 +53,10 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Runs one route for one request and answers `{ status, body }`: validates path, query and
- * body with the route's schemas (unknown fields are a 400, never ignored), resolves the
- * actor, calls the handler, and shapes every error with the one status table. Adapters
- * call this and write the result; they hold no rule of their own.
+ * Runs one route for one request and answers `{ status, body }`: resolves the actor (a 401
+ * comes before any 400), validates path, query and body with the route's schemas (unknown
+ * fields are a 400, never ignored), calls the handler, and shapes every error with the one
+ * status table. Adapters call this and write the result; they hold no rule of their own.
  */
 export async function handleRequest(
   orgkit: Orgkit,
@@ -65,14 +65,16 @@ export async function handleRequest(
   options: HandleOptions = {},
 ): Promise<HttpResponse> {
   try {
-    const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
-    const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
-    const body = parseBody(route, request.body)
+    // Who is asking comes first: an anonymous caller learns "sign in", not which fields a
+    // route takes, and a 401 never depends on what the body happened to contain.
     const actor =
       route.auth === 'none' && request.authorization === undefined
         ? null
         : await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
     if (route.auth === 'required' && actor === null) throw new OrgkitError('unauthenticated')
+    const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
+    const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
+    const body = parseBody(route, request.body)
     const result = await route.handler({ orgkit, actor, params, query, body })
     return { status: route.status, body: route.status === 204 ? undefined : result }
   } catch (error) {

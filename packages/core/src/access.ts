@@ -4,7 +4,7 @@ import { hasIdPrefix } from './ids'
 import type { CompiledRole } from './roles/engine'
 import { OWNER_ROLE } from './roles/permissions'
 import type { Repositories } from './storage/port'
-import type { Actor, ApiKeyActor, MemberRecord, OrganizationRecord } from './types'
+import type { Actor, ApiKeyActor, MemberRecord, OrganizationRecord, UserActor } from './types'
 
 /** Who the actor is inside one organization. */
 export interface Access {
@@ -24,6 +24,12 @@ export interface Access {
  * - `read`: a member, or anyone when the organization is public;
  * - `owner`: a user whose membership role is `owner`.
  */
+/** The actor as a signed-in user: what only a person can do (create, leave, accept). */
+export function requireUser(actor: Actor, what: string): UserActor {
+  if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
+  return actor
+}
+
 export type Requirement = string | 'member' | 'read' | 'owner'
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */

@@ -1,4 +1,4 @@
-import { assertMayGrant, assignableRole, authorize, roleOf } from '../access'
+import { assertMayGrant, assignableRole, authorize, requireUser, roleOf } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
 import { createId } from '../ids'
@@ -99,11 +99,6 @@ function inviterOf(actor: Actor): string {
   if (actor.type === 'user') return actor.userId
   if (actor.type === 'apiKey') return actor.createdBy
   throw new OrgkitError('forbidden', 'An invitation needs an inviter: call this as a user, e.g. orgkit.as(user).')
-}
-
-function requireUser(actor: Actor, what: string): UserActor {
-  if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
-  return actor
 }
 
 /** The actor's email as the host reports it, else as the user directory has it; lower-cased. */

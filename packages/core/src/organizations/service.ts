@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type Access, authorize, findOrganization } from '../access'
+import { type Access, authorize, findOrganization, requireUser } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
 import { createId } from '../ids'
@@ -24,11 +24,6 @@ import { slugCandidates } from './slug'
 
 /** The role that a previous owner gets when ownership is transferred. */
 const FORMER_OWNER_ROLE = 'admin'
-
-function requireUser(actor: Actor, what: string): UserActor {
-  if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
-  return actor
-}
 
 /** The caller's view: counts, the caller's role, and only public fields for a public viewer. */
 function view(access: Access, counts: { memberCount: number; teamCount: number }): OrganizationView {

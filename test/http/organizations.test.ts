@@ -373,6 +373,7 @@ describe.each(adapterMatrix())('organization and member routes on %s over %s', (
     const document = await app.request('GET', '/openapi.json')
     expect(document.status).toBe(200)
     expect(document.body.openapi).toBe('3.1.0')
+    expect(document.body.servers).toEqual([{ url: '/api' }])
     const { routes } = await import('@orgkit/core/http')
     const operations = Object.entries(document.body.paths as Record<string, Record<string, unknown>>).flatMap(
       ([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),

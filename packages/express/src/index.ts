@@ -50,6 +50,7 @@ export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptio
             query: req.query as Record<string, unknown>,
             body,
             authorization: req.headers.authorization,
+            basePath: req.baseUrl,
             resolveActor: options.resolveActor && (() => options.resolveActor!(req)),
           },
           { onError: options.onError },

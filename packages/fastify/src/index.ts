@@ -67,6 +67,7 @@ export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (ap
             query: request.query as Record<string, unknown>,
             body: request.body,
             authorization: request.headers.authorization,
+            basePath: app.prefix,
             resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
           },
           { onError: options.onError },

@@ -19,6 +19,8 @@ export interface HttpRequestInput {
   body: unknown
   /** The `Authorization` header, if any. */
   authorization?: string | undefined
+  /** Where the routes are mounted (`/api`), for documents that link back. @default '' */
+  basePath?: string | undefined
   /** The host's resolver; consulted only when the request carries no orgkit API key. */
   resolveActor?: (() => ActorResolution | Promise<ActorResolution>) | undefined
 }
@@ -75,7 +77,7 @@ export async function handleRequest(
     const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
     const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)
-    const result = await route.handler({ orgkit, actor, params, query, body })
+    const result = await route.handler({ orgkit, actor, basePath: request.basePath ?? '', params, query, body })
     return { status: route.status, body: route.status === 204 ? undefined : result }
   } catch (error) {
     return errorToResponse(error, options.onError)

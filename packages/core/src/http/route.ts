@@ -9,6 +9,8 @@ export interface RouteContext<Params = unknown, Query = unknown, Body = unknown>
   orgkit: Orgkit
   /** The caller; never `null` on routes with `auth: 'required'`, never a `system` actor. */
   actor: Actor | null
+  /** Where the adapter mounted the routes (`/api`), `''` at the root. */
+  basePath: string
   params: Params
   query: Query
   body: Body

@@ -17,10 +17,11 @@ const openApiRoute = defineRoute({
   permission: null,
   auth: 'none',
   status: 200,
-  // The table does not change at run time: build the document once.
-  handler: async () => {
+  // The table does not change at run time: build the document once. Only `servers`
+  // follows the request, so a client generated from it calls the prefix the host chose.
+  handler: async ({ basePath }) => {
     openApiDocument ??= createOpenApiDocument(routes)
-    return openApiDocument
+    return { ...openApiDocument, servers: [{ url: basePath === '' ? '/' : basePath }] }
   },
 })
 

@@ -10,6 +10,11 @@ export function createApp(host: DemoHost): Express {
     const { status, body } = await host.createUser(req.body)
     res.status(status).json(body)
   })
+  // Where the printed invitation links lead.
+  app.get('/invitations/accept', (req, res) => {
+    const { status, text } = host.acceptPage(req.query.token)
+    res.status(status).type('text/plain').send(text)
+  })
   app.use('/api', createExpressRouter(host.orgkit, { resolveActor: (req) => host.resolveActor(req.headers) }))
   return app
 }

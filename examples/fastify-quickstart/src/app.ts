@@ -10,6 +10,11 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
     const { status, body } = await host.createUser(request.body)
     return reply.code(status).send(body)
   })
+  // Where the printed invitation links lead.
+  app.get('/invitations/accept', async (request, reply) => {
+    const { status, text } = host.acceptPage((request.query as { token?: unknown }).token)
+    return reply.code(status).type('text/plain; charset=utf-8').send(text)
+  })
   await app.register(orgkitFastify, {
     orgkit: host.orgkit,
     prefix: '/api',

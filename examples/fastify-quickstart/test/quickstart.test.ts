@@ -54,6 +54,10 @@ describe('the Fastify quickstart', () => {
     )
     expect(invited.status).toBe(201)
     expect(mail.at(-1)).toContain(invited.body.acceptUrl)
+    const page = await fetch(invited.body.acceptUrl.replace('http://localhost:3000', base))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain(JSON.stringify({ token: invited.body.token }))
+    expect((await fetch(`${base}/invitations/accept?token=x'y`)).status).toBe(400)
     const accepted = await call(
       'POST',
       '/api/invitations/accept',

@@ -16,6 +16,8 @@ export interface DemoHost {
   createUser(body: unknown): Promise<{ status: number; body: unknown }>
   /** The demo's stand-in for login: `x-user-id` names the user, `x-organization-id` the current organization. */
   resolveActor(headers: Record<string, string | string[] | undefined>): Promise<Actor | null>
+  /** `GET /invitations/accept?token=…`, where printed invitation links lead: how to accept, as plain text. */
+  acceptPage(token: unknown): { status: number; text: string }
   close(): Promise<void>
 }
 
@@ -73,6 +75,25 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
         emailVerified: Boolean(user.email_verified),
         platformRole: user.platform_role === 'superadmin' ? 'superadmin' : undefined,
         organizationId: header(headers, 'x-organization-id'),
+      }
+    },
+    acceptPage(token) {
+      // The token is echoed into a shell command below: only the base64url alphabet orgkit uses.
+      if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(token)) {
+        return { status: 400, text: 'This link has no valid invitation token.\n' }
+      }
+      // A real host serves its sign-in page here, then posts the token for the signed-in user.
+      const body = JSON.stringify({ token })
+      return {
+        status: 200,
+        text: [
+          'You have been invited to an organization.',
+          'In a real app this page signs you in and accepts. Here, as the invitee:',
+          '',
+          `  curl -X POST ${publicUrl}/api/invitations/preview -H 'x-user-id: <your id>' -H 'content-type: application/json' -d '${body}'`,
+          `  curl -X POST ${publicUrl}/api/invitations/accept -H 'x-user-id: <your id>' -H 'content-type: application/json' -d '${body}'`,
+          '',
+        ].join('\n'),
       }
     },
     close: () => db.destroy(),

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net'
 import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
-import { requirePermission as expressPermission } from '@orgkit/express'
-import { requirePermission as fastifyPermission } from '@orgkit/fastify'
+import { createExpressRouter, requirePermission as expressPermission } from '@orgkit/express'
+import { requirePermission as fastifyPermission, orgkitFastify } from '@orgkit/fastify'
 import express from 'express'
 import Fastify from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createTestStorage, type TestStorage } from '../support/databases'
 
 type Call = (path: string, userId?: string) => Promise<{ status: number; body: unknown }>
@@ -98,5 +98,33 @@ describe.each(['express', 'fastify'] as const)('requirePermission on %s', (adapt
   it('refuses an undeclared permission when the route is built', () => {
     const guard = adapter === 'express' ? expressPermission : fastifyPermission
     expect(() => guard(orgkit, 'projects.destroy')).toThrow(/projects\.destroy/)
+  })
+
+  it('refuses bad options when the route is built, naming the package', () => {
+    const guard = adapter === 'express' ? expressPermission : fastifyPermission
+    const name = new RegExp(`@orgkit/${adapter}.*resolveActor`)
+    expect(() => guard(orgkit, 'projects.update', { resolveActor: 'x-user-id' as never })).toThrow(name)
+    expect(() => guard({} as Orgkit, 'projects.update')).toThrow(`@orgkit/${adapter}`)
+  })
+})
+
+describe('adapter options', () => {
+  it('names the package in every option error', async () => {
+    const env = await createTestStorage('sqlite')
+    onTestFinished(() => env.destroy())
+    const orgkit = createOrgkit({ storage: env.storage })
+    expect(() => createExpressRouter({} as Orgkit)).toThrow(/^@orgkit\/express: /)
+    expect(() => createExpressRouter(orgkit, { onError: true as never })).toThrow('@orgkit/express: the `onError`')
+    expect(() => createExpressRouter(orgkit, { bodyLimit: -1 })).toThrow('@orgkit/express: the `bodyLimit`')
+    await expect(
+      Fastify()
+        .register(orgkitFastify, { prefix: '/api' } as never)
+        .ready(),
+    ).rejects.toThrow(/^@orgkit\/fastify: the `orgkit` option/)
+    await expect(
+      Fastify()
+        .register(orgkitFastify, { orgkit, resolveActor: {} as never })
+        .ready(),
+    ).rejects.toThrow('@orgkit/fastify: the `resolveActor` option')
   })
 })

@@ -30,8 +30,12 @@ export interface ExpressAdapterOptions {
  * responses out.
  */
 export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptions = {}): Router {
-  const router = Router()
+  checkOptions(orgkit, options)
   const bodyLimit = options.bodyLimit ?? 1_048_576
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) {
+    throw new TypeError('@orgkit/express: the `bodyLimit` option must be a positive whole number of bytes')
+  }
+  const router = Router()
   for (const route of routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'
     router[method](route.path, (req: Request, res: Response) => {
@@ -84,6 +88,7 @@ export function requirePermission(
   permission: string,
   options: RequirePermissionOptions = {},
 ): RequestHandler {
+  checkOptions(orgkit, options)
   // An undeclared permission is a programming error: fail when the app is built, not per request.
   orgkit.engine.assertDeclared(permission)
   return (req, res, next) => {
@@ -106,6 +111,20 @@ export function requirePermission(
     )
   }
 }
+
+/** Mistakes in wiring fail when the app is built, naming this package, not on the first request. */
+function checkOptions(orgkit: unknown, options: object): void {
+  if (typeof (orgkit as Partial<Orgkit> | null)?.as !== 'function') {
+    throw new TypeError('@orgkit/express: the first argument must be an instance from createOrgkit()')
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (FUNCTION_OPTIONS.has(name) && value !== undefined && typeof value !== 'function') {
+      throw new TypeError(`@orgkit/express: the \`${name}\` option must be a function`)
+    }
+  }
+}
+
+const FUNCTION_OPTIONS = new Set(['resolveActor', 'onError', 'organization'])
 
 function send(res: Response, response: HttpResponse): void {
   if (response.body === undefined) res.status(response.status).end()

@@ -32,6 +32,7 @@ export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (ap
   if (typeof orgkit?.as !== 'function') {
     throw new TypeError('@orgkit/fastify: the `orgkit` option must be an instance from createOrgkit()')
   }
+  checkFunctions(options)
   // Our own parser, so that malformed JSON answers with orgkit's error body, and an empty
   // body with a JSON content type is simply no body.
   app.removeAllContentTypeParsers()
@@ -108,6 +109,12 @@ export function requirePermission(
   permission: string,
   options: RequirePermissionOptions = {},
 ): preHandlerAsyncHookHandler {
+  if (typeof (orgkit as Partial<Orgkit> | null)?.as !== 'function') {
+    throw new TypeError(
+      '@orgkit/fastify: the first argument of requirePermission must be an instance from createOrgkit()',
+    )
+  }
+  checkFunctions(options)
   orgkit.engine.assertDeclared(permission)
   return async function orgkitPermission(request, reply) {
     try {
@@ -125,6 +132,17 @@ export function requirePermission(
     }
   }
 }
+
+/** Mistakes in wiring fail when the app is built, naming this package, not on the first request. */
+function checkFunctions(options: object): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (FUNCTION_OPTIONS.has(name) && value !== undefined && typeof value !== 'function') {
+      throw new TypeError(`@orgkit/fastify: the \`${name}\` option must be a function`)
+    }
+  }
+}
+
+const FUNCTION_OPTIONS = new Set(['resolveActor', 'onError', 'organization'])
 
 function send(reply: FastifyReply, response: HttpResponse): FastifyReply {
   if (response.body === undefined) return reply.code(response.status).send()

@@ -38,6 +38,8 @@ export interface RequestOptions {
   body?: unknown
   /** Sent as is with `content-type: application/json` (for malformed JSON). */
   rawBody?: string
+  /** Extra headers, sent last (so `content-type` here wins). */
+  headers?: Record<string, string>
 }
 
 export interface TestResponse {
@@ -134,6 +136,7 @@ export async function createTestApp(
         headers['content-type'] = 'application/json'
         payload = options.rawBody ?? JSON.stringify(options.body)
       }
+      Object.assign(headers, options.headers)
       return send(method, `/api${path}`, headers, payload)
     },
     async close() {

@@ -109,6 +109,18 @@ describe.each(adapterMatrix())('organization and member routes on %s over %s', (
     expect((await app.request('GET', '/organizations?limit=101', { as: 'ann' })).status).toBe(400)
     expect((await app.request('GET', '/organizations?cursor=garbage', { as: 'ann' })).status).toBe(400)
     expect((await app.request('GET', '/organizations?sort=name', { as: 'ann' })).status).toBe(400)
+    expect((await app.request('GET', '/organizations?limit=abc', { as: 'ann' })).status).toBe(400)
+    expect((await app.request('GET', '/organizations?limit=5&limit=6', { as: 'ann' })).status).toBe(400)
+    const notJson = await app.request('POST', '/organizations', {
+      as: 'ann',
+      rawBody: 'name=Sneaky',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(notJson.status).toBe(400)
+    expect(notJson.body.error.code).toBe('validation_failed')
+    const bodyOnBodiless = await app.request('POST', '/organizations/acme/leave', { as: 'ann', body: { force: true } })
+    expect(bodyOnBodiless.status).toBe(400)
+    expect(bodyOnBodiless.body.error.code).toBe('validation_failed')
     const mine = await app.request('GET', '/organizations', { as: 'ann' })
     expect(mine.body.data.map((o: { name: string }) => o.name)).not.toContain('Sneaky')
   })

@@ -93,7 +93,9 @@ export async function createTestApp(
     send = async (method, path, headers, payload) => {
       const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: payload ?? null })
       const text = await response.text()
-      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+      // The host's own answers (Express's HTML 404) come back as text.
+      const json = response.headers.get('content-type')?.includes('json') ?? false
+      return { status: response.status, body: text === '' ? undefined : json ? JSON.parse(text) : text }
     }
     close = () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
   } else {
@@ -112,7 +114,11 @@ export async function createTestApp(
         headers,
         ...(payload === undefined ? {} : { payload }),
       })
-      return { status: response.statusCode, body: response.body === '' ? undefined : response.json() }
+      const json = String(response.headers['content-type'] ?? '').includes('json')
+      return {
+        status: response.statusCode,
+        body: response.body === '' ? undefined : json ? response.json() : response.body,
+      }
     }
     close = () => app.close()
   }

@@ -125,6 +125,15 @@ describe.each(adapterMatrix())('organization and member routes on %s over %s', (
     expect(mine.body.data.map((o: { name: string }) => o.name)).not.toContain('Sneaky')
   })
 
+  it('routes exactly the same paths on both adapters: case-sensitive, no trailing slash', async () => {
+    expect((await app.request('GET', '/industries')).status).toBe(200)
+    expect((await app.request('GET', '/Industries')).status).toBe(404)
+    expect((await app.request('GET', '/industries/')).status).toBe(404)
+    expect((await app.request('GET', '/organizations', { as: 'ann' })).status).toBe(200)
+    expect((await app.request('GET', '/organizations/', { as: 'ann' })).status).toBe(404)
+    expect((await app.request('GET', '/organizations/x/members/', { as: 'ann' })).status).toBe(404)
+  })
+
   it('answers 401 without an actor and 409 for a taken slug', async () => {
     const anonymous = await app.request('GET', '/organizations')
     expect(anonymous).toEqual({

@@ -8,7 +8,7 @@ import {
   resolveRequestActor,
   routes,
 } from '@orgkit/core/http'
-import type { Request, RequestHandler, Response } from 'express'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { Router } from 'express'
 
 export interface ExpressAdapterOptions {
@@ -35,10 +35,12 @@ export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptio
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) {
     throw new TypeError('@orgkit/express: the `bodyLimit` option must be a positive whole number of bytes')
   }
-  const router = Router()
+  // Case-sensitive and strict about trailing slashes, as Fastify is by default, so that
+  // both adapters route exactly the same paths.
+  const router = Router({ caseSensitive: true, strict: true })
   for (const route of routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'
-    router[method](route.path, (req: Request, res: Response) => {
+    router[method](route.path, (req: Request, res: Response, next: NextFunction) => {
       const respond = async (): Promise<HttpResponse> => {
         let body: unknown
         try {
@@ -60,7 +62,11 @@ export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptio
           { onError: options.onError },
         )
       }
-      void respond().then((response) => send(res, response))
+      // handleRequest answers every error itself; what is left (a throwing onError, a
+      // failed write) goes to the host's error handler instead of an unhandled rejection.
+      respond()
+        .then((response) => send(res, response))
+        .catch(next)
     })
   }
   return router
@@ -102,13 +108,15 @@ export function requirePermission(
       const organization = options.organization?.(req) ?? (req.params as { org?: string }).org ?? 'me'
       return { actor, ...(await orgkit.authorize(actor, organization, permission)) }
     }
-    check().then(
-      (grant) => {
-        res.locals.orgkit = grant
-        next()
-      },
-      (error: unknown) => send(res, errorToResponse(error, options.onError)),
-    )
+    check()
+      .then(
+        (grant) => {
+          res.locals.orgkit = grant
+          next()
+        },
+        (error: unknown) => send(res, errorToResponse(error, options.onError)),
+      )
+      .catch(next)
   }
 }
 

@@ -60,6 +60,9 @@ export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (ap
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
+        // Fastify lets a parameter match nothing (`/organizations/` fits `/organizations/:org`);
+        // Express does not. Such a path is not one of ours, on either adapter.
+        if (Object.values(request.params as Record<string, string>).includes('')) return reply.callNotFound()
         const response = await handleRequest(
           orgkit,
           route,

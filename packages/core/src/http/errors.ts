@@ -45,7 +45,14 @@ export function errorToResponse(
     if (error.details !== undefined) body.error.details = error.details
     return { status: statusForCode(error.code), body }
   }
-  ;(onError ?? defaultOnError)(error)
+  try {
+    const reported: unknown = (onError ?? defaultOnError)(error)
+    // An async logger that fails must not become an unhandled rejection (fatal on Node).
+    if (reported instanceof Promise) reported.catch(() => {})
+  } catch {
+    // A failing logger must not replace this answer with the framework's own, which would
+    // carry the logger's message to the client.
+  }
   return { status: 500, body: { error: { code: 'internal', message: 'Something went wrong.' } } }
 }
 

@@ -107,10 +107,13 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 
 const demoUserSchema = z.strictObject({
   email: z.string().trim().toLowerCase().max(320).pipe(z.email('Must be an email address')),
+  // Lower-cased so that "taken" means the same on every database: MySQL compares this
+  // column case-insensitively, PostgreSQL and SQLite exactly.
   username: z
     .string()
     .trim()
-    .regex(/^[a-z0-9_.-]{1,100}$/i, 'Letters, digits, _ . - only')
+    .toLowerCase()
+    .regex(/^[a-z0-9_.-]{1,100}$/, 'Letters, digits, _ . - only')
     .optional(),
   name: z.string().trim().min(1).max(255).optional(),
   emailVerified: z.boolean().optional(),

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDemoHost, type DemoHost } from '@orgkit/example-shared'
+import { createConnection } from 'mysql2'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type TestDialect, testDialects } from '../../../test/support/databases'
+
+/**
+ * A `DATABASE_URL` for a scratch database of the dialect, as a user would pass it: the
+ * quickstart opens its own database from the URL, so each run gets a database of its
+ * own (not a schema) and drops it afterwards.
+ */
+async function scratchDatabaseUrl(dialect: TestDialect): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `orgkit_example_${process.pid}_${randomBytes(4).toString('hex')}`
+  switch (dialect) {
+    case 'sqlite': {
+      const dir = mkdtempSync(join(tmpdir(), 'orgkit-demo-host-'))
+      return {
+        url: `sqlite:${join(dir, 'db.sqlite')}`,
+        drop: async () => rmSync(dir, { recursive: true, force: true }),
+      }
+    }
+    case 'postgres': {
+      const admin = process.env.ORGKIT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+      await postgresAdmin(admin, `create database "${name}"`)
+      const url = new URL(admin)
+      url.pathname = `/${name}`
+      return { url: url.toString(), drop: () => postgresAdmin(admin, `drop database if exists "${name}"`) }
+    }
+    case 'mysql': {
+      const admin = process.env.ORGKIT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
+      await mysqlAdmin(admin, `create database \`${name}\` character set utf8mb4`)
+      const url = new URL(admin)
+      url.pathname = `/${name}`
+      return { url: url.toString(), drop: () => mysqlAdmin(admin, `drop database if exists \`${name}\``) }
+    }
+  }
+}
+
+async function postgresAdmin(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+function mysqlAdmin(url: string, statement: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const connection = createConnection({ uri: url })
+    connection.query(statement, (error) => {
+      connection.end()
+      if (error) reject(error)
+      else resolve()
+    })
+  })
+}
+
+describe.each(testDialects())('the demo host on %s', (dialect) => {
+  let database: { url: string; drop(): Promise<void> }
+  let host: DemoHost
+
+  beforeAll(async () => {
+    database = await scratchDatabaseUrl(dialect)
+    host = await createDemoHost({ databaseUrl: database.url, log: () => {} })
+  })
+  afterAll(async () => {
+    await host?.close()
+    await database?.drop()
+  })
+
+  const countUsers = async () => (await host.db.selectFrom('users').select('id').execute()).length
+
+  it('signs up users, lower-casing email and username', async () => {
+    const created = await host.createUser({
+      email: ' Ann@Example.com ',
+      username: 'Ann',
+      name: 'Ann',
+      emailVerified: false,
+      platformRole: 'superadmin',
+    })
+    expect(created).toEqual({
+      status: 201,
+      body: {
+        id: expect.stringMatching(/^usr_[0-9a-f]{16}$/),
+        email: 'ann@example.com',
+        username: 'ann',
+        name: 'Ann',
+        emailVerified: false,
+        platformRole: 'superadmin',
+      },
+    })
+    const plain = await host.createUser({ email: 'bob@example.com' })
+    expect(plain.body).toMatchObject({ username: null, name: null, emailVerified: true, platformRole: null })
+  })
+
+  it('refuses a taken email or username with 409 and bad input with 400, changing nothing', async () => {
+    const before = await countUsers()
+    expect(await host.createUser({ email: 'ANN@example.com' })).toEqual({
+      status: 409,
+      body: { error: { code: 'conflict', message: expect.any(String) } },
+    })
+    expect((await host.createUser({ email: 'new@example.com', username: 'ANN' })).status).toBe(409)
+
+    const unknownField = await host.createUser({ email: 'carl@example.com', id: 'usr_chosen' })
+    expect(unknownField.status).toBe(400)
+    expect(unknownField.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: expect.any(String),
+        details: [{ path: 'body', message: 'Unknown field: id' }],
+      },
+    })
+    const badEmail = await host.createUser({ email: 'not-an-email' })
+    expect(badEmail.body).toMatchObject({ error: { details: [{ path: 'body.email' }] } })
+    for (const body of [undefined, null, 'ann', [], { email: 'x@example.com', platformRole: 'owner' }]) {
+      expect((await host.createUser(body)).status).toBe(400)
+    }
+    expect(await countUsers()).toBe(before)
+  })
+
+  it('resolves x-user-id to the stored user, and anything else to nobody', async () => {
+    const { body } = await host.createUser({ email: 'dora@example.com', emailVerified: false })
+    const id = (body as { id: string }).id
+    expect(await host.resolveActor({ 'x-user-id': id, 'x-organization-id': 'org_current' })).toEqual({
+      type: 'user',
+      userId: id,
+      email: 'dora@example.com',
+      emailVerified: false,
+      platformRole: undefined,
+      organizationId: 'org_current',
+    })
+    const superadmin = await host.db.selectFrom('users').select('id').where('email', '=', 'ann@example.com').execute()
+    expect(await host.resolveActor({ 'x-user-id': superadmin[0]!.id })).toMatchObject({
+      platformRole: 'superadmin',
+      emailVerified: false,
+      organizationId: undefined,
+    })
+    expect(await host.resolveActor({})).toBeNull()
+    expect(await host.resolveActor({ 'x-user-id': 'usr_nobody' })).toBeNull()
+    expect(await host.resolveActor({ 'x-user-id': ['a', 'b'] })).toBeNull()
+  })
+
+  it('starts again on the same database: tables and migrations are left as they are', async () => {
+    const again = await createDemoHost({ databaseUrl: database.url, log: () => {} })
+    try {
+      expect((await again.createUser({ email: 'ann@example.com' })).status).toBe(409)
+      const org = await again.orgkit.as({ type: 'user', userId: 'usr_x' }).organizations.list()
+      expect(org.data).toEqual([])
+    } finally {
+      await again.close()
+    }
+  })
+})
+
+describe('DATABASE_URL', () => {
+  it('names the database kind it does not know in its error', async () => {
+    await expect(createDemoHost({ databaseUrl: 'mongodb://localhost/x' })).rejects.toThrow(
+      /DATABASE_URL must start with sqlite:, postgres:\/\/ or mysql:\/\//,
+    )
+  })
+})

@@ -1,10 +1,15 @@
-import type { DemoHost } from '@orgkit/example-shared'
-import { createExpressRouter } from '@orgkit/express'
-import express, { type Express } from 'express'
+import { type DemoHost, frameworkError } from '@orgkit/example-shared'
+import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express'
 
-/** The host app: its own routes (here only the demo sign-up) and orgkit's under `/api`. */
+/**
+ * The host app: its own routes (the demo sign-up and a tenant resource guarded by orgkit
+ * permissions) and orgkit's API under `/api`.
+ */
 export function createApp(host: DemoHost): Express {
   const app = express()
+  const resolveActor = (req: Request) => host.resolveActor(req.headers)
+
   // DEMO ONLY: creates users without any authentication, standing in for the host's sign-up.
   app.post('/demo/users', express.json(), async (req, res) => {
     const { status, body } = await host.createUser(req.body)
@@ -15,6 +20,35 @@ export function createApp(host: DemoHost): Express {
     const { status, text } = host.acceptPage(req.query.token)
     res.status(status).type('text/plain').send(text)
   })
-  app.use('/api', createExpressRouter(host.orgkit, { resolveActor: (req) => host.resolveActor(req.headers) }))
+
+  // The host's own routes, checked by orgkit: `:org` is a slug, an id or `me`; 401, 404
+  // and 403 answer exactly as on orgkit's routes, and an API key works here too.
+  const grant = (res: express.Response) => res.locals.orgkit as OrgkitLocals
+  app.get(
+    '/organizations/:org/projects',
+    requirePermission(host.orgkit, 'projects.read', { resolveActor }),
+    async (_req, res) => {
+      const { status, body } = await host.projects.list(grant(res).organization.id)
+      res.status(status).json(body)
+    },
+  )
+  app.post(
+    '/organizations/:org/projects',
+    requirePermission(host.orgkit, 'projects.create', { resolveActor }),
+    express.json(),
+    async (req, res) => {
+      const { status, body } = await host.projects.create(grant(res).organization.id, req.body)
+      res.status(status).json(body)
+    },
+  )
+
+  app.use('/api', createExpressRouter(host.orgkit, { resolveActor }))
+
+  // Malformed JSON on the host's routes answers in orgkit's error shape too.
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    const { status, body } = frameworkError(error)
+    res.status(status).json(body)
+  }
+  app.use(onError)
   return app
 }

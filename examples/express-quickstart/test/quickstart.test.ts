@@ -73,4 +73,51 @@ describe('the Express quickstart', () => {
     expect(members.body.data.map((m: { user: { username: string } }) => m.user.username).sort()).toEqual(['ann', 'bob'])
     expect((await call('GET', '/api/organizations', undefined, { 'x-user-id': 'usr_unknown' })).status).toBe(401)
   })
+
+  it("guards the host's own routes with orgkit permissions, for users and API keys", async () => {
+    const owner = (await call('POST', '/demo/users', { email: 'owner@example.com' })).body.id
+    const member = (await call('POST', '/demo/users', { email: 'member@example.com', username: 'member' })).body.id
+    const outsider = (await call('POST', '/demo/users', { email: 'outsider@example.com' })).body.id
+    const as = (id: string) => ({ 'x-user-id': id })
+    await call('POST', '/api/organizations', { name: 'Projects Org' }, as(owner))
+    await call('POST', '/api/organizations/projects-org/members', { username: 'member' }, as(owner))
+    await call('POST', '/api/organizations', { name: 'Elsewhere' }, as(outsider))
+    await call('POST', '/organizations/elsewhere/projects', { name: 'Not yours' }, as(outsider))
+
+    const created = await call('POST', '/organizations/projects-org/projects', { name: 'Rocket' }, as(owner))
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ id: expect.stringMatching(/^prj_/), name: 'Rocket' })
+    const listed = await call('GET', '/organizations/projects-org/projects', undefined, as(member))
+    expect(listed).toEqual({ status: 200, body: { data: [created.body] } })
+
+    const forbidden = await call('POST', '/organizations/projects-org/projects', { name: 'Mine' }, as(member))
+    expect(forbidden.status).toBe(403)
+    expect(forbidden.body.error.code).toBe('forbidden')
+    expect((await call('GET', '/organizations/projects-org/projects', undefined, as(outsider))).status).toBe(404)
+    expect((await call('GET', '/organizations/projects-org/projects')).status).toBe(401)
+    const invalid = await call('POST', '/organizations/projects-org/projects', { name: '', extra: 1 }, as(owner))
+    expect(invalid.status).toBe(400)
+    expect(invalid.body.error.code).toBe('validation_failed')
+
+    const key = await call(
+      'POST',
+      '/api/organizations/projects-org/api-keys',
+      { name: 'CI', role: 'member' },
+      as(owner),
+    )
+    const byKey = await call('GET', '/organizations/me/projects', undefined, {
+      authorization: `Bearer ${key.body.secret}`,
+    })
+    expect(byKey.body.data.map((project: { name: string }) => project.name)).toEqual(['Rocket'])
+  })
+
+  it('answers malformed JSON on its own routes in the same error shape', async () => {
+    const response = await fetch(`${base}/demo/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"email":',
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'validation_failed' } })
+  })
 })

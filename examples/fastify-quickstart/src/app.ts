@@ -1,10 +1,22 @@
-import type { DemoHost } from '@orgkit/example-shared'
-import { orgkitFastify } from '@orgkit/fastify'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { type DemoHost, frameworkError } from '@orgkit/example-shared'
+import { orgkitFastify, requirePermission } from '@orgkit/fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 
-/** The host app: its own routes (here only the demo sign-up) and orgkit's under `/api`. */
+/**
+ * The host app: its own routes (the demo sign-up and a tenant resource guarded by orgkit
+ * permissions) and orgkit's API under `/api`.
+ */
 export async function createApp(host: DemoHost): Promise<FastifyInstance> {
   const app = Fastify()
+  const resolveActor = (request: FastifyRequest) => host.resolveActor(request.headers)
+
+  // Malformed JSON on the host's routes answers in orgkit's error shape too (orgkit's
+  // plugin has its own handler inside its scope).
+  app.setErrorHandler((error, _request, reply) => {
+    const { status, body } = frameworkError(error)
+    return reply.code(status).send(body)
+  })
+
   // DEMO ONLY: creates users without any authentication, standing in for the host's sign-up.
   app.post('/demo/users', async (request, reply) => {
     const { status, body } = await host.createUser(request.body)
@@ -15,10 +27,26 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
     const { status, text } = host.acceptPage((request.query as { token?: unknown }).token)
     return reply.code(status).type('text/plain; charset=utf-8').send(text)
   })
-  await app.register(orgkitFastify, {
-    orgkit: host.orgkit,
-    prefix: '/api',
-    resolveActor: (request) => host.resolveActor(request.headers),
-  })
+
+  // The host's own routes, checked by orgkit: `:org` is a slug, an id or `me`; 401, 404
+  // and 403 answer exactly as on orgkit's routes, and an API key works here too.
+  app.get(
+    '/organizations/:org/projects',
+    { preHandler: requirePermission(host.orgkit, 'projects.read', { resolveActor }) },
+    async (request, reply) => {
+      const { status, body } = await host.projects.list(request.orgkit!.organization.id)
+      return reply.code(status).send(body)
+    },
+  )
+  app.post(
+    '/organizations/:org/projects',
+    { preHandler: requirePermission(host.orgkit, 'projects.create', { resolveActor }) },
+    async (request, reply) => {
+      const { status, body } = await host.projects.create(request.orgkit!.organization.id, request.body)
+      return reply.code(status).send(body)
+    },
+  )
+
+  await app.register(orgkitFastify, { orgkit: host.orgkit, prefix: '/api', resolveActor })
   return app
 }

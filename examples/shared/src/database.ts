@@ -19,6 +19,12 @@ export interface HostDatabase {
     platform_role: string | null
     created_at: string
   }
+  projects: {
+    id: string
+    organization_id: string
+    name: string
+    created_at: string
+  }
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:.data/quickstart.sqlite'
@@ -55,7 +61,10 @@ export function openDatabase(url = DEFAULT_DATABASE_URL): {
   throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got ${JSON.stringify(url)})`)
 }
 
-/** The host's `users` table: in a real app it already exists and orgkit only reads it. */
+/**
+ * The host's own tables. `users` exists in a real app already (orgkit only reads it);
+ * `projects` stands for the host's tenant data: it carries the organization id.
+ */
 export async function createHostTables(db: Kysely<HostDatabase>): Promise<void> {
   await db.schema
     .createTable('users')
@@ -68,5 +77,19 @@ export async function createHostTables(db: Kysely<HostDatabase>): Promise<void> 
     .addColumn('email_verified', 'boolean', (col) => col.notNull().defaultTo(false))
     .addColumn('platform_role', 'varchar(32)')
     .addColumn('created_at', 'varchar(32)', (col) => col.notNull())
+    .execute()
+  await db.schema
+    .createTable('projects')
+    .ifNotExists()
+    .addColumn('id', 'varchar(64)', (col) => col.primaryKey())
+    .addColumn('organization_id', 'varchar(64)', (col) => col.notNull())
+    .addColumn('name', 'varchar(255)', (col) => col.notNull())
+    .addColumn('created_at', 'varchar(32)', (col) => col.notNull())
+    .execute()
+  await db.schema
+    .createIndex('projects_organization_id_idx')
+    .ifNotExists()
+    .on('projects')
+    .column('organization_id')
     .execute()
 }

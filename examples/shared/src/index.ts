@@ -4,8 +4,12 @@ import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
 import type { Kysely } from 'kysely'
 import * as z from 'zod'
 import { createHostTables, type DatabaseKind, type HostDatabase, openDatabase } from './database'
+import { PROJECT_PERMISSIONS, projectRoutes } from './projects'
+import { conflict, type DemoResponse, validationFailed } from './responses'
 
 export { DEFAULT_DATABASE_URL, openDatabase } from './database'
+export { PROJECT_PERMISSIONS } from './projects'
+export { type DemoResponse, frameworkError } from './responses'
 
 export interface DemoHost {
   orgkit: Orgkit
@@ -13,7 +17,9 @@ export interface DemoHost {
   kind: DatabaseKind
   label: string
   /** `POST /demo/users`: the demo's stand-in for sign-up. */
-  createUser(body: unknown): Promise<{ status: number; body: unknown }>
+  createUser(body: unknown): Promise<DemoResponse>
+  /** The host's own routes, `/organizations/:org/projects`, for an organization orgkit has authorized. */
+  projects: ReturnType<typeof projectRoutes>
   /** The demo's stand-in for login: `x-user-id` names the user, `x-organization-id` the current organization. */
   resolveActor(headers: Record<string, string | string[] | undefined>): Promise<Actor | null>
   /** `GET /invitations/accept?token=…`, where printed invitation links lead: how to accept, as plain text. */
@@ -49,6 +55,16 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
         columns: { id: 'id', email: 'email', username: 'username', name: 'name', imageUrl: 'image_url' },
       },
     }),
+    permissions: PROJECT_PERMISSIONS,
+    // The default member role, plus seeing projects. Admins and owners hold every permission,
+    // the host's included, so they create projects.
+    roles: {
+      member: {
+        name: 'Member',
+        description: 'Sees the members, teams, roles and projects of the organization.',
+        grants: ['members.read', 'teams.read', 'roles.read', 'projects.read'],
+      },
+    },
     invitations: {
       acceptUrl: (token) => `${publicUrl}/invitations/accept?token=${encodeURIComponent(token)}`,
       // The quickstart prints the link instead of mailing it.
@@ -63,6 +79,7 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
     kind,
     label,
     createUser: (body) => createDemoUser(db, kind, body),
+    projects: projectRoutes(db),
     async resolveActor(headers) {
       const userId = header(headers, 'x-user-id')
       if (userId === undefined) return null
@@ -120,18 +137,9 @@ const demoUserSchema = z.strictObject({
   platformRole: z.enum(['superadmin']).optional(),
 })
 
-async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body: unknown) {
+async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body: unknown): Promise<DemoResponse> {
   const parsed = demoUserSchema.safeParse(body ?? {})
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({
-      path: ['body', ...issue.path.map(String)].join('.'),
-      message: issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : issue.message,
-    }))
-    return {
-      status: 400,
-      body: { error: { code: 'validation_failed', message: 'The request is not valid.', details } },
-    }
-  }
+  if (!parsed.success) return validationFailed(parsed.error)
   const input = parsed.data
   const taken = await db
     .selectFrom('users')
@@ -142,7 +150,7 @@ async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body
         : eb.or([eb('email', '=', input.email), eb('username', '=', input.username)]),
     )
     .executeTakeFirst()
-  if (taken) return conflict()
+  if (taken) return conflict(TAKEN)
   const user = {
     id: `usr_${randomBytes(8).toString('hex')}`,
     email: input.email,
@@ -157,7 +165,7 @@ async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body
   try {
     await db.insertInto('users').values(user).execute()
   } catch {
-    return conflict() // a concurrent sign-up took the email or username
+    return conflict(TAKEN) // a concurrent sign-up took the email or username
   }
   return {
     status: 201,
@@ -172,6 +180,4 @@ async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body
   }
 }
 
-function conflict() {
-  return { status: 409, body: { error: { code: 'conflict', message: 'That email or username is taken.' } } }
-}
+const TAKEN = 'That email or username is taken.'

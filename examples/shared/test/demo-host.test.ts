@@ -146,6 +146,23 @@ describe.each(testDialects())('the demo host on %s', (dialect) => {
     expect(await host.resolveActor({ 'x-user-id': ['a', 'b'] })).toBeNull()
   })
 
+  it("keeps each organization's projects to itself", async () => {
+    const a = await host.projects.create('org_a', { name: ' Rocket ' })
+    expect(a).toEqual({
+      status: 201,
+      body: {
+        id: expect.stringMatching(/^prj_/),
+        organizationId: 'org_a',
+        name: 'Rocket',
+        createdAt: expect.any(String),
+      },
+    })
+    await host.projects.create('org_b', { name: 'Satellite' })
+    expect(await host.projects.list('org_a')).toEqual({ status: 200, body: { data: [a.body] } })
+    expect((await host.projects.create('org_a', { name: 'X', organizationId: 'org_b' })).status).toBe(400)
+    expect((await host.projects.list('org_b')).body).toMatchObject({ data: [{ name: 'Satellite' }] })
+  })
+
   it('starts again on the same database: tables and migrations are left as they are', async () => {
     const again = await createDemoHost({ databaseUrl: database.url, log: () => {} })
     try {

@@ -290,6 +290,15 @@ describe.each(adapterMatrix())('organization and member routes on %s over %s', (
     expect(seen.status).toBe(200)
     expect(seen.body).toMatchObject({ slug: 'dan-corp', role: null, contactEmail: null, metadata: {} })
     expect((await app.request('GET', '/organizations/dan-corp/members', { as: 'ann' })).status).toBe(403)
+    // Anyone means anyone: no sign-in needed for a public organization's public fields.
+    const anonymous = await app.request('GET', '/organizations/dan-corp')
+    expect(anonymous.status).toBe(200)
+    expect(anonymous.body).toEqual(seen.body)
+    // Everything else asks an anonymous caller to sign in, private and missing alike.
+    expect((await app.request('GET', '/organizations/acme')).status).toBe(401)
+    expect((await app.request('GET', '/organizations/no-such-org')).status).toBe(401)
+    expect((await app.request('GET', '/organizations/me')).status).toBe(401)
+    expect((await app.request('GET', '/organizations/dan-corp/members')).status).toBe(401)
   })
 
   it('resolves `me` from the current organization', async () => {

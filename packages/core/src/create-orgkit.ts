@@ -21,6 +21,7 @@ import {
   createOrganization,
   deleteOrganization,
   getOrganization,
+  getPublicOrganization,
   leaveOrganization,
   listOrganizations,
   organizationPermissions,
@@ -154,6 +155,7 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     engine,
     industries,
     as,
+    publicOrganization: (org) => getPublicOrganization(ctx, org),
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener),
     async authorize(actor, org, permission) {

@@ -105,6 +105,12 @@ export interface Orgkit {
   readonly industries: readonly string[]
   as(actor: Actor): OrgkitClient
   /**
+   * A public organization's public fields, for a caller who is not signed in. Anything
+   * else (private, nonexistent, `me`) is `unauthenticated`: signing in may reveal more,
+   * and the answer does not tell a private organization from a missing one.
+   */
+  publicOrganization(org: OrganizationRef): Promise<OrganizationView>
+  /**
    * Turns a presented `ok_<prefix>_<secret>` key into its actor. Throws `unauthenticated`
    * for an unknown, revoked or expired key, and for anything that is not a key.
    */

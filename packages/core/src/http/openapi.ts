@@ -88,6 +88,7 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
     }
     if (route.permission) operation['x-orgkit-permission'] = route.permission
     if (route.auth === 'required') operation.security = [{ user: [] }, { apiKey: [] }]
+    if (route.auth === 'optional') operation.security = [{ user: [] }, { apiKey: [] }, {}]
     if (route.body) {
       operation.requestBody = {
         required: true,

@@ -34,7 +34,7 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   /** The permission the core checks; `null` when none is needed. Documentation only: the core enforces it. */
   permission: string | null
   /** `required`: a 401 without an actor. */
-  auth: 'none' | 'required'
+  auth: 'none' | 'optional' | 'required'
   params?: z.ZodType<Params>
   query?: z.ZodType<Query>
   body?: z.ZodType<Body>

@@ -164,6 +164,12 @@ export async function getOrganization(ctx: Context, actor: Actor, ref: string): 
   return viewOf(ctx.storage, access)
 }
 
+export async function getPublicOrganization(ctx: Context, ref: string): Promise<OrganizationView> {
+  const organization = ref === 'me' ? null : await findOrganization(ctx.storage, { type: 'system' }, ref)
+  if (!organization || organization.visibility !== 'public') throw new OrgkitError('unauthenticated')
+  return viewOf(ctx.storage, { organization, member: null, role: null, publicView: true })
+}
+
 export async function updateOrganization(
   ctx: Context,
   actor: Actor,

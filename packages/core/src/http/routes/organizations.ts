@@ -47,15 +47,19 @@ export const organizationRoutes = [
     path: '/organizations/:org',
     operationId: 'getOrganization',
     summary:
-      'An organization with its counts and the caller’s role (public organizations: public fields to anyone signed in)',
+      'An organization with its counts and the caller’s role; a public organization’s public fields to anyone, signed in or not',
     tag,
     permission: null,
-    auth: 'required',
+    auth: 'optional',
     params: orgParams,
     status: 200,
     response: organizationWire,
     handler: async ({ orgkit, actor, params }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.get(params.org)),
+      serializeOrganization(
+        actor === null
+          ? await orgkit.publicOrganization(params.org)
+          : await orgkit.as(actor).organizations.get(params.org),
+      ),
   }),
   defineRoute({
     method: 'PATCH',

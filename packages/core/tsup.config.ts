@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.base'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/http.ts'],
-  format: ['esm', 'cjs'],
-  // The package tsconfig is a composite project for `tsc -b`; a standalone declaration build is not.
-  dts: { compilerOptions: { composite: false, incremental: false } },
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-})
+export default packageBuild(['src/index.ts', 'src/http.ts'])

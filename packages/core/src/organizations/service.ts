@@ -166,7 +166,7 @@ export async function getOrganization(ctx: Context, actor: Actor, ref: string): 
 
 export async function getPublicOrganization(ctx: Context, ref: string): Promise<OrganizationView> {
   const organization = ref === 'me' ? null : await findOrganization(ctx.storage, { type: 'system' }, ref)
-  if (!organization || organization.visibility !== 'public') throw new OrgkitError('unauthenticated')
+  if (organization?.visibility !== 'public') throw new OrgkitError('unauthenticated')
   return viewOf(ctx.storage, { organization, member: null, role: null, publicView: true })
 }
 

@@ -1,16 +1,22 @@
-import { createDemoHost } from '@orgkit/example-shared'
+import { createDemoHost, exitOnStartupError, portFromEnv } from '@orgkit/example-shared'
 import { createApp } from './app'
 
-const port = Number(process.env.PORT ?? 3000)
-const host = await createDemoHost({
-  databaseUrl: process.env.DATABASE_URL,
-  publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
-})
-const server = createApp(host).listen(port, () => {
-  console.log(`orgkit Express quickstart on http://localhost:${port}/api (${host.label}, migrated)`)
-  console.log('Demo login: POST /demo/users, then send x-user-id: <id>. Never do this in production.')
-})
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => server.close(() => void host.close()))
+const name = 'orgkit Express quickstart'
+try {
+  const port = portFromEnv(process.env.PORT)
+  const host = await createDemoHost({
+    databaseUrl: process.env.DATABASE_URL,
+    publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
+  })
+  const server = createApp(host).listen(port)
+  server.once('error', (error) => exitOnStartupError(name, error))
+  server.once('listening', () => {
+    console.log(`${name} on http://localhost:${port}/api (${host.label}, migrated)`)
+    console.log('Demo login: POST /demo/users, then send x-user-id: <id>. Never do this in production.')
+  })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => server.close(() => void host.close()))
+  }
+} catch (error) {
+  exitOnStartupError(name, error)
 }

@@ -58,7 +58,9 @@ export function openDatabase(url = DEFAULT_DATABASE_URL): {
     const pool = createPool({ uri: url.replace(/^mariadb:/, 'mysql:'), timezone: 'Z' })
     return { db: new Kysely({ dialect: new MysqlDialect({ pool }) }), kind: 'mysql', label: 'MySQL/MariaDB' }
   }
-  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got ${JSON.stringify(url)})`)
+  // Only the scheme is echoed: the rest of a URL may hold a password.
+  const scheme = /^[^:/]*:?/.exec(url)?.[0] ?? ''
+  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got ${JSON.stringify(`${scheme}…`)})`)
 }
 
 /**

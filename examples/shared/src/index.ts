@@ -181,3 +181,20 @@ async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body
 }
 
 const TAKEN = 'That email or username is taken.'
+
+/** `PORT` as a port number, or a clear error: 3000 when unset. */
+export function portFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 3000
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`PORT must be a port number from 0 to 65535 (got ${JSON.stringify(value)})`)
+  }
+  return port
+}
+
+/** Ends a quickstart that could not start with one readable line instead of a stack trace. */
+export function exitOnStartupError(app: string, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error)
+  console.error(`${app} could not start: ${message}`)
+  process.exit(1)
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDemoHost, type DemoHost } from '@orgkit/example-shared'
+import { createDemoHost, type DemoHost, portFromEnv } from '@orgkit/example-shared'
 import { createConnection } from 'mysql2'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -175,10 +175,20 @@ describe.each(testDialects())('the demo host on %s', (dialect) => {
   })
 })
 
-describe('DATABASE_URL', () => {
-  it('names the database kind it does not know in its error', async () => {
-    await expect(createDemoHost({ databaseUrl: 'mongodb://localhost/x' })).rejects.toThrow(
-      /DATABASE_URL must start with sqlite:, postgres:\/\/ or mysql:\/\//,
+describe('configuration from the environment', () => {
+  it('refuses a DATABASE_URL of an unknown kind without echoing its password', async () => {
+    const failure = createDemoHost({ databaseUrl: 'postgress://app:s3cret@db.example/app' })
+    await expect(failure).rejects.toThrow(
+      'DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got "postgress:…")',
     )
+  })
+
+  it('reads PORT as a port number, 3000 when unset', () => {
+    expect(portFromEnv(undefined)).toBe(3000)
+    expect(portFromEnv(' ')).toBe(3000)
+    expect(portFromEnv('0')).toBe(0)
+    expect(portFromEnv('8080')).toBe(8080)
+    for (const bad of ['abc', '-1', '65536', '80.5'])
+      expect(() => portFromEnv(bad)).toThrow(/PORT must be a port number/)
   })
 })

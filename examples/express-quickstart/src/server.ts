@@ -1,4 +1,4 @@
-import { createDemoHost, exitOnStartupError, portFromEnv } from '@orgkit/example-shared'
+import { createDemoHost, exitOnStartupError, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
 import { createApp } from './app'
 
 const name = 'orgkit Express quickstart'
@@ -8,7 +8,7 @@ try {
     databaseUrl: process.env.DATABASE_URL,
     publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
   })
-  const server = createApp(host).listen(port)
+  const server = createApp(host).listen(port, hostFromEnv(process.env.HOST))
   server.once('error', (error) => exitOnStartupError(name, error))
   server.once('listening', () => {
     console.log(`${name} on http://localhost:${port}/api (${host.label}, migrated)`)

@@ -1,4 +1,4 @@
-import { createDemoHost, exitOnStartupError, portFromEnv } from '@orgkit/example-shared'
+import { createDemoHost, exitOnStartupError, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
 import { createApp } from './app'
 
 const name = 'orgkit Fastify quickstart'
@@ -9,7 +9,7 @@ try {
     publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
   })
   const app = await createApp(host)
-  await app.listen({ port, host: '0.0.0.0' })
+  await app.listen({ port, host: hostFromEnv(process.env.HOST) })
   console.log(`${name} on http://localhost:${port}/api (${host.label}, migrated)`)
   console.log('Demo login: POST /demo/users, then send x-user-id: <id>. Never do this in production.')
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

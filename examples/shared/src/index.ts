@@ -192,6 +192,14 @@ export function portFromEnv(value: string | undefined): number {
   return port
 }
 
+/**
+ * `HOST`, the interface to listen on: loopback unless told otherwise, because the demo
+ * login lets anyone who reaches the port act as any user. `HOST=0.0.0.0` in a container.
+ */
+export function hostFromEnv(value: string | undefined): string {
+  return value === undefined || value.trim() === '' ? '127.0.0.1' : value.trim()
+}
+
 /** Ends a quickstart that could not start with one readable line instead of a stack trace. */
 export function exitOnStartupError(app: string, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDemoHost, type DemoHost, portFromEnv } from '@orgkit/example-shared'
+import { createDemoHost, type DemoHost, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
 import { createConnection } from 'mysql2'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -181,6 +181,12 @@ describe('configuration from the environment', () => {
     await expect(failure).rejects.toThrow(
       'DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got "postgress:…")',
     )
+  })
+
+  it('listens on loopback unless HOST says otherwise', () => {
+    expect(hostFromEnv(undefined)).toBe('127.0.0.1')
+    expect(hostFromEnv('')).toBe('127.0.0.1')
+    expect(hostFromEnv(' 0.0.0.0 ')).toBe('0.0.0.0')
   })
 
   it('reads PORT as a port number, 3000 when unset', () => {

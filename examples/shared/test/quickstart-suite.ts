@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDemoHost, type DemoHost } from '@orgkit/example-shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+/** A quickstart app listening on a free loopback port. */
+export interface RunningApp {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * The one walkthrough both quickstarts must pass, over real HTTP: each app's test only
+ * says how to start it on a demo host. The host runs on a temporary SQLite file.
+ */
+export function describeQuickstart(name: string, start: (host: DemoHost) => Promise<RunningApp>): void {
+  describe(`the ${name} quickstart`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgkit-quickstart-'))
+    const mail: string[] = []
+    let host: DemoHost
+    let app: RunningApp | undefined
+    let base: string
+
+    beforeAll(async () => {
+      host = await createDemoHost({ databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`, log: (line) => mail.push(line) })
+      app = await start(host)
+      base = app.url
+    })
+    afterAll(async () => {
+      await app?.close()
+      await host?.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+
+    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? null : JSON.stringify(body),
+      })
+      const text = await response.text()
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+    }
+
+    it('signs up demo users, creates an organization, invites and lists members', async () => {
+      const ann = await call('POST', '/demo/users', { email: 'ann@example.com', username: 'ann', name: 'Ann' })
+      expect(ann.status).toBe(201)
+      expect(ann.body.id).toMatch(/^usr_/)
+      expect((await call('POST', '/demo/users', { email: 'ann@example.com' })).status).toBe(409)
+      expect((await call('POST', '/demo/users', { email: 'nope' })).status).toBe(400)
+      const bob = await call('POST', '/demo/users', { email: 'bob@example.com', username: 'bob' })
+
+      const org = await call('POST', '/api/organizations', { name: 'Acme' }, { 'x-user-id': ann.body.id })
+      expect(org.status).toBe(201)
+      expect(org.body).toMatchObject({ slug: 'acme', role: 'owner' })
+      const invited = await call(
+        'POST',
+        '/api/organizations/acme/invitations',
+        { email: 'bob@example.com' },
+        { 'x-user-id': ann.body.id },
+      )
+      expect(invited.status).toBe(201)
+      expect(mail.at(-1)).toContain(invited.body.acceptUrl)
+      const page = await fetch(invited.body.acceptUrl.replace('http://localhost:3000', base))
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain(JSON.stringify({ token: invited.body.token }))
+      expect((await fetch(`${base}/invitations/accept?token=x'y`)).status).toBe(400)
+      const accepted = await call(
+        'POST',
+        '/api/invitations/accept',
+        { token: invited.body.token },
+        { 'x-user-id': bob.body.id },
+      )
+      expect(accepted.status).toBe(200)
+      const members = await call('GET', '/api/organizations/me/members', undefined, {
+        'x-user-id': bob.body.id,
+        'x-organization-id': org.body.id,
+      })
+      expect(members.body.data.map((m: { user: { username: string } }) => m.user.username).sort()).toEqual([
+        'ann',
+        'bob',
+      ])
+      expect((await call('GET', '/api/organizations', undefined, { 'x-user-id': 'usr_unknown' })).status).toBe(401)
+    })
+
+    it("guards the host's own routes with orgkit permissions, for users and API keys", async () => {
+      const owner = (await call('POST', '/demo/users', { email: 'owner@example.com' })).body.id
+      const member = (await call('POST', '/demo/users', { email: 'member@example.com', username: 'member' })).body.id
+      const outsider = (await call('POST', '/demo/users', { email: 'outsider@example.com' })).body.id
+      const as = (id: string) => ({ 'x-user-id': id })
+      await call('POST', '/api/organizations', { name: 'Projects Org' }, as(owner))
+      await call('POST', '/api/organizations/projects-org/members', { username: 'member' }, as(owner))
+      await call('POST', '/api/organizations', { name: 'Elsewhere' }, as(outsider))
+      await call('POST', '/organizations/elsewhere/projects', { name: 'Not yours' }, as(outsider))
+
+      const created = await call('POST', '/organizations/projects-org/projects', { name: 'Rocket' }, as(owner))
+      expect(created.status).toBe(201)
+      expect(created.body).toMatchObject({ id: expect.stringMatching(/^prj_/), name: 'Rocket' })
+      const listed = await call('GET', '/organizations/projects-org/projects', undefined, as(member))
+      expect(listed).toEqual({ status: 200, body: { data: [created.body] } })
+
+      const forbidden = await call('POST', '/organizations/projects-org/projects', { name: 'Mine' }, as(member))
+      expect(forbidden.status).toBe(403)
+      expect(forbidden.body.error.code).toBe('forbidden')
+      expect((await call('GET', '/organizations/projects-org/projects', undefined, as(outsider))).status).toBe(404)
+      expect((await call('GET', '/organizations/projects-org/projects')).status).toBe(401)
+      const invalid = await call('POST', '/organizations/projects-org/projects', { name: '', extra: 1 }, as(owner))
+      expect(invalid.status).toBe(400)
+      expect(invalid.body.error.code).toBe('validation_failed')
+
+      const key = await call(
+        'POST',
+        '/api/organizations/projects-org/api-keys',
+        { name: 'CI', role: 'member' },
+        as(owner),
+      )
+      const byKey = await call('GET', '/organizations/me/projects', undefined, {
+        authorization: `Bearer ${key.body.secret}`,
+      })
+      expect(byKey.body.data.map((project: { name: string }) => project.name)).toEqual(['Rocket'])
+    })
+
+    it('answers malformed JSON on its own routes in the same error shape', async () => {
+      const response = await fetch(`${base}/demo/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"email":',
+      })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ error: { code: 'validation_failed' } })
+    })
+  })
+}

@@ -44,9 +44,15 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
   const { db, kind, label } = openDatabase(options.databaseUrl)
   const log = options.log ?? ((line: string) => console.log(line))
   const publicUrl = options.publicUrl ?? 'http://localhost:3000'
-  await createHostTables(db)
-  const { error } = await migrateToLatest(db)
-  if (error) throw error
+  try {
+    await createHostTables(db)
+    const { error } = await migrateToLatest(db)
+    if (error) throw error
+  } catch (error) {
+    // An open pool would keep the process alive after the failure is reported.
+    await db.destroy()
+    throw error
+  }
 
   const orgkit = createOrgkit({
     storage: kyselyStorage(db, {

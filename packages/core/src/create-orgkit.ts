@@ -80,6 +80,16 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
       throw new OrgkitConfigError(`limits.${name} must be a whole number ≥ 0`)
     }
   }
+  for (const name of ['acceptUrl', 'send'] as const) {
+    const value = options.invitations?.[name]
+    if (value !== undefined && typeof value !== 'function') {
+      throw new OrgkitConfigError(`invitations.${name} must be a function`)
+    }
+  }
+  const precision = options.apiKeys?.lastUsedPrecisionMs
+  if (precision !== undefined && (!Number.isInteger(precision) || precision < 0)) {
+    throw new OrgkitConfigError('apiKeys.lastUsedPrecisionMs must be a whole number of milliseconds ≥ 0')
+  }
   const industries = options.industries ?? DEFAULT_INDUSTRIES
   const onListenerError =
     options.onListenerError ??

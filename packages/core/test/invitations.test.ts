@@ -1,4 +1,4 @@
-import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
+import { createOrgkit, type Orgkit, OrgkitConfigError, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
 
@@ -196,6 +196,89 @@ describe.each(testDialects())('invitations on %s', (dialect) => {
       'invitation.accepted',
     ]) {
       expect(actions).toContain(action)
+    }
+  })
+
+  it('keeps the pending-invitation limit and refuses invitations to a personal organization', async () => {
+    const limited = createOrgkit({
+      storage: env.storage,
+      clock: () => now,
+      personalOrganizations: true,
+      limits: { pendingInvitationsPerOrganization: 2 },
+    })
+    const ann = limited.as(user('ann'))
+    const org = await ann.organizations.create({ name: 'Limited' })
+    await ann.invitations.create(org.id, { email: 'one@example.com' })
+    const second = await ann.invitations.create(org.id, { email: 'two@example.com' })
+    await expect(ann.invitations.create(org.id, { email: 'three@example.com' })).rejects.toMatchObject({
+      code: 'limit_exceeded',
+    })
+    // A revoked invitation no longer counts against the limit.
+    await ann.invitations.revoke(org.id, second.id)
+    await expect(ann.invitations.create(org.id, { email: 'three@example.com' })).resolves.toMatchObject({
+      status: 'pending',
+    })
+    expect((await ann.invitations.list(org.id, { status: 'pending' })).data.map((i) => i.email).sort()).toEqual([
+      'one@example.com',
+      'three@example.com',
+    ])
+
+    const personal = (await ann.organizations.list()).data.find((o) => o.type === 'personal')!
+    await expect(ann.invitations.create(personal.id, { email: 'four@example.com' })).rejects.toMatchObject({
+      code: 'conflict',
+    })
+    expect((await ann.invitations.list(personal.id)).data).toEqual([])
+  })
+
+  it('keeps the invitation when send fails after the commit, and reports the failure', async () => {
+    const reported: unknown[] = []
+    const failing = createOrgkit({
+      storage: env.storage,
+      clock: () => now,
+      onListenerError: (error) => void reported.push(error),
+      invitations: {
+        send: () => {
+          throw new Error('mail server down')
+        },
+      },
+    })
+    const created = await failing.as(user('ann')).invitations.create('acme', { email: 'mailfail@example.com' })
+    expect(created.acceptUrl).toBe(`/invitations/accept?token=${encodeURIComponent(created.token)}`)
+    expect(reported).toEqual([expect.objectContaining({ message: 'mail server down' })])
+    const listed = await failing.as(user('ann')).invitations.list('acme', { status: 'pending' })
+    expect(listed.data.map((i) => i.id)).toContain(created.id)
+  })
+})
+
+describe('invitation options', () => {
+  it('reads expiresIn as a duration and refuses malformed options at createOrgkit', async () => {
+    const env = await createTestStorage('sqlite')
+    try {
+      await env.addUser({ id: 'ann', email: 'ann@example.com', username: 'ann', name: 'Ann' })
+      const now = new Date('2026-01-01T00:00:00.000Z')
+      const orgkit = createOrgkit({ storage: env.storage, clock: () => now, invitations: { expiresIn: '12h' } })
+      const ann = orgkit.as({ type: 'user', userId: 'ann' })
+      const org = await ann.organizations.create({ name: 'Short' })
+      const created = await ann.invitations.create(org.id, { email: 'x@example.com' })
+      expect(created.expiresAt.getTime() - now.getTime()).toBe(12 * 3_600_000)
+      expect(createOrgkit({ storage: env.storage, invitations: { expiresIn: 90_000 } })).toBeDefined()
+
+      for (const invitations of [
+        { expiresIn: '7 days' },
+        { expiresIn: '0d' },
+        { expiresIn: -5 },
+        { expiresIn: 1.5 },
+        { acceptUrl: 'https://app.example/join' },
+        { send: true },
+      ]) {
+        // biome-ignore lint/suspicious/noExplicitAny: deliberately malformed options, as plain JavaScript could pass
+        expect(() => createOrgkit({ storage: env.storage, invitations: invitations as any })).toThrow(OrgkitConfigError)
+      }
+      expect(() => createOrgkit({ storage: env.storage, apiKeys: { lastUsedPrecisionMs: -1 } })).toThrow(
+        OrgkitConfigError,
+      )
+    } finally {
+      await env.destroy()
     }
   })
 })

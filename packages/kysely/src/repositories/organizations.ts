@@ -52,6 +52,12 @@ export function organizationRepository(context: StorageContext): OrganizationRep
       return row === undefined ? null : toRecord(row)
     },
 
+    // Row locks, not conditional updates, protect the last owner (and every other count-based
+    // rule). On PostgreSQL and MariaDB this SELECT … FOR UPDATE makes a second transaction on
+    // the same organization wait here until the first commits. Both run at READ COMMITTED
+    // (PostgreSQL's default; MariaDB's transactions ask for it, see dialects/mysql.ts), so the
+    // owner count read after the lock sees the first transaction's committed change even though
+    // the slug was read before the lock.
     async lock(id) {
       const row = await dialect.forUpdate(selectById(db, id)).executeTakeFirst()
       return row === undefined ? null : toRecord(row)

@@ -5,9 +5,11 @@
 export { type ErrorBody, errorToResponse, type HttpResponse, STATUS_BY_CODE, statusForCode } from './http/errors'
 export {
   type ActorResolution,
+  authorizeRequest,
   type HandleOptions,
   type HttpRequestInput,
   handleRequest,
+  type RequestGrant,
   resolveRequestActor,
 } from './http/handle'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'

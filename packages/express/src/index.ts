@@ -1,11 +1,12 @@
-import type { AccessGrant, Actor, Orgkit } from '@orgkit/core'
+import type { Orgkit } from '@orgkit/core'
 import { OrgkitError } from '@orgkit/core'
 import {
   type ActorResolution,
+  authorizeRequest,
   errorToResponse,
   type HttpResponse,
   handleRequest,
-  resolveRequestActor,
+  type RequestGrant,
   routes,
 } from '@orgkit/core/http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
@@ -80,9 +81,7 @@ export interface RequirePermissionOptions {
 }
 
 /** What `requirePermission` leaves on `res.locals.orgkit` for the route handler. */
-export interface OrgkitLocals extends AccessGrant {
-  actor: Actor
-}
+export type OrgkitLocals = RequestGrant
 
 /**
  * Guards a host route with an orgkit permission, checked exactly as orgkit's own routes
@@ -99,14 +98,11 @@ export function requirePermission(
   orgkit.engine.assertDeclared(permission)
   return (req, res, next) => {
     const check = async (): Promise<OrgkitLocals> => {
-      const actor = await resolveRequestActor(
-        orgkit,
-        req.headers.authorization,
-        options.resolveActor && (() => options.resolveActor!(req)),
-      )
-      if (actor === null) throw new OrgkitError('unauthenticated')
-      const organization = options.organization?.(req) ?? (req.params as { org?: string }).org ?? 'me'
-      return { actor, ...(await orgkit.authorize(actor, organization, permission)) }
+      return authorizeRequest(orgkit, permission, {
+        authorization: req.headers.authorization,
+        resolveActor: options.resolveActor && (() => options.resolveActor!(req)),
+        organization: options.organization?.(req) ?? (req.params as { org?: string }).org ?? 'me',
+      })
     }
     check()
       .then(

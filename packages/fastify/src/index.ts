@@ -1,11 +1,12 @@
-import type { AccessGrant, Actor, Orgkit } from '@orgkit/core'
+import type { Orgkit } from '@orgkit/core'
 import { OrgkitError } from '@orgkit/core'
 import {
   type ActorResolution,
+  authorizeRequest,
   errorToResponse,
   type HttpResponse,
   handleRequest,
-  resolveRequestActor,
+  type RequestGrant,
   routes,
 } from '@orgkit/core/http'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
@@ -90,9 +91,7 @@ export interface RequirePermissionOptions {
 }
 
 /** What `requirePermission` leaves on `request.orgkit` for the route handler. */
-export interface OrgkitGrant extends AccessGrant {
-  actor: Actor
-}
+export type OrgkitGrant = RequestGrant
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -121,15 +120,11 @@ export function requirePermission(
   orgkit.engine.assertDeclared(permission)
   return async function orgkitPermission(request, reply) {
     try {
-      const actor = await resolveRequestActor(
-        orgkit,
-        request.headers.authorization,
-        options.resolveActor && (() => options.resolveActor!(request)),
-      )
-      if (actor === null) throw new OrgkitError('unauthenticated')
-      const organization =
-        options.organization?.(request) ?? (request.params as { org?: string } | undefined)?.org ?? 'me'
-      request.orgkit = { actor, ...(await orgkit.authorize(actor, organization, permission)) }
+      request.orgkit = await authorizeRequest(orgkit, permission, {
+        authorization: request.headers.authorization,
+        resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
+        organization: options.organization?.(request) ?? (request.params as { org?: string } | undefined)?.org ?? 'me',
+      })
     } catch (error) {
       return send(reply, errorToResponse(error, options.onError))
     }

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { OrgkitError } from '../errors'
-import type { Orgkit } from '../orgkit'
+import type { AccessGrant, Orgkit } from '../orgkit'
 import type { Actor } from '../types'
 import { parseInput } from '../validate'
 import { errorToResponse, type HttpResponse } from './errors'
@@ -46,6 +46,26 @@ export async function resolveRequestActor(
   const actor = (await resolveActor?.()) ?? null
   if (actor?.type === 'system') throw new TypeError('resolveActor must not return the system actor for a request')
   return actor
+}
+
+/** What a guarded host route learns: who is calling, the organization and the role. */
+export interface RequestGrant extends AccessGrant {
+  actor: Actor
+}
+
+/**
+ * The check behind both adapters' `requirePermission`, made exactly as orgkit's own routes
+ * make theirs: 401 without an actor (or for a bad API key), 404 for an organization the
+ * caller may not see, 403 without the permission.
+ */
+export async function authorizeRequest(
+  orgkit: Orgkit,
+  permission: string,
+  request: { authorization: string | undefined; resolveActor: HttpRequestInput['resolveActor']; organization: string },
+): Promise<RequestGrant> {
+  const actor = await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
+  if (actor === null) throw new OrgkitError('unauthenticated')
+  return { actor, ...(await orgkit.authorize(actor, request.organization, permission)) }
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -27,6 +27,10 @@ export const ALL_TEST_DIALECTS: readonly TestDialect[] = ['sqlite', 'postgres', 
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test'
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test'
 
+/** The servers the tests use: `ORGKIT_TEST_PG_URL` and `ORGKIT_TEST_MYSQL_URL`, or the local defaults. */
+export const postgresTestUrl = () => process.env.ORGKIT_TEST_PG_URL ?? DEFAULT_PG_URL
+export const mysqlTestUrl = () => process.env.ORGKIT_TEST_MYSQL_URL ?? DEFAULT_MYSQL_URL
+
 /** Enough connections that concurrency tests really run their transactions side by side. */
 const POOL_SIZE = 10
 
@@ -74,7 +78,7 @@ function createSqliteDatabase(): TestDatabase {
 }
 
 async function createPostgresDatabase(): Promise<TestDatabase> {
-  const url = process.env.ORGKIT_TEST_PG_URL ?? DEFAULT_PG_URL
+  const url = postgresTestUrl()
   const schema = uniqueName()
   await withPostgresAdmin(url, (admin) => admin.query(`create schema "${schema}"`))
   const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE })
@@ -89,7 +93,8 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
   }
 }
 
-async function withPostgresAdmin(url: string, fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
+/** Runs statements on the server outside any test database (create/drop). */
+export async function withPostgresAdmin(url: string, fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -100,7 +105,7 @@ async function withPostgresAdmin(url: string, fn: (client: pg.Client) => Promise
 }
 
 async function createMysqlDatabase(): Promise<TestDatabase> {
-  const url = process.env.ORGKIT_TEST_MYSQL_URL ?? DEFAULT_MYSQL_URL
+  const url = mysqlTestUrl()
   const database = uniqueName()
   await withMysqlAdmin(url, `create database \`${database}\` character set utf8mb4`)
   const databaseUrl = new URL(url)
@@ -118,7 +123,8 @@ async function createMysqlDatabase(): Promise<TestDatabase> {
   }
 }
 
-function withMysqlAdmin(url: string, statement: string): Promise<void> {
+/** Runs one statement on the server outside any test database (create/drop). */
+export function withMysqlAdmin(url: string, statement: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const connection = createConnection({ uri: url })
     connection.query(statement, (error) => {

@@ -3,10 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDemoHost, type DemoHost, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
-import { createConnection } from 'mysql2'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestDialect, testDialects } from '../../../test/support/databases'
+import {
+  mysqlTestUrl,
+  postgresTestUrl,
+  type TestDialect,
+  testDialects,
+  withMysqlAdmin,
+  withPostgresAdmin,
+} from '../../../test/support/databases'
 
 /**
  * A `DATABASE_URL` for a scratch database of the dialect, as a user would pass it: the
@@ -24,41 +29,23 @@ async function scratchDatabaseUrl(dialect: TestDialect): Promise<{ url: string; 
       }
     }
     case 'postgres': {
-      const admin = process.env.ORGKIT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-      await postgresAdmin(admin, `create database "${name}"`)
+      const admin = postgresTestUrl()
+      await withPostgresAdmin(admin, (client) => client.query(`create database "${name}"`))
       const url = new URL(admin)
       url.pathname = `/${name}`
-      return { url: url.toString(), drop: () => postgresAdmin(admin, `drop database if exists "${name}"`) }
+      return {
+        url: url.toString(),
+        drop: () => withPostgresAdmin(admin, (client) => client.query(`drop database if exists "${name}"`)),
+      }
     }
     case 'mysql': {
-      const admin = process.env.ORGKIT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
-      await mysqlAdmin(admin, `create database \`${name}\` character set utf8mb4`)
+      const admin = mysqlTestUrl()
+      await withMysqlAdmin(admin, `create database \`${name}\` character set utf8mb4`)
       const url = new URL(admin)
       url.pathname = `/${name}`
-      return { url: url.toString(), drop: () => mysqlAdmin(admin, `drop database if exists \`${name}\``) }
+      return { url: url.toString(), drop: () => withMysqlAdmin(admin, `drop database if exists \`${name}\``) }
     }
   }
-}
-
-async function postgresAdmin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
-
-function mysqlAdmin(url: string, statement: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const connection = createConnection({ uri: url })
-    connection.query(statement, (error) => {
-      connection.end()
-      if (error) reject(error)
-      else resolve()
-    })
-  })
 }
 
 describe.each(testDialects())('the demo host on %s', (dialect) => {

@@ -3,34 +3,59 @@ import { notFound, OrgkitError } from './errors'
 import { hasIdPrefix } from './ids'
 import type { CompiledRole } from './roles/engine'
 import { OWNER_ROLE } from './roles/permissions'
-import type { Repositories } from './storage/port'
-import type { Actor, ApiKeyActor, MemberRecord, OrganizationRecord, UserActor } from './types'
+import type { RoleSet } from './roles/resolver'
+import type { Repositories, TransactionRepositories } from './storage/port'
+import type {
+  Actor,
+  ApiKeyActor,
+  MemberRecord,
+  OrganizationRecord,
+  TeamMemberRecord,
+  TeamRecord,
+  UserActor,
+} from './types'
 
 /** Who the actor is inside one organization. */
 export interface Access {
   organization: OrganizationRecord
+  /** The organization's roles: its custom roles over the system roles. */
+  roles: RoleSet
   /** The actor's membership; `null` for API keys, the system actor, platform staff and public viewers. */
   member: MemberRecord | null
   /** Where the actor's permissions come from; `null` for the system actor, who holds everything. */
   role: CompiledRole | null
   /** A non-member reading a public organization: sees public fields only. */
   publicView: boolean
+  /** With `team`: the team the request is about. */
+  team: TeamRecord | null
+  /** With `team`: the actor's membership of that team, and its team role. */
+  teamMember: TeamMemberRecord | null
+  teamRole: CompiledRole | null
 }
 
-/**
- * What a caller must be for an operation:
- * - a permission string: a member (or API key) whose role holds it;
- * - `member`: any member of the organization, or an API key of it;
- * - `read`: a member, or anyone when the organization is public;
- * - `owner`: a user whose membership role is `owner`.
- */
 /** The actor as a signed-in user: what only a person can do (create, leave, accept). */
 export function requireUser(actor: Actor, what: string): UserActor {
   if (actor.type !== 'user') throw new OrgkitError('forbidden', `Only a signed-in user can ${what}.`)
   return actor
 }
 
+/**
+ * What a caller must be for an operation:
+ * - a permission string: a member (or API key) whose role holds it — or, with `team`, whose
+ *   role in that team holds it;
+ * - `member`: any member of the organization, or an API key of it;
+ * - `read`: a member, or anyone when the organization is public;
+ * - `owner`: a user whose membership role is `owner`.
+ */
 export type Requirement = string | 'member' | 'read' | 'owner'
+
+export interface AuthorizeOptions {
+  /**
+   * The team (slug or `team_…` id) the operation is about: resolved in the organization
+   * (404 when it is not one of its teams), and the actor's team role counts for the check.
+   */
+  team?: string | undefined
+}
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
 const PLATFORM_REQUIREMENTS = new Set(['read', 'organization.update', 'organization.delete'])
@@ -50,76 +75,161 @@ export async function findOrganization(
   return repos.organizations.findBySlug(ref.toLowerCase())
 }
 
+/** A team of the organization by slug or id; `null` when it has none such. */
+export function findTeam(repos: Repositories, organizationId: string, ref: string): Promise<TeamRecord | null> {
+  return hasIdPrefix(ref, 'team') ? repos.teams.find(organizationId, ref) : repos.teams.findBySlug(organizationId, ref)
+}
+
 /**
  * Resolves `ref` for `actor` and checks `requirement`, following the rules of SPEC §2:
  * an organization the actor may not see answers exactly as a nonexistent one
- * (`not_found`); a member lacking the permission gets `forbidden`.
- *
- * With `lock`, the organization's row is locked first. Mutations that could leave the
- * organization without an owner, or that check a limit, pass `lock: true` and make it
- * the first read of their transaction: on MySQL's REPEATABLE READ the snapshot of later
- * plain reads is then taken after the lock is granted, so they see every change committed
- * by the transaction that held the lock before.
+ * (`not_found`); a member lacking the permission gets `forbidden`. Roles are resolved in
+ * the organization (its custom roles shadow system roles).
  */
-export async function authorize(
+export function authorize(
   ctx: Context,
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
   requirement: Requirement,
-  options: { lock?: boolean } = {},
+  options: AuthorizeOptions = {},
 ): Promise<Access> {
-  if (requirement !== 'member' && requirement !== 'read' && requirement !== 'owner') {
-    // Checking an undeclared permission is a programming error, whoever asks.
-    ctx.engine.assertDeclared(requirement)
-  }
-  let organization = typeof ref === 'string' ? await findOrganization(repos, actor, ref) : ref
-  if (organization && options.lock) organization = await repos.organizations.lock(organization.id)
-  if (!organization) throw notFound('Organization not found.')
+  return check(ctx, repos, actor, ref, requirement, options, null)
+}
 
-  if (actor.type === 'system') return { organization, member: null, role: null, publicView: false }
+/**
+ * `authorize` for a mutation: the organization's row is locked first. Mutations that could
+ * leave the organization without an owner, or that check a limit, take this lock as the
+ * first read of their transaction: on MySQL's REPEATABLE READ the snapshot of later plain
+ * reads is then taken after the lock is granted, so they see every change committed by the
+ * transaction that held the lock before.
+ */
+export function authorizeForUpdate(
+  ctx: Context,
+  tx: TransactionRepositories,
+  actor: Actor,
+  ref: string | OrganizationRecord,
+  requirement: Requirement,
+  options: AuthorizeOptions = {},
+): Promise<Access> {
+  return check(ctx, tx, actor, ref, requirement, options, tx)
+}
+
+async function check(
+  ctx: Context,
+  repos: Repositories,
+  actor: Actor,
+  ref: string | OrganizationRecord,
+  requirement: Requirement,
+  options: AuthorizeOptions,
+  lockWith: TransactionRepositories | null,
+): Promise<Access> {
+  const permission = requirement !== 'member' && requirement !== 'read' && requirement !== 'owner'
+  // Checking an undeclared permission is a programming error, whoever asks.
+  if (permission) ctx.engine.assertDeclared(requirement)
+  let organization = typeof ref === 'string' ? await findOrganization(repos, actor, ref) : ref
+  if (organization && lockWith) organization = await lockWith.organizations.lock(organization.id)
+  if (!organization) throw notFound('Organization not found.')
+  const roles = await ctx.roles.forOrganization(repos, organization)
+  const access: Access = {
+    organization,
+    roles,
+    member: null,
+    role: null,
+    publicView: false,
+    team: null,
+    teamMember: null,
+    teamRole: null,
+  }
+
+  if (actor.type === 'system') return withTeam(ctx, repos, access, options)
 
   if (actor.type === 'apiKey') {
     if (actor.organizationId !== organization.id) throw notFound('Organization not found.')
-    const role = apiKeyRole(ctx, actor)
+    access.role = apiKeyRole(ctx, actor)
     if (requirement === 'owner') throw new OrgkitError('forbidden', 'Only an owner can do this.')
-    if (requirement !== 'member' && requirement !== 'read' && !role.has(requirement)) {
+    await withTeam(ctx, repos, access, options)
+    if (permission && !access.role.has(requirement)) {
       throw new OrgkitError('forbidden', `This API key does not have the ${requirement} permission.`)
     }
-    return { organization, member: null, role, publicView: false }
+    return access
   }
 
   const member = await repos.members.find(organization.id, actor.userId)
   if (!member) {
     if (actor.platformRole === 'superadmin' && PLATFORM_REQUIREMENTS.has(requirement)) {
-      return { organization, member: null, role: ctx.engine.role(OWNER_ROLE)!, publicView: false }
+      return { ...access, role: roles.get(OWNER_ROLE)! }
     }
     if (organization.visibility === 'public') {
-      if (requirement === 'read') return { organization, member: null, role: null, publicView: true }
+      if (requirement === 'read') return { ...access, publicView: true }
       throw new OrgkitError('forbidden', 'Only members of this organization can do this.')
     }
     throw notFound('Organization not found.')
   }
-  const role = roleOf(ctx, member.role)
+  access.member = member
+  access.role = roleIn(roles, member.role)
+  await withTeam(ctx, repos, access, options)
   if (requirement === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')
-  } else if (requirement !== 'member' && requirement !== 'read' && !role.has(requirement)) {
+  } else if (permission && !holds(access, requirement)) {
     throw new OrgkitError('forbidden', `Your role does not have the ${requirement} permission.`)
   }
-  return { organization, member, role, publicView: false }
+  return access
+}
+
+/** With a `team` option: the team (404 when the organization has none such) and the actor's role in it. */
+async function withTeam(ctx: Context, repos: Repositories, access: Access, options: AuthorizeOptions): Promise<Access> {
+  if (options.team === undefined) return access
+  const team = await findTeam(repos, access.organization.id, options.team)
+  if (!team) throw notFound('Team not found.')
+  access.team = team
+  if (access.member) {
+    access.teamMember = await repos.teamMembers.find(access.organization.id, team.id, access.member.userId)
+    access.teamRole = access.teamMember ? (ctx.teamRoles.get(access.teamMember.role) ?? null) : null
+  }
+  return access
 }
 
 /**
- * A stored role key compiled to its permissions. A key that is no longer configured
- * (the host removed a role) holds nothing rather than failing every request.
+ * Whether the actor holds `permission` here: through its organization role, or, when the
+ * access is about a team, through its role in that team.
  */
-export function roleOf(ctx: Context, key: string): CompiledRole {
-  return ctx.engine.role(key) ?? ctx.engine.compile([], { key })
+export function holds(access: Access, permission: string): boolean {
+  if (access.role === null && access.member === null && !access.publicView) return true // the system actor
+  if (access.role?.has(permission)) return true
+  return access.teamRole?.has(permission) ?? false
 }
 
-/** Whether `key` names a role that can be assigned. */
-export function assignableRole(ctx: Context, key: string): CompiledRole {
-  const role = ctx.engine.role(key)
+/**
+ * A stored role key compiled to its permissions in the organization. A key that is no
+ * longer a role there (the host removed it from the configuration) holds nothing rather
+ * than failing every request.
+ */
+export function roleIn(roles: RoleSet, key: string): CompiledRole {
+  return roles.get(key) ?? EMPTY_ROLES.get(key) ?? emptyRole(key)
+}
+
+const EMPTY_ROLES = new Map<string, CompiledRole>()
+function emptyRole(key: string): CompiledRole {
+  const role: CompiledRole = {
+    key,
+    name: key,
+    description: null,
+    system: false,
+    grants: [],
+    permissions: [],
+    has: () => false,
+    includes: (other) => other.permissions.length === 0,
+    missing: (other) => [...other.permissions],
+    explain: (permission) => ({ allowed: false, permission, role: key, reason: `"${key}" is not a role here` }),
+  }
+  if (EMPTY_ROLES.size < 100) EMPTY_ROLES.set(key, role)
+  return role
+}
+
+/** The role `key` of the organization, for assigning it; a 400 when there is none such. */
+export function assignableRole(roles: RoleSet, key: string): CompiledRole {
+  const role = roles.get(key)
   if (!role) {
     throw new OrgkitError('validation_failed', `There is no role "${key}".`, {
       details: [{ path: 'role', message: `Unknown role "${key}"` }],
@@ -150,11 +260,17 @@ export function assertMayGrant(access: Access, role: CompiledRole, verb = 'grant
   if (role.key === OWNER_ROLE && access.member?.role !== OWNER_ROLE) {
     throw new OrgkitError('forbidden', `Only an owner can ${verb} the owner role.`)
   }
-  const missing = access.role.missing(role)
+  assertHoldsAll(access, role.permissions, `${verb} the ${role.key} role`)
+}
+
+/** Refuses unless the actor holds every one of `permissions` (through its organization or team role). */
+export function assertHoldsAll(access: Access, permissions: readonly string[], what: string): void {
+  if (!access.role) return // the system actor
+  const missing = permissions.filter((permission) => !holds(access, permission))
   if (missing.length > 0) {
     throw new OrgkitError(
       'forbidden',
-      `You cannot ${verb} the ${role.key} role: it holds permissions you do not have (${missing.slice(0, 5).join(', ')}).`,
+      `You cannot ${what}: it holds permissions you do not have (${missing.slice(0, 5).join(', ')}).`,
     )
   }
 }

@@ -1,5 +1,6 @@
+import type { BeforeHooks } from './audit/events'
 import type { Storage } from './storage/port'
-import type { InvitationRecord } from './types'
+import type { InvitationRecord, JsonObject, OrganizationRecord } from './types'
 
 /** A role as configured: its grants, optionally on top of another role's. */
 export interface RoleDefinition {
@@ -12,6 +13,15 @@ export interface RoleDefinition {
   grants?: readonly string[]
   /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
   except?: readonly string[]
+}
+
+/** A team role: grants that apply only to the resources of the team it is held in. */
+export interface TeamRoleDefinition {
+  /** Display name. @default the key, capitalized */
+  name?: string
+  description?: string
+  /** Permissions or wildcards (`projects.*`) the role grants inside its team. */
+  grants: readonly string[]
 }
 
 export interface InvitationOptions {
@@ -66,6 +76,30 @@ export interface OrgkitOptions {
   roles?: Record<string, RoleDefinition>
   /** The role a direct add or invitation gets when none is named. @default 'member' */
   defaultRole?: string
+  /**
+   * Team roles, replacing the defaults: `lead` = `teams.read teams.update` (manages its own
+   * team's members), `member` = `teams.read`.
+   */
+  teamRoles?: Record<string, TeamRoleDefinition>
+  /** The team role a team member gets when none is named, and on joining through an invitation. @default 'member' */
+  defaultTeamRole?: string
+  /** How many organizations' compiled custom roles stay cached in memory. @default 1000 */
+  roleCacheSize?: number
+  /**
+   * Hooks that run inside the transaction of a mutation, just before its audit event is
+   * written, keyed by the event's action (`'member.added'`). One that throws vetoes the
+   * operation: nothing is written, and an `OrgkitError` it throws is what the caller gets.
+   * `orgkit.before(action, hook)` adds more at run time.
+   */
+  before?: BeforeHooks
+  /**
+   * Derived fields the host adds to every organization view (get, list, create, update):
+   * called once per response with the organizations it shows, returns their extra fields in
+   * the same order (`[{ projectCount: 3 }]`). orgkit's own fields win over a field of the same name.
+   */
+  organizationFields?: (
+    organizations: readonly OrganizationRecord[],
+  ) => Promise<readonly JsonObject[]> | readonly JsonObject[]
   invitations?: InvitationOptions
   apiKeys?: ApiKeyOptions
   limits?: LimitOptions

@@ -1,6 +1,8 @@
 import type { EventBus } from './audit/event-bus'
+import type { HookRunner } from './audit/events'
 import type { OrgkitOptions } from './config'
-import type { PermissionEngine } from './roles/engine'
+import type { CompiledRole, PermissionEngine } from './roles/engine'
+import type { RoleResolver } from './roles/resolver'
 import type { Storage } from './storage/port'
 
 /** What every service function receives: the options, resolved once by `createOrgkit`. */
@@ -9,6 +11,13 @@ export interface Context {
   storage: Storage
   engine: PermissionEngine
   events: EventBus
+  /** The `before` hooks, run inside each mutation's transaction. */
+  hooks: HookRunner
+  /** Each organization's compiled roles (system roles with its custom roles over them). */
+  roles: RoleResolver
+  /** The configured team roles, compiled. */
+  teamRoles: ReadonlyMap<string, CompiledRole>
+  defaultTeamRole: string
   now: () => Date
   defaultRole: string
   industries: readonly string[]

@@ -1,37 +1,24 @@
 import { authorize } from './access'
 import { authenticateApiKey } from './api-keys/authenticate'
-import { createApiKey, listApiKeys, revokeApiKey } from './api-keys/service'
+import { apiKeysApi } from './api-keys/service'
 import { createEventBus } from './audit/event-bus'
-import { listAuditEvents } from './audit/service'
+import { createHookRunner } from './audit/events'
+import { auditApi } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { Context } from './context'
 import { parseDuration } from './duration'
-import {
-  acceptInvitation,
-  createInvitation,
-  declineInvitation,
-  listInvitations,
-  listMyInvitations,
-  previewInvitation,
-  resendInvitation,
-  revokeInvitation,
-} from './invitations/service'
-import { addMember, getMember, listMembers, removeMember, updateMember } from './members/service'
-import {
-  createOrganization,
-  deleteOrganization,
-  getOrganization,
-  getPublicOrganization,
-  leaveOrganization,
-  listOrganizations,
-  organizationPermissions,
-  transferOwnership,
-  updateOrganization,
-} from './organizations/service'
+import { isOrgkitError } from './errors'
+import { invitationsApi } from './invitations/service'
+import { membersApi } from './members/service'
+import { getPublicOrganization, organizationsApi } from './organizations/service'
 import { RESERVED_SLUGS } from './organizations/slug'
-import type { Orgkit, OrgkitClient } from './orgkit'
+import type { Orgkit } from './orgkit'
 import { createPermissionEngine, OrgkitConfigError } from './roles/engine'
 import { OWNER_ROLE } from './roles/permissions'
+import { createRoleResolver } from './roles/resolver'
+import { rolesApi } from './roles/service'
+import { compileTeamRoles, DEFAULT_TEAM_ROLE } from './teams/roles'
+import { teamsApi } from './teams/service'
 import type { Actor } from './types'
 
 /** The industry choices when the host configures none. */
@@ -96,11 +83,34 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     ((error: unknown, event: { action: string }) =>
       console.error(`orgkit: a listener for ${event.action} failed`, error))
 
+  const roleCacheSize = options.roleCacheSize
+  if (roleCacheSize !== undefined && (!Number.isInteger(roleCacheSize) || roleCacheSize < 1)) {
+    throw new OrgkitConfigError('roleCacheSize must be a whole number ≥ 1')
+  }
+  if (options.organizationFields !== undefined && typeof options.organizationFields !== 'function') {
+    throw new OrgkitConfigError('organizationFields must be a function')
+  }
+  const teamRoles = compileTeamRoles(engine, options.teamRoles)
+  const defaultTeamRole = options.defaultTeamRole ?? DEFAULT_TEAM_ROLE
+  if (!teamRoles.has(defaultTeamRole)) {
+    throw new OrgkitConfigError(`defaultTeamRole "${defaultTeamRole}" is not a configured team role`)
+  }
+  let hooks: ReturnType<typeof createHookRunner>
+  try {
+    hooks = createHookRunner(options.before)
+  } catch (error) {
+    throw new OrgkitConfigError(`before: ${(error as Error).message.replace('@orgkit/core: ', '')}`)
+  }
+
   const ctx: Context = {
     options,
     storage: options.storage,
     engine,
     events: createEventBus(onListenerError),
+    hooks,
+    roles: createRoleResolver(engine, roleCacheSize),
+    teamRoles,
+    defaultTeamRole,
     now: options.clock ?? (() => new Date()),
     defaultRole,
     industries,
@@ -109,68 +119,47 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     reportError: onListenerError,
   }
 
-  const as = (actor: Actor): OrgkitClient => ({
-    actor,
-    organizations: {
-      list: (input) => listOrganizations(ctx, actor, input),
-      create: (input) => createOrganization(ctx, actor, input),
-      get: (org) => getOrganization(ctx, actor, org),
-      update: (org, input) => updateOrganization(ctx, actor, org, input),
-      delete: (org) => deleteOrganization(ctx, actor, org),
-      leave: (org) => leaveOrganization(ctx, actor, org),
-      transferOwnership: (org, input) => transferOwnership(ctx, actor, org, input),
-      permissions: (org) => organizationPermissions(ctx, actor, org),
-    },
-    members: {
-      list: (org, input) => listMembers(ctx, actor, org, input),
-      add: (org, input) => addMember(ctx, actor, org, input),
-      get: (org, userId) => getMember(ctx, actor, org, userId),
-      update: (org, userId, input) => updateMember(ctx, actor, org, userId, input),
-      remove: (org, userId) => removeMember(ctx, actor, org, userId),
-    },
-    invitations: {
-      list: (org, input) => listInvitations(ctx, actor, org, input),
-      create: (org, input) => createInvitation(ctx, actor, org, input),
-      resend: (org, id) => resendInvitation(ctx, actor, org, id),
-      revoke: (org, id) => revokeInvitation(ctx, actor, org, id),
-      mine: (input) => listMyInvitations(ctx, actor, input),
-      preview: (input) => previewInvitation(ctx, actor, input),
-      accept: (input) => acceptInvitation(ctx, actor, input),
-      decline: (input) => declineInvitation(ctx, actor, input),
-    },
-    apiKeys: {
-      list: (org, input) => listApiKeys(ctx, actor, org, input),
-      create: (org, input) => createApiKey(ctx, actor, org, input),
-      revoke: (org, id) => revokeApiKey(ctx, actor, org, id),
-    },
-    audit: {
-      list: (org, input) => listAuditEvents(ctx, actor, org, input),
-    },
-    async can(org, permission) {
-      engine.assertDeclared(permission)
-      try {
-        await authorize(ctx, ctx.storage, actor, org, permission)
-        return true
-      } catch (error) {
-        if (error instanceof Error && 'code' in error && (error.code === 'forbidden' || error.code === 'not_found')) {
-          return false
-        }
-        throw error
-      }
-    },
-  })
-
   return {
     options,
     engine,
     industries,
-    as,
+    as: (actor) => createClient(ctx, actor),
     publicOrganization: (org) => getPublicOrganization(ctx, org),
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
-    on: (action, listener) => ctx.events.on(action, listener),
+    on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
+    before: (action, hook) => ctx.hooks.add(action, hook),
     async authorize(actor, org, permission) {
       const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
       return { organization, role }
+    },
+  }
+}
+
+/** Everything `actor` can do, one API per domain area, each bound to the actor. */
+export function createClient(ctx: Context, actor: Actor) {
+  return {
+    actor,
+    organizations: organizationsApi(ctx, actor),
+    members: membersApi(ctx, actor),
+    teams: teamsApi(ctx, actor),
+    roles: rolesApi(ctx, actor),
+    invitations: invitationsApi(ctx, actor),
+    apiKeys: apiKeysApi(ctx, actor),
+    audit: auditApi(ctx, actor),
+    /**
+     * Whether the actor holds `permission` in the organization: through its role there, or,
+     * with `teamId` (a team's id or slug), through its role in that team. Throws for an
+     * undeclared permission.
+     */
+    async can(org: string, permission: string, options: { teamId?: string } = {}): Promise<boolean> {
+      ctx.engine.assertDeclared(permission)
+      try {
+        await authorize(ctx, ctx.storage, actor, org, permission, { team: options.teamId })
+        return true
+      } catch (error) {
+        if (isOrgkitError(error) && (error.code === 'forbidden' || error.code === 'not_found')) return false
+        throw error
+      }
     },
   }
 }

@@ -73,6 +73,10 @@ export interface OrganizationRecord {
   createdBy: string | null
   /** Bumped by every change to the organization's custom roles; keys the compiled-role cache. */
   rolesVersion: number
+  /** Kept by the storage in the transaction that adds or removes a member: never counted on reads. */
+  memberCount: number
+  /** Kept like `memberCount`. */
+  teamCount: number
   createdAt: Date
   updatedAt: Date
 }
@@ -108,6 +112,56 @@ export interface MemberRecord {
 export interface MemberWithUser extends MemberRecord {
   user: UserSummary
 }
+
+// ── Teams ────────────────────────────────────────────────────────────────────────
+
+export interface TeamRecord {
+  id: string
+  organizationId: string
+  /** Unique within its organization. */
+  slug: string
+  name: string
+  description: string | null
+  /** Kept by the storage in the transaction that adds or removes a team member. */
+  memberCount: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** The team fields a caller may change. */
+export type TeamPatch = Partial<Pick<TeamRecord, 'slug' | 'name' | 'description'>>
+
+/** A team membership: only members of the organization can hold one. */
+export interface TeamMemberRecord {
+  organizationId: string
+  teamId: string
+  userId: string
+  /** A team role key (`lead`, `member`, … from the configuration). */
+  role: string
+  joinedAt: Date
+}
+
+export interface TeamMemberWithUser extends TeamMemberRecord {
+  user: UserSummary
+}
+
+// ── Custom roles ─────────────────────────────────────────────────────────────────
+
+/** A role created in one organization at run time. With a system role's key it shadows that role there. */
+export interface CustomRoleRecord {
+  id: string
+  organizationId: string
+  /** Unique within its organization. */
+  key: string
+  name: string
+  description: string | null
+  /** Permissions and wildcards, as written. */
+  permissions: string[]
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type CustomRolePatch = Partial<Pick<CustomRoleRecord, 'name' | 'description' | 'permissions'>>
 
 // ── Invitations ──────────────────────────────────────────────────────────────────
 

@@ -1,29 +1,41 @@
 import { actorRef } from './audit/event-bus'
+import type { OrgkitEventAction, OrgkitEventMap } from './audit/events'
 import type { Context } from './context'
 import { createId } from './ids'
-import type { Repositories } from './storage/port'
+import type { TransactionRepositories } from './storage/port'
 import type { Actor, AuditEventRecord, JsonObject } from './types'
 
-export interface EventInput {
-  organizationId: string
-  action: string
-  target: { type: string; id: string }
-  changes?: JsonObject
-}
+/** An event to write, typed by its action: `changes` must have the shape `OrgkitEventMap` gives it. */
+export type EventInput = {
+  [A in OrgkitEventAction]: {
+    organizationId: string
+    action: A
+    target: { type: string; id: string }
+    changes: OrgkitEventMap[A]
+  }
+}[OrgkitEventAction]
 
 export interface Work {
-  tx: Repositories
+  tx: TransactionRepositories
   now: Date
-  /** Writes an audit event in this transaction; it is delivered to listeners after commit. */
+  /**
+   * Runs the `before` hooks of the event (one that throws vetoes the whole mutation: the
+   * transaction rolls back), then writes it as an audit event in this transaction; it is
+   * delivered to listeners after commit.
+   */
   record(event: EventInput): Promise<void>
-  /** An event for listeners only (its organization's audit trail is being deleted with it). */
-  announce(event: EventInput): void
+  /**
+   * Like `record`, for an event whose organization's audit trail is being deleted with it:
+   * the hooks run and listeners hear of it, but nothing is written.
+   */
+  announce(event: EventInput): Promise<void>
 }
 
 /**
- * Runs one mutation in one transaction: every successful mutation writes its audit
- * events in the same transaction, and listeners hear of them only after commit. The
- * storage may re-run `fn` on a deadlock, so events are collected per attempt.
+ * The one path of every mutation: one transaction, in which each change runs its `before`
+ * hooks and writes its audit event; listeners hear of the events only after commit, and a
+ * listener's failure never undoes the change. The storage may re-run `fn` on a deadlock, so
+ * events are collected per attempt.
  */
 export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => Promise<T>): Promise<T> {
   let committed: AuditEventRecord[] = []
@@ -36,7 +48,7 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
       action: input.action,
       actor: actorRef(actor),
       target: input.target,
-      changes: input.changes ?? {},
+      changes: input.changes as JsonObject,
       createdAt: now,
     })
     const value = await fn({
@@ -44,11 +56,14 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
       now,
       async record(input) {
         const event = toRecord(input)
+        await ctx.hooks.run(event)
         await tx.audit.append(event)
         events.push(event)
       },
-      announce(input) {
-        events.push(toRecord(input))
+      async announce(input) {
+        const event = toRecord(input)
+        await ctx.hooks.run(event)
+        events.push(event)
       },
     })
     committed = events

@@ -46,6 +46,22 @@ export function keysetQuery<DB, TB extends keyof DB, O>(
     .limit(page.limit + 1)
 }
 
+/**
+ * The one way the adapter pages: adds the keyset condition and order to `query`, runs it,
+ * maps each row to its record and builds the page with cursors from `keyOf`.
+ */
+export async function paginate<DB, TB extends keyof DB, O, T>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  sort: KeysetSort,
+  page: PageInput,
+  dialect: StorageDialect,
+  toRecord: (row: O) => T,
+  keyOf: (record: T) => { at: Date; id: string },
+): Promise<Page<T>> {
+  const rows = await keysetQuery(query, sort, page, dialect).execute()
+  return keysetPage(rows.map(toRecord), page, keyOf)
+}
+
 /** Hands the fetched rows to `buildPage` with the matching key. */
 export function keysetPage<T>(rows: T[], page: PageInput, keyOf: (row: T) => { at: Date; id: string }): Page<T> {
   return buildPage(rows, page, (row) => {

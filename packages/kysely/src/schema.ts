@@ -32,8 +32,21 @@ export interface OrganizationsTable {
   private_metadata: string
   created_by: string | null
   roles_version: number
+  /** Kept by member inserts and deletes in the same transaction (migration 0002). */
+  member_count: number
+  /** Kept by team inserts and deletes in the same transaction (migration 0002). */
+  team_count: number
   created_at: DbTimestamp
   updated_at: DbTimestamp
+}
+
+/**
+ * How many team organizations each user created: the row `limits.organizationsPerUser` is
+ * enforced on, with one conditional update (migration 0002).
+ */
+export interface OrganizationCreatorsTable {
+  user_id: string
+  organization_count: number
 }
 
 /** The global slug → organization lookup (SPEC §3): the only place a slug is unique. */
@@ -47,6 +60,37 @@ export interface MembersTable {
   user_id: string
   role: string
   joined_at: DbTimestamp
+}
+
+export interface TeamsTable {
+  organization_id: string
+  id: string
+  slug: string
+  name: string
+  description: string | null
+  member_count: number
+  created_at: DbTimestamp
+  updated_at: DbTimestamp
+}
+
+export interface TeamMembersTable {
+  organization_id: string
+  team_id: string
+  user_id: string
+  role: string
+  joined_at: DbTimestamp
+}
+
+/** Custom roles, per organization (migration 0002). */
+export interface RolesTable {
+  organization_id: string
+  id: string
+  key: string
+  name: string
+  description: string | null
+  permissions: string
+  created_at: DbTimestamp
+  updated_at: DbTimestamp
 }
 
 export interface InvitationsTable {
@@ -127,6 +171,10 @@ export interface OrgkitDatabase {
   api_keys: ApiKeysTable
   api_key_prefixes: ApiKeyPrefixesTable
   audit_events: AuditEventsTable
+  teams: TeamsTable
+  team_members: TeamMembersTable
+  roles: RolesTable
+  organization_creators: OrganizationCreatorsTable
   host_users: HostUsersTable
 }
 
@@ -140,6 +188,30 @@ export const ORGKIT_TABLES = [
   'api_keys',
   'api_key_prefixes',
   'audit_events',
+  'teams',
+  'team_members',
+  'roles',
+  'organization_creators',
 ] as const satisfies readonly (keyof OrgkitDatabase)[]
 
 export type OrgkitTableName = (typeof ORGKIT_TABLES)[number]
+
+/**
+ * Every table that holds rows of one organization, keyed by `organization_id`: the tables
+ * it owns and the global lookup rows that point into them. Deleting an organization deletes
+ * from each of these, in this order, in one transaction (`organizations.delete`), so a table
+ * added here cannot be forgotten by the cascade; the conformance suite checks that every
+ * table with an `organization_id` column is listed.
+ */
+export const ORGANIZATION_OWNED_TABLES = [
+  'organization_slugs',
+  'team_members',
+  'teams',
+  'members',
+  'roles',
+  'invitation_lookups',
+  'invitations',
+  'api_key_prefixes',
+  'api_keys',
+  'audit_events',
+] as const satisfies readonly OrgkitTableName[]

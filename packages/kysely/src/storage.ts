@@ -1,4 +1,4 @@
-import type { Repositories, Storage } from '@orgkit/core'
+import type { Storage, TransactionRepositories } from '@orgkit/core'
 import type { Kysely } from 'kysely'
 import type { StorageContext } from './context'
 import { storageDialect } from './dialects'
@@ -14,6 +14,9 @@ import { auditRepository } from './repositories/audit'
 import { invitationRepository } from './repositories/invitations'
 import { memberRepository } from './repositories/members'
 import { organizationRepository } from './repositories/organizations'
+import { customRoleRepository } from './repositories/roles'
+import { teamMemberRepository } from './repositories/team-members'
+import { teamRepository } from './repositories/teams'
 import { userDirectory } from './repositories/users'
 import type { OrgkitDatabase } from './schema'
 import { tableNamesPlugin } from './table-names-plugin'
@@ -44,8 +47,12 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
   })
 
+  // Outside a transaction the repositories lack what only a transaction can do (`lock`,
+  // `claimCreatorSlot`): at run time as in the types.
+  const { lock: _lock, claimCreatorSlot: _claim, ...organizations } = repositories.organizations
   return {
     ...repositories,
+    organizations,
     transaction: (fn) =>
       runTransaction(orgkitDb, dialect, (trx) =>
         // Inside, multi-statement methods join this transaction instead of opening one.
@@ -54,13 +61,16 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
   }
 }
 
-function createRepositories(context: StorageContext): Repositories {
+function createRepositories(context: StorageContext): TransactionRepositories {
   return {
     organizations: organizationRepository(context),
     members: memberRepository(context),
     invitations: invitationRepository(context),
     apiKeys: apiKeyRepository(context),
     audit: auditRepository(context),
+    teams: teamRepository(context),
+    teamMembers: teamMemberRepository(context),
+    roles: customRoleRepository(context),
     users: userDirectory(context),
   }
 }

@@ -1,4 +1,4 @@
-import { roleOf } from '../access'
+import { roleIn } from '../access'
 import type { Context } from '../context'
 import { OrgkitError } from '../errors'
 import { secretMatches } from '../secrets'
@@ -28,9 +28,14 @@ export async function authenticateApiKey(ctx: Context, presented: string): Promi
   if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now.getTime())) throw refused()
   const creator = await ctx.storage.members.find(key.organizationId, key.createdBy)
   if (!creator) throw refused()
+  const organization = await ctx.storage.organizations.findById(key.organizationId)
+  if (!organization) throw refused()
 
-  const granted = key.role !== null ? roleOf(ctx, key.role) : ctx.engine.compile(key.permissions, { key: 'api-key' })
-  const ceiling = roleOf(ctx, creator.role)
+  // Roles as the key's organization defines them now: a custom role edited since the key
+  // was made changes what the key can do on its next request.
+  const roles = await ctx.roles.forOrganization(ctx.storage, organization)
+  const granted = key.role !== null ? roleIn(roles, key.role) : ctx.engine.compile(key.permissions, { key: 'api-key' })
+  const ceiling = roleIn(roles, creator.role)
   const permissions = granted.permissions.filter((permission) => ceiling.has(permission))
 
   // lastUsedAt is kept to a precision, so a busy key is not a write on every request.

@@ -82,13 +82,12 @@ export async function createApiKey(
         : forbid('An API key needs a creator: call this as a user, e.g. orgkit.as(user).')
   // What the key would hold (an unknown permission is a 400 here), checked below against
   // what its creator holds: no escalation by key.
-  const granted = data.permissions
-    ? ctx.engine.compile(data.permissions, { key: 'api-key' })
-    : assignableRole(ctx, data.role ?? ctx.defaultRole)
+  const explicit = data.permissions ? ctx.engine.compile(data.permissions, { key: 'api-key' }) : null
 
   const secret = randomSecret(SECRET_BYTES)
   const key = await mutate(ctx, actor, async ({ tx, now, record }) => {
     const access = await authorize(ctx, tx, actor, ref, 'apikeys.create')
+    const granted = explicit ?? assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, granted)
     for (let attempt = 1; ; attempt++) {
       const candidate: ApiKeyRecord = {
@@ -141,3 +140,15 @@ export async function revokeApiKey(ctx: Context, actor: Actor, ref: string, id: 
 function forbid(message: string): never {
   throw new OrgkitError('forbidden', message)
 }
+
+/** Org-scoped API keys, as `orgkit.as(actor).apiKeys`. */
+export function apiKeysApi(ctx: Context, actor: Actor) {
+  return {
+    list: (org: string, input?: ListApiKeysInput): Promise<Page<ApiKeyView>> => listApiKeys(ctx, actor, org, input),
+    /** Creates a key; `secret` (`ok_<prefix>_<secret>`) is returned here and never again. */
+    create: (org: string, input: CreateApiKeyInput): Promise<IssuedApiKey> => createApiKey(ctx, actor, org, input),
+    revoke: (org: string, id: string): Promise<void> => revokeApiKey(ctx, actor, org, id),
+  }
+}
+
+export type ApiKeysApi = ReturnType<typeof apiKeysApi>

@@ -23,3 +23,14 @@ export async function listAuditEvents(
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'audit.read')
   return ctx.storage.audit.list(organization.id, { action }, page)
 }
+
+/** The audit trail, as `orgkit.as(actor).audit`. */
+export function auditApi(ctx: Context, actor: Actor) {
+  return {
+    /** Newest first; `action` filters. Needs `audit.read`. */
+    list: (org: string, input?: ListAuditEventsInput): Promise<Page<AuditEventRecord>> =>
+      listAuditEvents(ctx, actor, org, input),
+  }
+}
+
+export type AuditApi = ReturnType<typeof auditApi>

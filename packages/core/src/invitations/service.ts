@@ -1,7 +1,8 @@
-import { assertMayGrant, assignableRole, authorize, requireUser, roleOf } from '../access'
+import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser, roleIn } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
 import { createId } from '../ids'
+import { assertMemberRoom } from '../members/service'
 import { mapPage, type Page, pageInput } from '../pagination'
 import { OWNER_ROLE } from '../roles/permissions'
 import { hashSecret, randomSecret } from '../secrets'
@@ -151,21 +152,25 @@ export async function createInvitation(
   input: CreateInvitationInput,
 ): Promise<IssuedInvitation> {
   const data = parseInput(createInvitationSchema, input)
-  const role = assignableRole(ctx, data.role ?? ctx.defaultRole)
   const invitedBy = inviterOf(actor)
   const secret = issue(ctx)
   const limit = ctx.options.limits?.pendingInvitationsPerOrganization
   const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
     // The organization's row lock orders this against member changes and other invitations,
     // so the limit and "already a member" checks cannot be raced past.
-    const access = await authorize(ctx, tx, actor, ref, 'invitations.create', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
     const { organization } = access
+    const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization takes no invitations.')
     }
-    // Teams arrive with their own feature; until then no team id can exist.
-    if (data.teamIds !== undefined && data.teamIds.length > 0) throw notFound('Team not found.')
+    // Only this organization's teams: another organization's team id is as unknown as a
+    // nonexistent one, and the invitation is refused whole.
+    const teamIds = [...new Set(data.teamIds ?? [])]
+    if ((await tx.teams.findMany(organization.id, teamIds)).length !== teamIds.length) {
+      throw notFound('Team not found.')
+    }
     const existing = await tx.users.findByEmail(data.email)
     if (existing && (await tx.members.find(organization.id, existing.id))) {
       throw new OrgkitError('conflict', 'This person is already a member.')
@@ -178,7 +183,7 @@ export async function createInvitation(
       organizationId: organization.id,
       email: data.email,
       role: role.key,
-      teamIds: data.teamIds ?? [],
+      teamIds,
       status: 'pending',
       tokenHash: secret.tokenHash,
       expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
@@ -194,7 +199,7 @@ export async function createInvitation(
       organizationId: organization.id,
       action: 'invitation.created',
       target: { type: 'invitation', id: created.id },
-      changes: { email: created.email, role: created.role },
+      changes: { email: created.email, role: created.role, ...(teamIds.length > 0 ? { teamIds } : {}) },
     })
     return created
   })
@@ -214,11 +219,11 @@ function settledError(invitation: InvitationRecord, now: Date): OrgkitError {
 export async function resendInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<IssuedInvitation> {
   const secret = issue(ctx)
   const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'invitations.create', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
     const current = await tx.invitations.find(access.organization.id, id)
     if (!current) throw notFound('Invitation not found.')
     // Re-issuing is granting again: the resender must be able to grant the role too.
-    assertMayGrant(access, roleOf(ctx, current.role))
+    assertMayGrant(access, roleIn(access.roles, current.role))
     if (current.status !== 'pending') throw settledError(current, now)
     const rotated = await tx.invitations.rotateToken(access.organization.id, id, {
       tokenHash: secret.tokenHash,
@@ -357,18 +362,20 @@ export async function acceptInvitation(
 ): Promise<MemberWithUser> {
   const user = requireUser(actor, 'accept an invitation')
   const invitation = await addressedTo(ctx, user, input, true)
-  const limit = ctx.options.limits?.membersPerOrganization
   return mutate(ctx, actor, async ({ tx, now, record }) => {
     const organizationId = invitation.organizationId
-    if (!(await tx.organizations.lock(organizationId))) throw notFound('Invitation not found.')
+    const organization = await tx.organizations.lock(organizationId)
+    if (!organization) throw notFound('Invitation not found.')
+    const roles = await ctx.roles.forOrganization(tx, organization)
     // The inviter must still be able to grant the role: a demoted or departed inviter's
-    // invitations grant nothing they could not grant now.
+    // invitations grant nothing they could not grant now. A role deleted meanwhile grants nothing.
     const inviter = await tx.members.find(organizationId, invitation.invitedBy)
-    const role = roleOf(ctx, invitation.role)
-    const inviterRole = inviter ? roleOf(ctx, inviter.role) : null
+    const role = roles.get(invitation.role)
+    const inviterRole = inviter ? roleIn(roles, inviter.role) : null
     if (
       !inviter ||
       !inviterRole ||
+      !role ||
       (role.key === OWNER_ROLE && inviter.role !== OWNER_ROLE) ||
       inviterRole.missing(role).length > 0
     ) {
@@ -377,9 +384,7 @@ export async function acceptInvitation(
     if (await tx.members.find(organizationId, user.userId)) {
       throw new OrgkitError('conflict', 'You are already a member of this organization.')
     }
-    if (limit !== undefined && (await tx.members.count(organizationId)) >= limit) {
-      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} members.`)
-    }
+    assertMemberRoom(ctx, organization)
     // One conditional update consumes the invitation: of concurrent accepts (and a racing
     // revoke or decline) exactly one gets the row; the others see why and roll back.
     const accepted = await tx.invitations.transition(organizationId, invitation.id, {
@@ -395,14 +400,31 @@ export async function acceptInvitation(
       organizationId,
       action: 'invitation.accepted',
       target: { type: 'invitation', id: invitation.id },
-      changes: { role: role.key },
+      changes: { role: role.key, ...(invitation.teamIds.length > 0 ? { teamIds: invitation.teamIds } : {}) },
     })
     await record({
       organizationId,
       action: 'member.added',
       target: { type: 'user', id: user.userId },
-      changes: { role: role.key, invitationId: invitation.id },
+      changes: { role: role.key, via: 'invitation', invitationId: invitation.id },
     })
+    // The teams the invitation names, as they are now: one deleted since is skipped.
+    for (const team of await tx.teams.findMany(organizationId, invitation.teamIds)) {
+      const teamRole = ctx.defaultTeamRole
+      await tx.teamMembers.insert({
+        organizationId,
+        teamId: team.id,
+        userId: user.userId,
+        role: teamRole,
+        joinedAt: now,
+      })
+      await record({
+        organizationId,
+        action: 'team_member.added',
+        target: { type: 'user', id: user.userId },
+        changes: { teamId: team.id, role: teamRole },
+      })
+    }
     const member = await tx.members.findWithUser(organizationId, user.userId)
     if (!member) throw new Error('the membership just created is missing')
     return member
@@ -425,6 +447,30 @@ export async function declineInvitation(ctx: Context, actor: Actor, input: Respo
       organizationId: invitation.organizationId,
       action: 'invitation.declined',
       target: { type: 'invitation', id: invitation.id },
+      changes: {},
     })
   })
 }
+
+/** Invitations, as `orgkit.as(actor).invitations`. */
+export function invitationsApi(ctx: Context, actor: Actor) {
+  return {
+    /** The organization's invitations, newest first; `status` filters. Needs `invitations.read`. */
+    list: (org: string, input?: ListInvitationsInput): Promise<Page<InvitationView>> =>
+      listInvitations(ctx, actor, org, input),
+    /** Invites an email with a role (and teams); the only time besides `resend` that the token is returned. */
+    create: (org: string, input: CreateInvitationInput): Promise<IssuedInvitation> =>
+      createInvitation(ctx, actor, org, input),
+    /** Rotates the token (the old one stops working) and extends the expiry. */
+    resend: (org: string, id: string): Promise<IssuedInvitation> => resendInvitation(ctx, actor, org, id),
+    revoke: (org: string, id: string): Promise<void> => revokeInvitation(ctx, actor, org, id),
+    /** Pending invitations addressed to the signed-in user's email, in any organization. */
+    mine: (input?: ListMyInvitationsInput): Promise<Page<InvitationView>> => listMyInvitations(ctx, actor, input),
+    preview: (input: PreviewInvitationInput): Promise<InvitationPreview> => previewInvitation(ctx, actor, input),
+    /** Consumes the invitation and creates the membership (and team memberships), in one transaction. */
+    accept: (input: RespondToInvitationInput): Promise<MemberWithUser> => acceptInvitation(ctx, actor, input),
+    decline: (input: RespondToInvitationInput): Promise<void> => declineInvitation(ctx, actor, input),
+  }
+}
+
+export type InvitationsApi = ReturnType<typeof invitationsApi>

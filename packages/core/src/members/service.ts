@@ -1,10 +1,10 @@
-import { assertMayGrant, assignableRole, authorize, roleOf } from '../access'
+import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, roleIn } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
 import { assertOwnerRemains } from '../organizations/service'
 import { type Page, pageInput } from '../pagination'
 import type { Repositories } from '../storage/port'
-import type { Actor, MemberWithUser, UserSummary } from '../types'
+import type { Actor, MemberWithUser, OrganizationRecord, UserSummary } from '../types'
 import { mutate } from '../unit-of-work'
 import { parseInput } from '../validate'
 import {
@@ -15,6 +15,18 @@ import {
   type UpdateMemberInput,
   updateMemberSchema,
 } from './schemas'
+
+/**
+ * `limits.membersPerOrganization`, checked on the organization row the caller locked: the
+ * count on it is kept by every member insert and delete, and the lock orders concurrent
+ * adds (and accepts), so the limit cannot be raced past.
+ */
+export function assertMemberRoom(ctx: Context, organization: OrganizationRecord): void {
+  const limit = ctx.options.limits?.membersPerOrganization
+  if (limit !== undefined && organization.memberCount >= limit) {
+    throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} members.`)
+  }
+}
 
 async function findWithUser(repos: Repositories, organizationId: string, userId: string): Promise<MemberWithUser> {
   const member = await repos.members.findWithUser(organizationId, userId)
@@ -59,19 +71,16 @@ export async function addMember(
   input: AddMemberInput,
 ): Promise<MemberWithUser> {
   const data = parseInput(addMemberSchema, input)
-  const role = assignableRole(ctx, data.role ?? ctx.defaultRole)
-  const limit = ctx.options.limits?.membersPerOrganization
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'members.add', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.add')
     const { organization } = access
+    const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization has no other members.')
     }
     const user = await resolveUser(tx, data)
-    if (limit !== undefined && (await tx.members.count(organization.id)) >= limit) {
-      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} members.`)
-    }
+    assertMemberRoom(ctx, organization)
     const inserted = await tx.members.insert({
       organizationId: organization.id,
       userId: user.id,
@@ -83,7 +92,7 @@ export async function addMember(
       organizationId: organization.id,
       action: 'member.added',
       target: { type: 'user', id: user.id },
-      changes: { role: role.key },
+      changes: { role: role.key, via: 'direct' },
     })
     return { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now, user }
   })
@@ -97,14 +106,14 @@ export async function updateMember(
   input: UpdateMemberInput,
 ): Promise<MemberWithUser> {
   const data = parseInput(updateMemberSchema, input)
-  const role = assignableRole(ctx, data.role)
   return mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'members.update', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.update')
     const { organization } = access
     const target = await tx.members.find(organization.id, userId)
     if (!target) throw notFound('Member not found.')
+    const role = assignableRole(access.roles, data.role)
     if (target.role === role.key) return findWithUser(tx, organization.id, userId)
-    assertMayGrant(access, roleOf(ctx, target.role), 'change a member with')
+    assertMayGrant(access, roleIn(access.roles, target.role), 'change a member with')
     assertMayGrant(access, role)
     await assertOwnerRemains(tx, organization.id, target.role)
     await tx.members.updateRole(organization.id, userId, role.key)
@@ -120,12 +129,12 @@ export async function updateMember(
 
 export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'members.remove', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.remove')
     const { organization } = access
     const target = await tx.members.find(organization.id, userId)
     if (!target) throw notFound('Member not found.')
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization keeps its owner.')
-    assertMayGrant(access, roleOf(ctx, target.role), 'remove a member with')
+    assertMayGrant(access, roleIn(access.roles, target.role), 'remove a member with')
     await assertOwnerRemains(tx, organization.id, target.role)
     await tx.members.delete(organization.id, userId)
     // The member's keys lose their access with the membership, in the same transaction.
@@ -138,3 +147,21 @@ export async function removeMember(ctx: Context, actor: Actor, ref: string, user
     })
   })
 }
+
+/** Members of an organization, as `orgkit.as(actor).members`. */
+export function membersApi(ctx: Context, actor: Actor) {
+  return {
+    /** Members with their users, by join order; `role` and `q` (name, email or username prefix) filter. Needs `members.read`. */
+    list: (org: string, input?: ListMembersInput): Promise<Page<MemberWithUser>> => listMembers(ctx, actor, org, input),
+    /** Adds a user directly, named by exactly one of `userId`, `username` or `email`. Needs `members.add`. */
+    add: (org: string, input: AddMemberInput): Promise<MemberWithUser> => addMember(ctx, actor, org, input),
+    get: (org: string, userId: string): Promise<MemberWithUser> => getMember(ctx, actor, org, userId),
+    /** Changes a member's role. Needs `members.update` and every permission of both roles. */
+    update: (org: string, userId: string, input: UpdateMemberInput): Promise<MemberWithUser> =>
+      updateMember(ctx, actor, org, userId, input),
+    /** Removes a member, their team memberships and their API keys' access. Needs `members.remove`. */
+    remove: (org: string, userId: string): Promise<void> => removeMember(ctx, actor, org, userId),
+  }
+}
+
+export type MembersApi = ReturnType<typeof membersApi>

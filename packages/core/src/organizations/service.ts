@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import { type Access, authorize, findOrganization, requireUser } from '../access'
+import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
 import { createId } from '../ids'
 import type { OrganizationView, PermissionSummary } from '../orgkit'
 import { mapPage, type Page, pageInput } from '../pagination'
 import { OWNER_ROLE } from '../roles/permissions'
-import type { OrganizationWithCounts, Repositories } from '../storage/port'
+import type { TransactionRepositories } from '../storage/port'
 import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../types'
 import { mutate } from '../unit-of-work'
 import { invalid, parseInput } from '../validate'
@@ -26,8 +26,8 @@ import { slugCandidates } from './slug'
 const FORMER_OWNER_ROLE = 'admin'
 
 /** The caller's view: counts, the caller's role, and only public fields for a public viewer. */
-function view(access: Access, counts: { memberCount: number; teamCount: number }): OrganizationView {
-  const organization: OrganizationWithCounts = { ...access.organization, ...counts }
+function view(access: Pick<Access, 'organization' | 'member' | 'publicView'>): OrganizationView {
+  const { organization } = access
   if (access.publicView) {
     return {
       ...organization,
@@ -56,8 +56,29 @@ function checkSlug(ctx: Context, slug: string): void {
   if (isReservedSlug(ctx, slug)) throw invalid('slug', `The slug "${slug}" is reserved.`)
 }
 
-async function viewOf(repos: Repositories, access: Access): Promise<OrganizationView> {
-  return view(access, await repos.organizations.counts(access.organization.id))
+async function viewOf(
+  ctx: Context,
+  access: Pick<Access, 'organization' | 'member' | 'publicView'>,
+): Promise<OrganizationView> {
+  return (await withHostFields(ctx, [view(access)]))[0]!
+}
+
+/**
+ * Adds the host's derived fields (`organizationFields`) to the views of one response, in
+ * one call. orgkit's own fields win over a host field of the same name.
+ */
+async function withHostFields(ctx: Context, views: OrganizationView[]): Promise<OrganizationView[]> {
+  const extend = ctx.options.organizationFields
+  if (extend === undefined || views.length === 0) return views
+  const extras = await extend(views)
+  if (!Array.isArray(extras) || extras.length !== views.length) {
+    throw new TypeError('organizationFields must return one object of fields per organization, in the same order')
+  }
+  return views.map((organization, i) => ({ ...(extras[i] as object), ...organization }))
+}
+
+async function withHostFieldsPage(ctx: Context, page: Page<OrganizationView>): Promise<Page<OrganizationView>> {
+  return { ...page, data: await withHostFields(ctx, page.data) }
 }
 
 export async function listOrganizations(
@@ -73,18 +94,20 @@ export async function listOrganizations(
     }
     if (actor.type === 'apiKey') throw new OrgkitError('forbidden', 'An API key cannot list every organization.')
     const all = await ctx.storage.organizations.listAll(page)
-    return mapPage(all, (organization) => ({ ...organization, role: null }))
+    return withHostFieldsPage(
+      ctx,
+      mapPage(all, (organization) => ({ ...organization, role: null })),
+    )
   }
   if (actor.type === 'apiKey') {
     // A key belongs to exactly one organization: its "mine" is that one.
     const organization = await ctx.storage.organizations.findById(actor.organizationId)
-    if (!organization) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
-    const counts = await ctx.storage.organizations.counts(organization.id)
-    return { data: [{ ...organization, ...counts, role: null }], nextCursor: null, prevCursor: null, hasMore: false }
+    const data = organization ? await withHostFields(ctx, [{ ...organization, role: null }]) : []
+    return { data, nextCursor: null, prevCursor: null, hasMore: false }
   }
   const user = requireUser(actor, 'list their organizations')
   if (ctx.options.personalOrganizations && page.cursor === null) await ensurePersonalOrganization(ctx, user)
-  return ctx.storage.organizations.listForUser(user.userId, page)
+  return withHostFieldsPage(ctx, await ctx.storage.organizations.listForUser(user.userId, page))
 }
 
 export async function createOrganization(
@@ -97,8 +120,9 @@ export async function createOrganization(
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
   const limit = ctx.options.limits?.organizationsPerUser
-  return mutate(ctx, actor, async ({ tx, now, record }) => {
-    if (limit !== undefined && (await tx.organizations.countCreatedBy(user.userId)) >= limit) {
+  const created = await mutate(ctx, actor, async ({ tx, now, record }) => {
+    // One conditional update on the user's row: concurrent creates at the limit cannot both pass.
+    if (!(await tx.organizations.claimCreatorSlot(user.userId, limit ?? null))) {
       throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
     }
     const organization: OrganizationRecord = {
@@ -118,6 +142,8 @@ export async function createOrganization(
       privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
       createdBy: user.userId,
       rolesVersion: 0,
+      memberCount: 0,
+      teamCount: 0,
       createdAt: now,
       updatedAt: now,
     }
@@ -129,8 +155,15 @@ export async function createOrganization(
       target: { type: 'organization', id: organization.id },
       changes: { name: organization.name, slug: organization.slug },
     })
-    return { ...organization, memberCount: 1, teamCount: 0, role: OWNER_ROLE }
+    await record({
+      organizationId: organization.id,
+      action: 'member.added',
+      target: { type: 'user', id: user.userId },
+      changes: { role: OWNER_ROLE, via: 'organization' },
+    })
+    return { ...organization, memberCount: 1, role: OWNER_ROLE }
   })
+  return (await withHostFields(ctx, [created]))[0]!
 }
 
 /**
@@ -140,7 +173,7 @@ export async function createOrganization(
  */
 async function claimSlug(
   ctx: Context,
-  tx: Repositories,
+  tx: TransactionRepositories,
   organization: OrganizationRecord,
   generated: boolean,
 ): Promise<void> {
@@ -161,13 +194,13 @@ async function claimSlug(
 
 export async function getOrganization(ctx: Context, actor: Actor, ref: string): Promise<OrganizationView> {
   const access = await authorize(ctx, ctx.storage, actor, ref, 'read')
-  return viewOf(ctx.storage, access)
+  return viewOf(ctx, access)
 }
 
 export async function getPublicOrganization(ctx: Context, ref: string): Promise<OrganizationView> {
   const organization = ref === 'me' ? null : await findOrganization(ctx.storage, { type: 'system' }, ref)
   if (organization?.visibility !== 'public') throw new OrgkitError('unauthenticated')
-  return viewOf(ctx.storage, { organization, member: null, role: null, publicView: true })
+  return viewOf(ctx, { organization, member: null, publicView: true })
 }
 
 export async function updateOrganization(
@@ -179,8 +212,8 @@ export async function updateOrganization(
   const data = parseInput(updateOrganizationSchema, input)
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
-  return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'organization.update', { lock: true })
+  const updatedView = await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.update')
     const before = access.organization
     const patch: OrganizationPatch = {}
     const changes: JsonObject = {}
@@ -190,7 +223,7 @@ export async function updateOrganization(
       // Private metadata is server-side only, and the audit trail is readable by members.
       changes[field] = field === 'privateMetadata' ? { changed: true } : { from: before[field], to: value }
     }
-    if (Object.keys(patch).length === 0) return viewOf(tx, access)
+    if (Object.keys(patch).length === 0) return view(access)
     const updated = await tx.organizations.update(before.id, patch, now)
     if (updated === 'slug_taken') throw new OrgkitError('conflict', `The slug "${data.slug}" is taken.`)
     if (!updated) throw notFound('Organization not found.')
@@ -200,20 +233,21 @@ export async function updateOrganization(
       target: { type: 'organization', id: before.id },
       changes,
     })
-    return viewOf(tx, { ...access, organization: updated })
+    return view({ ...access, organization: updated })
   })
+  return (await withHostFields(ctx, [updatedView]))[0]!
 }
 
 export async function deleteOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, announce }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'organization.delete', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.delete')
     const { organization } = access
     if (organization.type === 'personal' && actor.type !== 'system') {
       throw new OrgkitError('conflict', 'A personal organization cannot be deleted.')
     }
     await tx.organizations.delete(organization.id)
     // Its audit trail goes with it; listeners still hear of the deletion.
-    announce({
+    await announce({
       organizationId: organization.id,
       action: 'organization.deleted',
       target: { type: 'organization', id: organization.id },
@@ -225,7 +259,7 @@ export async function deleteOrganization(ctx: Context, actor: Actor, ref: string
 export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   const user = requireUser(actor, 'leave an organization')
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'member', { lock: true })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'member')
     const { organization, member } = access
     if (!member) throw notFound('Organization not found.')
     if (organization.type === 'personal')
@@ -247,7 +281,11 @@ export async function leaveOrganization(ctx: Context, actor: Actor, ref: string)
  * is the last owner. Callers hold the organization's row lock, so two such changes never
  * both see two owners.
  */
-export async function assertOwnerRemains(tx: Repositories, organizationId: string, currentRole: string): Promise<void> {
+export async function assertOwnerRemains(
+  tx: TransactionRepositories,
+  organizationId: string,
+  currentRole: string,
+): Promise<void> {
   if (currentRole !== OWNER_ROLE) return
   if ((await tx.members.countWithRole(organizationId, OWNER_ROLE)) <= 1) {
     throw new OrgkitError('last_owner')
@@ -262,8 +300,8 @@ export async function transferOwnership(
 ): Promise<OrganizationView> {
   const user = requireUser(actor, 'transfer ownership')
   const { userId } = parseInput(transferOwnershipSchema, input)
-  return mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'owner', { lock: true })
+  const transferred = await mutate(ctx, actor, async ({ tx, record }) => {
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'owner')
     const { organization } = access
     if (userId === user.userId) throw invalid('userId', 'You already own this organization.')
     const target = await tx.members.find(organization.id, userId)
@@ -277,17 +315,25 @@ export async function transferOwnership(
       target: { type: 'user', id: userId },
       changes: { from: user.userId, to: userId },
     })
-    return viewOf(tx, { ...access, member: { ...access.member!, role: FORMER_OWNER_ROLE } })
+    return view({ ...access, member: { ...access.member!, role: FORMER_OWNER_ROLE } })
   })
+  return (await withHostFields(ctx, [transferred]))[0]!
 }
 
 export async function organizationPermissions(ctx: Context, actor: Actor, ref: string): Promise<PermissionSummary> {
   const access = await authorize(ctx, ctx.storage, actor, ref, 'member')
-  const role = access.role ?? ctx.engine.role(OWNER_ROLE)!
+  const role = access.role ?? access.roles.get(OWNER_ROLE)!
+  const teams = access.member
+    ? await ctx.storage.teamMembers.listForUser(access.organization.id, access.member.userId)
+    : []
   return {
     role: access.member?.role ?? (actor.type === 'apiKey' ? actor.role : null),
     permissions: [...role.permissions],
-    teams: [],
+    teams: teams.map((membership) => ({
+      teamId: membership.teamId,
+      role: membership.role,
+      permissions: [...(ctx.teamRoles.get(membership.role)?.permissions ?? [])],
+    })),
   }
 }
 
@@ -317,6 +363,8 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       privateMetadata: {},
       createdBy: user.userId,
       rolesVersion: 0,
+      memberCount: 0,
+      teamCount: 0,
       createdAt: now,
       updatedAt: now,
     }
@@ -327,6 +375,12 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       action: 'organization.created',
       target: { type: 'organization', id: organization.id },
       changes: { name: organization.name, slug, type: 'personal' },
+    })
+    await record({
+      organizationId: organization.id,
+      action: 'member.added',
+      target: { type: 'user', id: user.userId },
+      changes: { role: OWNER_ROLE, via: 'personal' },
     })
   })
 }
@@ -343,3 +397,28 @@ export function personalSlug(userId: string): string {
 const PERSONAL_SLUG_PREFIX = 'personal-'
 
 export { findOrganization }
+
+/** Organizations, as `orgkit.as(actor).organizations`. */
+export function organizationsApi(ctx: Context, actor: Actor) {
+  return {
+    /** The caller's organizations with its role; platform staff pass `scope: 'all'` for every organization. */
+    list: (input?: ListOrganizationsInput): Promise<Page<OrganizationView>> => listOrganizations(ctx, actor, input),
+    /** Creates an organization; the caller becomes its owner. */
+    create: (input: CreateOrganizationInput): Promise<OrganizationView> => createOrganization(ctx, actor, input),
+    /** `org`: a slug, an `org_…` id, or `me`. */
+    get: (org: string): Promise<OrganizationView> => getOrganization(ctx, actor, org),
+    update: (org: string, input: UpdateOrganizationInput): Promise<OrganizationView> =>
+      updateOrganization(ctx, actor, org, input),
+    /** Deletes the organization and everything it owns. Needs `organization.delete`. */
+    delete: (org: string): Promise<void> => deleteOrganization(ctx, actor, org),
+    /** The caller leaves; the last owner cannot (`last_owner`). */
+    leave: (org: string): Promise<void> => leaveOrganization(ctx, actor, org),
+    /** Owner only: makes another member owner; the caller becomes `admin`. */
+    transferOwnership: (org: string, input: TransferOwnershipInput): Promise<OrganizationView> =>
+      transferOwnership(ctx, actor, org, input),
+    /** What the caller may do here: its role's permissions and its team roles'. */
+    permissions: (org: string): Promise<PermissionSummary> => organizationPermissions(ctx, actor, org),
+  }
+}
+
+export type OrganizationsApi = ReturnType<typeof organizationsApi>

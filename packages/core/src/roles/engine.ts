@@ -37,6 +37,8 @@ export interface PermissionEngine {
   /** The system roles, `owner` first. */
   readonly roles: readonly CompiledRole[]
   isDeclared(permission: string): boolean
+  /** Why `grant` cannot be granted (malformed, or matching no declared permission), or `null` when it can. */
+  grantProblem(grant: string): string | null
   /** Throws a `TypeError` for an undeclared permission: checking one is a programming error. */
   assertDeclared(permission: string): void
   /** A system role, or `undefined`. */
@@ -207,6 +209,7 @@ export function createPermissionEngine(options: PermissionEngineOptions = {}): P
     permissions: declared,
     roles: [...systemRoles.values()],
     isDeclared: (permission) => index.has(permission),
+    grantProblem: checkGrant,
     assertDeclared: (permission) => void bitOf(permission),
     role: (key) => systemRoles.get(key),
     compile(grants, meta) {

@@ -2,12 +2,18 @@ import type { Page, PageInput } from '../pagination'
 import type {
   ApiKeyRecord,
   AuditEventRecord,
+  CustomRolePatch,
+  CustomRoleRecord,
   InvitationRecord,
   InvitationStatus,
   MemberRecord,
   MemberWithUser,
   OrganizationPatch,
   OrganizationRecord,
+  TeamMemberRecord,
+  TeamMemberWithUser,
+  TeamPatch,
+  TeamRecord,
   UserSummary,
 } from '../types'
 
@@ -21,7 +27,11 @@ import type {
  * - Every method on an organization-owned table takes the `organizationId` and filters
  *   on it: a row of another organization is never read or changed.
  * - Methods may be called inside `Storage.transaction` (through the `tx` repositories)
- *   or outside it (each call is then its own statement or transaction).
+ *   or outside it (each call is then its own statement or transaction). Methods that only
+ *   make sense inside a transaction (`lock`, the limit claims) exist only on the
+ *   transaction's repositories, so calling one outside is a type error.
+ * - Counts shown on reads (`memberCount`, `teamCount`, a team's `memberCount`) are kept by
+ *   the methods that add and remove rows, in the same transaction: reads never count.
  */
 export interface Storage extends Repositories {
   /**
@@ -30,7 +40,7 @@ export interface Storage extends Repositories {
    * reports a deadlock or serialization failure, so `fn` must have no effects outside
    * the transaction (the core emits events only after commit).
    */
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: TransactionRepositories) => Promise<T>): Promise<T>
 }
 
 export interface Repositories {
@@ -39,17 +49,19 @@ export interface Repositories {
   invitations: InvitationRepository
   apiKeys: ApiKeyRepository
   audit: AuditRepository
+  teams: TeamRepository
+  teamMembers: TeamMemberRepository
+  roles: CustomRoleRepository
   users: UserDirectory
 }
 
-/** An organization with the counts derived on reads. */
-export interface OrganizationWithCounts extends OrganizationRecord {
-  memberCount: number
-  teamCount: number
+/** The repositories inside a transaction: the same, plus what only a transaction can do. */
+export interface TransactionRepositories extends Repositories {
+  organizations: TransactionOrganizationRepository
 }
 
 /** An organization as listed for one user: with that user's role. */
-export interface OrganizationWithRole extends OrganizationWithCounts {
+export interface OrganizationWithRole extends OrganizationRecord {
   role: string
 }
 
@@ -64,14 +76,6 @@ export interface OrganizationRepository {
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
   /**
-   * Reads the organization and locks its row until the transaction ends
-   * (`SELECT … FOR UPDATE`; SQLite transactions are already serialized). Every change that
-   * could leave the organization without an owner, or that checks a per-organization
-   * limit, takes this lock first, so such changes run one at a time per organization at
-   * any isolation level. Call only inside `transaction`.
-   */
-  lock(id: string): Promise<OrganizationRecord | null>
-  /**
    * Applies `patch` and sets `updatedAt`. A slug change claims the new slug and releases
    * the old one atomically; when the new slug is taken nothing is written and the result
    * is `'slug_taken'`. `null` when the organization does not exist.
@@ -80,18 +84,33 @@ export interface OrganizationRepository {
   /** Increments `rolesVersion`, invalidating compiled custom roles. */
   bumpRolesVersion(id: string, now: Date): Promise<void>
   /**
-   * Deletes the organization and everything it owns (members, invitations, API keys,
-   * audit events, and their global lookup rows). `false` when it did not exist.
+   * Deletes the organization and everything it owns (members, teams, roles, invitations,
+   * API keys, audit events, and their global lookup rows), and gives its creator back the
+   * slot it took (`claimCreatorSlot`). `false` when it did not exist.
    */
   delete(id: string): Promise<boolean>
-  /** `memberCount` and `teamCount`, counted in the database (never by loading rows). */
-  counts(id: string): Promise<{ memberCount: number; teamCount: number }>
   /** The organizations `userId` is a member of, with the role, in the order the user joined them. */
   listForUser(userId: string, page: PageInput): Promise<Page<OrganizationWithRole>>
   /** Every organization, oldest first (platform staff only). */
-  listAll(page: PageInput): Promise<Page<OrganizationWithCounts>>
-  /** How many organizations of type `team` `userId` created (for `limits.organizationsPerUser`). */
-  countCreatedBy(userId: string): Promise<number>
+  listAll(page: PageInput): Promise<Page<OrganizationRecord>>
+}
+
+export interface TransactionOrganizationRepository extends OrganizationRepository {
+  /**
+   * Reads the organization and locks its row until the transaction ends
+   * (`SELECT … FOR UPDATE`; SQLite transactions are already serialized). Every change that
+   * could leave the organization without an owner, or that checks a per-organization
+   * limit, takes this lock first, so such changes run one at a time per organization at
+   * any isolation level.
+   */
+  lock(id: string): Promise<OrganizationRecord | null>
+  /**
+   * Counts one more team organization created by `userId`, unless that would pass `limit`
+   * (`null`: no limit, always counted). One conditional update on a per-user row, so of
+   * concurrent claims at the limit exactly the ones that fit succeed. `false`, writing
+   * nothing, when the limit is reached.
+   */
+  claimCreatorSlot(userId: string, limit: number | null): Promise<boolean>
 }
 
 export interface MemberListFilter {
@@ -103,8 +122,9 @@ export interface MemberListFilter {
 
 export interface MemberRepository {
   /**
-   * Adds the membership. `false`, writing nothing, when the user is already a member:
-   * of concurrent inserts of one (organization, user) exactly one returns `true`.
+   * Adds the membership and counts it in the organization's `memberCount`. `false`,
+   * writing nothing, when the user is already a member: of concurrent inserts of one
+   * (organization, user) exactly one returns `true`.
    */
   insert(member: MemberRecord): Promise<boolean>
   find(organizationId: string, userId: string): Promise<MemberRecord | null>
@@ -117,10 +137,14 @@ export interface MemberRepository {
   list(organizationId: string, filter: MemberListFilter, page: PageInput): Promise<Page<MemberWithUser>>
   /** Sets the role. `false` when the user is not a member. */
   updateRole(organizationId: string, userId: string, role: string): Promise<boolean>
-  /** Removes the membership. `false` when the user was not a member. */
+  /**
+   * Removes the membership, the user's team memberships in the organization (and their
+   * teams' counts), and uncounts it. `false` when the user was not a member.
+   */
   delete(organizationId: string, userId: string): Promise<boolean>
-  count(organizationId: string): Promise<number>
   countWithRole(organizationId: string, role: string): Promise<number>
+  /** Gives every member holding role `from` role `to`; returns how many changed. */
+  reassignRole(organizationId: string, from: string, to: string): Promise<number>
 }
 
 export interface InvitationListFilter {
@@ -156,14 +180,14 @@ export interface InvitationRepository {
   /**
    * Moves a pending, unexpired invitation to `to`, recording `respondedBy`, with one
    * conditional update (`WHERE status = 'pending' AND expires_at > now`). Returns the
-   * updated invitation, or `null` when it was not pending and unexpired: of concurrent
-   * transitions of one invitation (accept, decline, revoke) exactly one gets the row.
+   * `true` when it moved, `false` when it was not pending and unexpired: of concurrent
+   * transitions of one invitation (accept, decline, revoke) exactly one gets `true`.
    */
   transition(
     organizationId: string,
     id: string,
     change: { to: 'accepted' | 'declined' | 'revoked'; respondedBy: string | null; now: Date },
-  ): Promise<InvitationRecord | null>
+  ): Promise<boolean>
   /** Marks a pending invitation past its expiry as `expired` (idempotent). */
   markExpired(organizationId: string, id: string, now: Date): Promise<void>
   /**
@@ -193,6 +217,58 @@ export interface ApiKeyRepository {
   revokeCreatedBy(organizationId: string, userId: string, now: Date): Promise<number>
   /** Sets `lastUsedAt`. */
   touch(organizationId: string, id: string, now: Date): Promise<void>
+}
+
+export interface TeamRepository {
+  /**
+   * Inserts the team (its `memberCount` is 0) and counts it in the organization's
+   * `teamCount`. `false`, writing nothing, when the slug is taken in the organization: of
+   * concurrent inserts with one slug exactly one returns `true`.
+   */
+  insert(team: TeamRecord): Promise<boolean>
+  find(organizationId: string, id: string): Promise<TeamRecord | null>
+  findBySlug(organizationId: string, slug: string): Promise<TeamRecord | null>
+  /** The teams with these ids that exist in the organization (another organization's ids match nothing). */
+  findMany(organizationId: string, ids: readonly string[]): Promise<TeamRecord[]>
+  /** Oldest first. */
+  list(organizationId: string, page: PageInput): Promise<Page<TeamRecord>>
+  /**
+   * Applies `patch` and sets `updatedAt`. `'slug_taken'`, writing nothing, when the new
+   * slug belongs to another team of the organization; `null` when the team does not exist.
+   */
+  update(organizationId: string, id: string, patch: TeamPatch, now: Date): Promise<TeamRecord | 'slug_taken' | null>
+  /** Deletes the team and its memberships, and uncounts it. `false` when it did not exist. */
+  delete(organizationId: string, id: string): Promise<boolean>
+}
+
+export interface TeamMemberRepository {
+  /**
+   * Adds the team membership and counts it in the team's `memberCount`. `false`, writing
+   * nothing, when the user is already in the team: of concurrent inserts exactly one wins.
+   */
+  insert(member: TeamMemberRecord): Promise<boolean>
+  find(organizationId: string, teamId: string, userId: string): Promise<TeamMemberRecord | null>
+  findWithUser(organizationId: string, teamId: string, userId: string): Promise<TeamMemberWithUser | null>
+  /** Joined with the host's users in the same query, ordered by `joinedAt`, then `userId`. */
+  list(organizationId: string, teamId: string, page: PageInput): Promise<Page<TeamMemberWithUser>>
+  /** Every team membership of one user in the organization (for the permission map). */
+  listForUser(organizationId: string, userId: string): Promise<TeamMemberRecord[]>
+  /** Sets the team role. `false` when the user is not in the team. */
+  updateRole(organizationId: string, teamId: string, userId: string, role: string): Promise<boolean>
+  /** Removes the team membership and uncounts it. `false` when the user was not in the team. */
+  delete(organizationId: string, teamId: string, userId: string): Promise<boolean>
+}
+
+export interface CustomRoleRepository {
+  /** Inserts the role. `false`, writing nothing, when the key is taken in the organization. */
+  insert(role: CustomRoleRecord): Promise<boolean>
+  findByKey(organizationId: string, key: string): Promise<CustomRoleRecord | null>
+  /** Every custom role of the organization, by key (they are few, limited by `customRolesPerOrganization`). */
+  list(organizationId: string): Promise<CustomRoleRecord[]>
+  /** Applies `patch` and sets `updatedAt`. `null` when the role does not exist. */
+  update(organizationId: string, key: string, patch: CustomRolePatch, now: Date): Promise<CustomRoleRecord | null>
+  /** `false` when the role did not exist. */
+  delete(organizationId: string, key: string): Promise<boolean>
 }
 
 export interface AuditListFilter {

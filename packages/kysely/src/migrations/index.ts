@@ -3,6 +3,7 @@ import { storageDialect } from '../dialects'
 import { type OrgkitTablesOptions, physicalTableNames, resolveDialect, resolvePrefix } from '../options'
 import { tableNamesPlugin } from '../table-names-plugin'
 import { initialMigration } from './0001-initial'
+import { teamsAndRolesMigration } from './0002-teams-and-roles'
 
 /**
  * orgkit's migrations, in order. Names sort as Kysely runs them; a later schema change
@@ -10,6 +11,7 @@ import { initialMigration } from './0001-initial'
  */
 const MIGRATIONS = {
   '0001_initial': initialMigration,
+  '0002_teams_and_roles': teamsAndRolesMigration,
 } as const
 
 /** The names of orgkit's own migration tables, kept apart from the host's. */

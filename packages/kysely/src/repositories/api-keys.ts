@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely'
 import { affected, parseStringArray, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery } from '../keyset'
+import { paginate } from '../keyset'
 import type { ApiKeysTable, OrgkitDatabase } from '../schema'
 
 /**
@@ -72,13 +72,10 @@ export function apiKeyRepository(context: StorageContext): ApiKeyRepository {
 
     async list(organizationId, page) {
       const query = db.selectFrom('api_keys as k').selectAll('k').where('k.organization_id', '=', organizationId)
-      const rows = await keysetQuery(
-        query,
-        { time: 'k.created_at', id: 'k.id', order: 'desc' },
-        page,
-        dialect,
-      ).execute()
-      return keysetPage(rows.map(toRecord), page, (row) => ({ at: row.createdAt, id: row.id }))
+      return paginate(query, { time: 'k.created_at', id: 'k.id', order: 'desc' }, page, dialect, toRecord, (key) => ({
+        at: key.createdAt,
+        id: key.id,
+      }))
     },
 
     revoke: (organizationId, id, now) =>

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely'
 import { parseJsonObject, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery } from '../keyset'
+import { paginate } from '../keyset'
 import type { AuditEventsTable } from '../schema'
 
 export function auditRepository(context: StorageContext): AuditRepository {
@@ -31,15 +31,12 @@ export function auditRepository(context: StorageContext): AuditRepository {
       let query = db.selectFrom('audit_events as e').selectAll('e').where('e.organization_id', '=', organizationId)
       if (filter.action !== undefined) query = query.where('e.action', '=', filter.action)
       // Served by the (organization_id, created_at, id) index, read backwards.
-      const rows = await keysetQuery(
+      return paginate(
         query,
         { time: 'e.created_at', id: 'e.id', order: 'desc' },
         page,
         dialect,
-      ).execute()
-      return keysetPage(
-        rows.map((row) => auditEventFromRow(row, dialect)),
-        page,
+        (row) => auditEventFromRow(row, dialect),
         (event) => ({ at: event.createdAt, id: event.id }),
       )
     },

@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery } from '../keyset'
+import { paginate } from '../keyset'
 import type { InvitationsTable, OrgkitDatabase } from '../schema'
 
 /**
@@ -111,13 +111,7 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       } else if (status !== undefined) {
         query = query.where('i.status', '=', status)
       }
-      const rows = await keysetQuery(
-        query,
-        { time: 'i.created_at', id: 'i.id', order: 'desc' },
-        page,
-        dialect,
-      ).execute()
-      return keysetPage(rows.map(toRecord), page, (row) => ({ at: row.createdAt, id: row.id }))
+      return paginate(query, NEWEST_FIRST, page, dialect, toRecord, createdKey)
     },
 
     async listPendingForEmail(email, now, page) {
@@ -125,13 +119,7 @@ export function invitationRepository(context: StorageContext): InvitationReposit
         .where('l.email', '=', email.trim().toLowerCase())
         .where('i.status', '=', 'pending')
         .where('i.expires_at', '>', dialect.toTimestamp(now))
-      const rows = await keysetQuery(
-        query,
-        { time: 'i.created_at', id: 'i.id', order: 'desc' },
-        page,
-        dialect,
-      ).execute()
-      return keysetPage(rows.map(toRecord), page, (row) => ({ at: row.createdAt, id: row.id }))
+      return paginate(query, NEWEST_FIRST, page, dialect, toRecord, createdKey)
     },
 
     transition: (organizationId, id, change) =>
@@ -154,9 +142,7 @@ export function invitationRepository(context: StorageContext): InvitationReposit
           .executeTakeFirst()
         // The status always changes when the row matches, so affected rows mean the same
         // with and without mysql2's FOUND_ROWS flag.
-        if (affected(result.numUpdatedRows) === 0) return null
-        const row = await selectOne(trx, organizationId, id)
-        return row === undefined ? null : toRecord(row)
+        return affected(result.numUpdatedRows) > 0
       }),
 
     async markExpired(organizationId, id, now) {
@@ -208,6 +194,9 @@ export function invitationRepository(context: StorageContext): InvitationReposit
     },
   }
 }
+
+const NEWEST_FIRST = { time: 'i.created_at', id: 'i.id', order: 'desc' } as const
+const createdKey = (invitation: InvitationRecord) => ({ at: invitation.createdAt, id: invitation.id })
 
 function invitationFromRow(row: Selectable<InvitationsTable>, dialect: StorageDialect): InvitationRecord {
   return {

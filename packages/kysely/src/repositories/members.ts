@@ -1,13 +1,14 @@
-import type { MemberRecord, MemberRepository, MemberWithUser } from '@orgkit/core'
+import type { MemberRecord, MemberRepository, MemberWithUser, UserSummary } from '@orgkit/core'
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected, toCount } from '../codec'
 import type { StorageContext } from '../context'
+import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery } from '../keyset'
+import { paginate } from '../keyset'
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
 
-type UserColumns = {
+export type UserColumns = {
   user_email: string | null
   user_username: string | null
   user_name: string | null
@@ -15,7 +16,7 @@ type UserColumns = {
 }
 
 export function memberRepository(context: StorageContext): MemberRepository {
-  const { db, dialect, users } = context
+  const { db, dialect, users, atomic } = context
   const userColumns = hostUserColumns(users)
 
   /** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
@@ -42,14 +43,18 @@ export function memberRepository(context: StorageContext): MemberRepository {
 
   return {
     insert: (member) =>
-      dialect.insertUnlessExists(
-        db.insertInto('members').values({
-          organization_id: member.organizationId,
-          user_id: member.userId,
-          role: member.role,
-          joined_at: dialect.toTimestamp(member.joinedAt),
-        }),
-      ),
+      atomic(async (trx) => {
+        const inserted = await dialect.insertUnlessExists(
+          trx.insertInto('members').values({
+            organization_id: member.organizationId,
+            user_id: member.userId,
+            role: member.role,
+            joined_at: dialect.toTimestamp(member.joinedAt),
+          }),
+        )
+        if (inserted) await moveOrganizationCount(trx, member.organizationId, 'member_count', 1)
+        return inserted
+      }),
 
     async find(organizationId, userId) {
       const row = await db
@@ -80,15 +85,12 @@ export function memberRepository(context: StorageContext): MemberRepository {
           eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
         )
       }
-      const rows = await keysetQuery(
+      return paginate(
         query,
         { time: 'm.joined_at', id: 'm.user_id', order: 'asc' },
         page,
         dialect,
-      ).execute()
-      return keysetPage(
-        rows.map((row) => memberWithUserFromRow(row, dialect)),
-        page,
+        (row) => memberWithUserFromRow(row, dialect),
         (member) => ({ at: member.joinedAt, id: member.userId }),
       )
     },
@@ -106,22 +108,45 @@ export function memberRepository(context: StorageContext): MemberRepository {
       return affected(result.numUpdatedRows) > 0 || exists(organizationId, userId)
     },
 
-    async delete(organizationId, userId) {
-      const result = await db
-        .deleteFrom('members')
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
-      return affected(result.numDeletedRows) > 0
-    },
+    delete: (organizationId, userId) =>
+      atomic(async (trx) => {
+        const removed = await trx
+          .deleteFrom('members')
+          .where('organization_id', '=', organizationId)
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        if (affected(removed.numDeletedRows) === 0) return false
+        await moveOrganizationCount(trx, organizationId, 'member_count', -1)
+        // Only members can be team members: the user leaves every team of the organization
+        // in the same transaction, and each of those teams counts one member less.
+        await trx
+          .updateTable('teams')
+          .set((eb) => ({ member_count: eb('member_count', '-', 1) }))
+          .where('organization_id', '=', organizationId)
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom('team_members')
+              .select('team_id')
+              .where('organization_id', '=', organizationId)
+              .where('user_id', '=', userId),
+          )
+          .execute()
+        await trx
+          .deleteFrom('team_members')
+          .where('organization_id', '=', organizationId)
+          .where('user_id', '=', userId)
+          .execute()
+        return true
+      }),
 
-    async count(organizationId) {
-      const row = await db
-        .selectFrom('members')
-        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    async reassignRole(organizationId, from, to) {
+      const result = await db
+        .updateTable('members')
+        .set({ role: to })
         .where('organization_id', '=', organizationId)
+        .where('role', '=', from)
         .executeTakeFirst()
-      return toCount(row?.count)
+      return affected(result.numUpdatedRows)
     },
 
     async countWithRole(organizationId, role) {
@@ -167,14 +192,16 @@ export function memberFromRow(row: Selectable<MembersTable>, dialect: StorageDia
 }
 
 function memberWithUserFromRow(row: Selectable<MembersTable> & UserColumns, dialect: StorageDialect): MemberWithUser {
+  return { ...memberFromRow(row, dialect), user: userFromRow(row.user_id, row) }
+}
+
+/** The host user's columns of a joined row; a user missing from the host's table reads as nulls. */
+export function userFromRow(id: string, row: UserColumns): UserSummary {
   return {
-    ...memberFromRow(row, dialect),
-    user: {
-      id: row.user_id,
-      email: row.user_email ?? null,
-      username: row.user_username ?? null,
-      name: row.user_name ?? null,
-      imageUrl: row.user_image_url ?? null,
-    },
+    id,
+    email: row.user_email ?? null,
+    username: row.user_username ?? null,
+    name: row.user_name ?? null,
+    imageUrl: row.user_image_url ?? null,
   }
 }

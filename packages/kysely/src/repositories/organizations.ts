@@ -1,24 +1,23 @@
 import type {
   OrganizationPatch,
   OrganizationRecord,
-  OrganizationRepository,
   OrganizationType,
   OrganizationVisibility,
-  OrganizationWithCounts,
+  TransactionOrganizationRepository,
 } from '@orgkit/core'
-import type { ExpressionBuilder, Kysely, Selectable, Updateable } from 'kysely'
+import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery } from '../keyset'
-import type { OrganizationsTable, OrgkitDatabase } from '../schema'
+import { paginate } from '../keyset'
+import { ORGANIZATION_OWNED_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
  * both places: `organizations.slug` is what reads return, `organization_slugs` is the
  * constraint. Both change in one transaction.
  */
-export function organizationRepository(context: StorageContext): OrganizationRepository {
+export function organizationRepository(context: StorageContext): TransactionOrganizationRepository {
   const { db, dialect, atomic } = context
   const toRecord = (row: Selectable<OrganizationsTable>) => organizationFromRow(row, dialect)
 
@@ -99,29 +98,40 @@ export function organizationRepository(context: StorageContext): OrganizationRep
 
     delete: (id) =>
       atomic(async (trx) => {
+        const organization = await selectById(trx, id).select(['type', 'created_by']).executeTakeFirst()
+        if (organization === undefined) return false
         // Everything the organization owns, its global lookup rows included, in one
-        // transaction. There are no foreign keys to cascade (see docs/storage.md), so the
-        // list is explicit; a migration that adds an owned table adds a line here.
-        await trx.deleteFrom('organization_slugs').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('members').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('invitation_lookups').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('invitations').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('api_key_prefixes').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('api_keys').where('organization_id', '=', id).execute()
-        await trx.deleteFrom('audit_events').where('organization_id', '=', id).execute()
-        const result = await trx.deleteFrom('organizations').where('id', '=', id).executeTakeFirst()
-        return affected(result.numDeletedRows) > 0
+        // transaction. There are no foreign keys to cascade (see docs/storage.md): the list
+        // of owned tables in schema.ts is the cascade.
+        for (const table of ORGANIZATION_OWNED_TABLES) {
+          await trx.deleteFrom(table).where('organization_id', '=', id).execute()
+        }
+        await trx.deleteFrom('organizations').where('id', '=', id).execute()
+        if (organization.type === 'team' && organization.created_by !== null) {
+          await trx
+            .updateTable('organization_creators')
+            .set((eb) => ({ organization_count: eb('organization_count', '-', 1) }))
+            .where('user_id', '=', organization.created_by)
+            .where('organization_count', '>', 0)
+            .execute()
+        }
+        return true
       }),
 
-    async counts(id) {
-      const row = await db
-        .selectFrom('members')
-        .select((eb) => eb.fn.countAll<number | string>().as('member_count'))
-        .where('organization_id', '=', id)
-        .executeTakeFirst()
-      // Teams arrive with a later migration; until then an organization has none.
-      return { memberCount: toCount(row?.member_count), teamCount: 0 }
-    },
+    claimCreatorSlot: (userId, limit) =>
+      atomic(async (trx) => {
+        await dialect.insertUnlessExists(
+          trx.insertInto('organization_creators').values({ user_id: userId, organization_count: 0 }),
+        )
+        // One conditional update: concurrent claims serialize on the row, and each sees the
+        // count the previous one left, so the limit cannot be raced past.
+        let claim = trx
+          .updateTable('organization_creators')
+          .set((eb) => ({ organization_count: eb('organization_count', '+', 1) }))
+          .where('user_id', '=', userId)
+        if (limit !== null) claim = claim.where('organization_count', '<', limit)
+        return affected((await claim.executeTakeFirst()).numUpdatedRows) > 0
+      }),
 
     async listForUser(userId, page) {
       const query = db
@@ -129,62 +139,28 @@ export function organizationRepository(context: StorageContext): OrganizationRep
         .innerJoin('organizations as o', 'o.id', 'm.organization_id')
         .selectAll('o')
         .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-        .select(memberCount)
         .where('m.user_id', '=', userId)
-      const rows = await keysetQuery(
+      const built = await paginate(
         query,
         { time: 'm.joined_at', id: 'm.organization_id', order: 'asc' },
         page,
         dialect,
-      ).execute()
-      const organizations = rows.map((row) => ({
-        ...withCounts(row, dialect),
-        role: row.member_role,
-        joinedAt: dialect.fromTimestamp(row.member_joined_at),
-      }))
-      const built = keysetPage(organizations, page, (row) => ({ at: row.joinedAt, id: row.id }))
+        (row) => ({ ...toRecord(row), role: row.member_role, joinedAt: dialect.fromTimestamp(row.member_joined_at) }),
+        (row) => ({ at: row.joinedAt, id: row.id }),
+      )
       return { ...built, data: built.data.map(({ joinedAt: _joinedAt, ...organization }) => organization) }
     },
 
-    async listAll(page) {
-      const query = db.selectFrom('organizations as o').selectAll('o').select(memberCount)
-      const rows = await keysetQuery(query, { time: 'o.created_at', id: 'o.id', order: 'asc' }, page, dialect).execute()
-      return keysetPage(
-        rows.map((row) => withCounts(row, dialect)),
+    listAll: (page) =>
+      paginate(
+        db.selectFrom('organizations as o').selectAll('o'),
+        { time: 'o.created_at', id: 'o.id', order: 'asc' },
         page,
+        dialect,
+        toRecord,
         (row) => ({ at: row.createdAt, id: row.id }),
-      )
-    },
-
-    async countCreatedBy(userId) {
-      const row = await db
-        .selectFrom('organizations')
-        .select((eb) => eb.fn.countAll<number | string>().as('count'))
-        .where('created_by', '=', userId)
-        .where('type', '=', 'team')
-        .executeTakeFirst()
-      return toCount(row?.count)
-    },
+      ),
   }
-}
-
-/**
- * Counted in the database, per listed organization, by a correlated subquery on the
- * members primary key: one query for the page, never a row load per organization.
- */
-function memberCount(eb: ExpressionBuilder<OrgkitDatabase & { o: OrganizationsTable }, 'o'>) {
-  return eb
-    .selectFrom('members as c')
-    .select((sub) => sub.fn.countAll<number | string>().as('n'))
-    .whereRef('c.organization_id', '=', 'o.id')
-    .as('member_count')
-}
-
-function withCounts(
-  row: Selectable<OrganizationsTable> & { member_count: number | string | null },
-  dialect: StorageDialect,
-): OrganizationWithCounts {
-  return { ...organizationFromRow(row, dialect), memberCount: toCount(row.member_count), teamCount: 0 }
 }
 
 export function organizationFromRow(row: Selectable<OrganizationsTable>, dialect: StorageDialect): OrganizationRecord {
@@ -205,6 +181,8 @@ export function organizationFromRow(row: Selectable<OrganizationsTable>, dialect
     privateMetadata: parseJsonObject(row.private_metadata),
     createdBy: row.created_by,
     rolesVersion: Number(row.roles_version),
+    memberCount: toCount(row.member_count),
+    teamCount: toCount(row.team_count),
     createdAt: dialect.fromTimestamp(row.created_at),
     updatedAt: dialect.fromTimestamp(row.updated_at),
   }
@@ -228,6 +206,8 @@ function organizationToRow(organization: OrganizationRecord, dialect: StorageDia
     private_metadata: toJson(organization.privateMetadata),
     created_by: organization.createdBy,
     roles_version: organization.rolesVersion,
+    member_count: organization.memberCount,
+    team_count: organization.teamCount,
     created_at: dialect.toTimestamp(organization.createdAt),
     updated_at: dialect.toTimestamp(organization.updatedAt),
   }

@@ -1,0 +1,126 @@
+import type { TeamMemberRecord, TeamMemberRepository, TeamMemberWithUser } from '@orgkit/core'
+import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely'
+import { affected } from '../codec'
+import type { StorageContext } from '../context'
+import { moveTeamCount } from '../counts'
+import type { StorageDialect } from '../dialects'
+import { paginate } from '../keyset'
+import type { OrgkitDatabase, TeamMembersTable } from '../schema'
+import { hostUserColumns, type UserColumns, userFromRow } from './members'
+
+export function teamMemberRepository(context: StorageContext): TeamMemberRepository {
+  const { db, dialect, users, atomic } = context
+  const userColumns = hostUserColumns(users)
+
+  const withUsers = (executor: Kysely<OrgkitDatabase>, organizationId: string, teamId: string) =>
+    executor
+      .selectFrom('team_members as tm')
+      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('tm.user_id')}`))
+      .selectAll('tm')
+      .select([
+        userColumns.email.as('user_email'),
+        userColumns.username.as('user_username'),
+        userColumns.name.as('user_name'),
+        userColumns.imageUrl.as('user_image_url'),
+      ])
+      .where('tm.organization_id', '=', organizationId)
+      .where('tm.team_id', '=', teamId)
+
+  const selectOne = (organizationId: string, teamId: string, userId: string) =>
+    db
+      .selectFrom('team_members')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('team_id', '=', teamId)
+      .where('user_id', '=', userId)
+
+  return {
+    insert: (member) =>
+      atomic(async (trx) => {
+        const inserted = await dialect.insertUnlessExists(
+          trx.insertInto('team_members').values({
+            organization_id: member.organizationId,
+            team_id: member.teamId,
+            user_id: member.userId,
+            role: member.role,
+            joined_at: dialect.toTimestamp(member.joinedAt),
+          }),
+        )
+        if (inserted) await moveTeamCount(trx, member.organizationId, member.teamId, 1)
+        return inserted
+      }),
+
+    async find(organizationId, teamId, userId) {
+      const row = await selectOne(organizationId, teamId, userId).executeTakeFirst()
+      return row === undefined ? null : teamMemberFromRow(row, dialect)
+    },
+
+    async findWithUser(organizationId, teamId, userId) {
+      const row = await withUsers(db, organizationId, teamId).where('tm.user_id', '=', userId).executeTakeFirst()
+      return row === undefined ? null : withUserFromRow(row, dialect)
+    },
+
+    list: (organizationId, teamId, page) =>
+      paginate(
+        withUsers(db, organizationId, teamId),
+        { time: 'tm.joined_at', id: 'tm.user_id', order: 'asc' },
+        page,
+        dialect,
+        (row) => withUserFromRow(row, dialect),
+        (member) => ({ at: member.joinedAt, id: member.userId }),
+      ),
+
+    async listForUser(organizationId, userId) {
+      const rows = await db
+        .selectFrom('team_members')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .orderBy('joined_at')
+        .orderBy('team_id')
+        .execute()
+      return rows.map((row) => teamMemberFromRow(row, dialect))
+    },
+
+    async updateRole(organizationId, teamId, userId, role) {
+      const current = await selectOne(organizationId, teamId, userId).executeTakeFirst()
+      if (current === undefined) return false
+      if (current.role === role) return true
+      await db
+        .updateTable('team_members')
+        .set({ role })
+        .where('organization_id', '=', organizationId)
+        .where('team_id', '=', teamId)
+        .where('user_id', '=', userId)
+        .execute()
+      return true
+    },
+
+    delete: (organizationId, teamId, userId) =>
+      atomic(async (trx) => {
+        const result = await trx
+          .deleteFrom('team_members')
+          .where('organization_id', '=', organizationId)
+          .where('team_id', '=', teamId)
+          .where('user_id', '=', userId)
+          .executeTakeFirst()
+        if (affected(result.numDeletedRows) === 0) return false
+        await moveTeamCount(trx, organizationId, teamId, -1)
+        return true
+      }),
+  }
+}
+
+function teamMemberFromRow(row: Selectable<TeamMembersTable>, dialect: StorageDialect): TeamMemberRecord {
+  return {
+    organizationId: row.organization_id,
+    teamId: row.team_id,
+    userId: row.user_id,
+    role: row.role,
+    joinedAt: dialect.fromTimestamp(row.joined_at),
+  }
+}
+
+function withUserFromRow(row: Selectable<TeamMembersTable> & UserColumns, dialect: StorageDialect): TeamMemberWithUser {
+  return { ...teamMemberFromRow(row, dialect), user: userFromRow(row.user_id, row) }
+}

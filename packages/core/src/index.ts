@@ -1,6 +1,13 @@
 export { API_KEY_PATTERN } from './api-keys/authenticate'
 export * from './api-keys/schemas'
 export type { ApiKeyView, IssuedApiKey } from './api-keys/service'
+export type {
+  BeforeHook,
+  BeforeHooks,
+  OrgkitEvent,
+  OrgkitEventAction,
+  OrgkitEventMap,
+} from './audit/events'
 export { type ListAuditEventsInput, listAuditEventsSchema } from './audit/service'
 export type * from './config'
 export { createOrgkit, DEFAULT_INDUSTRIES } from './create-orgkit'
@@ -35,6 +42,11 @@ export {
   type PermissionEngineOptions,
 } from './roles/engine'
 export { ORGKIT_PERMISSIONS, type OrgkitPermission, OWNER_ROLE } from './roles/permissions'
+export type { RoleSet } from './roles/resolver'
+export * from './roles/schemas'
+export type { RoleView } from './roles/service'
 export { hashSecret, randomSecret, secretMatches } from './secrets'
 export type * from './storage/port'
+export { DEFAULT_TEAM_ROLE, DEFAULT_TEAM_ROLES } from './teams/roles'
+export * from './teams/schemas'
 export type * from './types'

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import type { ApiKeyView, IssuedApiKey } from '../api-keys/service'
 import type { InvitationPreview, InvitationView, IssuedInvitation } from '../invitations/service'
+import { hostFieldsOf } from '../organizations/service'
 import type { OrganizationView } from '../orgkit'
 import type { Page } from '../pagination'
 import type { AuditEventRecord, MemberWithUser, UserSummary } from '../types'
@@ -58,6 +59,8 @@ export type OrganizationWire = z.output<typeof organizationWire>
 
 export function serializeOrganization(organization: OrganizationView): OrganizationWire {
   return {
+    // The host's derived fields (`organizationFields`) first: orgkit's own always win.
+    ...hostFieldsOf(organization),
     id: organization.id,
     slug: organization.slug,
     name: organization.name,

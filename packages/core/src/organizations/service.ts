@@ -74,7 +74,20 @@ async function withHostFields(ctx: Context, views: OrganizationView[]): Promise<
   if (!Array.isArray(extras) || extras.length !== views.length) {
     throw new TypeError('organizationFields must return one object of fields per organization, in the same order')
   }
-  return views.map((organization, i) => ({ ...(extras[i] as object), ...organization }))
+  return views.map((organization, i) => {
+    const fields = { ...(extras[i] as JsonObject) }
+    for (const key of Object.keys(organization)) delete fields[key]
+    const extended = { ...fields, ...organization }
+    hostFields.set(extended, fields)
+    return extended
+  })
+}
+
+const hostFields = new WeakMap<OrganizationView, JsonObject>()
+
+/** The fields `organizationFields` added to a view (for the HTTP serializer, which picks fields one by one). */
+export function hostFieldsOf(view: OrganizationView): JsonObject {
+  return hostFields.get(view) ?? {}
 }
 
 async function withHostFieldsPage(ctx: Context, page: Page<OrganizationView>): Promise<Page<OrganizationView>> {

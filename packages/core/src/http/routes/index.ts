@@ -5,6 +5,7 @@ import { invitationRoutes } from './invitations'
 import { memberRoutes } from './members'
 import { auditRoutes, industryRoutes } from './meta'
 import { organizationRoutes } from './organizations'
+import { roleRoutes } from './roles'
 
 let openApiDocument: ReturnType<typeof createOpenApiDocument> | undefined
 
@@ -32,6 +33,7 @@ const openApiRoute = defineRoute({
 export const routes: readonly RouteDefinition[] = [
   ...organizationRoutes,
   ...memberRoutes,
+  ...roleRoutes,
   ...invitationRoutes,
   ...apiKeyRoutes,
   ...industryRoutes,

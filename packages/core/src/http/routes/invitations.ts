@@ -69,6 +69,20 @@ export const invitationRoutes = [
       serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
   }),
   defineRoute({
+    method: 'POST',
+    path: '/organizations/:org/invitations/:id',
+    operationId: 'resendInvitationAlias',
+    summary: 'The same as POST …/invitations/{id}/resend',
+    tag,
+    permission: 'invitations.create',
+    auth: 'required',
+    params: invitationParams,
+    status: 200,
+    response: issuedInvitationWire,
+    handler: async ({ orgkit, actor, params }) =>
+      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
+  }),
+  defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',
     operationId: 'revokeInvitation',

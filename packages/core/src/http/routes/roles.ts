@@ -1,0 +1,99 @@
+import * as z from 'zod'
+import { roleKeySchema } from '../../members/schemas'
+import { createRoleSchema, updateRoleSchema } from '../../roles/schemas'
+import type { RoleView } from '../../roles/service'
+import { defineRoute } from '../route'
+import { pageSchema } from '../wire'
+import { orgParams, signedIn } from './shared'
+
+const tag = 'Roles'
+
+export const roleWire = z.object({
+  key: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  permissions: z.array(z.string()),
+  system: z.boolean(),
+  shadowsSystemRole: z.boolean(),
+})
+
+/** Picks the fields one by one, like every serializer of the API. */
+export function serializeRole(role: RoleView): z.output<typeof roleWire> {
+  return {
+    key: role.key,
+    name: role.name,
+    description: role.description,
+    permissions: [...role.permissions],
+    system: role.system,
+    shadowsSystemRole: role.shadowsSystemRole,
+  }
+}
+
+const roleParams = z.strictObject({ org: orgParams.shape.org, key: z.string().min(1).max(255) })
+
+export const roleRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/organizations/:org/roles',
+    operationId: 'listRoles',
+    summary: 'System roles (custom shadows in their place) and custom roles, with their permissions',
+    tag,
+    permission: 'roles.read',
+    auth: 'required',
+    params: orgParams,
+    status: 200,
+    // Every role at once (they are few, `limits.customRolesPerOrganization`), in the list shape
+    // of every other list.
+    response: pageSchema(roleWire),
+    handler: async ({ orgkit, actor, params }) => ({
+      data: (await orgkit.as(signedIn(actor)).roles.list(params.org)).map(serializeRole),
+      nextCursor: null,
+      prevCursor: null,
+      hasMore: false,
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/organizations/:org/roles',
+    operationId: 'createRole',
+    summary: 'Creates a custom role; a system role’s key shadows that role in this organization',
+    tag,
+    permission: 'roles.create',
+    auth: 'required',
+    params: orgParams,
+    body: createRoleSchema,
+    status: 201,
+    response: roleWire,
+    handler: async ({ orgkit, actor, params, body }) =>
+      serializeRole(await orgkit.as(signedIn(actor)).roles.create(params.org, body)),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/organizations/:org/roles/:key',
+    operationId: 'updateRole',
+    summary: 'Edits a custom role',
+    tag,
+    permission: 'roles.update',
+    auth: 'required',
+    params: roleParams,
+    body: updateRoleSchema,
+    status: 200,
+    response: roleWire,
+    handler: async ({ orgkit, actor, params, body }) =>
+      serializeRole(await orgkit.as(signedIn(actor)).roles.update(params.org, params.key, body)),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/organizations/:org/roles/:key',
+    operationId: 'deleteRole',
+    summary: 'Deletes a custom role; `?reassignTo=` names the new role of its members',
+    tag,
+    permission: 'roles.delete',
+    auth: 'required',
+    params: roleParams,
+    query: z.strictObject({ reassignTo: roleKeySchema.optional() }),
+    status: 204,
+    handler: ({ orgkit, actor, params, query }) =>
+      orgkit.as(signedIn(actor)).roles.delete(params.org, params.key, query),
+  }),
+]

@@ -77,7 +77,10 @@ export async function findOrganization(
 
 /** A team of the organization by slug or id; `null` when it has none such. */
 export function findTeam(repos: Repositories, organizationId: string, ref: string): Promise<TeamRecord | null> {
-  return hasIdPrefix(ref, 'team') ? repos.teams.find(organizationId, ref) : repos.teams.findBySlug(organizationId, ref)
+  // Slugs are stored lower-case; lower-casing here answers alike on every dialect's collation.
+  return hasIdPrefix(ref, 'team')
+    ? repos.teams.find(organizationId, ref)
+    : repos.teams.findBySlug(organizationId, ref.toLowerCase())
 }
 
 /**

@@ -6,6 +6,7 @@ import { memberRoutes } from './members'
 import { auditRoutes, industryRoutes } from './meta'
 import { organizationRoutes } from './organizations'
 import { roleRoutes } from './roles'
+import { teamRoutes } from './teams'
 
 let openApiDocument: ReturnType<typeof createOpenApiDocument> | undefined
 
@@ -35,6 +36,7 @@ export const routes: readonly RouteDefinition[] = [
   ...memberRoutes,
   ...roleRoutes,
   ...invitationRoutes,
+  ...teamRoutes,
   ...apiKeyRoutes,
   ...industryRoutes,
   ...auditRoutes,

@@ -10,7 +10,9 @@
  * to test against; SQLite always runs.
  *
  * Most tests want `createTestStorage(dialect)`: a migrated orgkit storage on a fresh
- * database, with a host `users` table and `addUser` to fill it.
+ * database, with a host `users` table and `addUser` to fill it. Tests of the core that need
+ * no SQL loop over `testStorages()` instead, which adds the in-memory storage
+ * (`createTestStorage('memory')`) to the dialects.
  */
 import { randomBytes } from 'node:crypto'
 import type { Storage } from '@orgkit/core'
@@ -19,6 +21,7 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
 import pg from 'pg'
+import { memoryStorage } from '../../packages/core/test/support/memory-storage'
 
 export type TestDialect = 'sqlite' | 'postgres' | 'mysql'
 
@@ -167,18 +170,11 @@ export async function createUsersTable(database: TestDatabase, table = 'users'):
 
 let userCounter = 0
 
-/**
- * Inserts a user; every field has a unique default (`usr_…`, `usr_…@example.test`), so
- * `insertUser(database)` alone gives a fresh user.
- */
-export async function insertUser(
-  database: TestDatabase,
-  user: Partial<TestUser> = {},
-  table = 'users',
-): Promise<TestUser> {
+/** A test user; every field has a unique default (`usr_…`, `usr_…@example.test`). */
+export function testUser(user: Partial<TestUser> = {}): TestUser {
   userCounter += 1
   const id = user.id ?? `usr_${process.pid}_${userCounter}_${randomBytes(3).toString('hex')}`
-  const created: TestUser = {
+  return {
     id,
     email: user.email ?? `${id}@example.test`,
     username: user.username === undefined ? null : user.username,
@@ -186,6 +182,18 @@ export async function insertUser(
     imageUrl: user.imageUrl === undefined ? null : user.imageUrl,
     emailVerified: user.emailVerified ?? false,
   }
+}
+
+/**
+ * Inserts a user (see `testUser` for the defaults), so `insertUser(database)` alone gives a
+ * fresh user.
+ */
+export async function insertUser(
+  database: TestDatabase,
+  user: Partial<TestUser> = {},
+  table = 'users',
+): Promise<TestUser> {
+  const created = testUser(user)
   await database.db
     .insertInto(table)
     .values({
@@ -203,14 +211,29 @@ export async function insertUser(
 
 // ── A ready storage ────────────────────────────────────────────────────────────────
 
-export interface TestStorage {
-  dialect: TestDialect
+/** A storage the core's tests run on: the in-memory one, or Kysely on a real dialect. */
+export type TestStorageName = 'memory' | TestDialect
+
+/** The storages the core's tests run on: the in-memory storage, then `testDialects()`. */
+export function testStorages(): TestStorageName[] {
+  return ['memory', ...testDialects()]
+}
+
+/** A fresh storage whatever its kind, with its host users. */
+export interface StorageUnderTest {
+  name: TestStorageName
   storage: Storage
-  // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
-  db: Kysely<any>
-  /** Adds a user to the host `users` table (see `insertUser`). */
+  /** Adds a user to the host's users (see `testUser` for the defaults). */
   addUser(user?: Partial<TestUser>): Promise<TestUser>
   destroy(): Promise<void>
+}
+
+/** A Kysely storage on a real database, which tests may also query directly through `db`. */
+export interface TestStorage extends StorageUnderTest {
+  name: TestDialect
+  dialect: TestDialect
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
+  db: Kysely<any>
 }
 
 /**
@@ -222,22 +245,47 @@ export interface TestStorage {
  * const alice = await t.addUser({ name: 'Alice' })
  * ```
  */
+export function createTestStorage(dialect: TestDialect, options?: { tablePrefix?: string }): Promise<TestStorage>
+/** `'memory'`: the in-memory storage (packages/core/test/support/memory-storage.ts). */
+export function createTestStorage(name: TestStorageName): Promise<StorageUnderTest>
 export async function createTestStorage(
-  dialect: TestDialect,
+  name: TestStorageName,
   options: { tablePrefix?: string } = {},
-): Promise<TestStorage> {
+): Promise<StorageUnderTest> {
+  if (name === 'memory') {
+    const storage = memoryStorage()
+    return {
+      name,
+      storage,
+      async addUser(user) {
+        const created = testUser(user)
+        storage.addUser({
+          id: created.id,
+          email: created.email,
+          username: created.username,
+          name: created.name,
+          imageUrl: created.imageUrl,
+        })
+        return created
+      },
+      destroy: async () => {},
+    }
+  }
+  const dialect = name
   const database = await createTestDatabase(dialect)
   try {
     await createUsersTable(database)
     const { error } = await migrateToLatest(database.db, options)
     if (error) throw error
-    return {
+    const created: TestStorage = {
+      name: dialect,
       dialect,
       db: database.db,
       storage: kyselyStorage(database.db, { users: TEST_USERS_TABLE, tablePrefix: options.tablePrefix }),
       addUser: (user) => insertUser(database, user),
       destroy: () => database.destroy(),
     }
+    return created
   } catch (error) {
     await database.destroy()
     throw error

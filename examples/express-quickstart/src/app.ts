@@ -1,10 +1,11 @@
-import { type DemoHost, frameworkError } from '@orgkit/example-shared'
+import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
 import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express'
 
 /**
  * The host app: its own routes (the demo sign-up and a tenant resource guarded by orgkit
- * permissions) and orgkit's API under `/api`.
+ * permissions), orgkit's API under `/api`, its index at `GET /api` and a reference page at
+ * `/api/reference`.
  */
 export function createApp(host: DemoHost): Express {
   const app = express()
@@ -42,7 +43,21 @@ export function createApp(host: DemoHost): Express {
     },
   )
 
-  app.use('/api', createExpressRouter(host.orgkit, { resolveActor }))
+  // What `/api` is, and a readable reference of it, before orgkit's own routes.
+  app.get(API_PREFIX, (_req, res) => {
+    const { status, body } = apiIndex(API_PREFIX)
+    res.status(status).json(body)
+  })
+  const reference: express.RequestHandler = (req, res, next) => {
+    referenceFile(API_PREFIX, (req.params as { file?: string }).file ?? '').then(
+      ({ status, contentType, body }) => res.status(status).type(contentType).send(body),
+      next,
+    )
+  }
+  app.get(`${API_PREFIX}/reference`, reference)
+  app.get(`${API_PREFIX}/reference/:file`, reference)
+
+  app.use(API_PREFIX, createExpressRouter(host.orgkit, { resolveActor }))
 
   // Malformed JSON on the host's routes answers in orgkit's error shape too.
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {

@@ -1,10 +1,11 @@
-import { type DemoHost, frameworkError } from '@orgkit/example-shared'
+import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
 import { orgkitFastify, requirePermission } from '@orgkit/fastify'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 
 /**
  * The host app: its own routes (the demo sign-up and a tenant resource guarded by orgkit
- * permissions) and orgkit's API under `/api`.
+ * permissions), orgkit's API under `/api`, its index at `GET /api` and a reference page at
+ * `/api/reference`.
  */
 export async function createApp(host: DemoHost): Promise<FastifyInstance> {
   const app = Fastify()
@@ -47,6 +48,21 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
     },
   )
 
-  await app.register(orgkitFastify, { orgkit: host.orgkit, prefix: '/api', resolveActor })
+  // What `/api` is, and a readable reference of it.
+  app.get(API_PREFIX, async (_request, reply) => {
+    const { status, body } = apiIndex(API_PREFIX)
+    return reply.code(status).send(body)
+  })
+  const reference = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { status, contentType, body } = await referenceFile(
+      API_PREFIX,
+      (request.params as { file?: string }).file ?? '',
+    )
+    return reply.code(status).type(contentType).send(body)
+  }
+  app.get(`${API_PREFIX}/reference`, reference)
+  app.get(`${API_PREFIX}/reference/:file`, reference)
+
+  await app.register(orgkitFastify, { orgkit: host.orgkit, prefix: API_PREFIX, resolveActor })
   return app
 }

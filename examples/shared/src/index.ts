@@ -9,6 +9,7 @@ import { conflict, type DemoResponse, validationFailed } from './responses'
 
 export { DEFAULT_DATABASE_URL, openDatabase } from './database'
 export { PROJECT_PERMISSIONS } from './projects'
+export { API_PREFIX, apiIndex, ORGKIT_VERSION, type ReferenceFile, referenceFile } from './reference'
 export { type DemoResponse, frameworkError } from './responses'
 
 export interface DemoHost {
@@ -16,7 +17,7 @@ export interface DemoHost {
   db: Kysely<HostDatabase>
   kind: DatabaseKind
   label: string
-  /** `POST /demo/users`: the demo's stand-in for sign-up. */
+  /** `POST /demo/users`: the demo's stand-in for sign-up; an email already signed up answers its user (200). */
   createUser(body: unknown): Promise<DemoResponse>
   /** The host's own routes, `/organizations/:org/projects`, for an organization orgkit has authorized. */
   projects: ReturnType<typeof projectRoutes>
@@ -143,20 +144,21 @@ const demoUserSchema = z.strictObject({
   platformRole: z.enum(['superadmin']).optional(),
 })
 
+/**
+ * Signs up a demo user, or answers the one who already has that email (200, same id), so
+ * that the README's tour can be run again on the same database. The other fields of an
+ * existing user are left as they are; a username taken by someone else is a 409.
+ */
 async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body: unknown): Promise<DemoResponse> {
   const parsed = demoUserSchema.safeParse(body ?? {})
   if (!parsed.success) return validationFailed(parsed.error)
   const input = parsed.data
-  const taken = await db
-    .selectFrom('users')
-    .select('id')
-    .where((eb) =>
-      input.username === undefined
-        ? eb('email', '=', input.email)
-        : eb.or([eb('email', '=', input.email), eb('username', '=', input.username)]),
-    )
-    .executeTakeFirst()
-  if (taken) return conflict(TAKEN)
+  const existing = await findUserByEmail(db, input.email)
+  if (existing) return { status: 200, body: existing }
+  if (input.username !== undefined) {
+    const taken = await db.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst()
+    if (taken) return conflict(USERNAME_TAKEN)
+  }
   const user = {
     id: `usr_${randomBytes(8).toString('hex')}`,
     email: input.email,
@@ -171,22 +173,37 @@ async function createDemoUser(db: Kysely<HostDatabase>, kind: DatabaseKind, body
   try {
     await db.insertInto('users').values(user).execute()
   } catch {
-    return conflict(TAKEN) // a concurrent sign-up took the email or username
+    // A concurrent sign-up took the email (then that user is the answer) or the username.
+    const raced = await findUserByEmail(db, input.email)
+    return raced ? { status: 200, body: raced } : conflict(USERNAME_TAKEN)
   }
+  return { status: 201, body: publicUser(user) }
+}
+
+async function findUserByEmail(db: Kysely<HostDatabase>, email: string) {
+  const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst()
+  return row && publicUser(row)
+}
+
+function publicUser(row: {
+  id: string
+  email: string
+  username: string | null
+  name: string | null
+  email_verified: number | boolean
+  platform_role: string | null
+}) {
   return {
-    status: 201,
-    body: {
-      id: user.id,
-      email: user.email,
-      username: user.username,
-      name: user.name,
-      emailVerified: Boolean(user.email_verified),
-      platformRole: user.platform_role,
-    },
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    name: row.name,
+    emailVerified: Boolean(row.email_verified),
+    platformRole: row.platform_role,
   }
 }
 
-const TAKEN = 'That email or username is taken.'
+const USERNAME_TAKEN = 'That username is taken.'
 
 /** `PORT` as a port number, or a clear error: 3000 when unset. */
 export function portFromEnv(value: string | undefined): number {

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDemoHost, type DemoHost } from '@orgkit/example-shared'
+import { createDemoHost, type DemoHost, ORGKIT_VERSION } from '@orgkit/example-shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /** A quickstart app listening on a free loopback port. */
@@ -48,7 +48,9 @@ export function describeQuickstart(name: string, start: (host: DemoHost) => Prom
       const ann = await call('POST', '/demo/users', { email: 'ann@example.com', username: 'ann', name: 'Ann' })
       expect(ann.status).toBe(201)
       expect(ann.body.id).toMatch(/^usr_/)
-      expect((await call('POST', '/demo/users', { email: 'ann@example.com' })).status).toBe(409)
+      // Signing up again (the README's tour, run twice) answers the same user.
+      expect(await call('POST', '/demo/users', { email: 'ann@example.com' })).toEqual({ status: 200, body: ann.body })
+      expect((await call('POST', '/demo/users', { email: 'someone@example.com', username: 'ann' })).status).toBe(409)
       expect((await call('POST', '/demo/users', { email: 'nope' })).status).toBe(400)
       const bob = await call('POST', '/demo/users', { email: 'bob@example.com', username: 'bob' })
 
@@ -120,6 +122,53 @@ export function describeQuickstart(name: string, start: (host: DemoHost) => Prom
         authorization: `Bearer ${key.body.secret}`,
       })
       expect(byKey.body.data.map((project: { name: string }) => project.name)).toEqual(['Rocket'])
+    })
+
+    it('answers GET /api with an index, and serves the API reference from the installed files', async () => {
+      expect(await call('GET', '/api')).toEqual({
+        status: 200,
+        body: {
+          name: 'orgkit',
+          version: ORGKIT_VERSION,
+          description: expect.any(String),
+          reference: '/api/reference',
+          openapi: '/api/openapi.json',
+        },
+      })
+      expect(ORGKIT_VERSION).toMatch(/^\d+\.\d+\.\d+/)
+      // docs/quickstart.md shows this answer; only the version moves with releases.
+      const guide = readFileSync(join(import.meta.dirname, '../../../docs/quickstart.md'), 'utf8')
+      const shown = JSON.parse(/`GET \/api` answers what is there:\n\n```json\n(.*)\n```/.exec(guide)![1]!)
+      expect({ ...shown, version: ORGKIT_VERSION }).toEqual((await call('GET', '/api')).body)
+      const page = await fetch(`${base}/api/reference`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      const html = await page.text()
+      // Everything the page loads is served here: no CDN, no other origin.
+      const loaded = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
+      expect(loaded.sort()).toEqual([
+        '/api/reference/favicon-32x32.png',
+        '/api/reference/init.js',
+        '/api/reference/swagger-ui-bundle.js',
+        '/api/reference/swagger-ui.css',
+      ])
+      const types: Record<string, string> = {}
+      for (const path of loaded) {
+        const response = await fetch(`${base}${path}`)
+        expect(response.status, path).toBe(200)
+        types[path] = response.headers.get('content-type') ?? ''
+        expect((await response.arrayBuffer()).byteLength, path).toBeGreaterThan(100)
+      }
+      expect(types['/api/reference/swagger-ui-bundle.js']).toMatch(/^text\/javascript/)
+      expect(types['/api/reference/swagger-ui.css']).toMatch(/^text\/css/)
+      expect(await (await fetch(`${base}/api/reference/init.js`)).text()).toContain('"/api/openapi.json"')
+      for (const path of [
+        '/api/reference/package.json',
+        '/api/reference/..%2Fpackage.json',
+        '/api/reference/index.html',
+      ]) {
+        expect((await fetch(`${base}${path}`)).status, path).toBe(404)
+      }
     })
 
     it('answers malformed JSON on its own routes in the same error shape', async () => {

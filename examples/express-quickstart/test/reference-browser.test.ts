@@ -1,0 +1,17 @@
+import type { AddressInfo } from 'node:net'
+import { describeReferenceInBrowser } from '../../shared/test/reference-browser'
+import { createApp } from '../src/app'
+
+// The screenshot in the docs is of this app (`ORGKIT_UPDATE_SCREENSHOT=1` rewrites it).
+describeReferenceInBrowser(
+  'Express',
+  async (host) => {
+    const server = createApp(host).listen(0, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    }
+  },
+  { screenshot: true },
+)

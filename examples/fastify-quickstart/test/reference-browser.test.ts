@@ -1,0 +1,7 @@
+import { describeReferenceInBrowser } from '../../shared/test/reference-browser'
+import { createApp } from '../src/app'
+
+describeReferenceInBrowser('Fastify', async (host) => {
+  const app = await createApp(host)
+  return { url: await app.listen({ port: 0, host: '127.0.0.1' }), close: () => app.close() }
+})

@@ -1,0 +1,41 @@
+/** The Fastify samples of the docs; see `samples.ts`. */
+import type { Orgkit } from '@orgkit/core'
+import { orgkitFastify, requirePermission } from '@orgkit/fastify'
+import type { FastifyInstance } from 'fastify'
+import { currentUser, projects } from './samples'
+
+export async function fastifyReadme(app: FastifyInstance, orgkit: Orgkit) {
+  // #region fastify-readme
+  // orgkit's HTTP API; `currentUser(request)` is your login: an actor, or null.
+  await app.register(orgkitFastify, { orgkit, prefix: '/api', resolveActor: currentUser })
+
+  // Your own routes, guarded by orgkit: 401, 404 and 403 answer as on orgkit's routes.
+  app.get(
+    '/organizations/:org/projects',
+    { preHandler: requirePermission(orgkit, 'projects.read', { resolveActor: currentUser }) },
+    async (request) => projects.list(request.orgkit!.organization.id),
+  )
+  // #endregion fastify-readme
+}
+
+export async function fastifyConfiguration(app: FastifyInstance, orgkit: Orgkit, logger: { error(e: unknown): void }) {
+  // #region configuration-fastify
+  await app.register(orgkitFastify, {
+    orgkit,
+    prefix: '/api', // Fastify's own register option
+    resolveActor: currentUser,
+    onError: (error) => logger.error(error),
+  })
+  app.delete(
+    '/billing/:organizationId',
+    {
+      preHandler: requirePermission(orgkit, 'billing.manage', {
+        resolveActor: currentUser,
+        organization: (request) => (request.params as { organizationId: string }).organizationId,
+        onError: (error) => logger.error(error),
+      }),
+    },
+    async (_request, reply) => reply.code(204).send(),
+  )
+  // #endregion configuration-fastify
+}

@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..')
+const PUBLISHED = ['core', 'kysely', 'express', 'fastify'] as const
+const readJson = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8'))
+
+// What a package consumer meets first: the manifest and what `npm pack` puts in the
+// tarball. The build output itself is checked by publint and attw in CI, after the build.
+describe.each(PUBLISHED)('@orgkit/%s as published', (name) => {
+  const dir = `packages/${name}`
+  const pkg = readJson(`${dir}/package.json`)
+
+  it('says what it is, where its source lives and that it has no side effects', () => {
+    expect(pkg.name).toBe(`@orgkit/${name}`)
+    expect(pkg.license).toBe('MIT')
+    expect(pkg.sideEffects).toBe(false)
+    expect(pkg.description).toEqual(expect.any(String))
+    expect(pkg.keywords.length).toBeGreaterThan(3)
+    expect(pkg.repository).toMatchObject({ type: 'git', url: expect.stringMatching(/^git\+https:/), directory: dir })
+    expect(pkg.homepage).toContain(dir)
+    expect(pkg.engines.node).toBe('>=20.19')
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md', 'LICENSE']))
+  })
+
+  it('ships the MIT license and a README that links to the docs', () => {
+    expect(readFileSync(join(root, dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'))
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toContain('Copyright (c) 2026 the orgkit authors')
+    const readme = readFileSync(join(root, dir, 'README.md'), 'utf8')
+    expect(readme).toMatch(new RegExp(`^# @orgkit/${name}\\n`))
+    expect(readme).toMatch(new RegExp(`npm install (@orgkit/\\w+ )*@orgkit/${name}\\b`))
+    expect(readme).toMatch(/\]\(https:\/\/github\.com\/orgkit\/orgkit\/(blob|tree)\/main\/docs/)
+  })
+
+  it('packs README, LICENSE and package.json, and no tests', () => {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: join(root, dir),
+        encoding: 'utf8',
+      }),
+    ) as [{ files: { path: string }[] }]
+    const paths = packed.files.map((file) => file.path)
+    expect(paths).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']))
+    expect(paths.filter((path) => path.endsWith('.test.ts'))).toEqual([])
+  })
+})

@@ -15,8 +15,11 @@
  * (`createTestStorage('memory')`) to the dialects.
  */
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Storage } from '@orgkit/core'
-import { type KyselyStorageOptions, kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import { guardMysqlPool, guardPgPool, type KyselyStorageOptions, kyselyStorage, migrateToLatest } from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
@@ -84,7 +87,8 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
   const url = postgresTestUrl()
   const schema = uniqueName()
   await withPostgresAdmin(url, (admin) => admin.query(`create schema "${schema}"`))
-  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE })
+  // Guarded as a host's pool must be: a dropped connection fails its queries, not the run.
+  const pool = guardPgPool(new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE }))
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) })
   return {
     dialect: 'postgres',
@@ -114,7 +118,7 @@ async function createMysqlDatabase(): Promise<TestDatabase> {
   const databaseUrl = new URL(url)
   databaseUrl.pathname = `/${database}`
   // `timezone: 'Z'`: DATETIME values are written and read as UTC, as orgkit requires.
-  const pool = createPool({ uri: databaseUrl.toString(), timezone: 'Z', connectionLimit: POOL_SIZE })
+  const pool = guardMysqlPool(createPool({ uri: databaseUrl.toString(), timezone: 'Z', connectionLimit: POOL_SIZE }))
   const db = new Kysely({ dialect: new MysqlDialect({ pool }) })
   return {
     dialect: 'mysql',
@@ -136,6 +140,48 @@ export function withMysqlAdmin(url: string, statement: string): Promise<void> {
       else resolve()
     })
   })
+}
+
+/**
+ * A database of its own on the dialect's server, as a `DATABASE_URL` (what the quickstarts
+ * take), dropped by `drop()`. SQLite: a file in a temporary folder. Its `name` is what the
+ * server's session lists show (`pg_stat_activity.datname`, `processlist.db`), so a test can
+ * single out its own connections.
+ */
+export async function createScratchDatabaseUrl(
+  dialect: TestDialect,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `orgkit_example_${process.pid}_${randomBytes(4).toString('hex')}`
+  switch (dialect) {
+    case 'sqlite': {
+      const dir = mkdtempSync(join(tmpdir(), 'orgkit-scratch-'))
+      return {
+        url: `sqlite:${join(dir, 'db.sqlite')}`,
+        name,
+        drop: async () => rmSync(dir, { recursive: true, force: true }),
+      }
+    }
+    case 'postgres': {
+      const admin = postgresTestUrl()
+      await withPostgresAdmin(admin, (client) => client.query(`create database "${name}"`))
+      const url = new URL(admin)
+      url.pathname = `/${name}`
+      return {
+        url: url.toString(),
+        name,
+        // `with (force)`: a connection the test killed may still be closing.
+        drop: () =>
+          withPostgresAdmin(admin, (client) => client.query(`drop database if exists "${name}" with (force)`)),
+      }
+    }
+    case 'mysql': {
+      const admin = mysqlTestUrl()
+      await withMysqlAdmin(admin, `create database \`${name}\` character set utf8mb4`)
+      const url = new URL(admin)
+      url.pathname = `/${name}`
+      return { url: url.toString(), name, drop: () => withMysqlAdmin(admin, `drop database if exists \`${name}\``) }
+    }
+  }
 }
 
 // ── The host's users table ─────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { type ConnectionErrorListener, guardMysqlPool, guardPgPool } from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
 import { createPool } from 'mysql2'
@@ -32,8 +33,16 @@ export const DEFAULT_DATABASE_URL = 'sqlite:.data/quickstart.sqlite'
 /**
  * Opens the database `DATABASE_URL` names: `sqlite:<file>` (relative to the working
  * directory; the default), `postgres://…` or `mysql://…` (MariaDB too).
+ *
+ * The server's pools are guarded: when the database drops a connection (a restart, a
+ * failover, a killed session), `onConnectionError` hears of it, the requests on that
+ * connection fail, and the next ones get a new connection. Unguarded, the driver's
+ * `'error'` event would end the process.
  */
-export function openDatabase(url = DEFAULT_DATABASE_URL): {
+export function openDatabase(
+  url = DEFAULT_DATABASE_URL,
+  onConnectionError?: ConnectionErrorListener,
+): {
   db: Kysely<HostDatabase>
   kind: DatabaseKind
   label: string
@@ -50,12 +59,15 @@ export function openDatabase(url = DEFAULT_DATABASE_URL): {
     }
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url })
+    const pool = guardPgPool(new pg.Pool({ connectionString: url }), onConnectionError)
     return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres', label: 'PostgreSQL' }
   }
   if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
     // UTC on the wire, so timestamps read back as they were written.
-    const pool = createPool({ uri: url.replace(/^mariadb:/, 'mysql:'), timezone: 'Z' })
+    const pool = guardMysqlPool(
+      createPool({ uri: url.replace(/^mariadb:/, 'mysql:'), timezone: 'Z' }),
+      onConnectionError,
+    )
     return { db: new Kysely({ dialect: new MysqlDialect({ pool }) }), kind: 'mysql', label: 'MySQL/MariaDB' }
   }
   // Only the scheme is echoed: the rest of a URL may hold a password.

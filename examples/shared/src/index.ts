@@ -32,7 +32,7 @@ export interface DemoHostOptions {
   databaseUrl?: string | undefined
   /** Where accept links point. @default http://localhost:3000 */
   publicUrl?: string | undefined
-  /** Where the "mail" goes. @default console.log */
+  /** Where the "mail" and notices (a lost database connection) go. @default console.log */
   log?: (line: string) => void
 }
 
@@ -42,8 +42,10 @@ export interface DemoHostOptions {
  * authentication and only does the `createOrgkit` part.
  */
 export async function createDemoHost(options: DemoHostOptions = {}): Promise<DemoHost> {
-  const { db, kind, label } = openDatabase(options.databaseUrl)
   const log = options.log ?? ((line: string) => console.log(line))
+  const { db, kind, label } = openDatabase(options.databaseUrl, (error) =>
+    log(`database connection lost (${error.message}); the next queries open a new one`),
+  )
   const publicUrl = options.publicUrl ?? 'http://localhost:3000'
   try {
     await createHostTables(db)

@@ -10,4 +10,12 @@ export {
   type OrgkitTablesOptions,
   type UsersTableOptions,
 } from './options'
+export {
+  type ConnectionErrorListener,
+  type ConnectionEvents,
+  guardMysqlPool,
+  guardPgPool,
+  type MysqlPoolEvents,
+  type PgPoolEvents,
+} from './pool-guards'
 export { kyselyStorage } from './storage'

@@ -381,18 +381,21 @@ export async function acceptInvitation(
     ) {
       throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
     }
-    if (await tx.members.find(organizationId, user.userId)) {
-      throw new OrgkitError('conflict', 'You are already a member of this organization.')
-    }
-    assertMemberRoom(ctx, organization)
     // One conditional update consumes the invitation: of concurrent accepts (and a racing
-    // revoke or decline) exactly one gets the row; the others see why and roll back.
+    // revoke or decline) exactly one gets the row; the others see why and roll back. It comes
+    // before the membership check: a losing accept waited on the lock above for the winner,
+    // whose membership it would otherwise find first and call `conflict`, not `invitation_used`.
     const accepted = await tx.invitations.transition(organizationId, invitation.id, {
       to: 'accepted',
       respondedBy: user.userId,
       now,
     })
     if (!accepted) throw settledError((await tx.invitations.find(organizationId, invitation.id)) ?? invitation, now)
+    // A refusal below rolls the transition back with everything else.
+    if (await tx.members.find(organizationId, user.userId)) {
+      throw new OrgkitError('conflict', 'You are already a member of this organization.')
+    }
+    assertMemberRoom(ctx, organization)
     if (!(await tx.members.insert({ organizationId, userId: user.userId, role: role.key, joinedAt: now }))) {
       throw new OrgkitError('conflict', 'You are already a member of this organization.')
     }

@@ -37,6 +37,11 @@ export interface StorageDialect {
   readonly isolationLevel: IsolationLevel | undefined
   /** A deadlock, serialization failure or lock timeout: the transaction may simply be run again. */
   isTransient(error: unknown): boolean
+  /**
+   * The connection is gone (terminated by the server, reset, refused): whatever the
+   * transaction on it had not committed is rolled back by the server.
+   */
+  isConnectionLost(error: unknown): boolean
   /** Column types for the migrations. */
   readonly columnTypes: {
     timestamp: ColumnDataType | Expression<unknown>
@@ -68,6 +73,23 @@ export function errorCodes(error: unknown): { code: unknown; errno: unknown } {
   if (typeof error !== 'object' || error === null) return { code: undefined, errno: undefined }
   const { code, errno } = error as { code?: unknown; errno?: unknown }
   return { code, errno }
+}
+
+/** Socket errors Node reports when a database connection breaks or cannot be made. */
+export const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+
+/** An error's `message`, or `''`. */
+export function errorMessage(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined
+  return typeof message === 'string' ? message : ''
 }
 
 /**

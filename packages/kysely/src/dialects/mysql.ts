@@ -1,8 +1,27 @@
 import { sql } from 'kysely'
-import { errorCodes, type StorageDialect, someCause } from './dialect'
+import { errorCodes, errorMessage, SOCKET_ERROR_CODES, type StorageDialect, someCause } from './dialect'
 
 /** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
 const TRANSIENT_ERRNOS = new Set([1213, 1205])
+/** ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED (MariaDB's answer to `KILL`). */
+const CONNECTION_LOST_ERRNOS = new Set([1053, 1927])
+/** mysql2's own codes for a connection that is gone. */
+const CONNECTION_LOST_CODES = new Set(['PROTOCOL_CONNECTION_LOST', ...SOCKET_ERROR_CODES])
+/** mysql2's errors for a command on a connection that already failed; they carry no code. */
+const CLOSED_STATE_MESSAGES = new Set([
+  "Can't add new command when connection is in closed state",
+  "Can't write in closed state",
+])
+
+function isConnectionLost(error: unknown): boolean {
+  const { code, errno } = errorCodes(error)
+  return (
+    CONNECTION_LOST_ERRNOS.has(Number(errno)) ||
+    CONNECTION_LOST_CODES.has(String(code)) ||
+    CLOSED_STATE_MESSAGES.has(errorMessage(error))
+  )
+}
+
 /** ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME. */
 const DUPLICATE_ERRNOS = new Set([1062, 1586])
 
@@ -34,6 +53,7 @@ export const mysqlDialect: StorageDialect = {
   // turn concurrent inserts of one unique key into deadlocks.
   isolationLevel: 'read committed',
   isTransient: (error) => someCause(error, (e) => TRANSIENT_ERRNOS.has(Number(errorCodes(e).errno))),
+  isConnectionLost: (error) => someCause(error, isConnectionLost),
   columnTypes: { timestamp: 'datetime(3)', json: sql`mediumtext` },
   // utf8mb4_bin: ids, slugs and hashes compare byte for byte (the server default is often a
   // case-insensitive collation, under which host user ids `abc` and `ABC` would collide).

@@ -1,7 +1,24 @@
-import { errorCodes, type StorageDialect, someCause } from './dialect'
+import { errorCodes, errorMessage, SOCKET_ERROR_CODES, type StorageDialect, someCause } from './dialect'
 
 /** serialization_failure, deadlock_detected. */
 const TRANSIENT_CODES = new Set(['40001', '40P01'])
+/** admin_shutdown (`pg_terminate_backend`), crash_shutdown, cannot_connect_now. */
+const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', '57P03'])
+/** pg's own errors for a dead client; it gives them no code. */
+const CONNECTION_LOST_MESSAGES = new Set([
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+])
+
+function isConnectionLost(error: unknown): boolean {
+  const code = String(errorCodes(error).code)
+  return (
+    CONNECTION_LOST_CODES.has(code) ||
+    code.startsWith('08') || // connection_exception and its subclasses
+    SOCKET_ERROR_CODES.has(code) ||
+    CONNECTION_LOST_MESSAGES.has(errorMessage(error))
+  )
+}
 
 export const postgresDialect: StorageDialect = {
   name: 'postgres',
@@ -22,6 +39,7 @@ export const postgresDialect: StorageDialect = {
   // SERIALIZABLE PostgreSQL reports conflicts as 40001, which `transaction` retries.
   isolationLevel: undefined,
   isTransient: (error) => someCause(error, (e) => TRANSIENT_CODES.has(String(errorCodes(e).code))),
+  isConnectionLost: (error) => someCause(error, isConnectionLost),
   columnTypes: { timestamp: 'timestamptz', json: 'text' },
   finishCreateTable: (builder) => builder,
 }

@@ -19,6 +19,8 @@ export const sqliteDialect: StorageDialect = {
   forUpdate: (query) => query,
   isolationLevel: undefined,
   isTransient: (error) => someCause(error, (e) => String(errorCodes(e).code).startsWith('SQLITE_BUSY')),
+  // An embedded database has no connection to lose.
+  isConnectionLost: () => false,
   columnTypes: { timestamp: 'text', json: 'text' },
   finishCreateTable: (builder) => builder,
 }

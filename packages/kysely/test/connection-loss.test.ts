@@ -1,0 +1,194 @@
+/**
+ * What `runTransaction` does when the database connection is lost, on the real servers:
+ * before COMMIT was sent the transaction is run again (the server rolled it back); once
+ * COMMIT was sent it is not (the server may have committed it), and the error is passed on.
+ */
+import { guardMysqlPool, guardPgPool } from '@orgkit/kysely'
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  sql,
+  type Transaction,
+} from 'kysely'
+import { createPool } from 'mysql2'
+import { createConnection } from 'mysql2/promise'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createScratchDatabaseUrl, mysqlTestUrl, postgresTestUrl, testDialects } from '../../../test/support/databases'
+import { storageDialect } from '../src/dialects'
+import { runTransaction } from '../src/transaction'
+
+interface Items {
+  items: { id: string; attempt: number }
+}
+
+/** Ends one connection of the server from an administrator's session. */
+interface Terminator {
+  terminate(connectionId: number): Promise<void>
+  close(): Promise<void>
+}
+
+const servers = testDialects().filter((dialect) => dialect !== 'sqlite') as ('postgres' | 'mysql')[]
+
+describe.skipIf(servers.length === 0).each(servers)('transactions losing their connection on %s', (name) => {
+  const dialect = storageDialect(name)
+  let scratch: { url: string; drop(): Promise<void> }
+  let terminator: Terminator
+  let db: Kysely<Items>
+  /** When set, COMMIT goes through and then the connection dies before its answer is read. */
+  let loseConnectionAfterCommit = false
+
+  /** The server's id of the connection a query runs on: what `terminate` takes. */
+  const connectionId = async (trx: Transaction<Items>) => {
+    const query =
+      name === 'postgres'
+        ? sql<{ id: number }>`select pg_backend_pid() as id`
+        : sql<{ id: number }>`select connection_id() as id`
+    return Number((await query.execute(trx)).rows[0]!.id)
+  }
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabaseUrl(name)
+    terminator = await connectTerminator(name)
+    const inner: Dialect =
+      name === 'postgres'
+        ? new PostgresDialect({ pool: guardPgPool(new pg.Pool({ connectionString: scratch.url, max: 2 })) })
+        : new MysqlDialect({
+            pool: guardMysqlPool(createPool({ uri: scratch.url, timezone: 'Z', connectionLimit: 2 })),
+          })
+    db = new Kysely<Items>({
+      dialect: withCommitFault(inner, {
+        enabled: () => loseConnectionAfterCommit,
+        async loseConnection(connection) {
+          const query = name === 'postgres' ? 'select pg_backend_pid() as id' : 'select connection_id() as id'
+          const { rows } = await connection.executeQuery<{ id: number }>(CompiledQuery.raw(query))
+          await terminator.terminate(Number(rows[0]!.id))
+        },
+      }),
+    })
+    await db.schema
+      .createTable('items')
+      .addColumn('id', 'varchar(64)', (col) => col.primaryKey())
+      .addColumn('attempt', 'integer', (col) => col.notNull())
+      .execute()
+  })
+  afterAll(async () => {
+    await db?.destroy()
+    await terminator?.close()
+    await scratch?.drop()
+  })
+  beforeEach(() => {
+    loseConnectionAfterCommit = false
+  })
+
+  const stored = (id: string) => db.selectFrom('items').select(['id', 'attempt']).where('id', '=', id).execute()
+
+  it('runs the transaction again when the connection was lost before COMMIT', async () => {
+    let attempts = 0
+    const result = await runTransaction(db, dialect, async (trx) => {
+      attempts += 1
+      await trx.insertInto('items').values({ id: 'before-commit', attempt: attempts }).execute()
+      if (attempts === 1) {
+        await terminator.terminate(await connectionId(trx))
+        await sql`select 1`.execute(trx) // fails: the connection is gone
+        throw new Error('the terminated connection still answered')
+      }
+      return attempts
+    })
+    expect(result).toBe(2)
+    // The first attempt's insert went with its connection; the second one committed.
+    expect(await stored('before-commit')).toEqual([{ id: 'before-commit', attempt: 2 }])
+  })
+
+  it('does not run it again when the connection was lost after COMMIT was sent', async () => {
+    loseConnectionAfterCommit = true
+    let attempts = 0
+    const outcome = runTransaction(db, dialect, async (trx) => {
+      attempts += 1
+      await trx.insertInto('items').values({ id: 'at-commit', attempt: attempts }).execute()
+    })
+    await expect(outcome).rejects.toSatisfy((error) => dialect.isConnectionLost(error))
+    expect(attempts).toBe(1)
+    // It was committed, once: running it again would have applied it twice (here, a
+    // duplicate key; in orgkit, a second organization or audit event).
+    loseConnectionAfterCommit = false
+    expect(await stored('at-commit')).toEqual([{ id: 'at-commit', attempt: 1 }])
+  })
+
+  it('passes on an error of the transaction itself without running it again', async () => {
+    let attempts = 0
+    const outcome = runTransaction(db, dialect, async (trx) => {
+      attempts += 1
+      await trx.insertInto('items').values({ id: 'refused', attempt: attempts }).execute()
+      throw new Error('refused')
+    })
+    await expect(outcome).rejects.toThrow('refused')
+    expect(attempts).toBe(1)
+    expect(await stored('refused')).toEqual([])
+  })
+})
+
+/**
+ * A dialect whose COMMIT reaches the server and then loses its connection, so that the
+ * driver's own error for a dead connection is what the commit reports: the case where the
+ * client cannot know whether the transaction committed.
+ */
+function withCommitFault(
+  inner: Dialect,
+  fault: { enabled(): boolean; loseConnection(connection: DatabaseConnection): Promise<void> },
+): Dialect {
+  return {
+    createAdapter: () => inner.createAdapter(),
+    createIntrospector: (db) => inner.createIntrospector(db),
+    createQueryCompiler: () => inner.createQueryCompiler(),
+    createDriver(): Driver {
+      const driver = inner.createDriver()
+      return {
+        init: () => driver.init(),
+        acquireConnection: () => driver.acquireConnection(),
+        beginTransaction: (connection, settings) => driver.beginTransaction(connection, settings),
+        async commitTransaction(connection) {
+          await driver.commitTransaction(connection)
+          if (!fault.enabled()) return
+          await fault.loseConnection(connection)
+          await connection.executeQuery(CompiledQuery.raw('select 1'))
+          throw new Error('the terminated connection still answered')
+        },
+        rollbackTransaction: (connection) => driver.rollbackTransaction(connection),
+        releaseConnection: (connection) => driver.releaseConnection(connection),
+        destroy: () => driver.destroy(),
+      }
+    },
+  }
+}
+
+async function connectTerminator(name: 'postgres' | 'mysql'): Promise<Terminator> {
+  if (name === 'postgres') {
+    const admin = new pg.Client({ connectionString: postgresTestUrl() })
+    await admin.connect()
+    return {
+      async terminate(pid) {
+        await admin.query('select pg_terminate_backend($1)', [pid])
+        // Wait until the server has ended it, so that its next statement surely fails.
+        for (let i = 0; i < 100; i++) {
+          const { rowCount } = await admin.query('select 1 from pg_stat_activity where pid = $1', [pid])
+          if (rowCount === 0) return
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      },
+      close: () => admin.end(),
+    }
+  }
+  const admin = await createConnection({ uri: mysqlTestUrl() })
+  return {
+    async terminate(id) {
+      await admin.query('kill connection ?', [id])
+    },
+    close: () => admin.end(),
+  }
+}

@@ -226,7 +226,9 @@ export async function addTeamMember(
     const team = teamOf(access)
     const role = assignableTeamRole(ctx, data.role ?? ctx.defaultTeamRole)
     assertHoldsAll(access, role.permissions, `grant the ${role.key} team role`)
-    // Only organization members join teams; removing a member takes them out of every team.
+    // Only organization members join teams. A member's removal takes the same organization
+    // lock, so it runs wholly before or after this check and insert: no team membership
+    // outlives its organization membership.
     if (!(await tx.members.find(team.organizationId, data.userId))) throw notFound('Member not found.')
     const inserted = await tx.teamMembers.insert({
       organizationId: team.organizationId,

@@ -201,7 +201,7 @@ describe('the samples, run', () => {
         .values({ id: 'u1', email: 'u1@example.com', display_name: 'U One', avatar_url: 'https://img.example/u1' })
         .execute()
       const { storage, results } = await samples.kyselyConfiguration(scratch.db)
-      expect(results?.map((result) => result.status)).toEqual(['Success'])
+      expect(results?.map((result) => result.status)).toEqual(['Success', 'Success'])
       const tables = await scratch.db.introspection.getTables()
       expect(tables.map((table) => table.name)).toContain('tenancy_organizations')
       const orgkit = createOrgkit({ storage })
@@ -255,13 +255,16 @@ describe('the samples, run', () => {
       expect(acme.slug).toBe('acme')
       expect(admins.data.map((member) => member.userId)).toEqual([bobId])
       expect(secret).toMatch(/^ok_/)
-      expect(trail.data.map((event) => event.target.id)).toEqual([bobId])
+      // Newest first: Bob's add, then Ann becoming the owner when she created the organization.
+      expect(trail.data.map((event) => event.target.id)).toEqual([bobId, annId])
       expect((await samples.coreApiPaging(orgkit, annId)).sort()).toEqual([annId, bobId].sort())
       await samples.coreApiSystem(orgkit, bobId)
       expect((await orgkit.as({ type: 'system' }).members.get('acme', bobId)).role).toBe('member')
       await orgkit.as({ type: 'user', userId: annId }).members.remove('acme', bobId)
       expect(log).toEqual([
         'organization.created',
+        // Ann, made owner by creating the organization, then Bob.
+        'member.added',
         'member.added',
         'apikey.created',
         'member.updated',
@@ -270,7 +273,7 @@ describe('the samples, run', () => {
       ])
       stop()
       await orgkit.as({ type: 'user', userId: annId }).organizations.update('acme', { name: 'Acme Inc' })
-      expect(log).toHaveLength(6)
+      expect(log).toHaveLength(7)
     })
 
     it('core-api-authenticate and core-api-public', async () => {

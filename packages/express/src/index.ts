@@ -14,7 +14,7 @@ import {
   readBody,
   responseText,
 } from '@orgkit/core/http'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 
 const PACKAGE = '@orgkit/express'
 

@@ -112,7 +112,9 @@ export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (ap
  * const app = Fastify({ frameworkErrors: orgkitFrameworkErrors({ prefix: '/api' }) })
  * ```
  */
-export function orgkitFrameworkErrors(options: { prefix: string }): NonNullable<FastifyServerOptions['frameworkErrors']> {
+export function orgkitFrameworkErrors(options: {
+  prefix: string
+}): NonNullable<FastifyServerOptions['frameworkErrors']> {
   const prefix = options.prefix.replace(/\/+$/, '')
   return (error, request, anyReply) => {
     const reply = anyReply as FastifyReply

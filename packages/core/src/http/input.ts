@@ -49,7 +49,7 @@ function scan(value: unknown, path: string, mode: Mode, details: ErrorDetail[]):
   }
   if (typeof value !== 'object' || value === null) return
   if (Array.isArray(value)) {
-    value.forEach((item, index) => scan(item, `${path}.${index}`, mode, details))
+    for (const [index, item] of value.entries()) scan(item, `${path}.${index}`, mode, details)
     return
   }
   const inBody = path === 'body' || path.startsWith('body.')

@@ -1,7 +1,8 @@
 /**
- * One contract suite, two adapters: `createTestApp('express' | 'fastify', dialect)` serves
- * orgkit's routes under `/api` on a fresh database, and `request()` speaks HTTP to it —
- * through a real server on port 0 for Express, through `inject` for Fastify.
+ * One contract suite, every adapter: `createTestApp('express' | 'express4' | 'fastify', dialect)`
+ * serves orgkit's routes under `/api` on a fresh database, and `request()` speaks HTTP to it —
+ * through a real server on port 0 for Express (5, and 4 as the `express4` package), through
+ * `inject` for Fastify.
  *
  * The host's login is stood in by the `x-user-id` header (users added with `addUser`) and
  * `x-organization-id` for `{org} = me`; `Authorization: Bearer ok_…` goes to orgkit.
@@ -9,8 +10,9 @@
 import type { AddressInfo } from 'node:net'
 import { type Actor, createOrgkit, type Orgkit, type OrgkitOptions } from '@orgkit/core'
 import { createExpressRouter } from '@orgkit/express'
-import { orgkitFastify } from '@orgkit/fastify'
+import { orgkitFastify, orgkitFrameworkErrors } from '@orgkit/fastify'
 import express from 'express'
+import express4 from 'express4'
 import Fastify from 'fastify'
 import {
   createTestStorage,
@@ -20,12 +22,18 @@ import {
   testDialects,
 } from '../support/databases'
 
-export type AdapterName = 'express' | 'fastify'
-export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify']
+export type AdapterName = 'express' | 'express4' | 'fastify'
+/** `express` is Express 5; the adapter claims Express 4 too, so the suite runs on both. */
+export const ADAPTERS: readonly AdapterName[] = ['express', 'express4', 'fastify']
 
 /** Every adapter on every configured dialect: `describe.each(adapterMatrix())`. */
 export function adapterMatrix(): [AdapterName, TestDialect][] {
   return ADAPTERS.flatMap((adapter) => testDialects().map((dialect): [AdapterName, TestDialect] => [adapter, dialect]))
+}
+
+/** The adapter's types are Express 5's; Express 4 calls the same `(req, res, next)`. */
+export function mountable4(handler: unknown): express4.RequestHandler {
+  return handler as express4.RequestHandler
 }
 
 export interface RequestOptions {
@@ -81,12 +89,9 @@ export async function createTestApp(
 
   let send: (method: string, path: string, headers: Record<string, string>, payload?: string) => Promise<TestResponse>
   let close: () => Promise<void>
-  if (adapter === 'express') {
-    const app = express()
-    app.use(
-      '/api',
-      createExpressRouter(orgkit, { resolveActor: (req) => resolveActor(req.headers), onError: () => {} }),
-    )
+  if (adapter === 'express' || adapter === 'express4') {
+    const router = createExpressRouter(orgkit, { resolveActor: (req) => resolveActor(req.headers), onError: () => {} })
+    const app = adapter === 'express' ? express().use('/api', router) : express4().use('/api', mountable4(router))
     const server = app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', resolve))
     const { port } = server.address() as AddressInfo
@@ -99,7 +104,7 @@ export async function createTestApp(
     }
     close = () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
   } else {
-    const app = Fastify()
+    const app = Fastify({ frameworkErrors: orgkitFrameworkErrors({ prefix: '/api' }) })
     await app.register(orgkitFastify, {
       orgkit,
       prefix: '/api',

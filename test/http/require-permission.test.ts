@@ -3,9 +3,11 @@ import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
 import { createExpressRouter, requirePermission as expressPermission } from '@orgkit/express'
 import { requirePermission as fastifyPermission, orgkitFastify } from '@orgkit/fastify'
 import express from 'express'
+import express4 from 'express4'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createTestStorage, type TestStorage } from '../support/databases'
+import { mountable4 } from './harness'
 
 type Call = (path: string, userId?: string) => Promise<{ status: number; body: unknown }>
 
@@ -13,14 +15,20 @@ const actorOf = (userId: unknown): Actor | null =>
   typeof userId === 'string' && userId !== '' ? { type: 'user', userId } : null
 
 /** The host's own route, guarded by orgkit: the same checks as orgkit's routes, on either framework. */
-async function serve(adapter: 'express' | 'fastify', orgkit: Orgkit): Promise<{ call: Call; close(): Promise<void> }> {
-  if (adapter === 'express') {
-    const app = express()
-    app.get(
-      '/projects/:org',
-      expressPermission(orgkit, 'projects.update', { resolveActor: (req) => actorOf(req.headers['x-user-id']) }),
-      (_req, res) => res.json({ organization: res.locals.orgkit.organization.slug, role: res.locals.orgkit.role.key }),
-    )
+async function serve(
+  adapter: 'express' | 'express4' | 'fastify',
+  orgkit: Orgkit,
+): Promise<{ call: Call; close(): Promise<void> }> {
+  if (adapter !== 'fastify') {
+    const guard = expressPermission(orgkit, 'projects.update', {
+      resolveActor: (req) => actorOf(req.headers['x-user-id']),
+    })
+    const handler = (_req: express.Request, res: express.Response) =>
+      res.json({ organization: res.locals.orgkit.organization.slug, role: res.locals.orgkit.role.key })
+    const app =
+      adapter === 'express'
+        ? express().get('/projects/:org', guard, handler)
+        : express4().get('/projects/:org', mountable4(guard), mountable4(handler))
     const server = app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', resolve))
     const { port } = server.address() as AddressInfo
@@ -54,7 +62,7 @@ async function serve(adapter: 'express' | 'fastify', orgkit: Orgkit): Promise<{ 
   }
 }
 
-describe.each(['express', 'fastify'] as const)('requirePermission on %s', (adapter) => {
+describe.each(['express', 'express4', 'fastify'] as const)('requirePermission on %s', (adapter) => {
   let env: TestStorage
   let orgkit: Orgkit
   let server: Awaited<ReturnType<typeof serve>>
@@ -95,16 +103,34 @@ describe.each(['express', 'fastify'] as const)('requirePermission on %s', (adapt
     })
   })
 
+  it('refuses NUL and control characters in the organization with a 400, on every database alike', async () => {
+    for (const path of ['/projects/ac%00me', '/projects/ac%01me']) {
+      expect({ path, ...(await server.call(path, 'ann')) }).toEqual({
+        path,
+        status: 400,
+        body: {
+          error: {
+            code: 'validation_failed',
+            message: expect.any(String),
+            details: [{ path: 'path.org', message: expect.any(String) }],
+          },
+        },
+      })
+    }
+  })
+
   it('refuses an undeclared permission when the route is built', () => {
-    const guard = adapter === 'express' ? expressPermission : fastifyPermission
+    const guard = adapter === 'fastify' ? fastifyPermission : expressPermission
     expect(() => guard(orgkit, 'projects.destroy')).toThrow(/projects\.destroy/)
   })
 
   it('refuses bad options when the route is built, naming the package', () => {
-    const guard = adapter === 'express' ? expressPermission : fastifyPermission
-    const name = new RegExp(`@orgkit/${adapter}.*resolveActor`)
-    expect(() => guard(orgkit, 'projects.update', { resolveActor: 'x-user-id' as never })).toThrow(name)
-    expect(() => guard({} as Orgkit, 'projects.update')).toThrow(`@orgkit/${adapter}`)
+    const guard = adapter === 'fastify' ? fastifyPermission : expressPermission
+    const pkg = adapter === 'fastify' ? '@orgkit/fastify' : '@orgkit/express'
+    expect(() => guard(orgkit, 'projects.update', { resolveActor: 'x-user-id' as never })).toThrow(
+      new RegExp(`${pkg}.*resolveActor`),
+    )
+    expect(() => guard({} as Orgkit, 'projects.update')).toThrow(pkg)
   })
 })
 

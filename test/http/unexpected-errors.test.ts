@@ -3,9 +3,11 @@ import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
 import { createExpressRouter } from '@orgkit/express'
 import { orgkitFastify } from '@orgkit/fastify'
 import express from 'express'
+import express4 from 'express4'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestStorage, type TestStorage } from '../support/databases'
+import { mountable4 } from './harness'
 
 type Resolver = () => Actor | null
 type Serve = (
@@ -14,14 +16,20 @@ type Serve = (
   onError: (error: unknown) => void,
 ) => Promise<{ get(path: string): Promise<{ status: number; body: unknown }>; close(): Promise<void> }>
 
-const servers: Record<'express' | 'fastify', Serve> = {
-  async express(orgkit, resolveActor, onError) {
-    const app = express()
-    app.use('/api', createExpressRouter(orgkit, { resolveActor, onError }))
+const serveExpress =
+  (version: 4 | 5): Serve =>
+  async (orgkit, resolveActor, onError) => {
+    const router = createExpressRouter(orgkit, { resolveActor, onError })
     // The host's last-resort handler: what reaches it must still be an answer, not a crash.
-    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const last = (_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(500).json({ host: true })
-    })
+    }
+    const app =
+      version === 5
+        ? express().use('/api', router).use(last)
+        : express4()
+            .use('/api', mountable4(router))
+            .use(last as unknown as express4.ErrorRequestHandler)
     const server = app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', resolve))
     const { port } = server.address() as AddressInfo
@@ -32,7 +40,11 @@ const servers: Record<'express' | 'fastify', Serve> = {
       },
       close: () => new Promise((resolve) => server.close(() => resolve())),
     }
-  },
+  }
+
+const servers: Record<'express' | 'express4' | 'fastify', Serve> = {
+  express: serveExpress(5),
+  express4: serveExpress(4),
   async fastify(orgkit, resolveActor, onError) {
     const app = Fastify()
     await app.register(orgkitFastify, { orgkit, prefix: '/api', resolveActor, onError })
@@ -47,7 +59,7 @@ const servers: Record<'express' | 'fastify', Serve> = {
   },
 }
 
-describe.each(['express', 'fastify'] as const)('unexpected errors on %s', (adapter) => {
+describe.each(['express', 'express4', 'fastify'] as const)('unexpected errors on %s', (adapter) => {
   let env: TestStorage
   let orgkit: Orgkit
   let resolver: Resolver

@@ -1,5 +1,5 @@
 import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
-import { orgkitFastify, requirePermission } from '@orgkit/fastify'
+import { orgkitFastify, orgkitFrameworkErrors, requirePermission } from '@orgkit/fastify'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 
 /**
@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
  * `/api/reference`.
  */
 export async function createApp(host: DemoHost): Promise<FastifyInstance> {
-  const app = Fastify()
+  // A URL Fastify's router cannot decode never reaches a plugin: this gives it orgkit's 400.
+  const app = Fastify({ frameworkErrors: orgkitFrameworkErrors({ prefix: '/api' }) })
   const resolveActor = (request: FastifyRequest) => host.resolveActor(request.headers)
 
   // Malformed JSON on the host's routes answers in orgkit's error shape too (orgkit's

@@ -1,16 +1,22 @@
 import type { Orgkit } from '@orgkit/core'
-import { OrgkitError } from '@orgkit/core'
 import {
   type ActorResolution,
+  assertFunctionOptions,
+  assertOrgkitInstance,
   authorizeRequest,
+  type BodyRead,
+  bodyLimitOption,
+  type DispatchResponse,
+  dispatch,
   errorToResponse,
   type HttpResponse,
-  handleRequest,
   type RequestGrant,
-  routes,
+  readBody,
+  responseText,
 } from '@orgkit/core/http'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { Router } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
+
+const PACKAGE = '@orgkit/express'
 
 export interface ExpressAdapterOptions {
   /**
@@ -20,57 +26,48 @@ export interface ExpressAdapterOptions {
   resolveActor?: (req: Request) => ActorResolution | Promise<ActorResolution>
   /** Receives unexpected errors, answered as a bare 500. @default console.error */
   onError?: (error: unknown) => void
-  /** Largest JSON body accepted, in bytes. @default 1_048_576 */
+  /** Largest JSON body accepted, in bytes (the same option and default as `@orgkit/fastify`). @default 1_048_576 */
   bodyLimit?: number
 }
 
 /**
- * orgkit's HTTP API as an Express router (Express 4 and 5): mount it under a prefix of
- * your choice, `app.use('/api', createExpressRouter(orgkit, { resolveActor }))`. Every
- * route, rule and status comes from `@orgkit/core/http`; this only moves requests in and
- * responses out.
+ * orgkit's HTTP API as Express middleware (Express 4 and 5): mount it under a prefix of
+ * your choice, `app.use('/api', createExpressRouter(orgkit, { resolveActor }))`. It answers
+ * every request under that prefix, with a 404 in orgkit's error body for a path that is not
+ * one of orgkit's routes.
+ *
+ * It is one function, not an Express `Router`: routing, parameter decoding and the query
+ * string are the core's (`dispatch`), so the answers do not depend on which Express (4 and
+ * 5 route and decode differently) or framework the host runs, and `express` is a type
+ * import only. This function moves bytes in and out.
  */
-export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptions = {}): Router {
-  checkOptions(orgkit, options)
-  const bodyLimit = options.bodyLimit ?? 1_048_576
-  if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) {
-    throw new TypeError('@orgkit/express: the `bodyLimit` option must be a positive whole number of bytes')
+export function createExpressRouter(orgkit: Orgkit, options: ExpressAdapterOptions = {}): RequestHandler {
+  assertOrgkitInstance(orgkit, PACKAGE, 'the first argument')
+  assertFunctionOptions(options, PACKAGE)
+  const bodyLimit = bodyLimitOption(options.bodyLimit, PACKAGE)
+  return (req, res, next) => {
+    const respond = async (): Promise<DispatchResponse> =>
+      dispatch(
+        orgkit,
+        {
+          method: req.method,
+          // Below the mount point, as sent: Express strips the prefix and decodes nothing.
+          url: req.url,
+          basePath: req.baseUrl,
+          body: await requestBody(req, bodyLimit),
+          contentType: req.headers['content-type'],
+          authorization: req.headers.authorization,
+          resolveActor: options.resolveActor && (() => options.resolveActor!(req)),
+        },
+        { onError: options.onError },
+      )
+    // dispatch answers every error itself; what is left (a body stream that failed, a
+    // throwing onError, a failed write) goes to the host's error handler instead of an
+    // unhandled rejection.
+    respond()
+      .then((response) => send(res, response))
+      .catch(next)
   }
-  // Case-sensitive and strict about trailing slashes, as Fastify is by default, so that
-  // both adapters route exactly the same paths.
-  const router = Router({ caseSensitive: true, strict: true })
-  for (const route of routes) {
-    const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'
-    router[method](route.path, (req: Request, res: Response, next: NextFunction) => {
-      const respond = async (): Promise<HttpResponse> => {
-        let body: unknown
-        try {
-          body = await readJson(req, bodyLimit)
-        } catch (error) {
-          return errorToResponse(error, options.onError)
-        }
-        return handleRequest(
-          orgkit,
-          route,
-          {
-            params: req.params as Record<string, string>,
-            query: req.query as Record<string, unknown>,
-            body,
-            authorization: req.headers.authorization,
-            basePath: req.baseUrl,
-            resolveActor: options.resolveActor && (() => options.resolveActor!(req)),
-          },
-          { onError: options.onError },
-        )
-      }
-      // handleRequest answers every error itself; what is left (a throwing onError, a
-      // failed write) goes to the host's error handler instead of an unhandled rejection.
-      respond()
-        .then((response) => send(res, response))
-        .catch(next)
-    })
-  }
-  return router
 }
 
 export interface RequirePermissionOptions {
@@ -93,17 +90,18 @@ export function requirePermission(
   permission: string,
   options: RequirePermissionOptions = {},
 ): RequestHandler {
-  checkOptions(orgkit, options)
+  assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
+  assertFunctionOptions(options, PACKAGE)
   // An undeclared permission is a programming error: fail when the app is built, not per request.
   orgkit.engine.assertDeclared(permission)
   return (req, res, next) => {
-    const check = async (): Promise<OrgkitLocals> => {
-      return authorizeRequest(orgkit, permission, {
+    const check = async (): Promise<OrgkitLocals> =>
+      authorizeRequest(orgkit, permission, {
         authorization: req.headers.authorization,
         resolveActor: options.resolveActor && (() => options.resolveActor!(req)),
-        organization: options.organization?.(req) ?? (req.params as { org?: string }).org ?? 'me',
+        organization: options.organization?.(req),
+        params: req.params,
       })
-    }
     check()
       .then(
         (grant) => {
@@ -116,50 +114,32 @@ export function requirePermission(
   }
 }
 
-/** Mistakes in wiring fail when the app is built, naming this package, not on the first request. */
-function checkOptions(orgkit: unknown, options: object): void {
-  if (typeof (orgkit as Partial<Orgkit> | null)?.as !== 'function') {
-    throw new TypeError('@orgkit/express: the first argument must be an instance from createOrgkit()')
+function send(res: Response, response: HttpResponse & { closeConnection?: boolean }): void {
+  // Written by hand rather than with res.json(): no ETag or 304 that Fastify would not send,
+  // and the same bytes (with a final newline) as the Fastify adapter.
+  res.status(response.status)
+  if (response.closeConnection) res.setHeader('connection', 'close')
+  if (response.body === undefined) {
+    res.end()
+    return
   }
-  for (const [name, value] of Object.entries(options)) {
-    if (FUNCTION_OPTIONS.has(name) && value !== undefined && typeof value !== 'function') {
-      throw new TypeError(`@orgkit/express: the \`${name}\` option must be a function`)
-    }
-  }
-}
-
-const FUNCTION_OPTIONS = new Set(['resolveActor', 'onError', 'organization'])
-
-function send(res: Response, response: HttpResponse): void {
-  if (response.body === undefined) res.status(response.status).end()
-  else res.status(response.status).json(response.body)
+  const text = responseText(response.body)
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('content-length', Buffer.byteLength(text))
+  res.end(text)
 }
 
 /**
- * The request's JSON body. A host that already parsed it (`express.json()`) is respected;
- * otherwise it is read here, so the router works on its own. Malformed JSON is our 400.
+ * The request's body, read here so that the router works on its own. A body the host's own
+ * JSON parser (`express.json()`) already read is taken as parsed; GET and HEAD bodies are
+ * left alone (Node discards them).
  */
-async function readJson(req: Request, limit: number): Promise<unknown> {
-  if (req.body !== undefined && typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body)) {
-    return req.body
-  }
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return undefined
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new OrgkitError('validation_failed', 'The request body is too large.')
-    chunks.push(chunk as Buffer)
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
-  if (text.trim() === '') return undefined
-  const type = req.headers['content-type'] ?? ''
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new OrgkitError('validation_failed', 'Send the body as application/json.')
-  }
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new OrgkitError('validation_failed', 'The request body is not valid JSON.')
-  }
+async function requestBody(
+  req: Request,
+  limit: number,
+): Promise<BodyRead | { kind: 'parsed'; value: unknown } | undefined> {
+  if (req.method === 'GET' || req.method === 'HEAD') return undefined
+  // body-parser marks what it parsed; Express 4 also sets `req.body = {}` for what it skipped.
+  if ((req as Request & { _body?: boolean })._body === true) return { kind: 'parsed', value: req.body }
+  return readBody(req, { limit, contentLength: req.headers['content-length'] })
 }

@@ -1,15 +1,29 @@
 import type { Orgkit } from '@orgkit/core'
-import { OrgkitError } from '@orgkit/core'
 import {
   type ActorResolution,
+  assertFunctionOptions,
+  assertOrgkitInstance,
   authorizeRequest,
+  type BodyRead,
+  bodyLimitOption,
+  dispatch,
   errorToResponse,
   type HttpResponse,
-  handleRequest,
+  malformedUrlResponse,
   type RequestGrant,
+  readBody,
+  responseText,
   routes,
 } from '@orgkit/core/http'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+  preHandlerAsyncHookHandler,
+} from 'fastify'
+
+const PACKAGE = '@orgkit/fastify'
 
 export interface OrgkitFastifyOptions {
   orgkit: Orgkit
@@ -20,66 +34,96 @@ export interface OrgkitFastifyOptions {
   resolveActor?: (request: FastifyRequest) => ActorResolution | Promise<ActorResolution>
   /** Receives unexpected errors, answered as a bare 500. @default console.error */
   onError?: (error: unknown) => void
+  /** Largest JSON body accepted, in bytes (the same option and default as `@orgkit/express`). @default 1_048_576 */
+  bodyLimit?: number
 }
+
+/** Every method a route of ours, or a request for one that does not exist, may come with. */
+const CATCH_ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /**
  * orgkit's HTTP API as an encapsulated Fastify plugin:
- * `app.register(orgkitFastify, { orgkit, resolveActor, prefix: '/api' })`. Every route,
- * rule and status comes from `@orgkit/core/http`; this only moves requests in and
- * responses out. Its JSON parser and error handler apply inside the plugin only.
+ * `app.register(orgkitFastify, { orgkit, resolveActor, prefix: '/api' })`. It answers every
+ * request under the prefix, with a 404 in orgkit's error body for a path that is not one of
+ * orgkit's routes. Its body parser, not-found handler and error handler apply inside the
+ * plugin only. Add `frameworkErrors: orgkitFrameworkErrors({ prefix })` to the Fastify
+ * options so that a URL Fastify cannot decode gets orgkit's 400 too.
+ *
+ * Each route of the table is registered so that Fastify (and its hooks, `printRoutes`) knows
+ * it, but routing, parameter decoding, the query string and the body are the core's
+ * (`dispatch`), so that this plugin and the Express adapter answer alike: Fastify's own
+ * parameter length limit, decoding and query parser never decide an answer.
  */
 export const orgkitFastify: FastifyPluginAsync<OrgkitFastifyOptions> = async (app, options) => {
   const { orgkit } = options
-  if (typeof orgkit?.as !== 'function') {
-    throw new TypeError('@orgkit/fastify: the `orgkit` option must be an instance from createOrgkit()')
-  }
-  checkFunctions(options)
-  // Our own parser, so that malformed JSON answers with orgkit's error body, and an empty
-  // body with a JSON content type is simply no body.
+  assertOrgkitInstance(orgkit, PACKAGE, 'the `orgkit` option')
+  assertFunctionOptions(options, PACKAGE)
+  const bodyLimit = bodyLimitOption(options.bodyLimit, PACKAGE)
+
+  // Any body, whatever its content type, is read here as bytes and judged by the core: a
+  // wrong content type on a route that takes JSON is a 400, and on a path that is not ours a
+  // 404, exactly as on Express.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(/^application\/(?:[\w.+-]+\+)?json\b/i, { parseAs: 'string' }, (_request, text, done) => {
-    const source = String(text)
-    if (source.trim() === '') return done(null, undefined)
-    try {
-      done(null, JSON.parse(source))
-    } catch {
-      done(new OrgkitError('validation_failed', 'The request body is not valid JSON.'), undefined)
-    }
-  })
-  app.setErrorHandler((error, _request, reply) => {
-    // Fastify's own refusals of a request (unsupported content type, body too large) are
-    // what the Express adapter answers for the same request: 400 in orgkit's error body.
-    const status = (error as { statusCode?: number }).statusCode
-    if (!(error instanceof OrgkitError) && status !== undefined && status >= 400 && status < 500) {
-      return send(reply, errorToResponse(new OrgkitError('validation_failed', (error as Error).message)))
-    }
-    return send(reply, errorToResponse(error, options.onError))
+  app.addContentTypeParser('*', (request, payload, done) => {
+    readBody(payload, { limit: bodyLimit, contentLength: request.headers['content-length'] }).then(
+      (read) => done(null, read),
+      (error: Error) => done(error, undefined),
+    )
   })
 
-  for (const route of routes) {
-    app.route({
-      method: route.method,
-      url: route.path,
-      handler: async (request, reply) => {
-        // Fastify lets a parameter match nothing (`/organizations/` fits `/organizations/:org`);
-        // Express does not. Such a path is not one of ours, on either adapter.
-        if (Object.values(request.params as Record<string, string>).includes('')) return reply.callNotFound()
-        const response = await handleRequest(
-          orgkit,
-          route,
-          {
-            params: request.params as Record<string, string>,
-            query: request.query as Record<string, unknown>,
-            body: request.body,
-            authorization: request.headers.authorization,
-            basePath: app.prefix,
-            resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
-          },
-          { onError: options.onError },
-        )
-        return send(reply, response)
+  const handler = async (request: FastifyRequest, reply: FastifyReply, body?: BodyRead) => {
+    const response = await dispatch(
+      orgkit,
+      {
+        method: request.method,
+        url: request.url.slice(app.prefix.length),
+        basePath: app.prefix,
+        body: body ?? (request.body as BodyRead | undefined),
+        contentType: request.headers['content-type'],
+        authorization: request.headers.authorization,
+        resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
       },
-    })
+      { onError: options.onError },
+    )
+    return send(reply, response)
+  }
+  for (const route of routes) app.route({ method: route.method, url: route.path, handler })
+  // A parameter longer than Fastify's `maxParamLength` makes its route miss; this wildcard then
+  // catches the path and the core routes it, instead of Fastify answering its own 414.
+  app.route({ method: CATCH_ALL_METHODS, url: '/*', handler })
+  app.setNotFoundHandler(handler)
+  app.setErrorHandler(async (error, request, reply) => {
+    // A Content-Type header Fastify cannot even parse: the body is unread, and the core
+    // judges it as it judges any other content type.
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return handler(request, reply, await readBody(request.raw, { limit: bodyLimit }))
+    }
+    // What is left is unexpected (a body stream that failed): a bare 500.
+    return send(reply, errorToResponse(error, options.onError))
+  })
+}
+
+/**
+ * Fastify's `frameworkErrors` option, for the one failure a plugin cannot see: a URL that is
+ * not valid percent-encoding is refused by Fastify's router before any plugin runs. Under
+ * `prefix` it answers orgkit's 400 `validation_failed`; elsewhere it answers as Fastify would.
+ *
+ * ```ts
+ * const app = Fastify({ frameworkErrors: orgkitFrameworkErrors({ prefix: '/api' }) })
+ * ```
+ */
+export function orgkitFrameworkErrors(options: {
+  prefix: string
+}): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  const prefix = options.prefix.replace(/\/+$/, '')
+  return (error, request, anyReply) => {
+    const reply = anyReply as FastifyReply
+    const url = request.raw.url ?? ''
+    if (prefix === '' || url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) {
+      send(reply, malformedUrlResponse())
+      return
+    }
+    reply.code(error.statusCode ?? 400).send(error)
   }
 }
 
@@ -111,19 +155,16 @@ export function requirePermission(
   permission: string,
   options: RequirePermissionOptions = {},
 ): preHandlerAsyncHookHandler {
-  if (typeof (orgkit as Partial<Orgkit> | null)?.as !== 'function') {
-    throw new TypeError(
-      '@orgkit/fastify: the first argument of requirePermission must be an instance from createOrgkit()',
-    )
-  }
-  checkFunctions(options)
+  assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
+  assertFunctionOptions(options, PACKAGE)
   orgkit.engine.assertDeclared(permission)
   return async function orgkitPermission(request, reply) {
     try {
       request.orgkit = await authorizeRequest(orgkit, permission, {
         authorization: request.headers.authorization,
         resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
-        organization: options.organization?.(request) ?? (request.params as { org?: string } | undefined)?.org ?? 'me',
+        organization: options.organization?.(request),
+        params: request.params,
       })
     } catch (error) {
       return send(reply, errorToResponse(error, options.onError))
@@ -131,18 +172,8 @@ export function requirePermission(
   }
 }
 
-/** Mistakes in wiring fail when the app is built, naming this package, not on the first request. */
-function checkFunctions(options: object): void {
-  for (const [name, value] of Object.entries(options)) {
-    if (FUNCTION_OPTIONS.has(name) && value !== undefined && typeof value !== 'function') {
-      throw new TypeError(`@orgkit/fastify: the \`${name}\` option must be a function`)
-    }
-  }
-}
-
-const FUNCTION_OPTIONS = new Set(['resolveActor', 'onError', 'organization'])
-
-function send(reply: FastifyReply, response: HttpResponse): FastifyReply {
+function send(reply: FastifyReply, response: HttpResponse & { closeConnection?: boolean }): FastifyReply {
+  if (response.closeConnection) reply.header('connection', 'close')
   if (response.body === undefined) return reply.code(response.status).send()
-  return reply.code(response.status).type('application/json; charset=utf-8').send(JSON.stringify(response.body))
+  return reply.code(response.status).type('application/json; charset=utf-8').send(responseText(response.body))
 }

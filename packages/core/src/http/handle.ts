@@ -4,6 +4,7 @@ import type { AccessGrant, Orgkit } from '../orgkit'
 import type { Actor } from '../types'
 import { parseInput } from '../validate'
 import { errorToResponse, type HttpResponse } from './errors'
+import { assertName, assertStoredText } from './input'
 import type { RouteDefinition } from './route'
 
 /** What the host's resolver returns for a request: its signed-in user, or nobody. */
@@ -61,11 +62,25 @@ export interface RequestGrant extends AccessGrant {
 export async function authorizeRequest(
   orgkit: Orgkit,
   permission: string,
-  request: { authorization: string | undefined; resolveActor: HttpRequestInput['resolveActor']; organization: string },
+  request: {
+    authorization: string | undefined
+    resolveActor: HttpRequestInput['resolveActor']
+    /** The organization the host's option named, if it has that option. */
+    organization?: string | undefined
+    /** The host route's path parameters: `org` is the organization when no option names one. */
+    params?: unknown
+  },
 ): Promise<RequestGrant> {
   const actor = await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
   if (actor === null) throw new OrgkitError('unauthenticated')
-  return { actor, ...(await orgkit.authorize(actor, request.organization, permission)) }
+  const organization = request.organization ?? paramOrg(request.params) ?? 'me'
+  assertName(organization, 'path.org')
+  return { actor, ...(await orgkit.authorize(actor, organization, permission)) }
+}
+
+function paramOrg(params: unknown): string | undefined {
+  const org = (params as { org?: unknown } | null | undefined)?.org
+  return typeof org === 'string' ? org : undefined
 }
 
 function bearerToken(header: string | undefined): string | undefined {
@@ -94,6 +109,9 @@ export async function handleRequest(
         ? null
         : await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
     if (route.auth === 'required' && actor === null) throw new OrgkitError('unauthenticated')
+    // Before the schemas, and for every route at once: what one database would refuse with
+    // an error (U+0000 on PostgreSQL) is refused here on all of them alike.
+    assertStoredText({ path: request.params, query: request.query, body: request.body })
     const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
     const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)

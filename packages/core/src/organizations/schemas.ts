@@ -3,12 +3,19 @@ import * as z from 'zod'
 /** Slug pattern of SPEC §2: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/
 
-/** Input is lower-cased; anything outside the pattern is refused, never mangled. */
+/** {@link SLUG_PATTERN} before lower-casing: the same shape, ASCII upper case allowed. */
+const SLUG_INPUT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,46}[A-Za-z0-9])?$/
+
+/**
+ * Input is lower-cased; anything outside the pattern is refused, never mangled. The pattern
+ * is checked on the input as sent, before lower-casing, and lower-casing only ever sees
+ * ASCII: Unicode case mapping turns the Kelvin sign (U+212A) into `k`, and trimming turns
+ * `"adv "` into `adv`, so either would store a slug the caller never sent.
+ */
 export const slugSchema = z
   .string()
-  .trim()
+  .regex(SLUG_INPUT_PATTERN, 'Use 1–48 lower-case letters, digits and inner hyphens')
   .toLowerCase()
-  .regex(SLUG_PATTERN, 'Use 1–48 lower-case letters, digits and inner hyphens')
 
 export const timezoneSchema = z.string().refine(isIanaTimezone, 'Must be an IANA time zone name, e.g. Europe/Berlin')
 

@@ -31,4 +31,12 @@ describe('slugs', () => {
       expect(slugSchema.safeParse(bad).success, bad).toBe(false)
     }
   })
+
+  it('never mangles a slug into the pattern: no Unicode case mapping, no trimming', () => {
+    expect(slugSchema.parse('ACME-Rockets')).toBe('acme-rockets')
+    // U+212A KELVIN SIGN lower-cases to an ASCII `k`; U+0130 to `i` plus a combining dot.
+    for (const bad of ['\u212Aelvin', '\u0130stanbul', 'adv ', ' adv', 'adv\n', 'ａｃｍｅ', 'a\u0000b']) {
+      expect(slugSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false)
+    }
+  })
 })

@@ -1,16 +1,16 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
 
-describe.each(testDialects())('API keys on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('API keys on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   let now = new Date('2026-01-01T00:00:00.000Z')
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     for (const id of ['ann', 'bob', 'cat', 'dan']) await env.addUser({ id, email: `${id}@example.com` })
     orgkit = createOrgkit({
       storage: env.storage,

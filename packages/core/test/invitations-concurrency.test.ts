@@ -1,6 +1,6 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const ROUNDS = 50
 const PARALLEL = 20
@@ -11,13 +11,13 @@ const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${u
  * invitation is consumed by one conditional update, so of many simultaneous accepts exactly
  * one creates the membership, and an accept racing a revoke ends as exactly one of the two.
  */
-describe.each(testDialects())('invitation races on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('invitation races on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   let organizationId: string
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     await env.addUser({ id: 'ann', email: 'ann@example.com' })
     orgkit = createOrgkit({ storage: env.storage })
     organizationId = (await orgkit.as(user('ann')).organizations.create({ name: 'Racers' })).id

@@ -1,18 +1,18 @@
 import { createOrgkit, type Orgkit, OrgkitConfigError, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const DAY = 86_400_000
 
-describe.each(testDialects())('invitations on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('invitations on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   let now = new Date('2026-01-01T00:00:00.000Z')
   const sent: { email: string; token: string; acceptUrl: string }[] = []
   const user = (userId: string, extra: Partial<UserActor> = {}): UserActor => ({ type: 'user', userId, ...extra })
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     for (const id of ['ann', 'bob', 'cat', 'dan', 'eve', 'fay']) {
       await env.addUser({ id, email: `${id}@example.com`, username: id, name: id.toUpperCase() })
     }

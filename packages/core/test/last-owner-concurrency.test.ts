@@ -1,6 +1,6 @@
 import { createOrgkit, isOrgkitError, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
 const ROUNDS = 50
@@ -10,11 +10,11 @@ const ROUNDS = 50
  * moment, at the database's default isolation level. Exactly one may win each round; a
  * lost round must answer `last_owner`, never leave the organization ownerless.
  */
-describe.each(testDialects())('at least one owner under concurrency on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('at least one owner under concurrency on %s', (name) => {
+  let env: StorageUnderTest
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     await env.addUser({ id: 'ann', email: 'ann@example.com', username: 'ann', name: 'Ann' })
     await env.addUser({ id: 'ben', email: 'ben@example.com', username: 'ben', name: 'Ben' })
   })

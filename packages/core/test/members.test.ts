@@ -1,16 +1,16 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
 
-describe.each(testDialects())('members on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('members on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   let slug: string
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     const people = ['owner1', 'owner2', 'admin1', 'member1', 'member2', 'outsider', 'Zed_User']
     for (const id of people) {
       await env.addUser({

@@ -1,17 +1,17 @@
 import { type Actor, createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string, extra: Partial<UserActor> = {}): UserActor => ({ type: 'user', userId, ...extra })
 const system: Actor = { type: 'system' }
 
-describe.each(testDialects())('organizations on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('organizations on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   const events: string[] = []
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     for (const id of ['alice', 'bob', 'carol', 'dave', 'staff']) {
       await env.addUser({ id, email: `${id}@example.com`, username: id, name: id[0]!.toUpperCase() + id.slice(1) })
     }

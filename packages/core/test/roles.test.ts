@@ -1,11 +1,11 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
 
-describe.each(testDialects())('custom roles on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('custom roles on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   /** A second instance on the same database: its own compiled-role cache. */
   let other: Orgkit
@@ -13,7 +13,7 @@ describe.each(testDialects())('custom roles on %s', (dialect) => {
   let globex: string
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     for (const id of ['owner', 'admin', 'member', 'helper', 'owner2', 'member2']) {
       await env.addUser({ id, email: `${id}@example.com`, username: id, name: id })
     }

@@ -1,6 +1,6 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string, extra: Partial<UserActor> = {}): UserActor => ({ type: 'user', userId, ...extra })
 
@@ -15,14 +15,14 @@ async function refusal(promise: Promise<unknown>) {
   throw new Error('expected a refusal')
 }
 
-describe.each(testDialects())('teams on %s', (dialect) => {
-  let env: TestStorage
+describe.each(testStorages())('teams on %s', (name) => {
+  let env: StorageUnderTest
   let orgkit: Orgkit
   const org = 'teams-inc'
   const other = 'other-inc'
 
   beforeAll(async () => {
-    env = await createTestStorage(dialect)
+    env = await createTestStorage(name)
     for (const id of ['owner', 'admin', 'lead', 'plain', 'joiner', 'outsider', 'rival', 'invitee']) {
       await env.addUser({ id, email: `${id}@example.com`, username: id, name: `Name ${id}` })
     }

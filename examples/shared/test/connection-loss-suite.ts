@@ -48,132 +48,136 @@ interface Killer {
  */
 export function describeConnectionLoss(name: string, start: (host: DemoHost) => Promise<RunningApp>): void {
   const dialects = testDialects().filter((dialect) => dialect !== 'sqlite')
-  describe.skipIf(dialects.length === 0).each(dialects)(
-    `the ${name} quickstart losing its %s connections`,
-    (dialect) => {
-      let database: { url: string; name: string; drop(): Promise<void> }
-      let host: DemoHost
-      let app: RunningApp | undefined
-      let killer: Killer
-      const notices: string[] = []
-      /** What reached the process's last-resort handlers: a driver's unheard `'error'` lands here. */
-      const uncaught: unknown[] = []
-      const onUncaught = (error: unknown) => uncaught.push(error)
+  // Without a server dialect the file still declares its suite, skipped, so that a
+  // SQLite-only run does not fail on a file without tests.
+  if (dialects.length === 0) {
+    describe.skip(`the ${name} quickstart losing its connections (needs postgres or mysql)`, () => {
+      it('runs on PostgreSQL and MariaDB only', () => {})
+    })
+  }
+  describe.each(dialects)(`the ${name} quickstart losing its %s connections`, (dialect) => {
+    let database: { url: string; name: string; drop(): Promise<void> }
+    let host: DemoHost
+    let app: RunningApp | undefined
+    let killer: Killer
+    const notices: string[] = []
+    /** What reached the process's last-resort handlers: a driver's unheard `'error'` lands here. */
+    const uncaught: unknown[] = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
 
-      beforeAll(async () => {
-        process.on('uncaughtException', onUncaught)
-        process.on('unhandledRejection', onUncaught)
-        database = await createScratchDatabaseUrl(dialect)
-        host = await createDemoHost({ databaseUrl: database.url, log: (line) => notices.push(line) })
-        app = await start(host)
-        killer = await connectionKiller(dialect, database.name)
-      })
-      afterAll(async () => {
-        await app?.close()
-        await host?.close()
-        await killer?.close()
-        await database?.drop()
-        process.off('uncaughtException', onUncaught)
-        process.off('unhandledRejection', onUncaught)
-      })
+    beforeAll(async () => {
+      process.on('uncaughtException', onUncaught)
+      process.on('unhandledRejection', onUncaught)
+      database = await createScratchDatabaseUrl(dialect)
+      host = await createDemoHost({ databaseUrl: database.url, log: (line) => notices.push(line) })
+      app = await start(host)
+      killer = await connectionKiller(dialect, database.name)
+    })
+    afterAll(async () => {
+      await app?.close()
+      await host?.close()
+      await killer?.close()
+      await database?.drop()
+      process.off('uncaughtException', onUncaught)
+      process.off('unhandledRejection', onUncaught)
+    })
 
-      const call = async (method: string, path: string, body?: unknown, userId?: string): Promise<Answer> => {
-        const response = await fetch(`${app!.url}${path}`, {
-          method,
-          headers: {
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(userId === undefined ? {} : { 'x-user-id': userId }),
-          },
-          body: body === undefined ? null : JSON.stringify(body),
+    const call = async (method: string, path: string, body?: unknown, userId?: string): Promise<Answer> => {
+      const response = await fetch(`${app!.url}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(userId === undefined ? {} : { 'x-user-id': userId }),
+        },
+        body: body === undefined ? null : JSON.stringify(body),
+      })
+      const text = await response.text()
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text), at: performance.now() }
+    }
+    const signUp = async (email: string) => {
+      const created = await call('POST', '/demo/users', { email })
+      expect(created.status).toBe(201)
+      return (created.body as { id: string }).id
+    }
+    /** One unit of the load: an organization, then a member added to it. */
+    const createOrganizationWithMember = async (owner: string, member: string, label: string) => {
+      const created = await call('POST', '/api/organizations', { name: `Load ${label}` }, owner)
+      if (created.status !== 201) return [created]
+      const id = (created.body as { id: string }).id
+      return [
+        created,
+        await call('POST', `/api/organizations/${id}/members`, { userId: member, role: 'member' }, owner),
+      ]
+    }
+
+    it('keeps serving through a kill under load and a kill while idle, leaving nothing half done', async () => {
+      const owners = await Promise.all(Array.from({ length: WORKERS }, (_, i) => signUp(`owner${i}@example.com`)))
+      const member = await signUp('member@example.com')
+      // The adapters log each unexpected error with its cause; the test reads them instead.
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+      try {
+        // ── Under load ──
+        const answers: Answer[] = []
+        const started = performance.now()
+        const workers = owners.map(async (owner, worker) => {
+          for (let i = 0; performance.now() - started < LOAD_MS; i++) {
+            answers.push(...(await createOrganizationWithMember(owner, member, `${worker}-${i}`)))
+          }
         })
-        const text = await response.text()
-        return { status: response.status, body: text === '' ? undefined : JSON.parse(text), at: performance.now() }
-      }
-      const signUp = async (email: string) => {
-        const created = await call('POST', '/demo/users', { email })
-        expect(created.status).toBe(201)
-        return (created.body as { id: string }).id
-      }
-      /** One unit of the load: an organization, then a member added to it. */
-      const createOrganizationWithMember = async (owner: string, member: string, label: string) => {
-        const created = await call('POST', '/api/organizations', { name: `Load ${label}` }, owner)
-        if (created.status !== 201) return [created]
-        const id = (created.body as { id: string }).id
-        return [
-          created,
-          await call('POST', `/api/organizations/${id}/members`, { userId: member, role: 'member' }, owner),
-        ]
-      }
+        await new Promise((resolve) => setTimeout(resolve, KILL_AT_MS))
+        const killedUnderLoad = await killer.killAll()
+        const killedAt = performance.now()
+        await Promise.all(workers)
+        expect(killedUnderLoad, 'connections terminated under load').toBeGreaterThan(0)
+        expect(uncaught, 'errors nobody handled, under load').toEqual([])
 
-      it('keeps serving through a kill under load and a kill while idle, leaving nothing half done', async () => {
-        const owners = await Promise.all(Array.from({ length: WORKERS }, (_, i) => signUp(`owner${i}@example.com`)))
-        const member = await signUp('member@example.com')
-        // The adapters log each unexpected error with its cause; the test reads them instead.
-        const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
-        try {
-          // ── Under load ──
-          const answers: Answer[] = []
-          const started = performance.now()
-          const workers = owners.map(async (owner, worker) => {
-            for (let i = 0; performance.now() - started < LOAD_MS; i++) {
-              answers.push(...(await createOrganizationWithMember(owner, member, `${worker}-${i}`)))
-            }
+        // A failure is the contract's 500, saying nothing of the cause; nothing else fails.
+        const failures = answers.filter((a) => a.status >= 300)
+        for (const answer of failures) {
+          expect(answer).toEqual({
+            status: 500,
+            body: { error: { code: 'internal', message: 'Something went wrong.' } },
+            at: expect.any(Number),
           })
-          await new Promise((resolve) => setTimeout(resolve, KILL_AT_MS))
-          const killedUnderLoad = await killer.killAll()
-          const killedAt = performance.now()
-          await Promise.all(workers)
-          expect(killedUnderLoad, 'connections terminated under load').toBeGreaterThan(0)
-          expect(uncaught, 'errors nobody handled, under load').toEqual([])
-
-          // A failure is the contract's 500, saying nothing of the cause; nothing else fails.
-          const failures = answers.filter((a) => a.status >= 300)
-          for (const answer of failures) {
-            expect(answer).toEqual({
-              status: 500,
-              body: { error: { code: 'internal', message: 'Something went wrong.' } },
-              at: expect.any(Number),
-            })
-          }
-          // And its cause, logged by the adapter, is the lost connection: not, say, the
-          // duplicate key of a transaction that was wrongly run again after it committed.
-          const causes = logged.mock.calls.map(([, error]) => String((error as Error | undefined)?.message))
-          expect(causes).toHaveLength(failures.length)
-          for (const cause of causes) expect(cause).toMatch(CONNECTION_LOST)
-          // The load went on after the kill: requests succeeded again within seconds.
-          const recovered = answers.find((a) => a.at > killedAt && a.status < 300)
-          expect(recovered, 'a request succeeded after the kill').toBeDefined()
-          expect(recovered!.at - killedAt).toBeLessThan(RECOVERY_MS)
-          expect(answers.filter((a) => a.at > killedAt && a.status < 300).length).toBeGreaterThan(WORKERS)
-
-          // ── While idle ──
-          const noticesBefore = notices.length
-          const killedIdle = await killer.killAll()
-          expect(killedIdle, 'idle connections terminated').toBeGreaterThan(0)
-          // The pool hears of each dead connection and drops it (the guard reports it once)…
-          const reported = () => expect(notices.length - noticesBefore).toBeGreaterThanOrEqual(killedIdle)
-          await vi.waitFor(reported, { timeout: RECOVERY_MS }).catch(() => {})
-          expect(uncaught, 'errors nobody handled, idle').toEqual([])
-          reported()
-          expect(notices.at(-1)).toMatch(/^database connection lost \(.+\); the next queries open a new one$/)
-          // …so the next requests find no dead connection: each succeeds at the first try.
-          for (let i = 0; i < 3; i++) {
-            const [created, added] = await createOrganizationWithMember(owners[0]!, member, `idle-${i}`)
-            expect(created?.status).toBe(201)
-            expect(added?.status).toBe(201)
-            answers.push(created!, added!)
-          }
-          expect((await call('GET', '/api/organizations?limit=100', undefined, member)).status).toBe(200)
-
-          // ── Nothing half done ──
-          await expectNothingPartial(host, answers)
-        } finally {
-          logged.mockRestore()
         }
-        expect(uncaught).toEqual([])
-      })
-    },
-  )
+        // And its cause, logged by the adapter, is the lost connection: not, say, the
+        // duplicate key of a transaction that was wrongly run again after it committed.
+        const causes = logged.mock.calls.map(([, error]) => String((error as Error | undefined)?.message))
+        expect(causes).toHaveLength(failures.length)
+        for (const cause of causes) expect(cause).toMatch(CONNECTION_LOST)
+        // The load went on after the kill: requests succeeded again within seconds.
+        const recovered = answers.find((a) => a.at > killedAt && a.status < 300)
+        expect(recovered, 'a request succeeded after the kill').toBeDefined()
+        expect(recovered!.at - killedAt).toBeLessThan(RECOVERY_MS)
+        expect(answers.filter((a) => a.at > killedAt && a.status < 300).length).toBeGreaterThan(WORKERS)
+
+        // ── While idle ──
+        const noticesBefore = notices.length
+        const killedIdle = await killer.killAll()
+        expect(killedIdle, 'idle connections terminated').toBeGreaterThan(0)
+        // The pool hears of each dead connection and drops it (the guard reports it once)…
+        const reported = () => expect(notices.length - noticesBefore).toBeGreaterThanOrEqual(killedIdle)
+        await vi.waitFor(reported, { timeout: RECOVERY_MS }).catch(() => {})
+        expect(uncaught, 'errors nobody handled, idle').toEqual([])
+        reported()
+        expect(notices.at(-1)).toMatch(/^database connection lost \(.+\); the next queries open a new one$/)
+        // …so the next requests find no dead connection: each succeeds at the first try.
+        for (let i = 0; i < 3; i++) {
+          const [created, added] = await createOrganizationWithMember(owners[0]!, member, `idle-${i}`)
+          expect(created?.status).toBe(201)
+          expect(added?.status).toBe(201)
+          answers.push(created!, added!)
+        }
+        expect((await call('GET', '/api/organizations?limit=100', undefined, member)).status).toBe(200)
+
+        // ── Nothing half done ──
+        await expectNothingPartial(host, answers)
+      } finally {
+        logged.mockRestore()
+      }
+      expect(uncaught).toEqual([])
+    })
+  })
 }
 
 /**

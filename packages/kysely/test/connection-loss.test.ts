@@ -35,7 +35,15 @@ interface Terminator {
 
 const servers = testDialects().filter((dialect) => dialect !== 'sqlite') as ('postgres' | 'mysql')[]
 
-describe.skipIf(servers.length === 0).each(servers)('transactions losing their connection on %s', (name) => {
+// Without a server dialect the file still declares its suite, skipped, so that a SQLite-only
+// run does not fail on a file without tests.
+if (servers.length === 0) {
+  describe.skip('transactions losing their connection (needs postgres or mysql in ORGKIT_TEST_DIALECTS)', () => {
+    it('runs on PostgreSQL and MariaDB only', () => {})
+  })
+}
+
+describe.each(servers)('transactions losing their connection on %s', (name) => {
   const dialect = storageDialect(name)
   let scratch: { url: string; drop(): Promise<void> }
   let terminator: Terminator

@@ -406,6 +406,20 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
           imageUrl: null,
         })
         expect(await storage.members.countWithRole(org.id, 'owner')).toBe(1)
+
+        // The organization with one user's membership, by id or by slug, in one read.
+        const bySlug = await storage.organizations.findWithMember({ slug: org.slug }, 'ann')
+        expect(bySlug?.organization.id).toBe(org.id)
+        expect(bySlug?.member).toEqual({ organizationId: org.id, userId: 'ann', role: 'owner', joinedAt: at(1) })
+        const notMember = await storage.organizations.findWithMember({ id: other.id }, 'cat')
+        expect(notMember?.organization.id).toBe(other.id)
+        expect(notMember?.member).toBeNull()
+        // Bob belongs to both: each organization answers with its own membership.
+        expect((await storage.organizations.findWithMember({ id: other.id }, 'bob'))?.member?.role).toBe('owner')
+        expect((await storage.organizations.findWithMember({ id: org.id }, 'bob'))?.member?.role).toBe('member')
+        expect(await storage.organizations.findWithMember({ slug: 'no-such-org' }, 'ann')).toBeNull()
+        expect(await storage.organizations.findWithMember({ id: 'org_missing' }, 'ann')).toBeNull()
+
         // The count is kept by inserts and deletes, never counted on reads.
         expect(await storage.organizations.findById(org.id)).toMatchObject({ memberCount: 3, teamCount: 0 })
 

@@ -66,13 +66,19 @@ export async function findOrganization(
   actor: Actor,
   ref: string,
 ): Promise<OrganizationRecord | null> {
+  const key = organizationKey(actor, ref)
+  if (key === null) return null
+  return 'id' in key ? repos.organizations.findById(key.id) : repos.organizations.findBySlug(key.slug)
+}
+
+/** How `ref` names an organization: `me` (the actor's current one), an `org_…` id, or a slug. */
+function organizationKey(actor: Actor, ref: string): { id: string } | { slug: string } | null {
   if (ref === 'me') {
     const id = actor.type === 'system' ? undefined : actor.organizationId
-    return id ? repos.organizations.findById(id) : null
+    return id ? { id } : null
   }
   // An id can never be a slug: slugs have no underscore.
-  if (hasIdPrefix(ref, 'organization')) return repos.organizations.findById(ref)
-  return repos.organizations.findBySlug(ref.toLowerCase())
+  return hasIdPrefix(ref, 'organization') ? { id: ref } : { slug: ref.toLowerCase() }
 }
 
 /** A team of the organization by slug or id; `null` when it has none such. */
@@ -130,7 +136,16 @@ async function check(
   const permission = requirement !== 'member' && requirement !== 'read' && requirement !== 'owner'
   // Checking an undeclared permission is a programming error, whoever asks.
   if (permission) ctx.engine.assertDeclared(requirement)
-  let organization = typeof ref === 'string' ? await findOrganization(repos, actor, ref) : ref
+  let organization: OrganizationRecord | null
+  /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
+  let member: MemberRecord | null | undefined
+  if (typeof ref !== 'string') organization = ref
+  else if (actor.type === 'user' && lockWith === null) {
+    const key = organizationKey(actor, ref)
+    const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId)
+    organization = found?.organization ?? null
+    member = found?.member ?? null
+  } else organization = await findOrganization(repos, actor, ref)
   if (organization && lockWith) organization = await lockWith.organizations.lock(organization.id)
   if (!organization) throw notFound('Organization not found.')
   const roles = await ctx.roles.forOrganization(repos, organization)
@@ -158,7 +173,8 @@ async function check(
     return access
   }
 
-  const member = await repos.members.find(organization.id, actor.userId)
+  // Under a lock the membership is read after the lock is granted, so it is the committed one.
+  if (member === undefined) member = await repos.members.find(organization.id, actor.userId)
   if (!member) {
     if (actor.platformRole === 'superadmin' && PLATFORM_REQUIREMENTS.has(requirement)) {
       return { ...access, role: roles.get(OWNER_ROLE)! }

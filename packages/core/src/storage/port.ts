@@ -76,6 +76,16 @@ export interface OrganizationRepository {
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
   /**
+   * The organization (by id, or by slug through the slug table) and `userId`'s membership
+   * of it (`null` when not a member), the membership read in the same statement as the
+   * organization row: a permission check then costs no extra statement for the membership,
+   * and the `rolesVersion` it compiles roles by is read together with the role key.
+   */
+  findWithMember(
+    ref: { id: string } | { slug: string },
+    userId: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null } | null>
+  /**
    * Applies `patch` and sets `updatedAt`. A slug change claims the new slug and releases
    * the old one atomically; when the new slug is taken nothing is written and the result
    * is `'slug_taken'`. `null` when the organization does not exist.

@@ -220,6 +220,12 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         const id = t.organizationSlugs.get(slug)
         return (id !== undefined && t.organizations.get(id)) || null
       }),
+      findWithMember: op((ref: { id: string } | { slug: string }, userId: string) => {
+        const id = 'id' in ref ? ref.id : t.organizationSlugs.get(ref.slug)
+        const organization = id === undefined ? undefined : t.organizations.get(id)
+        if (organization === undefined) return null
+        return { organization, member: t.members.get(key(organization.id, userId)) ?? null }
+      }),
       lock: op((id: string) => t.organizations.get(id) ?? null),
       update: op((id: string, patch: OrganizationPatch, now: Date) => {
         const current = t.organizations.get(id)

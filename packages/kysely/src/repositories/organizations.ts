@@ -51,6 +51,38 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return row === undefined ? null : toRecord(row)
     },
 
+    async findWithMember(ref, userId) {
+      let id: string
+      if ('id' in ref) id = ref.id
+      else {
+        // The slug table first, then the organization by id: two single-shard statements
+        // rather than a join of a global lookup table to an organization-owned one.
+        const claim = await db
+          .selectFrom('organization_slugs')
+          .select('organization_id')
+          .where('slug', '=', ref.slug)
+          .executeTakeFirst()
+        if (claim === undefined) return null
+        id = claim.organization_id
+      }
+      const row = await db
+        .selectFrom('organizations as o')
+        .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
+        .selectAll('o')
+        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+        .where('o.id', '=', id)
+        .executeTakeFirst()
+      if (row === undefined) return null
+      const { member_role, member_joined_at, ...organization } = row
+      return {
+        organization: toRecord(organization),
+        member:
+          member_role === null || member_joined_at === null
+            ? null
+            : { organizationId: id, userId, role: member_role, joinedAt: dialect.fromTimestamp(member_joined_at) },
+      }
+    },
+
     // Row locks, not conditional updates, protect the last owner (and every other count-based
     // rule). On PostgreSQL and MariaDB this SELECT … FOR UPDATE makes a second transaction on
     // the same organization wait here until the first commits. Both run at READ COMMITTED

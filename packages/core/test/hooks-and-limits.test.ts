@@ -1,6 +1,7 @@
 import { createOrgkit, OrgkitError, type OrgkitEvent, type UserActor } from '@orgkit/core'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
 import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
 
 const user = (userId: string, email?: string): UserActor => ({ type: 'user', userId, email })
@@ -154,45 +155,44 @@ describe.each(testDialects().filter((dialect) => dialect !== 'sqlite'))('limits 
 
   it(`concurrent member adds at membersPerOrganization never exceed it, ${ROUNDS} rounds`, async () => {
     const orgkit = createOrgkit({ storage: env.storage, limits: { membersPerOrganization: 3 } })
-    for (let round = 0; round < ROUNDS; round++) {
-      const owner = await env.addUser()
-      const org = await orgkit.as(user(owner.id)).organizations.create({ name: `Limit ${round}` })
-      const people = await Promise.all(Array.from({ length: CONTENDERS }, () => env.addUser()))
-      const results = await Promise.allSettled(
-        people.map((person) => orgkit.as(user(owner.id)).members.add(org.id, { userId: person.id })),
-      )
-      expect(
-        results.filter((result) => result.status === 'fulfilled'),
-        `round ${round}`,
-      ).toHaveLength(2)
-      for (const result of results) {
-        if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'limit_exceeded' })
-      }
-      const stored = await env.storage.members.list(org.id, {}, { limit: 100, cursor: null })
-      expect(stored.data).toHaveLength(3)
-      expect((await env.storage.organizations.findById(org.id))?.memberCount).toBe(3)
-    }
+    await raceRounds({
+      rounds: ROUNDS,
+      async setup(round) {
+        const owner = await env.addUser()
+        const org = await orgkit.as(user(owner.id)).organizations.create({ name: `Limit ${round}` })
+        const people = await Promise.all(Array.from({ length: CONTENDERS }, () => env.addUser()))
+        return { owner, org, people }
+      },
+      contenders: ({ owner, org, people }) =>
+        people.map((person) => () => orgkit.as(user(owner.id)).members.add(org.id, { userId: person.id })),
+      async check(round) {
+        const { org } = round.state
+        expect(round.fulfilled, `round ${round.round}`).toHaveLength(2)
+        expectOnlyCodes(round, ['limit_exceeded'])
+        const stored = await env.storage.members.list(org.id, {}, { limit: 100, cursor: null })
+        expect(stored.data).toHaveLength(3)
+        expect((await env.storage.organizations.findById(org.id))?.memberCount).toBe(3)
+      },
+    })
   })
 
   it(`concurrent organization creates at organizationsPerUser never exceed it, ${ROUNDS} rounds`, async () => {
     const orgkit = createOrgkit({ storage: env.storage, limits: { organizationsPerUser: 2 } })
-    for (let round = 0; round < ROUNDS; round++) {
-      const creator = await env.addUser()
-      const results = await Promise.allSettled(
-        Array.from({ length: CONTENDERS }, (_, i) =>
-          orgkit.as(user(creator.id)).organizations.create({ name: `Per user ${round} ${i}` }),
+    await raceRounds({
+      rounds: ROUNDS,
+      setup: () => env.addUser(),
+      contenders: (creator, round) =>
+        Array.from(
+          { length: CONTENDERS },
+          (_, i) => () => orgkit.as(user(creator.id)).organizations.create({ name: `Per user ${round} ${i}` }),
         ),
-      )
-      expect(
-        results.filter((result) => result.status === 'fulfilled'),
-        `round ${round}`,
-      ).toHaveLength(2)
-      for (const result of results) {
-        if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'limit_exceeded' })
-      }
-      const mine = await orgkit.as(user(creator.id)).organizations.list()
-      expect(mine.data).toHaveLength(2)
-    }
+      async check(round) {
+        expect(round.fulfilled, `round ${round.round}`).toHaveLength(2)
+        expectOnlyCodes(round, ['limit_exceeded'])
+        const mine = await orgkit.as(user(round.state.id)).organizations.list()
+        expect(mine.data).toHaveLength(2)
+      },
+    })
     // Deleting one gives the slot back.
     const creator = await env.addUser()
     const first = await orgkit.as(user(creator.id)).organizations.create({ name: 'Freed 1' })

@@ -1,5 +1,6 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
 import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const ROUNDS = 50
@@ -25,57 +26,67 @@ describe.each(testStorages())('invitation races on %s', (name) => {
   afterAll(() => env?.destroy())
 
   it(`${PARALLEL} concurrent accepts of one invitation, ${ROUNDS} rounds: exactly one membership`, async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const invitee = `acc${round}`
-      await env.addUser({ id: invitee, email: `${invitee}@example.com` })
-      const { token, id } = await orgkit
-        .as(user('ann'))
-        .invitations.create(organizationId, { email: `${invitee}@example.com` })
-      const results = await Promise.allSettled(
-        Array.from({ length: PARALLEL }, (_, i) =>
+    await raceRounds({
+      rounds: ROUNDS,
+      async setup(round) {
+        const invitee = `acc${round}`
+        await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+        const { token, id } = await orgkit
+          .as(user('ann'))
+          .invitations.create(organizationId, { email: `${invitee}@example.com` })
+        return { invitee, token, id }
+      },
+      contenders: ({ invitee, token, id }) =>
+        Array.from(
+          { length: PARALLEL },
           // Half by token, half by id: both paths consume the same way.
-          orgkit.as(user(invitee)).invitations.accept(i % 2 === 0 ? { token } : { id }),
+          (_, i) => () => orgkit.as(user(invitee)).invitations.accept(i % 2 === 0 ? { token } : { id }),
         ),
-      )
-      const won = results.filter((r) => r.status === 'fulfilled')
-      expect(won, `round ${round}`).toHaveLength(1)
-      for (const result of results) {
+      async check(round) {
+        const { invitee, id } = round.state
+        expect(round.fulfilled, `round ${round.round}`).toHaveLength(1)
         // A loser either saw the invitation accepted before its transaction or waited on the
         // organization's lock for the winner: both are "already used", never "already a member".
-        if (result.status === 'rejected') expect(result.reason.code, `round ${round}`).toBe('invitation_used')
-      }
-      expect(await env.storage.members.find(organizationId, invitee)).not.toBeNull()
-      expect((await env.storage.invitations.find(organizationId, id))?.status).toBe('accepted')
-    }
+        expectOnlyCodes(round, ['invitation_used'])
+        expect(await env.storage.members.find(organizationId, invitee)).not.toBeNull()
+        expect((await env.storage.invitations.find(organizationId, id))?.status).toBe('accepted')
+      },
+    })
     expect((await env.storage.organizations.findById(organizationId))?.memberCount).toBe(ROUNDS + 1)
   })
 
   it(`accept racing revoke, ${ROUNDS} rounds: exactly one of the two, and the state agrees`, async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const invitee = `rev${round}`
-      await env.addUser({ id: invitee, email: `${invitee}@example.com` })
-      const { token, id } = await orgkit
-        .as(user('ann'))
-        .invitations.create(organizationId, { email: `${invitee}@example.com` })
-      const [accept, revoke] = await Promise.allSettled([
-        orgkit.as(user(invitee)).invitations.accept({ token }),
-        orgkit.as(user('ann')).invitations.revoke(organizationId, id),
-      ])
-      const stored = await env.storage.invitations.find(organizationId, id)
-      const member = await env.storage.members.find(organizationId, invitee)
-      // Either may win; what must hold is that exactly one did and the rows agree.
-      if (accept.status === 'fulfilled') {
-        // The revoke lost: it found the invitation accepted.
-        expect(revoke.status, `round ${round}`).toBe('rejected')
-        if (revoke.status === 'rejected') expect(revoke.reason.code).toBe('invitation_used')
-        expect(stored?.status).toBe('accepted')
-        expect(member).not.toBeNull()
-      } else {
-        expect(accept.reason.code, `round ${round}`).toBe('invitation_revoked')
-        expect(revoke.status).toBe('fulfilled')
-        expect(stored?.status).toBe('revoked')
-        expect(member).toBeNull()
-      }
-    }
+    await raceRounds({
+      rounds: ROUNDS,
+      async setup(round) {
+        const invitee = `rev${round}`
+        await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+        const { token, id } = await orgkit
+          .as(user('ann'))
+          .invitations.create(organizationId, { email: `${invitee}@example.com` })
+        return { invitee, token, id }
+      },
+      contenders: ({ invitee, token, id }) => [
+        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.accept({ token }),
+        (): Promise<unknown> => orgkit.as(user('ann')).invitations.revoke(organizationId, id),
+      ],
+      async check({ round, state, outcomes }) {
+        const [accept, revoke] = outcomes
+        const stored = await env.storage.invitations.find(organizationId, state.id)
+        const member = await env.storage.members.find(organizationId, state.invitee)
+        // Either may win; what must hold is that exactly one did and the rows agree.
+        if (accept?.status === 'fulfilled') {
+          // The revoke lost: it found the invitation accepted.
+          expect(revoke?.code, `round ${round}`).toBe('invitation_used')
+          expect(stored?.status).toBe('accepted')
+          expect(member).not.toBeNull()
+        } else {
+          expect(accept?.code, `round ${round}`).toBe('invitation_revoked')
+          expect(revoke?.status).toBe('fulfilled')
+          expect(stored?.status).toBe('revoked')
+          expect(member).toBeNull()
+        }
+      },
+    })
   })
 })

@@ -1,5 +1,6 @@
 import { createOrgkit, isOrgkitError, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
 import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
@@ -24,35 +25,35 @@ describe.each(testStorages())('at least one owner under concurrency on %s', (nam
     it(`two owners ${mode} each other in parallel, ${ROUNDS} rounds`, async () => {
       const orgkit = createOrgkit({ storage: env.storage })
       const org = await orgkit.as(user('ann')).organizations.create({ name: `Race ${mode}` })
-      let wins = 0
-      for (let round = 0; round < ROUNDS; round++) {
+      const act = (actor: string, target: string) => (): Promise<unknown> =>
+        mode === 'demote'
+          ? orgkit.as(user(actor)).members.update(org.id, target, { role: 'member' })
+          : orgkit.as(user(actor)).members.remove(org.id, target)
+      const summary = await raceRounds({
+        rounds: ROUNDS,
         // Both start each round as owners, whoever lost (or was removed) the last one.
-        for (const userId of ['ann', 'ben']) {
-          await orgkit
-            .as({ type: 'system' })
-            .members.add(org.id, { userId, role: 'owner' })
-            .catch((e) => {
-              if (!isOrgkitError(e) || e.code !== 'conflict') throw e
-            })
-          await orgkit.as({ type: 'system' }).members.update(org.id, userId, { role: 'owner' })
-        }
-        const act = (actor: string, target: string) =>
-          mode === 'demote'
-            ? orgkit.as(user(actor)).members.update(org.id, target, { role: 'member' })
-            : orgkit.as(user(actor)).members.remove(org.id, target)
-        const results = await Promise.allSettled([act('ann', 'ben'), act('ben', 'ann')])
-        const owners = await env.storage.members.countWithRole(org.id, 'owner')
-        expect(owners, `round ${round}`).toBeGreaterThanOrEqual(1)
-        for (const result of results) {
-          if (result.status === 'rejected') {
-            // The loser sees the winner's change: it is no longer an owner (forbidden), no
-            // longer a member (not found), or its target is the last owner.
-            expect(['last_owner', 'forbidden', 'not_found']).toContain(result.reason.code)
-          } else wins++
-        }
-        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
-      }
-      expect(wins).toBe(ROUNDS)
+        async setup() {
+          for (const userId of ['ann', 'ben']) {
+            await orgkit
+              .as({ type: 'system' })
+              .members.add(org.id, { userId, role: 'owner' })
+              .catch((e) => {
+                if (!isOrgkitError(e) || e.code !== 'conflict') throw e
+              })
+            await orgkit.as({ type: 'system' }).members.update(org.id, userId, { role: 'owner' })
+          }
+        },
+        contenders: () => [act('ann', 'ben'), act('ben', 'ann')],
+        async check(round) {
+          const owners = await env.storage.members.countWithRole(org.id, 'owner')
+          expect(owners, `round ${round.round}`).toBeGreaterThanOrEqual(1)
+          // The loser sees the winner's change: it is no longer an owner (forbidden), no
+          // longer a member (not found), or its target is the last owner.
+          expectOnlyCodes(round, ['last_owner', 'forbidden', 'not_found'])
+          expect(round.fulfilled, `round ${round.round}`).toHaveLength(1)
+        },
+      })
+      expect(summary.fulfilled).toBe(ROUNDS)
     })
   }
 })

@@ -1,4 +1,3 @@
-import { OrgkitError } from '../errors'
 import type { AuditEventRecord, JsonObject } from '../types'
 
 type Change<T> = { from: T; to: T }
@@ -124,9 +123,4 @@ export function createHookRunner(initial: BeforeHooks = {}): HookRunner {
       }
     },
   }
-}
-
-/** Whether an error thrown by a hook is a deliberate veto (it keeps its code) or a failure (a 500). */
-export function isVeto(error: unknown): error is OrgkitError {
-  return error instanceof OrgkitError
 }

@@ -1,0 +1,146 @@
+/**
+ * Timing, statement counting and the shapes results travel in between the worker processes
+ * and the report. Every figure in docs/benchmarks.md is a median over runs with its min–max,
+ * and the report compares systems only through ratios measured in the same run.
+ */
+
+import type { HttpResult } from './http'
+import type { InMemoryResult } from './in-memory'
+
+export interface Spread {
+  median: number
+  min: number
+  max: number
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! }
+}
+
+/** One workload of one system: milliseconds per operation over `runs`, and SQL statements per operation. */
+export interface WorkloadResult {
+  id: string
+  label: string
+  /** Operations per run. */
+  ops: number
+  msPerOp: Spread
+  statementsPerOp: number
+  note?: string
+}
+
+/** What a worker process reports for one system. */
+export interface SystemResult {
+  system: string
+  workloads: WorkloadResult[]
+  peakRssMiB: number
+  notes: string[]
+  inMemory?: InMemoryResult[]
+  http?: HttpResult[]
+}
+
+/** Counts SQL statements sent to the database, whichever way the system reaches it. */
+export class StatementCounter {
+  count = 0
+  readonly tick = (): void => {
+    this.count++
+  }
+}
+
+export interface MeasureOptions {
+  runs: number
+  ops: number
+  counter: StatementCounter
+  /** Work before each run that is not timed and whose statements are not counted. */
+  prepare?: (run: number) => Promise<void>
+}
+
+/**
+ * Runs `body(run)` `runs` times (after an untimed warm-up when `warmup` is given), each
+ * doing `ops` operations, and reports the time and statements per operation.
+ */
+export async function measure(
+  id: string,
+  label: string,
+  options: MeasureOptions,
+  body: (run: number) => Promise<void>,
+  note?: string,
+): Promise<WorkloadResult> {
+  const perOp: number[] = []
+  let statements = 0
+  for (let run = 0; run < options.runs; run++) {
+    await options.prepare?.(run)
+    const before = options.counter.count
+    const start = performance.now()
+    await body(run)
+    perOp.push((performance.now() - start) / options.ops)
+    statements += options.counter.count - before
+  }
+  const result: WorkloadResult = {
+    id,
+    label,
+    ops: options.ops,
+    msPerOp: spread(perOp),
+    statementsPerOp: statements / (options.ops * options.runs),
+  }
+  if (note !== undefined) result.note = note
+  console.error(
+    `  ${id} ${label}: ${result.msPerOp.median.toFixed(3)} ms/op (${result.msPerOp.min.toFixed(3)}–${result.msPerOp.max.toFixed(3)}), ${result.statementsPerOp.toFixed(1)} statements/op`,
+  )
+  return result
+}
+
+export const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024
+
+/** Bench settings, from flags and the environment, shared by the orchestrator and its workers. */
+export interface BenchSettings {
+  smoke: boolean
+  large: boolean
+  runs: number
+  /** Workload sizes; the smoke mode shrinks them all. */
+  sizes: {
+    organizations: number
+    members: number
+    invitations: number
+    checks: number
+    roleChanges: number
+    userOrganizations: number
+    pageRepeats: number
+    largeMembers: number
+    deepOffset: number
+  }
+}
+
+export function benchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): BenchSettings {
+  const smoke = argv.includes('--smoke') || env.BENCH_SMOKE === '1'
+  const large = argv.includes('--large') || env.BENCH_LARGE === '1'
+  const runs = Number(env.BENCH_RUNS ?? (smoke ? 1 : 5))
+  return {
+    smoke,
+    large,
+    runs,
+    sizes: smoke
+      ? {
+          organizations: 20,
+          members: 200,
+          invitations: 10,
+          checks: 50,
+          roleChanges: 10,
+          userOrganizations: 10,
+          pageRepeats: 5,
+          largeMembers: 2_000,
+          deepOffset: 100,
+        }
+      : {
+          organizations: 1_000,
+          members: 10_000,
+          invitations: 1_000,
+          checks: 2_000,
+          roleChanges: 1_000,
+          userOrganizations: 200,
+          pageRepeats: 200,
+          largeMembers: 1_000_000,
+          deepOffset: 5_000,
+        },
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * What must hold after every step, checked against the real system (through the core, on
+ * the same database the step used):
+ * - every organization has at least one owner, and exactly the members the model has;
+ * - every listed record (member, invitation, team, API key) belongs to the organization
+ *   it was listed under;
+ * - nobody holds a permission the model does not give them: each user's
+ *   `organizations.permissions(org)` (organization role and team roles) equals the model's,
+ *   and a non-member gets `not_found`; each API key authenticates to exactly the model's
+ *   permissions, or not at all;
+ * - each invitation has the model's status: consumed at most once, never brought back.
+ */
+import { type Actor, isOrgkitError, type Orgkit } from '@orgkit/core'
+import type { AdapterName, TestApp } from '../http/harness'
+import { keyPermissions, type Model, OWNER, ownerCount, rolePermissions, TEAM_ROLES } from './model'
+import type { Channel, Driver } from './system'
+
+export interface Real {
+  app: TestApp
+  adapter: AdapterName
+  drivers: Record<Channel, Driver>
+}
+
+const SYSTEM: Actor = { type: 'system' }
+const PAGE = { limit: 100 }
+
+const sorted = (items: Iterable<string>) => [...items].sort().join(' ')
+
+function same(step: string, what: string, got: string, want: string): void {
+  if (got !== want)
+    throw new Error(`${step}: ${what} is ${JSON.stringify(got)}, the model says ${JSON.stringify(want)}`)
+}
+
+/** Checks the organizations in `only` (all when omitted) and their API keys. */
+export async function checkInvariants(
+  model: Model,
+  real: Real,
+  step: string,
+  only?: ReadonlySet<string>,
+): Promise<void> {
+  const { orgkit } = real.app
+  const system = orgkit.as(SYSTEM)
+  for (const [index, org] of model.orgs.entries()) {
+    if (only && !only.has(org.id)) continue
+    const where = `org${index}`
+    const [members, invitations, teams, keys] = await Promise.all([
+      system.members.list(org.id, PAGE),
+      system.invitations.list(org.id, PAGE),
+      system.teams.list(org.id, PAGE),
+      system.apiKeys.list(org.id, PAGE),
+    ])
+    for (const record of [...members.data, ...invitations.data, ...teams.data, ...keys.data]) {
+      same(step, `${where}: a listed record's organizationId`, record.organizationId, org.id)
+    }
+    // SPEC §2 rule 3, on the real rows.
+    const owners = members.data.filter((member) => member.role === OWNER).length
+    if (owners < 1) throw new Error(`${step}: ${where} has no owner`)
+    same(step, `${where} owners`, String(owners), String(ownerCount(org)))
+    same(
+      step,
+      `${where} members`,
+      sorted(members.data.map((m) => `${m.userId}:${m.role}`)),
+      sorted([...org.members].map(([userId, role]) => `${userId}:${role}`)),
+    )
+    // SPEC §2 rule 4: an invitation's status only ever moves on from pending, once.
+    same(
+      step,
+      `${where} invitations`,
+      sorted(invitations.data.map((i) => `${i.id}:${i.status}`)),
+      sorted(model.invitations.filter((i) => i.orgId === org.id).map((i) => `${i.id}:${i.status}`)),
+    )
+    same(
+      step,
+      `${where} teams`,
+      sorted(teams.data.map((t) => t.id)),
+      sorted(model.teams.filter((t) => t.orgId === org.id).map((t) => t.id)),
+    )
+    same(
+      step,
+      `${where} API keys`,
+      sorted(keys.data.map((k) => `${k.id}:${k.revokedAt === null ? 'live' : 'revoked'}`)),
+      sorted(model.keys.filter((k) => k.orgId === org.id).map((k) => `${k.id}:${k.revoked ? 'revoked' : 'live'}`)),
+    )
+    // Nobody holds a permission the model does not give them, nor lacks one it does.
+    await Promise.all(
+      model.users.map(async (user, u) => {
+        const want = wantedSummary(model, org.id, user.id)
+        const got = await summaryOf(
+          orgkit,
+          { type: 'user', userId: user.id, email: user.email, emailVerified: true },
+          org.id,
+        )
+        same(step, `u${u}'s permissions in ${where}`, got, want)
+      }),
+    )
+  }
+  await Promise.all(
+    model.keys.map(async (key, k) => {
+      if (only && !only.has(key.orgId)) return
+      const want = keyPermissions(model, key)
+      let got: string | null
+      try {
+        got = sorted((await orgkit.authenticateApiKey(key.secret)).permissions)
+      } catch (error) {
+        if (!isOrgkitError(error) || error.code !== 'unauthenticated') throw error
+        got = null
+      }
+      same(step, `key${k}'s permissions`, String(got), String(want === null ? null : sorted(want)))
+    }),
+  )
+}
+
+/** `role | permissions | teamId:teamRole:permissions…`, or `not_found`. */
+async function summaryOf(orgkit: Orgkit, actor: Actor, orgId: string): Promise<string> {
+  try {
+    const summary = await orgkit.as(actor).organizations.permissions(orgId)
+    const teams = summary.teams.map((t) => `${t.teamId}:${t.role}:${sorted(t.permissions)}`)
+    return `${summary.role} | ${sorted(summary.permissions)} | ${sorted(teams)}`
+  } catch (error) {
+    if (isOrgkitError(error)) return error.code
+    throw error
+  }
+}
+
+function wantedSummary(model: Model, orgId: string, userId: string): string {
+  const org = model.orgs.find((o) => o.id === orgId)!
+  const role = org.members.get(userId)
+  if (role === undefined) return 'not_found'
+  const teams = model.teams
+    .filter((t) => t.orgId === orgId && t.members.has(userId))
+    .map((t) => {
+      const teamRole = t.members.get(userId)!
+      return `${t.id}:${teamRole}:${sorted(TEAM_ROLES.get(teamRole) ?? [])}`
+    })
+  return `${role} | ${sorted(rolePermissions(org, role))} | ${sorted(teams)}`
+}

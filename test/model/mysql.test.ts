@@ -1,0 +1,3 @@
+import { describeModel } from './run-model'
+
+describeModel('mysql')

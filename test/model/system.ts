@@ -1,0 +1,140 @@
+/**
+ * The real system, reached two ways with one interface: through the core client
+ * (`orgkit.as(actor)…`, an API key authenticated with `orgkit.authenticateApiKey` on every
+ * call, as the HTTP edge does per request) and through HTTP (`app.request` on Express or
+ * Fastify). Every call answers an `Outcome`: the value, or the error code.
+ */
+import { type Actor, isOrgkitError } from '@orgkit/core'
+import type { TestApp, TestResponse } from '../http/harness'
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; code: string; message: string }
+
+/** Who calls, as the drivers need it: a user (id and email) or an API key's secret. */
+export type Caller = { kind: 'user'; userId: string; email: string } | { kind: 'key'; secret: string }
+
+export type Channel = 'core' | 'http'
+
+export interface RespondRef {
+  token?: string
+  id?: string
+}
+
+/** Every operation the model drives. `org` is an organization's id or slug. */
+export interface Driver {
+  createOrganization(caller: Caller, name: string): Promise<Outcome>
+  addMember(caller: Caller, org: string, userId: string, role: string): Promise<Outcome>
+  updateMember(caller: Caller, org: string, userId: string, role: string): Promise<Outcome>
+  removeMember(caller: Caller, org: string, userId: string): Promise<Outcome>
+  leave(caller: Caller, org: string): Promise<Outcome>
+  transferOwnership(caller: Caller, org: string, userId: string): Promise<Outcome>
+  createInvitation(caller: Caller, org: string, email: string, role: string, teamIds: string[]): Promise<Outcome>
+  acceptInvitation(caller: Caller, ref: RespondRef): Promise<Outcome>
+  declineInvitation(caller: Caller, ref: RespondRef): Promise<Outcome>
+  revokeInvitation(caller: Caller, org: string, id: string): Promise<Outcome>
+  createTeam(caller: Caller, org: string, name: string): Promise<Outcome>
+  addTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
+  updateTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
+  removeTeamMember(caller: Caller, org: string, team: string, userId: string): Promise<Outcome>
+  createRole(caller: Caller, org: string, key: string, permissions: string[]): Promise<Outcome>
+  updateRole(caller: Caller, org: string, key: string, permissions: string[]): Promise<Outcome>
+  deleteRole(caller: Caller, org: string, key: string, reassignTo: string | undefined): Promise<Outcome>
+  createApiKey(caller: Caller, org: string, grant: { role: string } | { permissions: string[] }): Promise<Outcome>
+  revokeApiKey(caller: Caller, org: string, id: string): Promise<Outcome>
+  /** `GET …/permissions`: `{ role, permissions, teams }`. */
+  permissions(caller: Caller, org: string): Promise<Outcome>
+  /** `can(org, permission, { teamId })`: the core only (HTTP has `permissions`). */
+  can?(caller: Caller, org: string, permission: string, teamId: string | undefined): Promise<Outcome>
+}
+
+/** Through `orgkit.as(actor)`: errors are `OrgkitError`s; anything else is a failure of the test. */
+export function coreDriver(app: TestApp): Driver {
+  const { orgkit } = app
+  const actorOf = async (caller: Caller): Promise<Actor> =>
+    caller.kind === 'user'
+      ? { type: 'user', userId: caller.userId, email: caller.email, emailVerified: true }
+      : orgkit.authenticateApiKey(caller.secret)
+  const call = async (caller: Caller, body: (client: ReturnType<typeof orgkit.as>) => Promise<unknown>) => {
+    try {
+      const value = await body(orgkit.as(await actorOf(caller)))
+      return { ok: true, value } as Outcome
+    } catch (error) {
+      if (isOrgkitError(error)) return { ok: false, code: error.code, message: error.message } as Outcome
+      throw error
+    }
+  }
+  return {
+    createOrganization: (c, name) => call(c, (k) => k.organizations.create({ name })),
+    addMember: (c, org, userId, role) => call(c, (k) => k.members.add(org, { userId, role })),
+    updateMember: (c, org, userId, role) => call(c, (k) => k.members.update(org, userId, { role })),
+    removeMember: (c, org, userId) => call(c, (k) => k.members.remove(org, userId)),
+    leave: (c, org) => call(c, (k) => k.organizations.leave(org)),
+    transferOwnership: (c, org, userId) => call(c, (k) => k.organizations.transferOwnership(org, { userId })),
+    createInvitation: (c, org, email, role, teamIds) =>
+      call(c, (k) => k.invitations.create(org, { email, role, ...(teamIds.length > 0 ? { teamIds } : {}) })),
+    acceptInvitation: (c, ref) => call(c, (k) => k.invitations.accept(respondInput(ref))),
+    declineInvitation: (c, ref) => call(c, (k) => k.invitations.decline(respondInput(ref))),
+    revokeInvitation: (c, org, id) => call(c, (k) => k.invitations.revoke(org, id)),
+    createTeam: (c, org, name) => call(c, (k) => k.teams.create(org, { name })),
+    addTeamMember: (c, org, team, userId, role) => call(c, (k) => k.teams.members.add(org, team, { userId, role })),
+    updateTeamMember: (c, org, team, userId, role) =>
+      call(c, (k) => k.teams.members.update(org, team, userId, { role })),
+    removeTeamMember: (c, org, team, userId) => call(c, (k) => k.teams.members.remove(org, team, userId)),
+    createRole: (c, org, key, permissions) => call(c, (k) => k.roles.create(org, { key, name: key, permissions })),
+    updateRole: (c, org, key, permissions) => call(c, (k) => k.roles.update(org, key, { permissions })),
+    deleteRole: (c, org, key, reassignTo) =>
+      call(c, (k) => k.roles.delete(org, key, reassignTo === undefined ? {} : { reassignTo })),
+    createApiKey: (c, org, grant) => call(c, (k) => k.apiKeys.create(org, { name: 'model key', ...grant })),
+    revokeApiKey: (c, org, id) => call(c, (k) => k.apiKeys.revoke(org, id)),
+    permissions: (c, org) => call(c, (k) => k.organizations.permissions(org)),
+    can: (c, org, permission, teamId) => call(c, (k) => k.can(org, permission, teamId === undefined ? {} : { teamId })),
+  }
+}
+
+function respondInput(ref: RespondRef): { token: string } | { id: string } {
+  if (ref.token !== undefined) return { token: ref.token }
+  return { id: ref.id ?? '' }
+}
+
+/** Through HTTP: 2xx is success, anything else must carry orgkit's error body. A 500 fails the test. */
+export function httpDriver(app: TestApp): Driver {
+  const send = async (caller: Caller, method: string, path: string, body?: unknown): Promise<Outcome> => {
+    const response: TestResponse = await app.request(method, path, {
+      ...(caller.kind === 'user' ? { as: caller.userId } : { apiKey: caller.secret }),
+      ...(body === undefined ? {} : { body }),
+    })
+    if (response.status >= 200 && response.status < 300) return { ok: true, value: response.body }
+    const error = response.body?.error
+    if (response.status >= 500 || typeof error?.code !== 'string') {
+      throw new Error(`${method} ${path} answered ${response.status} ${JSON.stringify(response.body)}`)
+    }
+    return { ok: false, code: error.code, message: String(error.message) }
+  }
+  const o = (org: string) => `/organizations/${encodeURIComponent(org)}`
+  const e = encodeURIComponent
+  return {
+    createOrganization: (c, name) => send(c, 'POST', '/organizations', { name }),
+    addMember: (c, org, userId, role) => send(c, 'POST', `${o(org)}/members`, { userId, role }),
+    updateMember: (c, org, userId, role) => send(c, 'PATCH', `${o(org)}/members/${e(userId)}`, { role }),
+    removeMember: (c, org, userId) => send(c, 'DELETE', `${o(org)}/members/${e(userId)}`),
+    leave: (c, org) => send(c, 'POST', `${o(org)}/leave`),
+    transferOwnership: (c, org, userId) => send(c, 'POST', `${o(org)}/transfer-ownership`, { userId }),
+    createInvitation: (c, org, email, role, teamIds) =>
+      send(c, 'POST', `${o(org)}/invitations`, { email, role, ...(teamIds.length > 0 ? { teamIds } : {}) }),
+    acceptInvitation: (c, ref) => send(c, 'POST', '/invitations/accept', respondInput(ref)),
+    declineInvitation: (c, ref) => send(c, 'POST', '/invitations/decline', respondInput(ref)),
+    revokeInvitation: (c, org, id) => send(c, 'DELETE', `${o(org)}/invitations/${e(id)}`),
+    createTeam: (c, org, name) => send(c, 'POST', `${o(org)}/teams`, { name }),
+    addTeamMember: (c, org, team, userId, role) =>
+      send(c, 'POST', `${o(org)}/teams/${e(team)}/members`, { userId, role }),
+    updateTeamMember: (c, org, team, userId, role) =>
+      send(c, 'PATCH', `${o(org)}/teams/${e(team)}/members/${e(userId)}`, { role }),
+    removeTeamMember: (c, org, team, userId) => send(c, 'DELETE', `${o(org)}/teams/${e(team)}/members/${e(userId)}`),
+    createRole: (c, org, key, permissions) => send(c, 'POST', `${o(org)}/roles`, { key, name: key, permissions }),
+    updateRole: (c, org, key, permissions) => send(c, 'PATCH', `${o(org)}/roles/${e(key)}`, { permissions }),
+    deleteRole: (c, org, key, reassignTo) =>
+      send(c, 'DELETE', `${o(org)}/roles/${e(key)}${reassignTo === undefined ? '' : `?reassignTo=${e(reassignTo)}`}`),
+    createApiKey: (c, org, grant) => send(c, 'POST', `${o(org)}/api-keys`, { name: 'model key', ...grant }),
+    revokeApiKey: (c, org, id) => send(c, 'DELETE', `${o(org)}/api-keys/${e(id)}`),
+    permissions: (c, org) => send(c, 'GET', `${o(org)}/permissions`),
+  }
+}

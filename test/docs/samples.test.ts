@@ -201,7 +201,9 @@ describe('the samples, run', () => {
         .values({ id: 'u1', email: 'u1@example.com', display_name: 'U One', avatar_url: 'https://img.example/u1' })
         .execute()
       const { storage, results } = await samples.kyselyConfiguration(scratch.db)
-      expect(results?.map((result) => result.status)).toEqual(['Success', 'Success'])
+      // Every shipped migration ran, and each one succeeded.
+      expect(results?.length).toBeGreaterThan(0)
+      expect(results?.filter((result) => result.status !== 'Success')).toEqual([])
       const tables = await scratch.db.introspection.getTables()
       expect(tables.map((table) => table.name)).toContain('tenancy_organizations')
       const orgkit = createOrgkit({ storage })

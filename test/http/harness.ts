@@ -26,9 +26,17 @@ export type AdapterName = 'express' | 'express4' | 'fastify'
 /** `express` is Express 5; the adapter claims Express 4 too, so the suite runs on both. */
 export const ADAPTERS: readonly AdapterName[] = ['express', 'express4', 'fastify']
 
-/** Every adapter on every configured dialect: `describe.each(adapterMatrix())`. */
+/**
+ * Every adapter on every configured dialect: `describe.each(adapterMatrix())`. Express 4 runs
+ * on SQLite only: it differs from Express 5 in the framework, never in the database, which
+ * Express 5 and Fastify already cover on every dialect — and the suite stays fast.
+ */
 export function adapterMatrix(): [AdapterName, TestDialect][] {
-  return ADAPTERS.flatMap((adapter) => testDialects().map((dialect): [AdapterName, TestDialect] => [adapter, dialect]))
+  return ADAPTERS.flatMap((adapter) =>
+    testDialects()
+      .filter((dialect) => adapter !== 'express4' || dialect === 'sqlite')
+      .map((dialect): [AdapterName, TestDialect] => [adapter, dialect]),
+  )
 }
 
 /** The adapter's types are Express 5's; Express 4 calls the same `(req, res, next)`. */

@@ -73,8 +73,12 @@ async function handWrittenPage(
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)
 
-/** Starts the server on 127.0.0.1 and resolves to its port. */
-export async function startServer(framework: string, orgkit: Orgkit, db: ScratchDb): Promise<number> {
+/** Starts the server on 127.0.0.1, on a port of the system's choosing. */
+export async function startServer(
+  framework: string,
+  orgkit: Orgkit,
+  db: ScratchDb,
+): Promise<{ port: number; close(): Promise<void> }> {
   if (framework === 'express') {
     const app = express()
     app.use(
@@ -90,12 +94,14 @@ export async function startServer(framework: string, orgkit: Orgkit, db: Scratch
       const { status, body } = await handWrittenPage(db, header(req.headers['x-user-id']), req.params.org)
       res.status(status).json(body)
     })
-    return await new Promise((resolve) => {
-      const server = app.listen(0, '127.0.0.1', () => {
-        const address = server.address()
-        resolve(typeof address === 'object' && address !== null ? address.port : 0)
-      })
+    const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
     })
+    const address = server.address()
+    return {
+      port: typeof address === 'object' && address !== null ? address.port : 0,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    }
   }
   const app = Fastify()
   await app.register(orgkitFastify, {
@@ -112,7 +118,7 @@ export async function startServer(framework: string, orgkit: Orgkit, db: Scratch
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
-  return typeof address === 'object' && address !== null ? address.port : 0
+  return { port: typeof address === 'object' && address !== null ? address.port : 0, close: () => app.close() }
 }
 
 /** Requests per second, 10 connections, for `seconds`; counts answers that are not 2xx. */

@@ -140,7 +140,7 @@ m = g(r.sub, p.sub, r.dom) && r.obj == p.obj && r.act == p.act
 
 export async function runInMemory(settings: BenchSettings): Promise<InMemoryResult[]> {
   const timingSet = memberships(settings.smoke ? 10 : 100, 100)
-  const memorySet = memberships(settings.smoke ? 50 : 500, 100)
+  const memorySet = memberships(settings.smoke ? 10 : 500, 100)
   const permissions = engine.permissions
   const probes = Array.from({ length: settings.smoke ? 256 : 4096 }, (_, i): Probe & { expected: boolean } => {
     const m = timingSet[(i * 7919) % timingSet.length]!

@@ -4,7 +4,8 @@
  * `npm run bench -- --smoke` (or BENCH_SMOKE=1) runs every workload tiny and writes nothing;
  * `BENCH_LARGE=1` adds the organization of a million members. Each system runs in a process
  * of its own, so that its peak RSS is its own; the HTTP servers too, driven by autocannon
- * from this process over loopback.
+ * from this process over loopback. The smoke mode runs everything in this process: it
+ * checks that every workload works, and its numbers mean nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { type HttpResult, load } from './http'
 import { benchSettings, type SystemResult, spread } from './measure'
 import { collectMachine, renderMarkdown, renderSvg } from './report'
+import { type HttpServer, runSystem, serveHttp } from './systems'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -49,17 +51,33 @@ function runWorker(args: string[]): Promise<SystemResult> {
   })
 }
 
-async function measureHttp(framework: string): Promise<HttpResult> {
+/** The server in a process of its own, or, in the smoke mode, in this one. */
+async function startHttpServer(framework: string): Promise<HttpServer> {
+  if (settings.smoke) return serveHttp(framework, settings)
   const child = startWorker(['http-server', framework])
-  try {
-    const ready = await new Promise<{ port: number; org: string; userId: string }>((resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!))
-      })
-      child.on('exit', (code) => reject(new Error(`the ${framework} server exited with ${code}`)))
+  const ready = await new Promise<{ port: number; org: string; userId: string }>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!))
     })
+    child.on('exit', (code) => reject(new Error(`the ${framework} server exited with ${code}`)))
+  })
+  return {
+    ...ready,
+    close: async () => {
+      child.kill()
+    },
+  }
+}
+
+/** A system's measurements in a process of its own, or, in the smoke mode, in this one. */
+const measureSystem = (system: string): Promise<SystemResult> =>
+  settings.smoke ? runSystem(system, settings) : runWorker([system])
+
+async function measureHttp(framework: string): Promise<HttpResult> {
+  const ready = await startHttpServer(framework)
+  try {
     const base = `http://127.0.0.1:${ready.port}`
     const urls = {
       orgkit: `${base}/api/organizations/${ready.org}/members?limit=50`,
@@ -87,7 +105,7 @@ async function measureHttp(framework: string): Promise<HttpResult> {
     }
     return { framework, orgkitRps: spread(orgkitRps), handWrittenRps: spread(handWrittenRps), non2xx }
   } finally {
-    child.kill()
+    await ready.close()
   }
 }
 
@@ -102,12 +120,12 @@ const systems: SystemResult[] = []
 console.error(
   `orgkit bench: ${settings.smoke ? 'smoke' : 'full'}, ${settings.runs} run(s)${settings.large ? ', large' : ''}`,
 )
-systems.push(await phase('orgkit on SQLite', () => runWorker(['orgkit-sqlite'])))
-systems.push(await phase('Better Auth', () => runWorker(['better-auth'])))
+systems.push(await phase('orgkit on SQLite', () => measureSystem('orgkit-sqlite')))
+systems.push(await phase('Better Auth', () => measureSystem('better-auth')))
 if (process.env.ORGKIT_BENCH_PG_URL !== 'off') {
-  systems.push(await phase('orgkit on PostgreSQL', () => runWorker(['orgkit-postgres'])))
+  systems.push(await phase('orgkit on PostgreSQL', () => measureSystem('orgkit-postgres')))
 }
-const inMemory = await phase('in-memory checks', () => runWorker(['in-memory']))
+const inMemory = await phase('in-memory checks', () => measureSystem('in-memory'))
 const http: HttpResult[] = []
 for (const framework of ['express', 'fastify'])
   http.push(await phase(`HTTP, ${framework}`, () => measureHttp(framework)))

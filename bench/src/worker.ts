@@ -1,89 +1,16 @@
 /**
- * One system's measurements in a process of its own, so that its peak RSS is its own:
- * `worker.ts <system>`; prints a `SystemResult` as JSON on its last line of stdout.
+ * One system in a process of its own, so that its peak RSS is its own:
+ * `worker.ts <system>` prints a `SystemResult` as JSON on its last line of stdout;
+ * `worker.ts http-server <framework>` prints `{ port, org, userId }` and serves until ended.
  */
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
-import { startServer } from './http'
-import { runInMemory } from './in-memory'
-import { benchSettings, peakRssMiB, StatementCounter, type SystemResult } from './measure'
-import { openSqliteFile } from './sqlite-file'
-import { betterAuthSystem } from './targets/better-auth'
-import { createOrgkitOn, orgkitSystem, type ScratchDb } from './targets/orgkit'
-import { runWorkloads } from './workloads'
+import { benchSettings } from './measure'
+import { runSystem, serveHttp } from './systems'
 
-export const PG_URL = process.env.ORGKIT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-
-async function main(system: string | undefined): Promise<SystemResult> {
-  const settings = benchSettings(process.argv, process.env)
-  const counter = new StatementCounter()
-  if (system === 'orgkit-sqlite') {
-    const file = openSqliteFile('orgkit', counter)
-    const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
-    try {
-      const orgkit = await createOrgkitOn(db)
-      const workloads = await runWorkloads(orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'), settings)
-      return { system: 'orgkit (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
-    } finally {
-      await db.destroy()
-      file.close()
-    }
-  }
-  if (system === 'better-auth') {
-    const file = openSqliteFile('better-auth', counter)
-    try {
-      const ba = await betterAuthSystem(file.db, counter)
-      const workloads = await runWorkloads(ba, settings)
-      return { system: 'Better Auth (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: ba.notes }
-    } finally {
-      file.close()
-    }
-  }
-  if (system === 'orgkit-postgres') {
-    const schema = `orgkit_bench_${process.pid}`
-    const admin = new pg.Client({ connectionString: PG_URL })
-    await admin.connect()
-    await admin.query(`create schema ${schema}`)
-    const db: ScratchDb = new Kysely({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 10 }),
-      }),
-      log: (event) => {
-        if (event.level === 'query') counter.tick()
-      },
-    })
-    try {
-      const orgkit = await createOrgkitOn(db)
-      const workloads = await runWorkloads(
-        orgkitSystem('orgkit (PostgreSQL)', db, orgkit, counter, 'postgres'),
-        settings,
-      )
-      return { system: 'orgkit (PostgreSQL)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
-    } finally {
-      await db.destroy()
-      await admin.query(`drop schema ${schema} cascade`)
-      await admin.end()
-    }
-  }
-  if (system === 'http-server') {
-    // Serves until the parent ends this process; announces its port and organization.
-    const framework = process.argv[3] ?? 'express'
-    const file = openSqliteFile(`http-${framework}`, counter)
-    const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
-    const orgkit = await createOrgkitOn(db)
-    const system = orgkitSystem('orgkit', db, orgkit, counter, 'sqlite')
-    const [owner] = await system.seedUsers(1)
-    const org = await system.seedLargeOrganization(owner!, settings.sizes.members)
-    const port = await startServer(framework, orgkit, db)
-    console.log(JSON.stringify({ port, org: org.id, userId: owner!.id }))
-    await new Promise(() => {})
-  }
-  if (system === 'in-memory') {
-    const inMemory = await runInMemory(settings)
-    return { system: 'in-memory', workloads: [], inMemory, peakRssMiB: peakRssMiB(), notes: [] }
-  }
-  throw new Error(`unknown system ${system}`)
+const settings = benchSettings(process.argv, process.env)
+const [system = '', framework = 'express'] = process.argv.slice(2)
+if (system === 'http-server') {
+  const server = await serveHttp(framework, settings)
+  console.log(JSON.stringify({ port: server.port, org: server.org, userId: server.userId }))
+} else {
+  console.log(JSON.stringify(await runSystem(system, settings)))
 }
-
-const result = await main(process.argv[2])
-console.log(JSON.stringify(result))

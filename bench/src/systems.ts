@@ -1,0 +1,102 @@
+/**
+ * What each worker process runs: one system's measurements, or one HTTP server. The smoke
+ * mode calls these in the orchestrator's own process instead, to stay quick.
+ */
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { startServer } from './http'
+import { runInMemory } from './in-memory'
+import { type BenchSettings, peakRssMiB, StatementCounter, type SystemResult } from './measure'
+import { openSqliteFile } from './sqlite-file'
+import { betterAuthSystem } from './targets/better-auth'
+import { createOrgkitOn, orgkitSystem, type ScratchDb } from './targets/orgkit'
+import { runWorkloads } from './workloads'
+
+export const PG_URL = process.env.ORGKIT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** Runs one system's measurements in this process. */
+export async function runSystem(system: string, settings: BenchSettings): Promise<SystemResult> {
+  const counter = new StatementCounter()
+  if (system === 'orgkit-sqlite') {
+    const file = openSqliteFile('orgkit', counter)
+    const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
+    try {
+      const orgkit = await createOrgkitOn(db)
+      const workloads = await runWorkloads(orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'), settings)
+      return { system: 'orgkit (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
+    } finally {
+      await db.destroy()
+      file.close()
+    }
+  }
+  if (system === 'better-auth') {
+    const file = openSqliteFile('better-auth', counter)
+    try {
+      const ba = await betterAuthSystem(file.db, counter)
+      const workloads = await runWorkloads(ba, settings)
+      return { system: 'Better Auth (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: ba.notes }
+    } finally {
+      file.close()
+    }
+  }
+  if (system === 'orgkit-postgres') {
+    const schema = `orgkit_bench_${process.pid}`
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    await admin.query(`create schema ${schema}`)
+    const db: ScratchDb = new Kysely({
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 10 }),
+      }),
+      log: (event) => {
+        if (event.level === 'query') counter.tick()
+      },
+    })
+    try {
+      const orgkit = await createOrgkitOn(db)
+      const workloads = await runWorkloads(
+        orgkitSystem('orgkit (PostgreSQL)', db, orgkit, counter, 'postgres'),
+        settings,
+      )
+      return { system: 'orgkit (PostgreSQL)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
+    } finally {
+      await db.destroy()
+      await admin.query(`drop schema ${schema} cascade`)
+      await admin.end()
+    }
+  }
+  if (system === 'in-memory') {
+    const inMemory = await runInMemory(settings)
+    return { system: 'in-memory', workloads: [], inMemory, peakRssMiB: peakRssMiB(), notes: [] }
+  }
+  throw new Error(`unknown system ${system}`)
+}
+
+export interface HttpServer {
+  port: number
+  org: string
+  userId: string
+  close(): Promise<void>
+}
+
+/** orgkit's adapter and the hand-written route in one server on 127.0.0.1, over an organization of `members` members. */
+export async function serveHttp(framework: string, settings: BenchSettings): Promise<HttpServer> {
+  const counter = new StatementCounter()
+  const file = openSqliteFile(`http-${framework}`, counter)
+  const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
+  const orgkit = await createOrgkitOn(db)
+  const system = orgkitSystem('orgkit', db, orgkit, counter, 'sqlite')
+  const [owner] = await system.seedUsers(1)
+  const org = await system.seedLargeOrganization(owner!, settings.sizes.members)
+  const server = await startServer(framework, orgkit, db)
+  return {
+    port: server.port,
+    org: org.id,
+    userId: owner!.id,
+    async close() {
+      await server.close()
+      await db.destroy()
+      file.close()
+    },
+  }
+}

@@ -16,6 +16,7 @@ import express4 from 'express4'
 import Fastify from 'fastify'
 import {
   createTestStorage,
+  type TestDatabaseOptions,
   type TestDialect,
   type TestStorage,
   type TestUser,
@@ -77,8 +78,10 @@ export async function createTestApp(
   adapter: AdapterName,
   dialect: TestDialect,
   options: Omit<OrgkitOptions, 'storage'> = {},
+  /** For the test database: `log` hears every statement (see `TestDatabaseOptions`). */
+  database: TestDatabaseOptions = {},
 ): Promise<TestApp> {
-  const env = await createTestStorage(dialect)
+  const env = await createTestStorage(dialect, database)
   const orgkit = createOrgkit({ ...options, storage: env.storage })
   const users = new Map<string, TestUser & { platformRole?: 'superadmin' }>()
   const resolveActor = (headers: Record<string, string | string[] | undefined>): Actor | null => {

@@ -62,6 +62,9 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
       users: {
         table: 'users',
         columns: { id: 'id', email: 'email', username: 'username', name: 'name', imageUrl: 'image_url' },
+        // Sign-up stores emails trimmed and lower-cased (`demoUserSchema`), so orgkit's email
+        // lookups use the unique index on `users.email` as it is, on every database.
+        emailNormalized: true,
       },
     }),
     permissions: PROJECT_PERMISSIONS,

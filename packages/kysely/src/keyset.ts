@@ -35,10 +35,9 @@ export function keysetQuery<DB, TB extends keyof DB, O>(
   if (page.cursor !== null) {
     const key = parseKey(page.cursor.key)
     const at = dialect.toTimestamp(key.at)
-    const beyond = sql.raw(travel === 'asc' ? '>' : '<')
-    // Spelled out rather than as a row comparison `(t, id) > (?, ?)`: the same SQL reads the
-    // same way on all three engines and is served by the (…, time, id) indexes.
-    paged = paged.where(sql<boolean>`(${time} ${beyond} ${at} or (${time} = ${at} and ${id} ${beyond} ${key.id}))`)
+    // The condition must let the engine seek to the cursor on the (…, time, id) index rather
+    // than read the list from its start: its shape is the dialect's (see `keysetBeyond`).
+    paged = paged.where(dialect.keysetBeyond(time, id, at, key.id, travel))
   }
   return paged
     .orderBy(time, travel)

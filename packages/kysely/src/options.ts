@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type DialectName, detectDialect } from './dialects'
-import { ORGKIT_TABLES } from './schema'
+import { ORGKIT_TABLES, RETIRED_TABLES } from './schema'
 
 export const DEFAULT_TABLE_PREFIX = 'orgkit_'
 
@@ -34,6 +34,15 @@ export interface UsersTableOptions {
     name?: string | undefined
     imageUrl?: string | undefined
   }
+  /**
+   * The host stores emails trimmed and lower-cased. orgkit then looks a user up by email
+   * with `email = ?`, which the host's ordinary index on the column serves on every
+   * database. Without it orgkit compares `lower(email) = ?`, which only an index on
+   * `lower(email)` serves (PostgreSQL, SQLite; MariaDB has no such index): see
+   * docs/storage.md, "Looking users up by email".
+   * @default false
+   */
+  emailNormalized?: boolean | undefined
 }
 
 export interface KyselyStorageOptions extends OrgkitTablesOptions {
@@ -58,7 +67,7 @@ export function resolveDialect(db: Kysely<unknown>, options: OrgkitTablesOptions
 
 /** Logical table name → physical name, for `tableNamesPlugin`. */
 export function physicalTableNames(prefix: string): Map<string, string> {
-  return new Map<string, string>(ORGKIT_TABLES.map((table) => [table, `${prefix}${table}`]))
+  return new Map<string, string>([...ORGKIT_TABLES, ...RETIRED_TABLES].map((table) => [table, `${prefix}${table}`]))
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_]{0,20}$/
@@ -71,6 +80,8 @@ export interface UsersTableMapping {
   username: string | undefined
   name: string | undefined
   imageUrl: string | undefined
+  /** See `UsersTableOptions.emailNormalized`. */
+  emailNormalized: boolean
 }
 
 export function resolveUsersTable(users: UsersTableOptions | undefined): { table: string; columns: UsersTableMapping } {
@@ -92,6 +103,13 @@ export function resolveUsersTable(users: UsersTableOptions | undefined): { table
   }
   return {
     table: check('table', users.table, IDENTIFIER_PATTERN) as string,
-    columns: { id, email, username: column('username'), name: column('name'), imageUrl: column('imageUrl') },
+    columns: {
+      id,
+      email,
+      username: column('username'),
+      name: column('name'),
+      imageUrl: column('imageUrl'),
+      emailNormalized: users.emailNormalized === true,
+    },
   }
 }

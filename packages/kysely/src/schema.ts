@@ -114,12 +114,44 @@ export interface InvitationsTable {
   updated_at: DbTimestamp
 }
 
-/** The global lookup for invitations: by public id, by token hash and by email. */
-export interface InvitationLookupsTable {
+/**
+ * Global lookup: public invitation id → organization (migration 0003). One global key per
+ * lookup table, so that each can be placed by its own key (see docs/scaling.md).
+ */
+export interface InvitationIdsTable {
   id: string
+  organization_id: string
+}
+
+/** Global lookup: token hash → invitation (migration 0003). Resend replaces the row. */
+export interface InvitationTokensTable {
   token_hash: string
+  organization_id: string
+  invitation_id: string
+}
+
+/**
+ * "My organizations": one row per membership, keyed by the user, written with the
+ * membership in the same transaction (migration 0003). The role is not copied: it is read
+ * from `members` with the organization, so a role change writes one row.
+ */
+export interface UserMembershipsTable {
+  user_id: string
+  organization_id: string
+  joined_at: DbTimestamp
+}
+
+/**
+ * "My invitations": one row per pending invitation, keyed by its email, written with the
+ * invitation and deleted by every transition out of `pending`, in the same transaction
+ * (migration 0003). `expires_at` follows resends.
+ */
+export interface EmailInvitationsTable {
   email: string
   organization_id: string
+  invitation_id: string
+  created_at: DbTimestamp
+  expires_at: DbTimestamp
 }
 
 export interface ApiKeysTable {
@@ -167,7 +199,10 @@ export interface OrgkitDatabase {
   organization_slugs: OrganizationSlugsTable
   members: MembersTable
   invitations: InvitationsTable
-  invitation_lookups: InvitationLookupsTable
+  invitation_ids: InvitationIdsTable
+  invitation_tokens: InvitationTokensTable
+  user_memberships: UserMembershipsTable
+  email_invitations: EmailInvitationsTable
   api_keys: ApiKeysTable
   api_key_prefixes: ApiKeyPrefixesTable
   audit_events: AuditEventsTable
@@ -184,7 +219,8 @@ export const ORGKIT_TABLES = [
   'organization_slugs',
   'members',
   'invitations',
-  'invitation_lookups',
+  'invitation_ids',
+  'invitation_tokens',
   'api_keys',
   'api_key_prefixes',
   'audit_events',
@@ -192,26 +228,60 @@ export const ORGKIT_TABLES = [
   'team_members',
   'roles',
   'organization_creators',
+  'user_memberships',
+  'email_invitations',
 ] as const satisfies readonly (keyof OrgkitDatabase)[]
 
 export type OrgkitTableName = (typeof ORGKIT_TABLES)[number]
 
 /**
- * Every table that holds rows of one organization, keyed by `organization_id`: the tables
- * it owns and the global lookup rows that point into them. Deleting an organization deletes
- * from each of these, in this order, in one transaction (`organizations.delete`), so a table
- * added here cannot be forgotten by the cascade; the conformance suite checks that every
- * table with an `organization_id` column is listed.
+ * Tables a shipped migration creates and a later one drops: still prefixed by the
+ * table-names plugin, so that the old migrations run unchanged on a new database.
+ * `invitation_lookups`: 0001 → 0003.
+ */
+export const RETIRED_TABLES = ['invitation_lookups'] as const
+
+/**
+ * The tables an organization owns, keyed by `organization_id` first: on Citus they are
+ * distributed by `organization_id` and colocated with `organizations` (distributed by `id`).
+ * Every statement on one of them names the organization (`organization_id = ?`, or `in (…)`
+ * for a page that spans organizations), so it runs on that organization's shard alone
+ * (docs/scaling.md; `test/http/single-shard.test.ts` holds the adapter to it).
  */
 export const ORGANIZATION_OWNED_TABLES = [
-  'organization_slugs',
   'team_members',
   'teams',
   'members',
   'roles',
-  'invitation_lookups',
   'invitations',
-  'api_key_prefixes',
   'api_keys',
   'audit_events',
+] as const satisfies readonly OrgkitTableName[]
+
+/**
+ * Global lookups: one global key each (slug, public invitation id, token hash, key prefix)
+ * → the organization and the row's id. Resolved in two steps — the lookup, then the row by
+ * `organization_id` and id — never joined to an owned table.
+ */
+export const GLOBAL_LOOKUP_TABLES = [
+  'organization_slugs',
+  'invitation_ids',
+  'invitation_tokens',
+  'api_key_prefixes',
+] as const satisfies readonly OrgkitTableName[]
+
+/** Per-user indexes ("my organizations", "my invitations"), keyed by the user's id or email. */
+export const USER_INDEX_TABLES = ['user_memberships', 'email_invitations'] as const satisfies readonly OrgkitTableName[]
+
+/**
+ * Every table that holds rows of one organization: the tables it owns, and the global
+ * lookup and per-user index rows that point into them. Deleting an organization deletes
+ * from each of these, in this order, in one transaction (`organizations.delete`), so a
+ * table added here cannot be forgotten by the cascade; the conformance suite checks that
+ * every table with an `organization_id` column is listed.
+ */
+export const ORGANIZATION_ROW_TABLES = [
+  ...GLOBAL_LOOKUP_TABLES,
+  ...USER_INDEX_TABLES,
+  ...ORGANIZATION_OWNED_TABLES,
 ] as const satisfies readonly OrgkitTableName[]

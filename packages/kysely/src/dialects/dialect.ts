@@ -8,8 +8,11 @@ import {
   type Kysely,
   MysqlAdapter,
   PostgresAdapter,
+  type RawBuilder,
   type SelectQueryBuilder,
+  type SqlBool,
   SqliteAdapter,
+  sql,
 } from 'kysely'
 
 export type DialectName = 'postgres' | 'mysql' | 'sqlite'
@@ -31,6 +34,21 @@ export interface StorageDialect {
    * transaction (which a failed statement does on PostgreSQL).
    */
   insertUnlessExists<DB, TB extends keyof DB>(query: InsertQueryBuilder<DB, TB, InsertResult>): Promise<boolean>
+  /**
+   * The keyset condition "after (at, id) in the direction of travel" over a (time, id) sort,
+   * in a shape the engine turns into an index seek on the list's (…, time, id) index: the
+   * row comparison `(time, id) > (at, id)` where the engine seeks on row values (PostgreSQL,
+   * SQLite), a form with a plain range on `time` where it does not (MariaDB). The spelled-out
+   * `time > at or (time = at and id > ?)` seeks on none of them at depth: it reads the
+   * organization's rows from the start of the index (see docs/scaling.md).
+   */
+  keysetBeyond(
+    time: RawBuilder<unknown>,
+    id: RawBuilder<unknown>,
+    at: Date | string,
+    key: string,
+    travel: 'asc' | 'desc',
+  ): RawBuilder<SqlBool>
   /** Adds the row lock `organizations.lock` takes, where the engine has one. */
   forUpdate<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>
   /** The isolation level orgkit's transactions ask for; `undefined` keeps the server's default. */
@@ -103,4 +121,19 @@ export function someCause(error: unknown, test: (error: unknown) => boolean): bo
     current = (current as { cause?: unknown }).cause
   }
   return false
+}
+
+/**
+ * `(time, id) > (at, key)` as a row-value comparison: PostgreSQL and SQLite (3.15 and later)
+ * seek on the (…, time, id) index to the first row past the cursor.
+ */
+export function rowValueBeyond(
+  time: RawBuilder<unknown>,
+  id: RawBuilder<unknown>,
+  at: Date | string,
+  key: string,
+  travel: 'asc' | 'desc',
+): RawBuilder<SqlBool> {
+  const beyond = sql.raw(travel === 'asc' ? '>' : '<')
+  return sql<SqlBool>`(${time}, ${id}) ${beyond} (${at}, ${key})`
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { type SqlBool, sql } from 'kysely'
 import { errorCodes, errorMessage, SOCKET_ERROR_CODES, type StorageDialect, someCause } from './dialect'
 
 /** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
@@ -45,6 +45,14 @@ export const mysqlDialect: StorageDialect = {
       if (DUPLICATE_ERRNOS.has(Number(errorCodes(error).errno))) return false
       throw error
     }
+  },
+  // MariaDB does not build an index range from a row comparison: `(t, id) > (?, ?)` reads the
+  // organization's rows from the start of the index and filters them. A plain bound on the
+  // time column is a range it seeks to; the OR only sorts out the rows sharing the cursor's
+  // time. Equivalent to the row comparison because `time >= at` holds on both sides of it.
+  keysetBeyond(time, id, at, key, travel) {
+    const beyond = sql.raw(travel === 'asc' ? '>' : '<')
+    return sql<SqlBool>`(${time} ${beyond}= ${at} and (${time} ${beyond} ${at} or ${id} ${beyond} ${key}))`
   },
   forUpdate: (query) => query.forUpdate(),
   // READ COMMITTED: every statement reads the latest committed rows, so a count taken after

@@ -1,4 +1,4 @@
-import { errorCodes, errorMessage, SOCKET_ERROR_CODES, type StorageDialect, someCause } from './dialect'
+import { errorCodes, errorMessage, rowValueBeyond, SOCKET_ERROR_CODES, type StorageDialect, someCause } from './dialect'
 
 /** serialization_failure, deadlock_detected. */
 const TRANSIENT_CODES = new Set(['40001', '40P01'])
@@ -33,6 +33,8 @@ export const postgresDialect: StorageDialect = {
     const result = await query.onConflict((conflict) => conflict.doNothing()).executeTakeFirst()
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
   },
+  // A row comparison is an Index Cond on the (…, time, id) index: the scan starts at the cursor.
+  keysetBeyond: rowValueBeyond,
   forUpdate: (query) => query.forUpdate(),
   // The server's default (READ COMMITTED unless the host changed it). The adapter relies on
   // row locks and conditional updates, which hold at every level; at REPEATABLE READ or

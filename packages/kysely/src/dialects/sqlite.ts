@@ -1,4 +1,4 @@
-import { errorCodes, type StorageDialect, someCause } from './dialect'
+import { errorCodes, rowValueBeyond, type StorageDialect, someCause } from './dialect'
 
 export const sqliteDialect: StorageDialect = {
   name: 'sqlite',
@@ -12,6 +12,8 @@ export const sqliteDialect: StorageDialect = {
     const result = await query.onConflict((conflict) => conflict.doNothing()).executeTakeFirst()
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
   },
+  // Row values (SQLite 3.15 and later) seek: `SEARCH … USING INDEX … ((time,id)>(?,?))`.
+  keysetBeyond: rowValueBeyond,
   // SQLite has no row locks and needs none here: Kysely's SQLite driver holds a single
   // connection and hands it to one transaction at a time, so orgkit's transactions in a
   // process already run one after another. Between processes sharing a file, SQLite's

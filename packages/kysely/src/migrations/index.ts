@@ -4,6 +4,7 @@ import { type OrgkitTablesOptions, physicalTableNames, resolveDialect, resolvePr
 import { tableNamesPlugin } from '../table-names-plugin'
 import { initialMigration } from './0001-initial'
 import { teamsAndRolesMigration } from './0002-teams-and-roles'
+import { singleShardLookupsMigration } from './0003-single-shard-lookups'
 
 /**
  * orgkit's migrations, in order. Names sort as Kysely runs them; a later schema change
@@ -12,6 +13,7 @@ import { teamsAndRolesMigration } from './0002-teams-and-roles'
 const MIGRATIONS = {
   '0001_initial': initialMigration,
   '0002_teams_and_roles': teamsAndRolesMigration,
+  '0003_single_shard_lookups': singleShardLookupsMigration,
 } as const
 
 /** The names of orgkit's own migration tables, kept apart from the host's. */

@@ -59,14 +59,15 @@ export function apiKeyRepository(context: StorageContext): ApiKeyRepository {
     },
 
     async findByPrefix(prefix) {
-      const row = await db
-        .selectFrom('api_key_prefixes as p')
-        .innerJoin('api_keys as k', (join) =>
-          join.onRef('k.organization_id', '=', 'p.organization_id').onRef('k.id', '=', 'p.key_id'),
-        )
-        .selectAll('k')
-        .where('p.prefix', '=', prefix)
+      // Two steps, each on one shard: the global prefix lookup, then the key in its
+      // organization (never a join of the lookup table to an organization's table).
+      const claim = await db
+        .selectFrom('api_key_prefixes')
+        .select(['organization_id', 'key_id'])
+        .where('prefix', '=', prefix)
         .executeTakeFirst()
+      if (claim === undefined) return null
+      const row = await selectOne(db, claim.organization_id, claim.key_id)
       return row === undefined ? null : toRecord(row)
     },
 

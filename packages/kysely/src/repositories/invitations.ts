@@ -1,15 +1,18 @@
 import type { InvitationRecord, InvitationRepository, InvitationStatus } from '@orgkit/core'
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { keysetPage, keysetQuery, paginate } from '../keyset'
 import type { InvitationsTable, OrgkitDatabase } from '../schema'
 
 /**
- * Invitations live in their organization's table; `invitation_lookups` is the global index
- * for the three questions that start without an organization: by public id, by token hash
- * and by addressee email.
+ * Invitations live in their organization's table. Three questions start without an
+ * organization, and each has a table of its own keyed by what the question starts from:
+ * `invitation_ids` (public id) and `invitation_tokens` (token hash) are global lookups,
+ * resolved in two steps — the lookup, then the invitation by `organization_id` and id —
+ * and `email_invitations` indexes the pending invitations by addressee email. All three
+ * are written in the transaction that writes the invitation (docs/scaling.md).
  *
  * `pending_email` holds the email while the invitation is pending and is cleared by every
  * transition out of `pending`, in the same statement. UNIQUE(organization_id,
@@ -27,56 +30,117 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       .where('id', '=', id)
       .executeTakeFirst()
 
-  /** Resolves a global lookup row to the invitation in its organization's table. */
-  const throughLookup = () =>
-    db
-      .selectFrom('invitation_lookups as l')
-      .innerJoin('invitations as i', (join) =>
-        join.onRef('i.organization_id', '=', 'l.organization_id').onRef('i.id', '=', 'l.id'),
-      )
-      .selectAll('i')
+  /** The second step of a global lookup: the invitation in its organization's table. */
+  const resolve = async (found: { organization_id: string; id: string } | undefined) => {
+    if (found === undefined) return null
+    const row = await selectOne(db, found.organization_id, found.id)
+    return row === undefined ? null : toRecord(row)
+  }
+
+  /** Takes a pending invitation out of its addressee's index, once it stops being pending. */
+  const unindex = (executor: Kysely<OrgkitDatabase>, organizationId: string, id: string, email: string) =>
+    executor
+      .deleteFrom('email_invitations')
+      .where('email', '=', email)
+      .where('organization_id', '=', organizationId)
+      .where('invitation_id', '=', id)
+      .execute()
+
+  /**
+   * A conditional update of one invitation that takes it out of `pending`, and its index
+   * row with it. The email is read in the UPDATE where the engine has RETURNING on it
+   * (PostgreSQL, SQLite); MariaDB reads the row it has just locked.
+   */
+  const leavePending = async (
+    trx: Kysely<OrgkitDatabase>,
+    update: UpdateQueryBuilder<OrgkitDatabase, 'invitations', 'invitations', UpdateResult>,
+    organizationId: string,
+    id: string,
+  ): Promise<boolean> => {
+    let email: string | undefined
+    if (dialect.name === 'mysql') {
+      // The status always changes when the row matches, so affected rows mean the same with
+      // and without mysql2's FOUND_ROWS flag.
+      if (affected((await update.executeTakeFirst()).numUpdatedRows) === 0) return false
+      email = (await selectOne(trx, organizationId, id))?.email
+    } else {
+      email = (await update.returning('email').executeTakeFirst())?.email
+      if (email === undefined) return false
+    }
+    if (email !== undefined) await unindex(trx, organizationId, id, email)
+    return true
+  }
 
   return {
     insert: (invitation, now) =>
       atomic(async (trx) => {
         const email = invitation.email
-        // An expired pending invitation still holds the email's slot; release it first.
-        await trx
-          .updateTable('invitations')
-          .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
-          .where('organization_id', '=', invitation.organizationId)
-          .where('pending_email', '=', email)
-          .where('expires_at', '<=', dialect.toTimestamp(now))
-          .execute()
         // Of concurrent inserts for one email exactly one passes the unique key; the others
         // wait for it to commit and then insert nothing.
-        const inserted = await dialect.insertUnlessExists(
-          trx.insertInto('invitations').values({
-            organization_id: invitation.organizationId,
-            id: invitation.id,
-            email,
-            pending_email: invitation.status === 'pending' ? email : null,
-            role: invitation.role,
-            team_ids: toJson(invitation.teamIds),
-            status: invitation.status,
-            token_hash: invitation.tokenHash,
-            expires_at: dialect.toTimestamp(invitation.expiresAt),
-            invited_by: invitation.invitedBy,
-            responded_by: invitation.respondedBy,
-            created_at: dialect.toTimestamp(invitation.createdAt),
-            updated_at: dialect.toTimestamp(invitation.updatedAt),
-          }),
-        )
+        const insert = () =>
+          dialect.insertUnlessExists(
+            trx.insertInto('invitations').values({
+              organization_id: invitation.organizationId,
+              id: invitation.id,
+              email,
+              pending_email: invitation.status === 'pending' ? email : null,
+              role: invitation.role,
+              team_ids: toJson(invitation.teamIds),
+              status: invitation.status,
+              token_hash: invitation.tokenHash,
+              expires_at: dialect.toTimestamp(invitation.expiresAt),
+              invited_by: invitation.invitedBy,
+              responded_by: invitation.respondedBy,
+              created_at: dialect.toTimestamp(invitation.createdAt),
+              updated_at: dialect.toTimestamp(invitation.updatedAt),
+            }),
+          )
+        let inserted = await insert()
+        if (!inserted) {
+          // The email's slot is held. By an expired pending invitation, it is released and
+          // the insert tried again; by an unexpired one, this is a duplicate. Trying the
+          // insert first spares the common case (a free slot) a statement.
+          const released = await trx
+            .updateTable('invitations')
+            .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
+            .where('organization_id', '=', invitation.organizationId)
+            .where('pending_email', '=', email)
+            .where('expires_at', '<=', dialect.toTimestamp(now))
+            .executeTakeFirst()
+          if (affected(released.numUpdatedRows) === 0) return 'duplicate' as const
+          await trx
+            .deleteFrom('email_invitations')
+            .where('email', '=', email)
+            .where('organization_id', '=', invitation.organizationId)
+            .where('expires_at', '<=', dialect.toTimestamp(now))
+            .execute()
+          inserted = await insert()
+        }
         if (!inserted) return 'duplicate' as const
         await trx
-          .insertInto('invitation_lookups')
+          .insertInto('invitation_ids')
+          .values({ id: invitation.id, organization_id: invitation.organizationId })
+          .execute()
+        await trx
+          .insertInto('invitation_tokens')
           .values({
-            id: invitation.id,
             token_hash: invitation.tokenHash,
-            email,
             organization_id: invitation.organizationId,
+            invitation_id: invitation.id,
           })
           .execute()
+        if (invitation.status === 'pending') {
+          await trx
+            .insertInto('email_invitations')
+            .values({
+              email,
+              organization_id: invitation.organizationId,
+              invitation_id: invitation.id,
+              created_at: dialect.toTimestamp(invitation.createdAt),
+              expires_at: dialect.toTimestamp(invitation.expiresAt),
+            })
+            .execute()
+        }
         return 'inserted' as const
       }),
 
@@ -85,15 +149,19 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       return row === undefined ? null : toRecord(row)
     },
 
-    async findById(id) {
-      const row = await throughLookup().where('l.id', '=', id).executeTakeFirst()
-      return row === undefined ? null : toRecord(row)
-    },
+    findById: async (id) =>
+      resolve(
+        await db.selectFrom('invitation_ids').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst(),
+      ),
 
-    async findByTokenHash(tokenHash) {
-      const row = await throughLookup().where('l.token_hash', '=', tokenHash).executeTakeFirst()
-      return row === undefined ? null : toRecord(row)
-    },
+    findByTokenHash: async (tokenHash) =>
+      resolve(
+        await db
+          .selectFrom('invitation_tokens')
+          .select(['organization_id', 'invitation_id as id'])
+          .where('token_hash', '=', tokenHash)
+          .executeTakeFirst(),
+      ),
 
     async list(organizationId, filter, now, page) {
       const at = dialect.toTimestamp(now)
@@ -115,71 +183,118 @@ export function invitationRepository(context: StorageContext): InvitationReposit
     },
 
     async listPendingForEmail(email, now, page) {
-      const query = throughLookup()
-        .where('l.email', '=', email.trim().toLowerCase())
-        .where('i.status', '=', 'pending')
-        .where('i.expires_at', '>', dialect.toTimestamp(now))
-      return paginate(query, NEWEST_FIRST, page, dialect, toRecord, createdKey)
+      // A page of the addressee's index, then its invitations in one statement that names
+      // their organizations (on Citus: only those organizations' shards).
+      const entries = await keysetQuery(
+        db
+          .selectFrom('email_invitations as e')
+          .select(['e.organization_id', 'e.invitation_id'])
+          .where('e.email', '=', email.trim().toLowerCase())
+          .where('e.expires_at', '>', dialect.toTimestamp(now)),
+        { time: 'e.created_at', id: 'e.invitation_id', order: 'desc' },
+        page,
+        dialect,
+      ).execute()
+      if (entries.length === 0) return keysetPage([], page, createdKey)
+      const rows = await db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('organization_id', 'in', [...new Set(entries.map((entry) => entry.organization_id))])
+        .where(
+          'id',
+          'in',
+          entries.map((entry) => entry.invitation_id),
+        )
+        .execute()
+      const byKey = new Map(rows.map((row) => [`${row.organization_id} ${row.id}`, row]))
+      const records = entries.flatMap((entry) => {
+        const row = byKey.get(`${entry.organization_id} ${entry.invitation_id}`)
+        return row === undefined ? [] : [toRecord(row)]
+      })
+      return keysetPage(records, page, createdKey)
     },
 
     transition: (organizationId, id, change) =>
-      atomic(async (trx) => {
+      atomic((trx) =>
         // The whole precondition is in the WHERE clause: concurrent accepts, declines and
         // revokes of one invitation queue on its row lock, the first flips the status, and
         // the others re-check the condition against the committed row and match nothing.
-        const result = await trx
-          .updateTable('invitations')
-          .set({
-            status: change.to,
-            pending_email: null,
-            responded_by: change.respondedBy,
-            updated_at: dialect.toTimestamp(change.now),
-          })
-          .where('organization_id', '=', organizationId)
-          .where('id', '=', id)
-          .where('status', '=', 'pending')
-          .where('expires_at', '>', dialect.toTimestamp(change.now))
-          .executeTakeFirst()
-        // The status always changes when the row matches, so affected rows mean the same
-        // with and without mysql2's FOUND_ROWS flag.
-        return affected(result.numUpdatedRows) > 0
-      }),
+        leavePending(
+          trx,
+          trx
+            .updateTable('invitations')
+            .set({
+              status: change.to,
+              pending_email: null,
+              responded_by: change.respondedBy,
+              updated_at: dialect.toTimestamp(change.now),
+            })
+            .where('organization_id', '=', organizationId)
+            .where('id', '=', id)
+            .where('status', '=', 'pending')
+            .where('expires_at', '>', dialect.toTimestamp(change.now)),
+          organizationId,
+          id,
+        ),
+      ),
 
-    async markExpired(organizationId, id, now) {
-      await db
-        .updateTable('invitations')
-        .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
-        .where('organization_id', '=', organizationId)
-        .where('id', '=', id)
-        .where('status', '=', 'pending')
-        .where('expires_at', '<=', dialect.toTimestamp(now))
-        .execute()
+    markExpired: async (organizationId, id, now) => {
+      await atomic((trx) =>
+        leavePending(
+          trx,
+          trx
+            .updateTable('invitations')
+            .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
+            .where('organization_id', '=', organizationId)
+            .where('id', '=', id)
+            .where('status', '=', 'pending')
+            .where('expires_at', '<=', dialect.toTimestamp(now)),
+          organizationId,
+          id,
+        ),
+      )
     },
 
     rotateToken: (organizationId, id, change) =>
       atomic(async (trx) => {
-        const result = await trx
-          .updateTable('invitations')
-          .set({
-            token_hash: change.tokenHash,
-            expires_at: dialect.toTimestamp(change.expiresAt),
-            updated_at: dialect.toTimestamp(change.now),
-          })
-          .where('organization_id', '=', organizationId)
-          .where('id', '=', id)
-          .where('status', '=', 'pending')
+        // Locked while read, so the hash replaced below is the current one: two concurrent
+        // resends queue here, and each replaces the hash the other left.
+        const current = await dialect
+          .forUpdate(
+            trx
+              .selectFrom('invitations')
+              .selectAll()
+              .where('organization_id', '=', organizationId)
+              .where('id', '=', id)
+              .where('status', '=', 'pending'),
+          )
           .executeTakeFirst()
-        // A fresh hash always differs from the stored one, so the row changes when it matches.
-        if (affected(result.numUpdatedRows) === 0) return null
-        // The old hash stops resolving in the same transaction.
+        if (current === undefined) return null
+        const changed = {
+          token_hash: change.tokenHash,
+          expires_at: dialect.toTimestamp(change.expiresAt),
+          updated_at: dialect.toTimestamp(change.now),
+        }
         await trx
-          .updateTable('invitation_lookups')
-          .set({ token_hash: change.tokenHash })
-          .where('id', '=', id)
+          .updateTable('invitations')
+          .set(changed)
           .where('organization_id', '=', organizationId)
+          .where('id', '=', id)
           .execute()
-        const row = await selectOne(trx, organizationId, id)
-        return row === undefined ? null : toRecord(row)
+        // The old hash stops resolving in the same transaction.
+        await trx.deleteFrom('invitation_tokens').where('token_hash', '=', current.token_hash).execute()
+        await trx
+          .insertInto('invitation_tokens')
+          .values({ token_hash: change.tokenHash, organization_id: organizationId, invitation_id: id })
+          .execute()
+        await trx
+          .updateTable('email_invitations')
+          .set({ expires_at: changed.expires_at })
+          .where('email', '=', current.email)
+          .where('organization_id', '=', organizationId)
+          .where('invitation_id', '=', id)
+          .execute()
+        return toRecord({ ...current, ...changed })
       }),
 
     async countPending(organizationId, now) {

@@ -52,8 +52,18 @@ export function memberRepository(context: StorageContext): MemberRepository {
             joined_at: dialect.toTimestamp(member.joinedAt),
           }),
         )
-        if (inserted) await moveOrganizationCount(trx, member.organizationId, 'member_count', 1)
-        return inserted
+        if (!inserted) return false
+        await moveOrganizationCount(trx, member.organizationId, 'member_count', 1)
+        // "My organizations" reads this index by user, in the same transaction as the member.
+        await trx
+          .insertInto('user_memberships')
+          .values({
+            user_id: member.userId,
+            organization_id: member.organizationId,
+            joined_at: dialect.toTimestamp(member.joinedAt),
+          })
+          .execute()
+        return true
       }),
 
     async find(organizationId, userId) {
@@ -117,6 +127,11 @@ export function memberRepository(context: StorageContext): MemberRepository {
           .executeTakeFirst()
         if (affected(removed.numDeletedRows) === 0) return false
         await moveOrganizationCount(trx, organizationId, 'member_count', -1)
+        await trx
+          .deleteFrom('user_memberships')
+          .where('user_id', '=', userId)
+          .where('organization_id', '=', organizationId)
+          .execute()
         // Only members can be team members: the user leaves every team of the organization
         // in the same transaction, and each of those teams counts one member less.
         await trx
@@ -165,7 +180,9 @@ export function memberRepository(context: StorageContext): MemberRepository {
 const NULL_COLUMN: RawBuilder<string | null> = sql<string | null>`null`
 
 /** References to the host's user columns on the alias `u`; unmapped ones read as NULL. */
-export function hostUserColumns(users: UsersTableMapping): Record<keyof UsersTableMapping, RawBuilder<string | null>> {
+export function hostUserColumns(
+  users: UsersTableMapping,
+): Record<'id' | 'email' | 'username' | 'name' | 'imageUrl', RawBuilder<string | null>> {
   const column = (name: string | undefined) =>
     name === undefined ? NULL_COLUMN : sql<string | null>`${sql.ref(`u.${name}`)}`
   return {

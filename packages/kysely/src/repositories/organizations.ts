@@ -9,8 +9,8 @@ import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
-import { ORGANIZATION_OWNED_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
+import { keysetPage, keysetQuery, paginate } from '../keyset'
+import { ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
@@ -42,12 +42,14 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     },
 
     async findBySlug(slug) {
-      const row = await db
-        .selectFrom('organization_slugs as s')
-        .innerJoin('organizations as o', 'o.id', 's.organization_id')
-        .selectAll('o')
-        .where('s.slug', '=', slug)
+      // Two steps, each on one shard: the global slug lookup, then the organization by id.
+      const claim = await db
+        .selectFrom('organization_slugs')
+        .select('organization_id')
+        .where('slug', '=', slug)
         .executeTakeFirst()
+      if (claim === undefined) return null
+      const row = await selectById(db, claim.organization_id).executeTakeFirst()
       return row === undefined ? null : toRecord(row)
     },
 
@@ -111,13 +113,10 @@ export function organizationRepository(context: StorageContext): TransactionOrga
             .where('organization_id', '=', id)
             .execute()
         }
-        await trx
-          .updateTable('organizations')
-          .set(patchToRow(patch, now, dialect))
-          .where('id', '=', id)
-          .execute()
-        const updated = await selectById(trx, id).executeTakeFirstOrThrow()
-        return toRecord(updated)
+        const changed = patchToRow(patch, now, dialect)
+        await trx.updateTable('organizations').set(changed).where('id', '=', id).execute()
+        // The row is locked: what it holds now is what was read, with the patch applied.
+        return toRecord({ ...current, ...changed } as Selectable<OrganizationsTable>)
       }),
 
     async bumpRolesVersion(id, now) {
@@ -135,7 +134,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         // Everything the organization owns, its global lookup rows included, in one
         // transaction. There are no foreign keys to cascade (see docs/storage.md): the list
         // of owned tables in schema.ts is the cascade.
-        for (const table of ORGANIZATION_OWNED_TABLES) {
+        for (const table of ORGANIZATION_ROW_TABLES) {
           await trx.deleteFrom(table).where('organization_id', '=', id).execute()
         }
         await trx.deleteFrom('organizations').where('id', '=', id).execute()
@@ -166,20 +165,38 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       }),
 
     async listForUser(userId, page) {
-      const query = db
-        .selectFrom('members as m')
-        .innerJoin('organizations as o', 'o.id', 'm.organization_id')
-        .selectAll('o')
-        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-        .where('m.user_id', '=', userId)
-      const built = await paginate(
-        query,
-        { time: 'm.joined_at', id: 'm.organization_id', order: 'asc' },
+      // A page of the user's own index (one shard on Citus: it is keyed by user), then those
+      // organizations with the user's role in one statement that names them by id.
+      const entries = await keysetQuery(
+        db
+          .selectFrom('user_memberships as um')
+          .select(['um.organization_id', 'um.joined_at'])
+          .where('um.user_id', '=', userId),
+        { time: 'um.joined_at', id: 'um.organization_id', order: 'asc' },
         page,
         dialect,
-        (row) => ({ ...toRecord(row), role: row.member_role, joinedAt: dialect.fromTimestamp(row.member_joined_at) }),
-        (row) => ({ at: row.joinedAt, id: row.id }),
-      )
+      ).execute()
+      const ids = entries.map((entry) => entry.organization_id)
+      const rows =
+        ids.length === 0
+          ? []
+          : await db
+              .selectFrom('organizations as o')
+              .innerJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id'))
+              .selectAll('o')
+              .select('m.role as member_role')
+              .where('o.id', 'in', ids)
+              .where('m.organization_id', 'in', ids)
+              .where('m.user_id', '=', userId)
+              .execute()
+      const byId = new Map(rows.map((row) => [row.id, row]))
+      const listed = entries.flatMap((entry) => {
+        const row = byId.get(entry.organization_id)
+        if (row === undefined) return []
+        const { member_role, ...organization } = row
+        return [{ ...toRecord(organization), role: member_role, joinedAt: dialect.fromTimestamp(entry.joined_at) }]
+      })
+      const built = keysetPage(listed, page, (row) => ({ at: row.joinedAt, id: row.id }))
       return { ...built, data: built.data.map(({ joinedAt: _joinedAt, ...organization }) => organization) }
     },
 

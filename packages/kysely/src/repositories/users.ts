@@ -4,9 +4,10 @@ import type { StorageContext } from '../context'
 import { hostUserColumns } from './members'
 
 /**
- * The host's user table, read-only. Emails compare case-insensitively (`lower()` on both
- * sides; a host with many users may want an index on `lower(email)`); usernames compare
- * exactly, as the host stores them.
+ * The host's user table, read-only. Emails compare case-insensitively: against the column
+ * as stored when the host says it stores them lower-cased (`emailNormalized`, served by its
+ * plain index on the column), otherwise with `lower()` on the column (served by an index on
+ * `lower(email)` where the engine has one). Usernames compare exactly, as the host stores them.
  */
 export function userDirectory(context: StorageContext): UserDirectory {
   const { db, users } = context
@@ -38,7 +39,14 @@ export function userDirectory(context: StorageContext): UserDirectory {
 
   return {
     findById: (id) => findOne(sql<SqlBool>`${columns.id} = ${id}`),
-    findByEmail: (email) => findOne(sql<SqlBool>`lower(${columns.email}) = ${email.trim().toLowerCase()}`),
+    findByEmail(email) {
+      const normalized = email.trim().toLowerCase()
+      return findOne(
+        users.emailNormalized
+          ? sql<SqlBool>`${columns.email} = ${normalized}`
+          : sql<SqlBool>`lower(${columns.email}) = ${normalized}`,
+      )
+    },
     async findByUsername(username) {
       if (users.username === undefined) return null
       return findOne(sql<SqlBool>`${columns.username} = ${username}`)

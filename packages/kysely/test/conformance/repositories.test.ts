@@ -23,7 +23,7 @@ import {
   type TestStorage,
   testDialects,
 } from '../../../../test/support/databases'
-import { ORGANIZATION_OWNED_TABLES, ORGKIT_TABLES } from '../../src/schema'
+import { ORGANIZATION_ROW_TABLES, ORGKIT_TABLES } from '../../src/schema'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
@@ -142,7 +142,7 @@ describe.each(testDialects())('the organization cascade on %s', (dialect) => {
       .filter(([, columns]) => columns.includes('organization_id'))
       .map(([name]) => name)
       .sort()
-    expect(owned).toEqual([...ORGANIZATION_OWNED_TABLES].sort())
+    expect(owned).toEqual([...ORGANIZATION_ROW_TABLES].sort())
   })
 
   it('leaves no row of a deleted organization in any table, and every row of another', async () => {

@@ -1,0 +1,128 @@
+/**
+ * Statement budgets: how many statements the common paths send to a real database, counted
+ * with Kysely's `log` hook (every statement the driver runs, BEGIN and COMMIT included).
+ * A change that adds a round trip to a hot path fails here; docs/storage.md lists the
+ * budgets and what each statement is.
+ */
+import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
+import type { CompiledQuery, LogEvent } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createTestStorage,
+  type TestDialect,
+  type TestStorage,
+  type TestUser,
+  testDialects,
+} from '../../../test/support/databases'
+
+/**
+ * The budgets, in statements, BEGIN and COMMIT included, after warm-up (compiled roles
+ * cached). docs/storage.md lists what each statement is.
+ */
+const budgets = (dialect: TestDialect) => ({
+  /** `can` by id: the organization read with the caller's membership. */
+  canById: 1,
+  /** By slug: the slug lookup first (docs/scaling.md: never joined to the organization). */
+  canBySlug: 2,
+  /** A member page: the authorization, then one statement for the page. */
+  memberPage: 3,
+  /**
+   * Creating an invitation and accepting it, each in its transaction with its authorization
+   * and audit events. MariaDB: each transaction first sets its isolation level (two
+   * statements), and having no UPDATE … RETURNING, accepting reads the email it takes out of
+   * the addressee's index in a statement of its own.
+   */
+  inviteAndAccept: dialect === 'mysql' ? 32 : 29,
+  /** "My organizations": the user's index, then those organizations with the role. */
+  myOrganizations: 2,
+  /** "My invitations": the addressee's index, those invitations, and the inviters' names. */
+  myInvitations: 3,
+  /** An API key: the prefix lookup, the key, then the organization and the creator's membership. */
+  authenticateApiKey: 4,
+})
+
+describe.each(testDialects())('statement budgets on %s', (dialect) => {
+  let env: TestStorage
+  let orgkit: Orgkit
+  let owner: Actor
+  let ownerUser: TestUser
+  let orgId: string
+  const statements: CompiledQuery[] = []
+  let counting = false
+  const log = (event: LogEvent) => {
+    if (counting) statements.push(event.query)
+  }
+
+  const budget = budgets(dialect)
+
+  beforeAll(async () => {
+    env = await createTestStorage(dialect, { log })
+    orgkit = createOrgkit({ storage: env.storage })
+    ownerUser = await env.addUser({ name: 'Olive' })
+    owner = { type: 'user', userId: ownerUser.id, email: ownerUser.email }
+    const created = await orgkit.as(owner).organizations.create({ name: 'Budget', slug: 'budget' })
+    orgId = created.id
+    for (let i = 0; i < 30; i++) {
+      const user = await env.addUser()
+      await orgkit.as(owner).members.add('budget', { userId: user.id, role: 'member' })
+    }
+  })
+  afterAll(() => env?.destroy())
+
+  /** Runs `fn` once to warm the caches, then again counting its statements. */
+  async function count(fn: () => Promise<unknown>, warm = true): Promise<string[]> {
+    if (warm) await fn()
+    statements.length = 0
+    counting = true
+    try {
+      await fn()
+    } finally {
+      counting = false
+    }
+    return statements.map((query) => query.sql)
+  }
+
+  it('checks a permission by id and by slug', async () => {
+    const byId = await count(() => orgkit.as(owner).can(orgId, 'members.read'))
+    expect(byId.length, byId.join('\n')).toBeLessThanOrEqual(budget.canById)
+    const bySlug = await count(() => orgkit.as(owner).can('budget', 'members.read'))
+    expect(bySlug.length, bySlug.join('\n')).toBeLessThanOrEqual(budget.canBySlug)
+  })
+
+  it('reads a member page in one statement after the authorization', async () => {
+    const first = await orgkit.as(owner).members.list('budget', { limit: 10 })
+    const cursor = first.nextCursor ?? undefined
+    expect(cursor).toBeDefined()
+    const page = await count(() => orgkit.as(owner).members.list('budget', { limit: 10, cursor }))
+    expect(page.length, page.join('\n')).toBeLessThanOrEqual(budget.memberPage)
+  })
+
+  it('creates and accepts an invitation', async () => {
+    const invitee = await env.addUser()
+    const statementsOf = await count(async () => {
+      const issued = await orgkit.as(owner).invitations.create('budget', { email: invitee.email, role: 'member' })
+      await orgkit
+        .as({ type: 'user', userId: invitee.id, email: invitee.email })
+        .invitations.accept({ token: issued.token })
+    }, false)
+    expect(statementsOf.length, statementsOf.join('\n')).toBeLessThanOrEqual(budget.inviteAndAccept)
+  })
+
+  it("lists a user's organizations and invitations from their own indexes", async () => {
+    const mine = await count(() => orgkit.as(owner).organizations.list({ limit: 10 }))
+    expect(mine.length, mine.join('\n')).toBeLessThanOrEqual(budget.myOrganizations)
+    const invitee = await env.addUser()
+    await orgkit.as(owner).invitations.create('budget', { email: invitee.email, role: 'member' })
+    const invited = await count(() =>
+      orgkit.as({ type: 'user', userId: invitee.id, email: invitee.email }).invitations.mine({ limit: 10 }),
+    )
+    expect(invited.length, invited.join('\n')).toBeLessThanOrEqual(budget.myInvitations)
+  })
+
+  it('authenticates an API key', async () => {
+    const key = await orgkit.as(owner).apiKeys.create('budget', { name: 'ci', role: 'member' })
+    const authenticated = await count(() => orgkit.authenticateApiKey(key.secret))
+    // Authenticating also records the key's last use, at most once a minute: the warm run did.
+    expect(authenticated.length, authenticated.join('\n')).toBeLessThanOrEqual(budget.authenticateApiKey)
+  })
+})

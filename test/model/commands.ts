@@ -129,7 +129,7 @@ function local<T extends { orgId: string }>(
  */
 export interface TargetRef {
   n: number
-  among: 'members' | 'others' | 'team' | 'anyone' | 'stranger'
+  among: 'members' | 'creators' | 'others' | 'team' | 'anyone' | 'stranger'
 }
 
 function targetOf(model: Model, ref: TargetRef, org: ModelOrg | undefined, team?: ModelTeam): ModelUser | undefined {
@@ -137,6 +137,12 @@ function targetOf(model: Model, ref: TargetRef, org: ModelOrg | undefined, team?
     switch (ref.among) {
       case 'members':
         return org?.members.has(user.id) ?? false
+      case 'creators':
+        // Members whose live keys or pending invitations depend on their role.
+        return (
+          model.keys.some((k) => k.orgId === org?.id && k.createdBy === user.id && !k.revoked) ||
+          model.invitations.some((i) => i.orgId === org?.id && i.invitedBy === user.id && i.status === 'pending')
+        )
       case 'others':
         return !(org?.members.has(user.id) ?? false)
       case 'team':
@@ -852,6 +858,13 @@ class CreateRole extends Step {
   }
 }
 
+/** `*existing` stands for a custom role the organization has (its first), else `deployer`. */
+export const EXISTING = '*existing'
+function roleKeyIn(org: ModelOrg | undefined, key: string): string {
+  if (key !== EXISTING) return key
+  return [...(org?.custom.keys() ?? [])][0] ?? 'deployer'
+}
+
 /** The custom role `key` to change: `owner` never, a system role without a shadow is configured, not edited. */
 function customRole(org: ModelOrg, key: string): PermissionSet {
   if (key === OWNER) refuse('forbidden')
@@ -865,30 +878,31 @@ class UpdateRole extends Step {
     via: Channel,
     actor: ActorRef,
     readonly org: number,
-    readonly key: string,
+    readonly roleKey: string,
     readonly grants: string[],
   ) {
     super(via, actor)
   }
-  args = () => ({ org: this.org, key: this.key, grants: this.grants })
+  args = () => ({ org: this.org, key: this.roleKey, grants: this.grants })
   label = (model: Model) =>
-    `updateRole ${orgName(model, pick(model.orgs, this.org)!)} ${this.key} [${this.grants.join(' ')}]`
+    `updateRole ${orgName(model, pick(model.orgs, this.org)!)} ${roleKeyIn(pick(model.orgs, this.org), this.roleKey)} [${this.grants.join(' ')}]`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
     if (!org) return null
     const actor = who({ org })
     if (!actor) return null
+    const key = roleKeyIn(org, this.roleKey)
     const permissions = expand(this.grants)
     return {
       actor,
       expect: () => {
         const access = authorize(model, actor, org, 'roles.update')
-        mayGrant(access, this.key, customRole(org, this.key))
+        mayGrant(access, key, customRole(org, key))
         holdsAll(access, permissions)
       },
-      call: (d, c) => d.updateRole(c, org.id, this.key, this.grants),
+      call: (d, c) => d.updateRole(c, org.id, key, this.grants),
       apply: () => {
-        org.custom.set(this.key, permissions)
+        org.custom.set(key, permissions)
       },
     }
   }
@@ -899,40 +913,41 @@ class DeleteRole extends Step {
     via: Channel,
     actor: ActorRef,
     readonly org: number,
-    readonly key: string,
+    readonly roleKey: string,
     readonly reassignTo: string | null,
   ) {
     super(via, actor)
   }
-  args = () => ({ org: this.org, key: this.key, reassignTo: this.reassignTo })
+  args = () => ({ org: this.org, key: this.roleKey, reassignTo: this.reassignTo })
   label = (model: Model) =>
-    `deleteRole ${orgName(model, pick(model.orgs, this.org)!)} ${this.key}${this.reassignTo === null ? '' : ` reassigning to ${this.reassignTo}`}`
+    `deleteRole ${orgName(model, pick(model.orgs, this.org)!)} ${roleKeyIn(pick(model.orgs, this.org), this.roleKey)}${this.reassignTo === null ? '' : ` reassigning to ${this.reassignTo}`}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
     if (!org) return null
     const actor = who({ org })
     if (!actor) return null
+    const key = roleKeyIn(org, this.roleKey)
     const reassignTo = this.reassignTo
     return {
       actor,
       expect: () => {
         const access = authorize(model, actor, org, 'roles.delete')
-        mayGrant(access, this.key, customRole(org, this.key))
-        const holders = [...org.members.values()].filter((role) => role === this.key).length
+        mayGrant(access, key, customRole(org, key))
+        const holders = [...org.members.values()].filter((role) => role === key).length
         if (reassignTo !== null) {
-          if (reassignTo === this.key) refuse('validation_failed')
+          if (reassignTo === key) refuse('validation_failed')
           mayGrant(access, reassignTo, assignable(org, reassignTo))
-        } else if (!SYSTEM_ROLES.has(this.key) && holders > 0) {
+        } else if (!SYSTEM_ROLES.has(key) && holders > 0) {
           // A shadow's holders fall back to the system role; anyone else's need a new role.
           refuse('conflict')
         }
       },
-      call: (d, c) => d.deleteRole(c, org.id, this.key, reassignTo ?? undefined),
+      call: (d, c) => d.deleteRole(c, org.id, key, reassignTo ?? undefined),
       apply: () => {
         if (reassignTo !== null) {
-          for (const [userId, role] of org.members) if (role === this.key) org.members.set(userId, reassignTo)
+          for (const [userId, role] of org.members) if (role === key) org.members.set(userId, reassignTo)
         }
-        org.custom.delete(this.key)
+        org.custom.delete(key)
       },
     }
   }
@@ -1120,7 +1135,7 @@ const localRef: fc.Arbitrary<LocalRef> = fc.record({
 })
 const target = (...among: TargetRef['among'][]): fc.Arbitrary<TargetRef> =>
   fc.record({ n: fc.nat(5), among: fc.constantFrom(...among) })
-const member = target('members', 'members', 'members', 'anyone')
+const member = target('members', 'members', 'creators', 'creators', 'anyone')
 const nonMember = target('others', 'others', 'others', 'anyone')
 const teamMember = target('team', 'team', 'team', 'anyone')
 /** Mostly roles that exist; sometimes custom keys that may not, or one that never does. */
@@ -1128,8 +1143,9 @@ const role = fc.constantFrom('owner', 'admin', 'admin', 'member', 'member', 'mem
 const teamRole = fc.constantFrom('lead', 'member')
 const grants = fc.subarray(GRANTS, { maxLength: 4 })
 
+/** Every command, some twice: those whose combinations reach the rules most worth breaking. */
 export function commandArbitraries() {
-  return [
+  const all = [
     fc.record({ via, actor }).map((a) => new CreateOrganization(a.via, a.actor)),
     fc
       .record({ via, actor, org, bySlug: fc.boolean(), target: nonMember, role })
@@ -1173,10 +1189,16 @@ export function commandArbitraries() {
       .record({ via, actor, org, key: fc.constantFrom(...CUSTOM_KEYS), grants })
       .map((a) => new CreateRole(a.via, a.actor, a.org, a.key, a.grants)),
     fc
-      .record({ via, actor, org, key: fc.constantFrom(...CUSTOM_KEYS), grants })
+      .record({ via, actor, org, key: fc.constantFrom(...CUSTOM_KEYS, EXISTING, EXISTING, EXISTING), grants })
       .map((a) => new UpdateRole(a.via, a.actor, a.org, a.key, a.grants)),
     fc
-      .record({ via, actor, org, key: fc.constantFrom(...CUSTOM_KEYS), reassignTo: fc.option(role, { freq: 2 }) })
+      .record({
+        via,
+        actor,
+        org,
+        key: fc.constantFrom(...CUSTOM_KEYS, EXISTING, EXISTING, EXISTING),
+        reassignTo: fc.option(role, { freq: 2 }),
+      })
       .map((a) => new DeleteRole(a.via, a.actor, a.org, a.key, a.reassignTo)),
     fc
       .record({
@@ -1200,4 +1222,6 @@ export function commandArbitraries() {
       })
       .map((a) => new Can(a.via, a.actor, a.org, a.permission, a.team)),
   ]
+  const twice = new Set([1, 2, 3, 6, 7, 17])
+  return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))
 }

@@ -134,7 +134,7 @@ export function describeModel(dialect: TestDialect): void {
           fc.asyncProperty(
             // Fastify's `inject` is cheaper than Express's real socket: it gets twice the sequences.
             fc.constantFrom<AdapterName>('express', 'fastify', 'fastify'),
-            fc.commands(commandArbitraries(), { maxCommands: 25, size: 'large' }),
+            fc.commands(commandArbitraries(), { maxCommands: 30, size: 'max' }),
             async (adapter, commands) => {
               const app = apps.get(adapter)!
               let state: { model: Model; real: Real } | undefined

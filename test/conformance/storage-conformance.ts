@@ -211,6 +211,8 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
         const winner = contenders[results.indexOf(true)]!
         expect(await storage.organizations.findBySlug('contested')).toEqual(winner)
         expect(await storage.organizations.findById(winner.id)).toEqual(winner)
+        expect(await storage.organizations.findIdBySlug('contested')).toBe(winner.id)
+        expect(await storage.organizations.findIdBySlug('uncontested')).toBeNull()
         for (const loser of contenders.filter((o) => o !== winner)) {
           expect(await storage.organizations.findById(loser.id)).toBeNull()
         }
@@ -1006,7 +1008,7 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
       const events = Array.from({ length: 5 }, (_, i) =>
         event(org.id, i % 2 ? 'member.added' : 'member.removed', at(i)),
       )
-      for (const e of events) await storage.audit.append(e)
+      await storage.audit.append(events)
       const listed = await storage.audit.list(org.id, {}, page(3))
       expect(listed.data.map((e) => e.createdAt)).toEqual([at(4), at(3), at(2)])
       expect(listed.data[0]).toEqual(events[4])
@@ -1035,11 +1037,11 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
       await storage.invitations.insert(inv, T0)
       const key = apiKey(org.id, 'doomedprefix')
       await storage.apiKeys.insert(key)
-      await storage.audit.append(event(org.id, 'organization.created', T0))
+      await storage.audit.append([event(org.id, 'organization.created', T0)])
       const survivorTeam = team(survivor.id, 'red')
       await storage.teams.insert(survivorTeam)
       await storage.roles.insert(customRole(survivor.id, 'billing'))
-      await storage.audit.append(event(survivor.id, 'organization.created', T0))
+      await storage.audit.append([event(survivor.id, 'organization.created', T0)])
 
       expect(await storage.organizations.delete(org.id)).toBe(true)
       expect(await storage.organizations.delete(org.id)).toBe(false)

@@ -139,14 +139,18 @@ async function check(
   let organization: OrganizationRecord | null
   /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
   let member: MemberRecord | null | undefined
-  if (typeof ref !== 'string') organization = ref
-  else if (actor.type === 'user' && lockWith === null) {
+  if (lockWith !== null) {
+    // Locking reads the row: nothing else of the organization is read before the lock.
+    const key = typeof ref === 'string' ? organizationKey(actor, ref) : { id: ref.id }
+    const id = key === null ? null : 'id' in key ? key.id : await repos.organizations.findIdBySlug(key.slug)
+    organization = id === null ? null : await lockWith.organizations.lock(id)
+  } else if (typeof ref !== 'string') organization = ref
+  else if (actor.type === 'user') {
     const key = organizationKey(actor, ref)
     const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId)
     organization = found?.organization ?? null
     member = found?.member ?? null
   } else organization = await findOrganization(repos, actor, ref)
-  if (organization && lockWith) organization = await lockWith.organizations.lock(organization.id)
   if (!organization) throw notFound('Organization not found.')
   const roles = await ctx.roles.forOrganization(repos, organization)
   const access: Access = {

@@ -20,8 +20,9 @@ export interface Work {
   now: Date
   /**
    * Runs the `before` hooks of the event (one that throws vetoes the whole mutation: the
-   * transaction rolls back), then writes it as an audit event in this transaction; it is
-   * delivered to listeners after commit.
+   * transaction rolls back), and writes it to the audit trail in this transaction (the
+   * mutation's events together, in one statement, when it is done); it is delivered to
+   * listeners after commit.
    */
   record(event: EventInput): Promise<void>
   /**
@@ -42,6 +43,8 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
   const result = await ctx.storage.transaction(async (tx) => {
     const now = ctx.now()
     const events: AuditEventRecord[] = []
+    /** The events to write to the audit trail: written together, in one statement, before the commit. */
+    const trail: AuditEventRecord[] = []
     const toRecord = (input: EventInput): AuditEventRecord => ({
       id: createId('event'),
       organizationId: input.organizationId,
@@ -57,7 +60,7 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
       async record(input) {
         const event = toRecord(input)
         await ctx.hooks.run(event)
-        await tx.audit.append(event)
+        trail.push(event)
         events.push(event)
       },
       async announce(input) {
@@ -66,6 +69,7 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
         events.push(event)
       },
     })
+    await tx.audit.append(trail)
     committed = events
     return value
   })

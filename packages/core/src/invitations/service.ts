@@ -391,10 +391,8 @@ export async function acceptInvitation(
       now,
     })
     if (!accepted) throw settledError((await tx.invitations.find(organizationId, invitation.id)) ?? invitation, now)
-    // A refusal below rolls the transition back with everything else.
-    if (await tx.members.find(organizationId, user.userId)) {
-      throw new OrgkitError('conflict', 'You are already a member of this organization.')
-    }
+    // A refusal below rolls the transition back with everything else. The limit comes first,
+    // so that a refused accept writes nothing; the insert itself says "already a member".
     assertMemberRoom(ctx, organization)
     if (!(await tx.members.insert({ organizationId, userId: user.userId, role: role.key, joinedAt: now }))) {
       throw new OrgkitError('conflict', 'You are already a member of this organization.')

@@ -75,6 +75,8 @@ export interface OrganizationRepository {
   findById(id: string): Promise<OrganizationRecord | null>
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
+  /** The id the global slug table holds for `slug` (no read of the organization itself). */
+  findIdBySlug(slug: string): Promise<string | null>
   /**
    * The organization (by id, or by slug through the slug table) and `userId`'s membership
    * of it (`null` when not a member), the membership read in the same statement as the
@@ -286,7 +288,8 @@ export interface AuditListFilter {
 }
 
 export interface AuditRepository {
-  append(event: AuditEventRecord): Promise<void>
+  /** Writes the events of one mutation, in one statement (they belong to one organization). */
+  append(events: readonly AuditEventRecord[]): Promise<void>
   /** Newest first (by `createdAt`, then `id`). */
   list(organizationId: string, filter: AuditListFilter, page: PageInput): Promise<Page<AuditEventRecord>>
 }

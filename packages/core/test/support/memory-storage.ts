@@ -220,6 +220,7 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         const id = t.organizationSlugs.get(slug)
         return (id !== undefined && t.organizations.get(id)) || null
       }),
+      findIdBySlug: op((slug: string) => t.organizationSlugs.get(slug) ?? null),
       findWithMember: op((ref: { id: string } | { slug: string }, userId: string) => {
         const id = 'id' in ref ? ref.id : t.organizationSlugs.get(ref.slug)
         const organization = id === undefined ? undefined : t.organizations.get(id)
@@ -453,10 +454,12 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
     },
 
     audit: {
-      append: op((event: AuditEventRecord) => {
-        const eventKey = key(event.organizationId, event.id)
-        if (t.auditEvents.has(eventKey)) throw new Error(`memoryStorage: duplicate id ${event.id}`)
-        t.auditEvents.set(eventKey, store(event))
+      append: op((events: readonly AuditEventRecord[]) => {
+        for (const event of events) {
+          const eventKey = key(event.organizationId, event.id)
+          if (t.auditEvents.has(eventKey)) throw new Error(`memoryStorage: duplicate id ${event.id}`)
+          t.auditEvents.set(eventKey, store(event))
+        }
       }),
       list: op((organizationId: string, filter: { action?: string | undefined }, page: PageInput) => {
         const rows = rowsOf(t.auditEvents, organizationId).filter(

@@ -10,20 +10,23 @@ export function auditRepository(context: StorageContext): AuditRepository {
   const { db, dialect } = context
 
   return {
-    async append(event) {
+    async append(events) {
+      if (events.length === 0) return
       await db
         .insertInto('audit_events')
-        .values({
-          organization_id: event.organizationId,
-          id: event.id,
-          action: event.action,
-          actor_type: event.actor.type,
-          actor_id: event.actor.id,
-          target_type: event.target.type,
-          target_id: event.target.id,
-          changes: toJson(event.changes),
-          created_at: dialect.toTimestamp(event.createdAt),
-        })
+        .values(
+          events.map((event) => ({
+            organization_id: event.organizationId,
+            id: event.id,
+            action: event.action,
+            actor_type: event.actor.type,
+            actor_id: event.actor.id,
+            target_type: event.target.type,
+            target_id: event.target.id,
+            changes: toJson(event.changes),
+            created_at: dialect.toTimestamp(event.createdAt),
+          })),
+        )
         .execute()
     },
 

@@ -53,6 +53,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return row === undefined ? null : toRecord(row)
     },
 
+    async findIdBySlug(slug) {
+      const claim = await db
+        .selectFrom('organization_slugs')
+        .select('organization_id')
+        .where('slug', '=', slug)
+        .executeTakeFirst()
+      return claim?.organization_id ?? null
+    },
+
     async findWithMember(ref, userId) {
       let id: string
       if ('id' in ref) id = ref.id

@@ -129,7 +129,7 @@ describe.each(testDialects())('the organization cascade on %s', (dialect) => {
     await storage.roles.insert(customRole(org.id, 'billing'))
     await storage.invitations.insert(invitation(org.id, `${slug}@example.com`), T0)
     await storage.apiKeys.insert(apiKey(org.id, createId('apiKey').slice(-12)))
-    await storage.audit.append(event(org.id, 'organization.created', at(1)))
+    await storage.audit.append([event(org.id, 'organization.created', at(1))])
     return org
   }
 

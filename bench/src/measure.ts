@@ -107,6 +107,8 @@ export interface BenchSettings {
     userOrganizations: number
     pageRepeats: number
     largeMembers: number
+    /** Pages read per run on the large organization, fewer: a page there may cost a large fraction of a second. */
+    largePageRepeats: number
     deepOffset: number
   }
 }
@@ -129,6 +131,7 @@ export function benchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): 
           userOrganizations: 10,
           pageRepeats: 5,
           largeMembers: 2_000,
+          largePageRepeats: 5,
           deepOffset: 100,
         }
       : {
@@ -140,6 +143,7 @@ export function benchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): 
           userOrganizations: 200,
           pageRepeats: 200,
           largeMembers: 1_000_000,
+          largePageRepeats: 20,
           deepOffset: 5_000,
         },
   }

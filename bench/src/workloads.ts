@@ -193,9 +193,9 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
       await measure(
         'W3c',
         `first page of 50 of ${sizes.largeMembers + 1} members`,
-        { runs, ops: sizes.pageRepeats, counter },
+        { runs, ops: sizes.largePageRepeats, counter },
         async () => {
-          for (let i = 0; i < sizes.pageRepeats; i++) await system.listMembers(owner, large, top)
+          for (let i = 0; i < sizes.largePageRepeats; i++) await system.listMembers(owner, large, top)
         },
       ),
     )
@@ -204,9 +204,9 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
       await measure(
         'W3d',
         `page of 50, ${sizes.deepOffset} deep, of ${sizes.largeMembers + 1} members`,
-        { runs, ops: sizes.pageRepeats, counter },
+        { runs, ops: sizes.largePageRepeats, counter },
         async () => {
-          for (let i = 0; i < sizes.pageRepeats; i++) await system.listMembers(owner, large, far)
+          for (let i = 0; i < sizes.largePageRepeats; i++) await system.listMembers(owner, large, far)
         },
       ),
     )

@@ -35,10 +35,17 @@ export interface BenchSystem {
   listOrganizations(user: BenchUser): Promise<number>
   /** Bulk-inserts `count` users and their memberships into a new organization of `owner`. */
   seedLargeOrganization(owner: BenchUser, count: number): Promise<BenchOrganization>
+  /**
+   * Refreshes the planner's statistics after the bulk of the writes (untimed), as autovacuum
+   * or a periodic ANALYZE would on a live database: fresh tables otherwise have none.
+   */
+  settle(): Promise<void>
   /** A system that resolves its own sessions: one lookup alone, to tell its cost from the rest. */
   resolveSession?(user: BenchUser): Promise<void>
   readonly notes: string[]
 }
+
+const fmt = (value: number) => value.toLocaleString('en-US')
 
 /** W1–W7, the same for every system, in one process per system. */
 export async function runWorkloads(system: BenchSystem, settings: BenchSettings): Promise<WorkloadResult[]> {
@@ -60,7 +67,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   results.push(
     await measure(
       'W1',
-      `create ${sizes.organizations} organizations`,
+      `create ${fmt(sizes.organizations)} organizations`,
       { runs, ops: sizes.organizations, counter },
       async (run) => {
         for (let i = 0; i < sizes.organizations; i++) {
@@ -76,7 +83,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   results.push(
     await measure(
       'W2',
-      `add ${sizes.members} members to one organization`,
+      `add ${fmt(sizes.members)} members to one organization`,
       {
         runs,
         ops: sizes.members,
@@ -91,13 +98,14 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     ),
   )
   const full = big!
+  await system.settle()
 
   // W3: pages of 50 with the users joined, first and deep.
   const first = await system.pageAt(owner, full, 0)
   results.push(
     await measure(
       'W3a',
-      `first page of 50 of ${sizes.members + 1} members`,
+      `first page of 50 of ${fmt(sizes.members + 1)} members`,
       { runs, ops: sizes.pageRepeats, counter },
       async () => {
         for (let i = 0; i < sizes.pageRepeats; i++) await system.listMembers(owner, full, first)
@@ -109,7 +117,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   results.push(
     await measure(
       'W3b',
-      `page of 50, ${sizes.deepOffset} deep`,
+      `page of 50, ${fmt(sizes.deepOffset)} deep`,
       { runs, ops: sizes.pageRepeats, counter },
       async () => {
         for (let i = 0; i < sizes.pageRepeats; i++) await system.listMembers(owner, full, deep)
@@ -122,7 +130,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   results.push(
     await measure(
       'W4',
-      `invitation create + accept, ${sizes.invitations} pairs`,
+      `invitation create + accept, ${fmt(sizes.invitations)} pairs`,
       { runs, ops: sizes.invitations, counter },
       async (run) => {
         for (let i = 0; i < sizes.invitations; i++) {
@@ -148,7 +156,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   results.push(
     await measure(
       'W6',
-      `change a role ×${sizes.roleChanges}`,
+      `change a role ×${fmt(sizes.roleChanges)}`,
       { runs, ops: sizes.roleChanges, counter },
       async (run) => {
         const role = run % 2 === 0 ? 'admin' : 'member'
@@ -161,17 +169,18 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
   for (const org of created.slice(0, sizes.userOrganizations)) {
     await system.addMember(creators[created.indexOf(org)]!, org, joiner, 'member')
   }
+  await system.settle()
   const listed = await system.listOrganizations(joiner)
   const lists = Math.ceil(sizes.pageRepeats / 4)
   results.push(
     await measure(
       'W7',
-      `list the organizations of a user in ${sizes.userOrganizations}`,
+      `list the organizations of a user in ${fmt(sizes.userOrganizations)}`,
       { runs, ops: lists, counter },
       async () => {
         for (let i = 0; i < lists; i++) await system.listOrganizations(joiner)
       },
-      listed === sizes.userOrganizations ? undefined : `returned ${listed} of ${sizes.userOrganizations}`,
+      listed === sizes.userOrganizations ? undefined : `returned ${listed} of ${fmt(sizes.userOrganizations)}`,
     ),
   )
 
@@ -186,13 +195,13 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
 
   // W3 at scale: opt-in, because seeding a million members takes minutes.
   if (settings.large || settings.smoke) {
-    log(`seeding an organization of ${sizes.largeMembers} members`)
+    log(`seeding an organization of ${fmt(sizes.largeMembers)} members`)
     const large = await system.seedLargeOrganization(owner, sizes.largeMembers)
     const top = await system.pageAt(owner, large, 0)
     results.push(
       await measure(
         'W3c',
-        `first page of 50 of ${sizes.largeMembers + 1} members`,
+        `first page of 50 of ${fmt(sizes.largeMembers + 1)} members`,
         { runs, ops: sizes.largePageRepeats, counter },
         async () => {
           for (let i = 0; i < sizes.largePageRepeats; i++) await system.listMembers(owner, large, top)
@@ -203,7 +212,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     results.push(
       await measure(
         'W3d',
-        `page of 50, ${sizes.deepOffset} deep, of ${sizes.largeMembers + 1} members`,
+        `page of 50, ${fmt(sizes.deepOffset)} deep, of ${fmt(sizes.largeMembers + 1)} members`,
         { runs, ops: sizes.largePageRepeats, counter },
         async () => {
           for (let i = 0; i < sizes.largePageRepeats; i++) await system.listMembers(owner, large, far)

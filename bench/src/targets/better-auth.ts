@@ -26,6 +26,9 @@ export async function betterAuthSystem(
     telemetry: { enabled: false },
     logger: { level: 'error' },
     rateLimit: { enabled: false },
+    // Its adapter caps every list read without a limit at 100 rows, silently: W7's user is
+    // in 200 organizations and `listOrganizations` would return half of them.
+    advanced: { database: { defaultFindManyLimit: 1000 } },
     plugins: [organization({ membershipLimit: 10_000_000, invitationLimit: 10_000_000 })],
   })
   const { runMigrations } = await getMigrations(auth.options)
@@ -124,6 +127,9 @@ export async function betterAuthSystem(
     async listOrganizations(user) {
       const orgs = await auth.api.listOrganizations({ headers: headersOf(user) })
       return orgs.length
+    },
+    async settle() {
+      db.exec('analyze')
     },
     async resolveSession(user) {
       const session = await auth.api.getSession({ headers: headersOf(user) })

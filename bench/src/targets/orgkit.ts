@@ -104,6 +104,9 @@ export function orgkitSystem(
       } while (cursor !== undefined)
       return count
     },
+    async settle() {
+      await sql`analyze`.execute(db)
+    },
     async seedLargeOrganization(owner, count): Promise<BenchOrganization> {
       const org = await this.createOrganization(owner, 'Large', 'large')
       const start = nextUser

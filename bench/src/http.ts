@@ -17,8 +17,14 @@ export interface HttpResult {
   framework: string
   orgkitRps: Spread
   handWrittenRps: Spread
+  /** SQL statements per request, from the server's own count. */
+  orgkitStatements: number
+  handWrittenStatements: number
   non2xx: number
 }
+
+/** Where the server answers how many SQL statements it has sent so far (not under either route's prefix). */
+export const STATEMENTS_PATH = '/bench/statements'
 
 const ROLES_WITH_MEMBERS_READ = new Set(['owner', 'admin', 'member'])
 
@@ -78,6 +84,7 @@ export async function startServer(
   framework: string,
   orgkit: Orgkit,
   db: ScratchDb,
+  statements: () => number,
 ): Promise<{ port: number; close(): Promise<void> }> {
   if (framework === 'express') {
     const app = express()
@@ -90,6 +97,9 @@ export async function startServer(
         },
       }),
     )
+    app.get(STATEMENTS_PATH, (_req, res) => {
+      res.json({ count: statements() })
+    })
     app.get('/raw/organizations/:org/members', async (req, res) => {
       const { status, body } = await handWrittenPage(db, header(req.headers['x-user-id']), req.params.org)
       res.status(status).json(body)
@@ -112,6 +122,7 @@ export async function startServer(
       return userId ? { type: 'user', userId } : null
     },
   })
+  app.get(STATEMENTS_PATH, async () => ({ count: statements() }))
   app.get<{ Params: { org: string } }>('/raw/organizations/:org/members', async (request, reply) => {
     const { status, body } = await handWrittenPage(db, header(request.headers['x-user-id']), request.params.org)
     return reply.status(status).send(body)
@@ -122,7 +133,11 @@ export async function startServer(
 }
 
 /** Requests per second, 10 connections, for `seconds`; counts answers that are not 2xx. */
-export async function load(url: string, userId: string, seconds: number): Promise<{ rps: number; non2xx: number }> {
+export async function load(
+  url: string,
+  userId: string,
+  seconds: number,
+): Promise<{ rps: number; requests: number; non2xx: number }> {
   const result = await autocannon({ url, connections: 10, duration: seconds, headers: { 'x-user-id': userId } })
-  return { rps: result.requests.average, non2xx: result.non2xx + result.errors }
+  return { rps: result.requests.average, requests: result.requests.total, non2xx: result.non2xx + result.errors }
 }

@@ -319,12 +319,12 @@ export function renderMarkdown(report: Report): string {
       `membership read and the page query. autocannon, 10 connections, ${settings.smoke ? 1 : 5} s per round, rounds alternating`,
       'between the two routes; requests per second, median (min–max). Server and load generator share the two cores.',
       '',
-      '| framework | orgkit req/s | hand-written req/s | orgkit ÷ hand-written |',
-      '| --- | --- | --- | --- |',
+      '| framework | orgkit req/s | hand-written req/s | orgkit ÷ hand-written | SQL statements per request, orgkit / hand-written |',
+      '| --- | --- | --- | --- | --- |',
     )
     for (const h of report.http) {
       add(
-        `| ${h.framework} | ${num(h.orgkitRps.median)} (${num(h.orgkitRps.min)}–${num(h.orgkitRps.max)}) | ${num(h.handWrittenRps.median)} (${num(h.handWrittenRps.min)}–${num(h.handWrittenRps.max)}) | ${(h.orgkitRps.median / h.handWrittenRps.median).toFixed(2)}${h.non2xx > 0 ? ` (${h.non2xx} non-2xx answers)` : ''} |`,
+        `| ${h.framework} | ${num(h.orgkitRps.median)} (${num(h.orgkitRps.min)}–${num(h.orgkitRps.max)}) | ${num(h.handWrittenRps.median)} (${num(h.handWrittenRps.min)}–${num(h.handWrittenRps.max)}) | ${(h.orgkitRps.median / h.handWrittenRps.median).toFixed(2)}${h.non2xx > 0 ? ` (${h.non2xx} non-2xx answers)` : ''} | ${statements(h.orgkitStatements)} / ${statements(h.handWrittenStatements)} |`,
       )
     }
   }

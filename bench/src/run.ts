@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type HttpResult, load } from './http'
+import { type HttpResult, load, STATEMENTS_PATH } from './http'
 import { benchSettings, type SystemResult, spread } from './measure'
 import { collectMachine, renderMarkdown, renderSvg } from './report'
 import { type HttpServer, runSystem, serveHttp } from './systems'
@@ -93,17 +93,35 @@ async function measureHttp(framework: string): Promise<HttpResult> {
     const rounds = settings.smoke ? 1 : 3
     const orgkitRps: number[] = []
     const handWrittenRps: number[] = []
+    const sent = { orgkit: { statements: 0, requests: 0 }, handWritten: { statements: 0, requests: 0 } }
+    const statementsSoFar = async () =>
+      ((await (await fetch(`${base}${STATEMENTS_PATH}`)).json()) as { count: number }).count
+    /** Loads one route, counting the statements the server sent meanwhile. */
+    const drive = async (which: 'orgkit' | 'handWritten') => {
+      const before = await statementsSoFar()
+      const result = await load(urls[which], ready.userId, seconds)
+      sent[which].statements += (await statementsSoFar()) - before
+      sent[which].requests += result.requests
+      return result
+    }
     let non2xx = 0
     // Alternating rounds, so that a noisy neighbour hurts both sides alike.
     for (let round = 0; round < rounds; round++) {
-      const a = await load(urls.orgkit, ready.userId, seconds)
-      const b = await load(urls.handWritten, ready.userId, seconds)
+      const a = await drive('orgkit')
+      const b = await drive('handWritten')
       orgkitRps.push(a.rps)
       handWrittenRps.push(b.rps)
       non2xx += a.non2xx + b.non2xx
       console.error(`  ${framework} round ${round + 1}: orgkit ${a.rps} req/s, hand-written ${b.rps} req/s`)
     }
-    return { framework, orgkitRps: spread(orgkitRps), handWrittenRps: spread(handWrittenRps), non2xx }
+    return {
+      framework,
+      orgkitRps: spread(orgkitRps),
+      handWrittenRps: spread(handWrittenRps),
+      orgkitStatements: sent.orgkit.statements / sent.orgkit.requests,
+      handWrittenStatements: sent.handWritten.statements / sent.handWritten.requests,
+      non2xx,
+    }
   } finally {
     await ready.close()
   }

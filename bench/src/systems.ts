@@ -88,7 +88,7 @@ export async function serveHttp(framework: string, settings: BenchSettings): Pro
   const system = orgkitSystem('orgkit', db, orgkit, counter, 'sqlite')
   const [owner] = await system.seedUsers(1)
   const org = await system.seedLargeOrganization(owner!, settings.sizes.members)
-  const server = await startServer(framework, orgkit, db)
+  const server = await startServer(framework, orgkit, db, () => counter.count)
   return {
     port: server.port,
     org: org.id,

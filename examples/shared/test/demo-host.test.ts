@@ -1,59 +1,14 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createDemoHost, type DemoHost, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  mysqlTestUrl,
-  postgresTestUrl,
-  type TestDialect,
-  testDialects,
-  withMysqlAdmin,
-  withPostgresAdmin,
-} from '../../../test/support/databases'
-
-/**
- * A `DATABASE_URL` for a scratch database of the dialect, as a user would pass it: the
- * quickstart opens its own database from the URL, so each run gets a database of its
- * own (not a schema) and drops it afterwards.
- */
-async function scratchDatabaseUrl(dialect: TestDialect): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `orgkit_example_${process.pid}_${randomBytes(4).toString('hex')}`
-  switch (dialect) {
-    case 'sqlite': {
-      const dir = mkdtempSync(join(tmpdir(), 'orgkit-demo-host-'))
-      return {
-        url: `sqlite:${join(dir, 'db.sqlite')}`,
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      }
-    }
-    case 'postgres': {
-      const admin = postgresTestUrl()
-      await withPostgresAdmin(admin, (client) => client.query(`create database "${name}"`))
-      const url = new URL(admin)
-      url.pathname = `/${name}`
-      return {
-        url: url.toString(),
-        drop: () => withPostgresAdmin(admin, (client) => client.query(`drop database if exists "${name}"`)),
-      }
-    }
-    case 'mysql': {
-      const admin = mysqlTestUrl()
-      await withMysqlAdmin(admin, `create database \`${name}\` character set utf8mb4`)
-      const url = new URL(admin)
-      url.pathname = `/${name}`
-      return { url: url.toString(), drop: () => withMysqlAdmin(admin, `drop database if exists \`${name}\``) }
-    }
-  }
-}
+import { createScratchDatabaseUrl, testDialects } from '../../../test/support/databases'
 
 describe.each(testDialects())('the demo host on %s', (dialect) => {
   let database: { url: string; drop(): Promise<void> }
   let host: DemoHost
 
   beforeAll(async () => {
-    database = await scratchDatabaseUrl(dialect)
+    // A `DATABASE_URL` as a user would pass it: the quickstart opens its own database from it.
+    database = await createScratchDatabaseUrl(dialect)
     host = await createDemoHost({ databaseUrl: database.url, log: () => {} })
   })
   afterAll(async () => {

@@ -24,6 +24,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   const selectById = (executor: Kysely<OrgkitDatabase>, id: string) =>
     executor.selectFrom('organizations').selectAll().where('id', '=', id)
 
+  const findIdBySlug = async (slug: string): Promise<string | null> => {
+    const claim = await db
+      .selectFrom('organization_slugs')
+      .select('organization_id')
+      .where('slug', '=', slug)
+      .executeTakeFirst()
+    return claim?.organization_id ?? null
+  }
+
   return {
     insert: (organization) =>
       atomic(async (trx) => {
@@ -43,39 +52,19 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
     async findBySlug(slug) {
       // Two steps, each on one shard: the global slug lookup, then the organization by id.
-      const claim = await db
-        .selectFrom('organization_slugs')
-        .select('organization_id')
-        .where('slug', '=', slug)
-        .executeTakeFirst()
-      if (claim === undefined) return null
-      const row = await selectById(db, claim.organization_id).executeTakeFirst()
+      const id = await findIdBySlug(slug)
+      if (id === null) return null
+      const row = await selectById(db, id).executeTakeFirst()
       return row === undefined ? null : toRecord(row)
     },
 
-    async findIdBySlug(slug) {
-      const claim = await db
-        .selectFrom('organization_slugs')
-        .select('organization_id')
-        .where('slug', '=', slug)
-        .executeTakeFirst()
-      return claim?.organization_id ?? null
-    },
+    findIdBySlug,
 
     async findWithMember(ref, userId) {
-      let id: string
-      if ('id' in ref) id = ref.id
-      else {
-        // The slug table first, then the organization by id: two single-shard statements
-        // rather than a join of a global lookup table to an organization-owned one.
-        const claim = await db
-          .selectFrom('organization_slugs')
-          .select('organization_id')
-          .where('slug', '=', ref.slug)
-          .executeTakeFirst()
-        if (claim === undefined) return null
-        id = claim.organization_id
-      }
+      // By slug: the slug table first, then the organization by id — two single-shard
+      // statements rather than a join of a global lookup table to an organization-owned one.
+      const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
+      if (id === null) return null
       const row = await db
         .selectFrom('organizations as o')
         .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))

@@ -23,6 +23,21 @@ import { orgParams, pageQuery, signedIn } from './shared'
 const tag = 'Invitations'
 const invitationParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
 
+const resendRoute = defineRoute({
+  method: 'POST',
+  path: '/organizations/:org/invitations/:id/resend',
+  operationId: 'resendInvitation',
+  summary: 'Rotates the token and extends the expiry; the new token is in this response only',
+  tag,
+  permission: 'invitations.create',
+  auth: 'required',
+  params: invitationParams,
+  status: 200,
+  response: issuedInvitationWire,
+  handler: async ({ orgkit, actor, params }) =>
+    serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
+})
+
 export const invitationRoutes = [
   defineRoute({
     method: 'GET',
@@ -54,34 +69,14 @@ export const invitationRoutes = [
     handler: async ({ orgkit, actor, params, body }) =>
       serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.create(params.org, body)),
   }),
-  defineRoute({
-    method: 'POST',
-    path: '/organizations/:org/invitations/:id/resend',
-    operationId: 'resendInvitation',
-    summary: 'Rotates the token and extends the expiry; the new token is in this response only',
-    tag,
-    permission: 'invitations.create',
-    auth: 'required',
-    params: invitationParams,
-    status: 200,
-    response: issuedInvitationWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
-  }),
-  defineRoute({
-    method: 'POST',
+  resendRoute,
+  // The same operation at the invitation's own path, as some clients expect.
+  {
+    ...resendRoute,
     path: '/organizations/:org/invitations/:id',
     operationId: 'resendInvitationAlias',
     summary: 'The same as POST …/invitations/{id}/resend',
-    tag,
-    permission: 'invitations.create',
-    auth: 'required',
-    params: invitationParams,
-    status: 200,
-    response: issuedInvitationWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
-  }),
+  },
   defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',

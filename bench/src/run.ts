@@ -8,18 +8,32 @@
  * checks that every workload works, and its numbers mean nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type HttpResult, load, STATEMENTS_PATH } from './http'
 import { benchSettings, type SystemResult, spread } from './measure'
-import { collectMachine, renderMarkdown, renderSvg } from './report'
+import { collectMachine, type Report, renderMarkdown, renderSvg } from './report'
 import { type HttpServer, runSystem, serveHttp } from './systems'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 const settings = benchSettings(process.argv.slice(2), process.env)
 const started = performance.now()
+/** The numbers behind docs/benchmarks.md, committed with it: `--render` rewrites the page from them without measuring. */
+const resultsFile = join(root, 'bench', 'results', 'latest.json')
+
+function writeDocs(report: Report): void {
+  mkdirSync(join(root, 'docs', 'images'), { recursive: true })
+  writeFileSync(join(root, 'docs', 'images', 'benchmarks.svg'), renderSvg(report))
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(report))
+  console.error('wrote docs/benchmarks.md and docs/images/benchmarks.svg')
+}
+
+if (process.argv.includes('--render')) {
+  writeDocs(JSON.parse(readFileSync(resultsFile, 'utf8')) as Report)
+  process.exit(0)
+}
 const childEnv = {
   ...process.env,
   BENCH_SMOKE: settings.smoke ? '1' : '0',
@@ -154,9 +168,8 @@ if (settings.smoke) {
   console.error('smoke mode: nothing written')
 } else {
   const machine = await collectMachine(root)
-  const report = { settings, systems, inMemory, http, machine, seconds }
-  mkdirSync(join(root, 'docs', 'images'), { recursive: true })
-  writeFileSync(join(root, 'docs', 'images', 'benchmarks.svg'), renderSvg(report))
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(report))
-  console.error('wrote docs/benchmarks.md and docs/images/benchmarks.svg')
+  const report: Report = { settings, systems, inMemory, http, machine, seconds }
+  mkdirSync(dirname(resultsFile), { recursive: true })
+  writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+  writeDocs(report)
 }

@@ -79,9 +79,11 @@ async function startHttpServer(framework: string): Promise<HttpServer> {
   })
   return {
     ...ready,
-    close: async () => {
-      child.kill()
-    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill()
+      }),
   }
 }
 

@@ -10,6 +10,10 @@ const settings = benchSettings(process.argv, process.env)
 const [system = '', framework = 'express'] = process.argv.slice(2)
 if (system === 'http-server') {
   const server = await serveHttp(framework, settings)
+  // Ended by the parent: close the server and remove the database file before leaving.
+  process.once('SIGTERM', () => {
+    server.close().finally(() => process.exit(0))
+  })
   console.log(JSON.stringify({ port: server.port, org: server.org, userId: server.userId }))
 } else {
   console.log(JSON.stringify(await runSystem(system, settings)))

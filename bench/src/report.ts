@@ -37,8 +37,14 @@ export interface Report {
 const ORGKIT_DEPENDENCIES = ['kysely', 'zod', 'nanoid', 'better-sqlite3', 'pg', 'express', 'fastify']
 const ALTERNATIVES = ['better-auth', '@casl/ability', 'casbin', 'autocannon']
 
+/** The version a package resolves to: orgkit's own dependencies as `@orgkit/core` sees them (it may have a copy of its own). */
 function versionOf(root: string, name: string): string {
-  for (const base of [join(root, 'node_modules', name), join(root, 'bench', 'node_modules', name)]) {
+  const bases = [
+    join(root, 'packages', 'core', 'node_modules', name),
+    join(root, 'node_modules', name),
+    join(root, 'bench', 'node_modules', name),
+  ]
+  for (const base of bases) {
     const file = join(base, 'package.json')
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
   }

@@ -149,6 +149,8 @@ export function renderSvg(report: Report): string {
   const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;')
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">`,
+    // The chart's alternative text, for readers who cannot see it.
+    `<title>orgkit vs Better Auth: Better Auth's time ÷ orgkit's per workload, file SQLite, same run (${report.machine.date})</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="15" font-weight="600">orgkit vs Better Auth, file SQLite, same run (${report.machine.date})</text>`,
     `<text x="16" y="44" fill="#555">Better Auth's time ÷ orgkit's, log scale: right of ×1 orgkit is faster, left of it orgkit is behind</text>`,

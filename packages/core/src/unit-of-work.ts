@@ -1,7 +1,7 @@
 import { actorRef } from './audit/event-bus'
 import type { OrgkitEventAction, OrgkitEventMap } from './audit/events'
 import type { Context } from './context'
-import { createId } from './ids'
+import { createSortableId } from './ids'
 import type { TransactionRepositories } from './storage/port'
 import type { Actor, AuditEventRecord, JsonObject } from './types'
 
@@ -46,7 +46,7 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
     /** The events to write to the audit trail: written together, in one statement, before the commit. */
     const trail: AuditEventRecord[] = []
     const toRecord = (input: EventInput): AuditEventRecord => ({
-      id: createId('event'),
+      id: createSortableId('event'),
       organizationId: input.organizationId,
       action: input.action,
       actor: actorRef(actor),

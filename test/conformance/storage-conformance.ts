@@ -293,6 +293,46 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
         expect(await storage.transaction((tx) => tx.organizations.lock('org_missing'))).toBeNull()
       })
 
+      it('lockWithMember: the locked organization with the membership of the user named, only in a transaction', async () => {
+        expect('lockWithMember' in storage.organizations).toBe(false)
+        const org = await organizationWith('lock-with-member', { erin: 'admin' })
+        const [withErin, withFay, missing] = await storage.transaction(async (tx) => [
+          await tx.organizations.lockWithMember(org.id, 'erin'),
+          await tx.organizations.lockWithMember(org.id, 'fay'),
+          await tx.organizations.lockWithMember('org_missing', 'erin'),
+        ])
+        expect(withErin?.organization).toEqual(await storage.organizations.findById(org.id))
+        expect(withErin?.member).toEqual(await storage.members.find(org.id, 'erin'))
+        expect(withErin?.member?.role).toBe('admin')
+        expect(withFay).toEqual({ organization: withErin?.organization, member: null })
+        expect(missing).toBeNull()
+      })
+
+      it('insert with an owner writes the organization with its first member, counted', async () => {
+        const org = organization('founded', { memberCount: 0 })
+        expect(await storage.organizations.insert(org, { userId: 'gus', role: 'owner' })).toBe(true)
+        expect((await storage.organizations.findById(org.id))?.memberCount).toBe(1)
+        expect(await storage.members.find(org.id, 'gus')).toEqual({
+          organizationId: org.id,
+          userId: 'gus',
+          role: 'owner',
+          joinedAt: org.createdAt,
+        })
+        const mine = await everyPage((p) => storage.organizations.listForUser('gus', p), 50)
+        expect(mine.find((o) => o.id === org.id)?.role).toBe('owner')
+        // A taken slug writes neither the organization nor the membership.
+        const clash = organization('founded')
+        expect(await storage.organizations.insert(clash, { userId: 'cat', role: 'owner' })).toBe(false)
+        expect(await storage.organizations.findById(clash.id)).toBeNull()
+        expect(await storage.members.find(clash.id, 'cat')).toBeNull()
+      })
+
+      it('claimCreatorSlot at a limit of 0 claims nothing', async () => {
+        expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 0))).toBe(false)
+        expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(true)
+        expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(false)
+      })
+
       it('lock() holds the organization row until the transaction ends', async () => {
         const org = await organizationWith('locked')
         const order: string[] = []

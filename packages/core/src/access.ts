@@ -143,7 +143,12 @@ async function check(
     // Locking reads the row: nothing else of the organization is read before the lock.
     const key = typeof ref === 'string' ? organizationKey(actor, ref) : { id: ref.id }
     const id = key === null ? null : 'id' in key ? key.id : await repos.organizations.findIdBySlug(key.slug)
-    organization = id === null ? null : await lockWith.organizations.lock(id)
+    if (id !== null && actor.type === 'user') {
+      // The membership comes with the lock, read after it is granted: the committed one.
+      const found = await lockWith.organizations.lockWithMember(id, actor.userId)
+      organization = found?.organization ?? null
+      member = found?.member ?? null
+    } else organization = id === null ? null : await lockWith.organizations.lock(id)
   } else if (typeof ref !== 'string') organization = ref
   else if (actor.type === 'user') {
     const key = organizationKey(actor, ref)
@@ -177,7 +182,6 @@ async function check(
     return access
   }
 
-  // Under a lock the membership is read after the lock is granted, so it is the committed one.
   if (member === undefined) member = await repos.members.find(organization.id, actor.userId)
   if (!member) {
     if (actor.platformRole === 'superadmin' && PLATFORM_REQUIREMENTS.has(requirement)) {

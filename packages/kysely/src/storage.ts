@@ -48,8 +48,13 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `claimCreatorSlot`): at run time as in the types.
-  const { lock: _lock, claimCreatorSlot: _claim, ...organizations } = repositories.organizations
+  // `lockWithMember`, `claimCreatorSlot`): at run time as in the types.
+  const {
+    lock: _lock,
+    lockWithMember: _lockWithMember,
+    claimCreatorSlot: _claim,
+    ...organizations
+  } = repositories.organizations
   return {
     ...repositories,
     organizations,

@@ -364,12 +364,13 @@ export async function acceptInvitation(
   const invitation = await addressedTo(ctx, user, input, true)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
     const organizationId = invitation.organizationId
-    const organization = await tx.organizations.lock(organizationId)
-    if (!organization) throw notFound('Invitation not found.')
+    // The inviter's membership comes with the lock: the inviter must still be able to grant
+    // the role. A demoted or departed inviter's invitations grant nothing they could not
+    // grant now; a role deleted meanwhile grants nothing.
+    const locked = await tx.organizations.lockWithMember(organizationId, invitation.invitedBy)
+    if (!locked) throw notFound('Invitation not found.')
+    const { organization, member: inviter } = locked
     const roles = await ctx.roles.forOrganization(tx, organization)
-    // The inviter must still be able to grant the role: a demoted or departed inviter's
-    // invitations grant nothing they could not grant now. A role deleted meanwhile grants nothing.
-    const inviter = await tx.members.find(organizationId, invitation.invitedBy)
     const role = roles.get(invitation.role)
     const inviterRole = inviter ? roleIn(roles, inviter.role) : null
     if (

@@ -109,10 +109,11 @@ export async function updateMember(
   return mutate(ctx, actor, async ({ tx, record }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.update')
     const { organization } = access
-    const target = await tx.members.find(organization.id, userId)
-    if (!target) throw notFound('Member not found.')
+    // Read once, with the user: the answer is this row with the new role (the organization's
+    // lock keeps it from changing meanwhile), not a second read after the write.
+    const target = await findWithUser(tx, organization.id, userId)
     const role = assignableRole(access.roles, data.role)
-    if (target.role === role.key) return findWithUser(tx, organization.id, userId)
+    if (target.role === role.key) return target
     assertMayGrant(access, roleIn(access.roles, target.role), 'change a member with')
     assertMayGrant(access, role)
     await assertOwnerRemains(tx, organization.id, target.role)
@@ -123,7 +124,7 @@ export async function updateMember(
       target: { type: 'user', id: userId },
       changes: { role: { from: target.role, to: role.key } },
     })
-    return findWithUser(tx, organization.id, userId)
+    return { ...target, role: role.key }
   })
 }
 

@@ -160,8 +160,7 @@ export async function createOrganization(
       createdAt: now,
       updatedAt: now,
     }
-    await claimSlug(ctx, tx, organization, data.slug === undefined)
-    await tx.members.insert({ organizationId: organization.id, userId: user.userId, role: OWNER_ROLE, joinedAt: now })
+    await claimSlug(ctx, tx, organization, data.slug === undefined, { userId: user.userId, role: OWNER_ROLE })
     await record({
       organizationId: organization.id,
       action: 'organization.created',
@@ -180,18 +179,19 @@ export async function createOrganization(
 }
 
 /**
- * Inserts the organization under its slug. A given slug that is taken is a conflict; a
- * generated one moves on to the next candidate. The storage's claim is atomic, so two
- * concurrent creates never share a slug.
+ * Inserts the organization under its slug, with `owner` as its first member. A given slug
+ * that is taken is a conflict; a generated one moves on to the next candidate. The storage's
+ * claim is atomic, so two concurrent creates never share a slug.
  */
 async function claimSlug(
   ctx: Context,
   tx: TransactionRepositories,
   organization: OrganizationRecord,
   generated: boolean,
+  owner: { userId: string; role: string },
 ): Promise<void> {
   if (!generated) {
-    if (!(await tx.organizations.insert(organization))) {
+    if (!(await tx.organizations.insert(organization, owner))) {
       throw new OrgkitError('conflict', `The slug "${organization.slug}" is taken.`)
     }
     return
@@ -199,7 +199,7 @@ async function claimSlug(
   let attempts = 0
   for (const candidate of slugCandidates(organization.name, (slug) => isReservedSlug(ctx, slug))) {
     organization.slug = candidate
-    if (await tx.organizations.insert(organization)) return
+    if (await tx.organizations.insert(organization, owner)) return
     if (++attempts >= 8) break
   }
   throw new OrgkitError('conflict', 'Could not find a free slug for this name; give one explicitly.')
@@ -381,8 +381,7 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       createdAt: now,
       updatedAt: now,
     }
-    if (!(await tx.organizations.insert(organization))) return
-    await tx.members.insert({ organizationId: organization.id, userId: user.userId, role: OWNER_ROLE, joinedAt: now })
+    if (!(await tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }))) return
     await record({
       organizationId: organization.id,
       action: 'organization.created',

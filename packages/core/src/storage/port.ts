@@ -69,9 +69,10 @@ export interface OrganizationRepository {
   /**
    * Inserts the organization and claims its slug in the global slug table. Returns
    * `false`, writing nothing, when the slug is taken: of concurrent inserts with one slug
-   * exactly one returns `true`.
+   * exactly one returns `true`. With `owner`, the organization is written with that user as
+   * its first member (joined at `createdAt`), already counted: `memberCount` is stored as 1.
    */
-  insert(organization: OrganizationRecord): Promise<boolean>
+  insert(organization: OrganizationRecord, owner?: { userId: string; role: string }): Promise<boolean>
   findById(id: string): Promise<OrganizationRecord | null>
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
@@ -116,6 +117,15 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
    * any isolation level.
    */
   lock(id: string): Promise<OrganizationRecord | null>
+  /**
+   * `lock`, reading `userId`'s membership (`null` when not a member) in the same statement,
+   * after the lock is granted: what `findWithMember` is to `findById`. A mutation checks
+   * its actor's permission with no statement beyond the lock.
+   */
+  lockWithMember(
+    id: string,
+    userId: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null } | null>
   /**
    * Counts one more team organization created by `userId`, unless that would pass `limit`
    * (`null`: no limit, always counted). One conditional update on a per-user row, so of

@@ -133,7 +133,11 @@ export function memoryStorage(): MemoryStorage {
   for (const [name, repository] of Object.entries(template)) {
     outside[name] = {}
     for (const method of Object.keys(repository)) {
-      if (name === 'organizations' && (method === 'lock' || method === 'claimCreatorSlot')) continue
+      if (
+        name === 'organizations' &&
+        (method === 'lock' || method === 'lockWithMember' || method === 'claimCreatorSlot')
+      )
+        continue
       outside[name][method] = (...args) =>
         transaction((tx) => {
           const target = (tx as unknown as typeof outside)[name]![method]!
@@ -208,11 +212,15 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
 
   return {
     organizations: {
-      insert: op((organization: OrganizationRecord) => {
+      insert: op((organization: OrganizationRecord, owner?: { userId: string; role: string }) => {
         if (t.organizationSlugs.has(organization.slug)) return false
         if (t.organizations.has(organization.id)) throw new Error(`memoryStorage: duplicate id ${organization.id}`)
         t.organizationSlugs.set(organization.slug, organization.id)
-        t.organizations.set(organization.id, store(organization))
+        t.organizations.set(organization.id, store(owner ? { ...organization, memberCount: 1 } : organization))
+        if (owner) {
+          const member = { organizationId: organization.id, ...owner, joinedAt: organization.createdAt }
+          t.members.set(key(organization.id, owner.userId), store(member))
+        }
         return true
       }),
       findById: op((id: string) => t.organizations.get(id) ?? null),
@@ -228,6 +236,11 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         return { organization, member: t.members.get(key(organization.id, userId)) ?? null }
       }),
       lock: op((id: string) => t.organizations.get(id) ?? null),
+      lockWithMember: op((id: string, userId: string) => {
+        const organization = t.organizations.get(id)
+        if (organization === undefined) return null
+        return { organization, member: t.members.get(key(id, userId)) ?? null }
+      }),
       update: op((id: string, patch: OrganizationPatch, now: Date) => {
         const current = t.organizations.get(id)
         if (current === undefined) return null

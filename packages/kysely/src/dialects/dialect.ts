@@ -49,8 +49,14 @@ export interface StorageDialect {
     key: string,
     travel: 'asc' | 'desc',
   ): RawBuilder<SqlBool>
-  /** Adds the row lock `organizations.lock` takes, where the engine has one. */
-  forUpdate<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>
+  /**
+   * Adds the row lock `organizations.lock` takes, where the engine has one; `of` names the
+   * table whose rows to lock in a join, where the engine can say so (PostgreSQL).
+   */
+  forUpdate<DB, TB extends keyof DB, O>(
+    query: SelectQueryBuilder<DB, TB, O>,
+    of?: TB & string,
+  ): SelectQueryBuilder<DB, TB, O>
   /** The isolation level orgkit's transactions ask for; `undefined` keeps the server's default. */
   readonly isolationLevel: IsolationLevel | undefined
   /** A deadlock, serialization failure or lock timeout: the transaction may simply be run again. */

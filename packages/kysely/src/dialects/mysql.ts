@@ -54,6 +54,7 @@ export const mysqlDialect: StorageDialect = {
     const beyond = sql.raw(travel === 'asc' ? '>' : '<')
     return sql<SqlBool>`(${time} ${beyond}= ${at} and (${time} ${beyond} ${at} or ${id} ${beyond} ${key}))`
   },
+  // MariaDB has no `FOR UPDATE OF`: a join locks the rows it reads in every table.
   forUpdate: (query) => query.forUpdate(),
   // READ COMMITTED: every statement reads the latest committed rows, so a count taken after
   // `organizations.lock` sees what the previous lock holder committed. InnoDB's default

@@ -35,7 +35,7 @@ export const postgresDialect: StorageDialect = {
   },
   // A row comparison is an Index Cond on the (…, time, id) index: the scan starts at the cursor.
   keysetBeyond: rowValueBeyond,
-  forUpdate: (query) => query.forUpdate(),
+  forUpdate: (query, of) => (of === undefined ? query.forUpdate() : query.forUpdate(of)),
   // The server's default (READ COMMITTED unless the host changed it). The adapter relies on
   // row locks and conditional updates, which hold at every level; at REPEATABLE READ or
   // SERIALIZABLE PostgreSQL reports conflicts as 40001, which `transaction` retries.

@@ -15,6 +15,33 @@ export type UserColumns = {
   user_image_url: string | null
 }
 
+/**
+ * The member row and its entry in the user's index ("my organizations" reads it by user), in
+ * the caller's transaction; the caller keeps the organization's count. `false`, writing
+ * nothing, when the user is a member already.
+ */
+export async function insertMembership(
+  trx: Kysely<OrgkitDatabase>,
+  dialect: StorageDialect,
+  member: MemberRecord,
+): Promise<boolean> {
+  const joinedAt = dialect.toTimestamp(member.joinedAt)
+  const inserted = await dialect.insertUnlessExists(
+    trx.insertInto('members').values({
+      organization_id: member.organizationId,
+      user_id: member.userId,
+      role: member.role,
+      joined_at: joinedAt,
+    }),
+  )
+  if (!inserted) return false
+  await trx
+    .insertInto('user_memberships')
+    .values({ user_id: member.userId, organization_id: member.organizationId, joined_at: joinedAt })
+    .execute()
+  return true
+}
+
 export function memberRepository(context: StorageContext): MemberRepository {
   const { db, dialect, users, atomic } = context
   const userColumns = hostUserColumns(users)
@@ -44,25 +71,8 @@ export function memberRepository(context: StorageContext): MemberRepository {
   return {
     insert: (member) =>
       atomic(async (trx) => {
-        const inserted = await dialect.insertUnlessExists(
-          trx.insertInto('members').values({
-            organization_id: member.organizationId,
-            user_id: member.userId,
-            role: member.role,
-            joined_at: dialect.toTimestamp(member.joinedAt),
-          }),
-        )
-        if (!inserted) return false
+        if (!(await insertMembership(trx, dialect, member))) return false
         await moveOrganizationCount(trx, member.organizationId, 'member_count', 1)
-        // "My organizations" reads this index by user, in the same transaction as the member.
-        await trx
-          .insertInto('user_memberships')
-          .values({
-            user_id: member.userId,
-            organization_id: member.organizationId,
-            joined_at: dialect.toTimestamp(member.joinedAt),
-          })
-          .execute()
         return true
       }),
 

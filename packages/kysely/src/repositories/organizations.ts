@@ -1,4 +1,5 @@
 import type {
+  MemberRecord,
   OrganizationPatch,
   OrganizationRecord,
   OrganizationType,
@@ -11,6 +12,7 @@ import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
 import { ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
+import { insertMembership } from './members'
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
@@ -33,15 +35,56 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     return claim?.organization_id ?? null
   }
 
+  const selectWithMember = (id: string, userId: string) =>
+    db
+      .selectFrom('organizations as o')
+      .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
+      .selectAll('o')
+      .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+      .where('o.id', '=', id)
+
+  const withMember = (
+    row:
+      | (Selectable<OrganizationsTable> & { member_role: string | null; member_joined_at: string | Date | null })
+      | undefined,
+    id: string,
+    userId: string,
+  ): { organization: OrganizationRecord; member: MemberRecord | null } | null => {
+    if (row === undefined) return null
+    const { member_role, member_joined_at, ...organization } = row
+    return {
+      organization: toRecord(organization),
+      member:
+        member_role === null || member_joined_at === null
+          ? null
+          : { organizationId: id, userId, role: member_role, joinedAt: dialect.fromTimestamp(member_joined_at) },
+    }
+  }
+
   return {
-    insert: (organization) =>
+    insert: (organization, owner) =>
       atomic(async (trx) => {
         // The slug is claimed first, so a taken slug leaves nothing behind.
         const claimed = await dialect.insertUnlessExists(
           trx.insertInto('organization_slugs').values({ slug: organization.slug, organization_id: organization.id }),
         )
         if (!claimed) return false
-        await trx.insertInto('organizations').values(organizationToRow(organization, dialect)).execute()
+        const row = organizationToRow(organization, dialect)
+        if (owner === undefined) {
+          await trx.insertInto('organizations').values(row).execute()
+          return true
+        }
+        // The owner is counted in the row as written, not by an update after it.
+        await trx
+          .insertInto('organizations')
+          .values({ ...row, member_count: 1 })
+          .execute()
+        await insertMembership(trx, dialect, {
+          organizationId: organization.id,
+          userId: owner.userId,
+          role: owner.role,
+          joinedAt: organization.createdAt,
+        })
         return true
       }),
 
@@ -65,22 +108,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       // statements rather than a join of a global lookup table to an organization-owned one.
       const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
       if (id === null) return null
-      const row = await db
-        .selectFrom('organizations as o')
-        .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
-        .selectAll('o')
-        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-        .where('o.id', '=', id)
-        .executeTakeFirst()
-      if (row === undefined) return null
-      const { member_role, member_joined_at, ...organization } = row
-      return {
-        organization: toRecord(organization),
-        member:
-          member_role === null || member_joined_at === null
-            ? null
-            : { organizationId: id, userId, role: member_role, joinedAt: dialect.fromTimestamp(member_joined_at) },
-      }
+      return withMember(await selectWithMember(id, userId).executeTakeFirst(), id, userId)
+    },
+
+    // The lock and the caller's membership in one statement: on PostgreSQL only the
+    // organization's row is locked (`FOR UPDATE OF o`: a left join's nullable side cannot be);
+    // MariaDB has no `OF` and also locks the member row when there is one, which every
+    // change to it takes after the organization's lock anyway, so the order stays the same.
+    async lockWithMember(id, userId) {
+      return withMember(await dialect.forUpdate(selectWithMember(id, userId), 'o').executeTakeFirst(), id, userId)
     },
 
     // Row locks, not conditional updates, protect the last owner (and every other count-based
@@ -149,6 +185,25 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
     claimCreatorSlot: (userId, limit) =>
       atomic(async (trx) => {
+        if (limit !== null && limit <= 0) return false
+        if (dialect.name !== 'mysql') {
+          // One upsert: the first claim inserts the row counting 1; later ones add one while
+          // under the limit (a refused update counts no row). Concurrent claims serialize on
+          // the row, each seeing the count the previous one left.
+          const claim = await trx
+            .insertInto('organization_creators')
+            .values({ user_id: userId, organization_count: 1 })
+            .onConflict((conflict) => {
+              const update = conflict
+                .column('user_id')
+                .doUpdateSet((eb) => ({ organization_count: eb('organization_creators.organization_count', '+', 1) }))
+              return limit === null ? update : update.where('organization_creators.organization_count', '<', limit)
+            })
+            .executeTakeFirst()
+          return affected(claim.numInsertedOrUpdatedRows) > 0
+        }
+        // MariaDB reports an unchanged ON DUPLICATE KEY UPDATE as a matched row, like an
+        // insert: there it is the row first, then one conditional update.
         await dialect.insertUnlessExists(
           trx.insertInto('organization_creators').values({ user_id: userId, organization_count: 0 }),
         )

@@ -19,7 +19,7 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
   const counter = new StatementCounter()
   if (system === 'orgkit-sqlite') {
     const file = openSqliteFile('orgkit', counter)
-    const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
+    const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.cached }) })
     try {
       const orgkit = await createOrgkitOn(db)
       const workloads = await runWorkloads(orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'), settings)
@@ -32,7 +32,7 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
   if (system === 'better-auth') {
     const file = openSqliteFile('better-auth', counter)
     try {
-      const ba = await betterAuthSystem(file.db, counter)
+      const ba = await betterAuthSystem(file.cached, counter)
       const workloads = await runWorkloads(ba, settings)
       return { system: 'Better Auth (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: ba.notes }
     } finally {
@@ -83,7 +83,7 @@ export interface HttpServer {
 export async function serveHttp(framework: string, settings: BenchSettings): Promise<HttpServer> {
   const counter = new StatementCounter()
   const file = openSqliteFile(`http-${framework}`, counter)
-  const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.db }) })
+  const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.cached }) })
   const orgkit = await createOrgkitOn(db)
   const system = orgkitSystem('orgkit', db, orgkit, counter, 'sqlite')
   const [owner] = await system.seedUsers(1)

@@ -19,7 +19,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Storage } from '@orgkit/core'
-import { guardMysqlPool, guardPgPool, type KyselyStorageOptions, kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import {
+  cachedStatements,
+  guardMysqlPool,
+  guardPgPool,
+  type KyselyStorageOptions,
+  kyselyStorage,
+  migrateToLatest,
+} from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type LogEvent, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
@@ -90,7 +97,9 @@ function uniqueName(): string {
 }
 
 function createSqliteDatabase({ log }: TestDatabaseOptions): TestDatabase {
-  const db = new Kysely({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }), ...logging(log) })
+  // As the quickstart runs it: each distinct query prepared once.
+  const database = cachedStatements(new SqliteDatabase(':memory:'))
+  const db = new Kysely({ dialect: new SqliteDialect({ database }), ...logging(log) })
   return { dialect: 'sqlite', db, destroy: () => db.destroy() }
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { type ConnectionErrorListener, guardMysqlPool, guardPgPool } from '@orgkit/kysely'
+import { type ConnectionErrorListener, cachedStatements, guardMysqlPool, guardPgPool } from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
 import { createPool } from 'mysql2'
@@ -53,7 +53,8 @@ export function openDatabase(
     const database = new SqliteDatabase(file)
     database.pragma('journal_mode = WAL')
     return {
-      db: new Kysely({ dialect: new SqliteDialect({ database }) }),
+      // Each distinct query prepared once, not on every run.
+      db: new Kysely({ dialect: new SqliteDialect({ database: cachedStatements(database) }) }),
       kind: 'sqlite',
       label: `SQLite file ${file}`,
     }

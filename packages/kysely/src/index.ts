@@ -18,4 +18,5 @@ export {
   type MysqlPoolEvents,
   type PgPoolEvents,
 } from './pool-guards'
+export { type CachedStatementsOptions, cachedStatements } from './sqlite-statements'
 export { kyselyStorage } from './storage'

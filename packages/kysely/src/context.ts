@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { CompiledQueryCache } from './compiled'
 import type { StorageDialect } from './dialects'
 import type { UsersTableMapping } from './options'
 import type { OrgkitDatabase } from './schema'
@@ -14,4 +15,6 @@ export interface StorageContext {
    * one, otherwise in a transaction of its own (with the same retries as `transaction`).
    */
   atomic<T>(fn: (db: Kysely<OrgkitDatabase>) => Promise<T>): Promise<T>
+  /** The storage's compiled queries (see `compiled`), shared by the repositories of every transaction. */
+  compiled: CompiledQueryCache
 }

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely'
+import { compiled, slot } from './compiled'
+import type { StorageContext } from './context'
 import type { OrgkitDatabase } from './schema'
 
 /*
@@ -9,17 +11,29 @@ import type { OrgkitDatabase } from './schema'
  * counts, and reads never count.
  */
 
+const moveCount = {
+  member_count: compiled((context) =>
+    context.db
+      .updateTable('organizations')
+      .set((eb) => ({ member_count: eb('member_count', '+', slot<number>('delta')) }))
+      .where('id', '=', slot<string>('organizationId')),
+  ),
+  team_count: compiled((context) =>
+    context.db
+      .updateTable('organizations')
+      .set((eb) => ({ team_count: eb('team_count', '+', slot<number>('delta')) }))
+      .where('id', '=', slot<string>('organizationId')),
+  ),
+}
+
+/** `context.db` is the transaction the counted rows change in. */
 export async function moveOrganizationCount(
-  db: Kysely<OrgkitDatabase>,
+  context: StorageContext,
   organizationId: string,
   column: 'member_count' | 'team_count',
   delta: 1 | -1,
 ): Promise<void> {
-  await db
-    .updateTable('organizations')
-    .set((eb) => ({ [column]: eb(column, '+', delta) }))
-    .where('id', '=', organizationId)
-    .execute()
+  await moveCount[column].run(context, { organizationId, delta })
 }
 
 export async function moveTeamCount(

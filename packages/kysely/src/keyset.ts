@@ -1,5 +1,6 @@
 import { buildPage, type CursorKey, OrgkitError, type Page, type PageInput } from '@orgkit/core'
 import { type SelectQueryBuilder, sql } from 'kysely'
+import { slot } from './compiled'
 import type { StorageDialect } from './dialects'
 
 /**
@@ -27,22 +28,56 @@ export function keysetQuery<DB, TB extends keyof DB, O>(
   page: PageInput,
   dialect: StorageDialect,
 ): SelectQueryBuilder<DB, TB, O> {
-  const reverse = page.cursor?.direction === 'before'
+  const direction = page.cursor?.direction ?? null
+  const key = page.cursor === null ? null : parseKey(page.cursor.key)
+  return keysetClauses(
+    query,
+    sort,
+    direction,
+    key && { at: dialect.toTimestamp(key.at), id: key.id },
+    page.limit + 1,
+    dialect,
+  )
+}
+
+/**
+ * `keysetQuery` for a compiled query (see compiled.ts): the cursor's time and id and the
+ * limit are the slots `at`, `key` and `limit`, filled in by `keysetValues`. The direction
+ * of travel is part of the query's shape, so each direction is a query of its own.
+ */
+export function keysetTemplate<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  sort: KeysetSort,
+  direction: 'after' | 'before' | null,
+  dialect: StorageDialect,
+): SelectQueryBuilder<DB, TB, O> {
+  const beyond = direction === null ? null : { at: slot<string>('at'), id: slot<string>('key') }
+  return keysetClauses(query, sort, direction, beyond, slot<number>('limit'), dialect)
+}
+
+/** The values of `keysetTemplate`'s slots for `page`. */
+export function keysetValues(page: PageInput, dialect: StorageDialect): Record<string, unknown> {
+  if (page.cursor === null) return { limit: page.limit + 1 }
+  const key = parseKey(page.cursor.key)
+  return { limit: page.limit + 1, at: dialect.toTimestamp(key.at), key: key.id }
+}
+
+function keysetClauses<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  sort: KeysetSort,
+  direction: 'after' | 'before' | null,
+  beyond: { at: Date | string; id: string } | null,
+  limit: number,
+  dialect: StorageDialect,
+): SelectQueryBuilder<DB, TB, O> {
+  const reverse = direction === 'before'
   const travel = reverse ? (sort.order === 'asc' ? 'desc' : 'asc') : sort.order
   const time = sql.ref(sort.time)
   const id = sql.ref(sort.id)
-  let paged = query
-  if (page.cursor !== null) {
-    const key = parseKey(page.cursor.key)
-    const at = dialect.toTimestamp(key.at)
-    // The condition must let the engine seek to the cursor on the (…, time, id) index rather
-    // than read the list from its start: its shape is the dialect's (see `keysetBeyond`).
-    paged = paged.where(dialect.keysetBeyond(time, id, at, key.id, travel))
-  }
-  return paged
-    .orderBy(time, travel)
-    .orderBy(id, travel)
-    .limit(page.limit + 1)
+  // The condition must let the engine seek to the cursor on the (…, time, id) index rather
+  // than read the list from its start: its shape is the dialect's (see `keysetBeyond`).
+  const paged = beyond === null ? query : query.where(dialect.keysetBeyond(time, id, beyond.at, beyond.id, travel))
+  return paged.orderBy(time, travel).orderBy(id, travel).limit(limit)
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
 import type { Kysely } from 'kysely'
+import type { CompiledQueryCache } from './compiled'
 import type { StorageContext } from './context'
 import { storageDialect } from './dialects'
 import {
@@ -40,11 +41,13 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
   const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNamesPlugin(physicalNames))
   const dialect = storageDialect(resolveDialect(db, options))
 
+  const compiled: CompiledQueryCache = new Map()
   const repositories = createRepositories({
     db: orgkitDb,
     dialect,
     users: users.columns,
     atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
+    compiled,
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
@@ -61,7 +64,7 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     transaction: (fn) =>
       runTransaction(orgkitDb, dialect, (trx) =>
         // Inside, multi-statement methods join this transaction instead of opening one.
-        fn(createRepositories({ db: trx, dialect, users: users.columns, atomic: (inner) => inner(trx) })),
+        fn(createRepositories({ db: trx, dialect, users: users.columns, atomic: (inner) => inner(trx), compiled })),
       ),
   }
 }

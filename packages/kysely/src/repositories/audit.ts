@@ -1,10 +1,39 @@
 import type { AuditEventRecord, AuditRepository } from '@orgkit/core'
-import type { Selectable } from 'kysely'
+import type { Insertable, Selectable } from 'kysely'
 import { parseJsonObject, toJson } from '../codec'
+import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { paginate } from '../keyset'
 import type { AuditEventsTable } from '../schema'
+
+const AUDIT_COLUMNS = [
+  'organization_id',
+  'id',
+  'action',
+  'actor_type',
+  'actor_id',
+  'target_type',
+  'target_id',
+  'changes',
+  'created_at',
+] as const
+
+/**
+ * The insert of one mutation's events, compiled for 1 to 4 rows (a mutation writes one or
+ * two, at times a few more); a longer batch is built as it comes.
+ */
+const insertEvents = [1, 2, 3, 4].map((count) =>
+  compiled((context) =>
+    context.db
+      .insertInto('audit_events')
+      .values(
+        Array.from({ length: count }, (_, i) =>
+          Object.fromEntries(AUDIT_COLUMNS.map((column) => [column, slot<string>(`${column}${i}`)])),
+        ) as Insertable<AuditEventsTable>[],
+      ),
+  ),
+)
 
 export function auditRepository(context: StorageContext): AuditRepository {
   const { db, dialect } = context
@@ -12,22 +41,27 @@ export function auditRepository(context: StorageContext): AuditRepository {
   return {
     async append(events) {
       if (events.length === 0) return
-      await db
-        .insertInto('audit_events')
-        .values(
-          events.map((event) => ({
-            organization_id: event.organizationId,
-            id: event.id,
-            action: event.action,
-            actor_type: event.actor.type,
-            actor_id: event.actor.id,
-            target_type: event.target.type,
-            target_id: event.target.id,
-            changes: toJson(event.changes),
-            created_at: dialect.toTimestamp(event.createdAt),
-          })),
-        )
-        .execute()
+      const rows = events.map((event) => ({
+        organization_id: event.organizationId,
+        id: event.id,
+        action: event.action,
+        actor_type: event.actor.type,
+        actor_id: event.actor.id,
+        target_type: event.target.type,
+        target_id: event.target.id,
+        changes: toJson(event.changes),
+        created_at: dialect.toTimestamp(event.createdAt),
+      }))
+      const insert = insertEvents[rows.length - 1]
+      if (insert === undefined) {
+        await db.insertInto('audit_events').values(rows).execute()
+        return
+      }
+      const values: Record<string, unknown> = {}
+      rows.forEach((row, i) => {
+        for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value
+      })
+      await insert.run(context, values)
     },
 
     async list(organizationId, filter, page) {

@@ -1,6 +1,7 @@
 import type { InvitationRecord, InvitationRepository, InvitationStatus } from '@orgkit/core'
 import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
+import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
@@ -18,17 +19,58 @@ import type { InvitationsTable, OrgkitDatabase } from '../schema'
  * transition out of `pending`, in the same statement. UNIQUE(organization_id,
  * pending_email) therefore makes "one pending invitation per email" a database constraint.
  */
+// The statements of creating and accepting an invitation, compiled once per storage.
+const invitationById = compiled((context) =>
+  context.db
+    .selectFrom('invitations')
+    .selectAll()
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('id', '=', slot<string>('id')),
+)
+const idLookup = compiled((context) =>
+  context.db.selectFrom('invitation_ids').select(['organization_id', 'id']).where('id', '=', slot<string>('id')),
+)
+const tokenLookup = compiled((context) =>
+  context.db
+    .selectFrom('invitation_tokens')
+    .select(['organization_id', 'invitation_id as id'])
+    .where('token_hash', '=', slot<string>('tokenHash')),
+)
+const insertIdLookup = compiled((context) =>
+  context.db
+    .insertInto('invitation_ids')
+    .values({ id: slot<string>('id'), organization_id: slot<string>('organizationId') }),
+)
+const insertTokenLookup = compiled((context) =>
+  context.db.insertInto('invitation_tokens').values({
+    token_hash: slot<string>('tokenHash'),
+    organization_id: slot<string>('organizationId'),
+    invitation_id: slot<string>('id'),
+  }),
+)
+const insertEmailIndex = compiled((context) =>
+  context.db.insertInto('email_invitations').values({
+    email: slot<string>('email'),
+    organization_id: slot<string>('organizationId'),
+    invitation_id: slot<string>('id'),
+    created_at: slot<string>('createdAt'),
+    expires_at: slot<string>('expiresAt'),
+  }),
+)
+const unindexEmail = compiled((context) =>
+  context.db
+    .deleteFrom('email_invitations')
+    .where('email', '=', slot<string>('email'))
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('invitation_id', '=', slot<string>('id')),
+)
+
 export function invitationRepository(context: StorageContext): InvitationRepository {
   const { db, dialect, atomic } = context
   const toRecord = (row: Selectable<InvitationsTable>) => invitationFromRow(row, dialect)
 
-  const selectOne = (executor: Kysely<OrgkitDatabase>, organizationId: string, id: string) =>
-    executor
-      .selectFrom('invitations')
-      .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where('id', '=', id)
-      .executeTakeFirst()
+  const selectOne = async (executor: Kysely<OrgkitDatabase>, organizationId: string, id: string) =>
+    (await invitationById.run({ ...context, db: executor }, { organizationId, id })).rows[0]
 
   /** The second step of a global lookup: the invitation in its organization's table. */
   const resolve = async (found: { organization_id: string; id: string } | undefined) => {
@@ -39,12 +81,7 @@ export function invitationRepository(context: StorageContext): InvitationReposit
 
   /** Takes a pending invitation out of its addressee's index, once it stops being pending. */
   const unindex = (executor: Kysely<OrgkitDatabase>, organizationId: string, id: string, email: string) =>
-    executor
-      .deleteFrom('email_invitations')
-      .where('email', '=', email)
-      .where('organization_id', '=', organizationId)
-      .where('invitation_id', '=', id)
-      .execute()
+    unindexEmail.run({ ...context, db: executor }, { email, organizationId, id })
 
   /**
    * A conditional update of one invitation that takes it out of `pending`, and its index
@@ -117,29 +154,17 @@ export function invitationRepository(context: StorageContext): InvitationReposit
           inserted = await insert()
         }
         if (!inserted) return 'duplicate' as const
-        await trx
-          .insertInto('invitation_ids')
-          .values({ id: invitation.id, organization_id: invitation.organizationId })
-          .execute()
-        await trx
-          .insertInto('invitation_tokens')
-          .values({
-            token_hash: invitation.tokenHash,
-            organization_id: invitation.organizationId,
-            invitation_id: invitation.id,
-          })
-          .execute()
+        const inTransaction = { ...context, db: trx }
+        const ids = { organizationId: invitation.organizationId, id: invitation.id }
+        await insertIdLookup.run(inTransaction, ids)
+        await insertTokenLookup.run(inTransaction, { ...ids, tokenHash: invitation.tokenHash })
         if (invitation.status === 'pending') {
-          await trx
-            .insertInto('email_invitations')
-            .values({
-              email,
-              organization_id: invitation.organizationId,
-              invitation_id: invitation.id,
-              created_at: dialect.toTimestamp(invitation.createdAt),
-              expires_at: dialect.toTimestamp(invitation.expiresAt),
-            })
-            .execute()
+          await insertEmailIndex.run(inTransaction, {
+            ...ids,
+            email,
+            createdAt: dialect.toTimestamp(invitation.createdAt),
+            expiresAt: dialect.toTimestamp(invitation.expiresAt),
+          })
         }
         return 'inserted' as const
       }),
@@ -149,19 +174,9 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       return row === undefined ? null : toRecord(row)
     },
 
-    findById: async (id) =>
-      resolve(
-        await db.selectFrom('invitation_ids').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst(),
-      ),
+    findById: async (id) => resolve((await idLookup.run(context, { id })).rows[0]),
 
-    findByTokenHash: async (tokenHash) =>
-      resolve(
-        await db
-          .selectFrom('invitation_tokens')
-          .select(['organization_id', 'invitation_id as id'])
-          .where('token_hash', '=', tokenHash)
-          .executeTakeFirst(),
-      ),
+    findByTokenHash: async (tokenHash) => resolve((await tokenLookup.run(context, { tokenHash })).rows[0]),
 
     async list(organizationId, filter, now, page) {
       const at = dialect.toTimestamp(now)

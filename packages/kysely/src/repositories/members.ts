@@ -1,10 +1,11 @@
 import type { MemberRecord, MemberRepository, MemberWithUser, UserSummary } from '@orgkit/core'
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected, toCount } from '../codec'
+import { type CompiledQueryDefinition, compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetSort, keysetPage, keysetTemplate, keysetValues } from '../keyset'
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
 
@@ -21,10 +22,11 @@ export type UserColumns = {
  * nothing, when the user is a member already.
  */
 export async function insertMembership(
+  context: StorageContext,
   trx: Kysely<OrgkitDatabase>,
-  dialect: StorageDialect,
   member: MemberRecord,
 ): Promise<boolean> {
+  const { dialect } = context
   const joinedAt = dialect.toTimestamp(member.joinedAt)
   const inserted = await dialect.insertUnlessExists(
     trx.insertInto('members').values({
@@ -35,30 +37,77 @@ export async function insertMembership(
     }),
   )
   if (!inserted) return false
-  await trx
-    .insertInto('user_memberships')
-    .values({ user_id: member.userId, organization_id: member.organizationId, joined_at: joinedAt })
-    .execute()
+  await insertIndexEntry.run(
+    { ...context, db: trx },
+    { userId: member.userId, organizationId: member.organizationId, joinedAt },
+  )
   return true
 }
 
-export function memberRepository(context: StorageContext): MemberRepository {
-  const { db, dialect, users, atomic } = context
-  const userColumns = hostUserColumns(users)
+const insertIndexEntry = compiled((context) =>
+  context.db.insertInto('user_memberships').values({
+    user_id: slot<string>('userId'),
+    organization_id: slot<string>('organizationId'),
+    joined_at: slot<string>('joinedAt'),
+  }),
+)
+const findMember = compiled((context) =>
+  context.db
+    .selectFrom('members')
+    .selectAll()
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('user_id', '=', slot<string>('userId')),
+)
+const findMemberWithUser = compiled((context) =>
+  membersWithUsers(context, context.db, slot<string>('organizationId')).where('m.user_id', '=', slot<string>('userId')),
+)
 
-  /** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
-  const withUsers = (executor: Kysely<OrgkitDatabase>, organizationId: string) =>
-    executor
-      .selectFrom('members as m')
-      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('m.user_id')}`))
-      .selectAll('m')
-      .select([
-        userColumns.email.as('user_email'),
-        userColumns.username.as('user_username'),
-        userColumns.name.as('user_name'),
-        userColumns.imageUrl.as('user_image_url'),
-      ])
-      .where('m.organization_id', '=', organizationId)
+/** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
+function membersWithUsers(context: StorageContext, executor: Kysely<OrgkitDatabase>, organizationId: string) {
+  const userColumns = hostUserColumns(context.users)
+  return executor
+    .selectFrom('members as m')
+    .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('m.user_id')}`))
+    .selectAll('m')
+    .select([
+      userColumns.email.as('user_email'),
+      userColumns.username.as('user_username'),
+      userColumns.name.as('user_name'),
+      userColumns.imageUrl.as('user_image_url'),
+    ])
+    .where('m.organization_id', '=', organizationId)
+}
+
+const MEMBER_ORDER: KeysetSort = { time: 'm.joined_at', id: 'm.user_id', order: 'asc' }
+
+/** A page of members with their users: one compiled query per direction and filters given. */
+function memberPage(direction: 'after' | 'before' | null, byRole: boolean, bySearch: boolean) {
+  const variant = `${direction ?? 'first'} ${byRole} ${bySearch}`
+  let query = memberPages.get(variant)
+  if (query === undefined) {
+    query = compiled((context) => {
+      let members = membersWithUsers(context, context.db, slot<string>('organizationId'))
+      if (byRole) members = members.where('m.role', '=', slot<string>('role'))
+      if (bySearch) {
+        const columns = hostUserColumns(context.users)
+        const pattern = slot<string>('pattern')
+        const searchable = [columns.name, columns.email, columns.username].filter((column) => column !== NULL_COLUMN)
+        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
+        // collation, SQLite's folds ASCII only; this reads the same on all three.
+        members = members.where((eb) =>
+          eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
+        )
+      }
+      return keysetTemplate(members, MEMBER_ORDER, direction, context.dialect)
+    })
+    memberPages.set(variant, query)
+  }
+  return query
+}
+const memberPages = new Map<string, CompiledQueryDefinition<Selectable<MembersTable> & UserColumns>>()
+
+export function memberRepository(context: StorageContext): MemberRepository {
+  const { db, dialect, atomic } = context
 
   const exists = async (organizationId: string, userId: string) =>
     (await db
@@ -71,46 +120,32 @@ export function memberRepository(context: StorageContext): MemberRepository {
   return {
     insert: (member) =>
       atomic(async (trx) => {
-        if (!(await insertMembership(trx, dialect, member))) return false
-        await moveOrganizationCount(trx, member.organizationId, 'member_count', 1)
+        if (!(await insertMembership(context, trx, member))) return false
+        await moveOrganizationCount({ ...context, db: trx }, member.organizationId, 'member_count', 1)
         return true
       }),
 
     async find(organizationId, userId) {
-      const row = await db
-        .selectFrom('members')
-        .selectAll()
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
+      const row = (await findMember.run(context, { organizationId, userId })).rows[0]
       return row === undefined ? null : memberFromRow(row, dialect)
     },
 
     async findWithUser(organizationId, userId) {
-      const row = await withUsers(db, organizationId).where('m.user_id', '=', userId).executeTakeFirst()
+      const row = (await findMemberWithUser.run(context, { organizationId, userId })).rows[0]
       return row === undefined ? null : memberWithUserFromRow(row, dialect)
     },
 
     async list(organizationId, filter, page) {
-      let query = withUsers(db, organizationId)
-      if (filter.role !== undefined) query = query.where('m.role', '=', filter.role)
-      if (filter.q !== undefined && filter.q !== '') {
-        const pattern = `${escapeLike(filter.q.toLowerCase())}%`
-        const searchable = [userColumns.name, userColumns.email, userColumns.username].filter(
-          (column) => column !== NULL_COLUMN,
-        )
-        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
-        // collation, SQLite's folds ASCII only; this reads the same on all three.
-        query = query.where((eb) =>
-          eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
-        )
-      }
-      return paginate(
-        query,
-        { time: 'm.joined_at', id: 'm.user_id', order: 'asc' },
+      const role = filter.role
+      const q = filter.q === undefined || filter.q === '' ? undefined : filter.q
+      const values: Record<string, unknown> = { organizationId, ...keysetValues(page, dialect) }
+      if (role !== undefined) values.role = role
+      if (q !== undefined) values.pattern = `${escapeLike(q.toLowerCase())}%`
+      const query = memberPage(page.cursor?.direction ?? null, role !== undefined, q !== undefined)
+      const { rows } = await query.run(context, values)
+      return keysetPage(
+        rows.map((row) => memberWithUserFromRow(row, dialect)),
         page,
-        dialect,
-        (row) => memberWithUserFromRow(row, dialect),
         (member) => ({ at: member.joinedAt, id: member.userId }),
       )
     },
@@ -136,7 +171,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
           .where('user_id', '=', userId)
           .executeTakeFirst()
         if (affected(removed.numDeletedRows) === 0) return false
-        await moveOrganizationCount(trx, organizationId, 'member_count', -1)
+        await moveOrganizationCount({ ...context, db: trx }, organizationId, 'member_count', -1)
         await trx
           .deleteFrom('user_memberships')
           .where('user_id', '=', userId)
@@ -190,9 +225,9 @@ export function memberRepository(context: StorageContext): MemberRepository {
 const NULL_COLUMN: RawBuilder<string | null> = sql<string | null>`null`
 
 /** References to the host's user columns on the alias `u`; unmapped ones read as NULL. */
-export function hostUserColumns(
-  users: UsersTableMapping,
-): Record<'id' | 'email' | 'username' | 'name' | 'imageUrl', RawBuilder<string | null>> {
+export type HostUserColumns = Record<'id' | 'email' | 'username' | 'name' | 'imageUrl', RawBuilder<string | null>>
+
+export function hostUserColumns(users: UsersTableMapping): HostUserColumns {
   const column = (name: string | undefined) =>
     name === undefined ? NULL_COLUMN : sql<string | null>`${sql.ref(`u.${name}`)}`
   return {

@@ -8,11 +8,35 @@ import type {
 } from '@orgkit/core'
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
+import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
 import { ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 import { insertMembership } from './members'
+
+// The statements every request runs, compiled once per storage (see compiled.ts).
+const idBySlug = compiled((context) =>
+  context.db.selectFrom('organization_slugs').select('organization_id').where('slug', '=', slot<string>('slug')),
+)
+const byId = compiled((context) =>
+  context.db.selectFrom('organizations').selectAll().where('id', '=', slot<string>('id')),
+)
+const lockById = compiled((context) =>
+  context.dialect.forUpdate(context.db.selectFrom('organizations').selectAll().where('id', '=', slot<string>('id'))),
+)
+/** The organization with one user's membership: every permission check by id. */
+const selectWithMember = (context: StorageContext) =>
+  context.db
+    .selectFrom('organizations as o')
+    .leftJoin('members as m', (join) =>
+      join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
+    )
+    .selectAll('o')
+    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+    .where('o.id', '=', slot<string>('id'))
+const withMemberById = compiled(selectWithMember)
+const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
@@ -27,21 +51,9 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     executor.selectFrom('organizations').selectAll().where('id', '=', id)
 
   const findIdBySlug = async (slug: string): Promise<string | null> => {
-    const claim = await db
-      .selectFrom('organization_slugs')
-      .select('organization_id')
-      .where('slug', '=', slug)
-      .executeTakeFirst()
-    return claim?.organization_id ?? null
+    const { rows } = await idBySlug.run(context, { slug })
+    return rows[0]?.organization_id ?? null
   }
-
-  const selectWithMember = (id: string, userId: string) =>
-    db
-      .selectFrom('organizations as o')
-      .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
-      .selectAll('o')
-      .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-      .where('o.id', '=', id)
 
   const withMember = (
     row:
@@ -79,7 +91,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
           .insertInto('organizations')
           .values({ ...row, member_count: 1 })
           .execute()
-        await insertMembership(trx, dialect, {
+        await insertMembership(context, trx, {
           organizationId: organization.id,
           userId: owner.userId,
           role: owner.role,
@@ -89,7 +101,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       }),
 
     async findById(id) {
-      const row = await selectById(db, id).executeTakeFirst()
+      const row = (await byId.run(context, { id })).rows[0]
       return row === undefined ? null : toRecord(row)
     },
 
@@ -97,7 +109,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       // Two steps, each on one shard: the global slug lookup, then the organization by id.
       const id = await findIdBySlug(slug)
       if (id === null) return null
-      const row = await selectById(db, id).executeTakeFirst()
+      const row = (await byId.run(context, { id })).rows[0]
       return row === undefined ? null : toRecord(row)
     },
 
@@ -108,7 +120,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       // statements rather than a join of a global lookup table to an organization-owned one.
       const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
       if (id === null) return null
-      return withMember(await selectWithMember(id, userId).executeTakeFirst(), id, userId)
+      return withMember((await withMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 
     // The lock and the caller's membership in one statement: on PostgreSQL only the
@@ -116,7 +128,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     // MariaDB has no `OF` and also locks the member row when there is one, which every
     // change to it takes after the organization's lock anyway, so the order stays the same.
     async lockWithMember(id, userId) {
-      return withMember(await dialect.forUpdate(selectWithMember(id, userId), 'o').executeTakeFirst(), id, userId)
+      return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 
     // Row locks, not conditional updates, protect the last owner (and every other count-based
@@ -126,7 +138,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     // owner count read after the lock sees the first transaction's committed change even though
     // the slug was read before the lock.
     async lock(id) {
-      const row = await dialect.forUpdate(selectById(db, id)).executeTakeFirst()
+      const row = (await lockById.run(context, { id })).rows[0]
       return row === undefined ? null : toRecord(row)
     },
 

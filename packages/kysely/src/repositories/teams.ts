@@ -33,7 +33,7 @@ export function teamRepository(context: StorageContext): TeamRepository {
             updated_at: dialect.toTimestamp(team.updatedAt),
           }),
         )
-        if (inserted) await moveOrganizationCount(trx, team.organizationId, 'team_count', 1)
+        if (inserted) await moveOrganizationCount({ ...context, db: trx }, team.organizationId, 'team_count', 1)
         return inserted
       }),
 
@@ -97,7 +97,7 @@ export function teamRepository(context: StorageContext): TeamRepository {
           .where('organization_id', '=', organizationId)
           .where('team_id', '=', id)
           .execute()
-        await moveOrganizationCount(trx, organizationId, 'team_count', -1)
+        await moveOrganizationCount({ ...context, db: trx }, organizationId, 'team_count', -1)
         return true
       }),
   }

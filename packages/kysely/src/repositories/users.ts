@@ -1,7 +1,8 @@
 import type { UserDirectory, UserSummary } from '@orgkit/core'
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
+import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
-import { hostUserColumns } from './members'
+import { type HostUserColumns, hostUserColumns } from './members'
 
 /**
  * The host's user table, read-only. Emails compare case-insensitively: against the column
@@ -9,23 +10,42 @@ import { hostUserColumns } from './members'
  * plain index on the column), otherwise with `lower()` on the column (served by an index on
  * `lower(email)` where the engine has one). Usernames compare exactly, as the host stores them.
  */
-export function userDirectory(context: StorageContext): UserDirectory {
-  const { db, users } = context
-  const columns = hostUserColumns(users)
+/** One user's summary, by `condition` (built from the storage's column mapping). */
+const selectUser = (context: StorageContext, condition: (columns: HostUserColumns) => RawBuilder<SqlBool>) => {
+  const columns = hostUserColumns(context.users)
+  return context.db
+    .selectFrom('host_users as u')
+    .select([
+      columns.id.as('id'),
+      columns.email.as('email'),
+      columns.username.as('username'),
+      columns.name.as('name'),
+      columns.imageUrl.as('image_url'),
+    ])
+    .where(condition(columns))
+    .limit(1)
+}
 
-  const findOne = async (condition: RawBuilder<SqlBool>): Promise<UserSummary | null> => {
-    const row = await db
-      .selectFrom('host_users as u')
-      .select([
-        columns.id.as('id'),
-        columns.email.as('email'),
-        columns.username.as('username'),
-        columns.name.as('name'),
-        columns.imageUrl.as('image_url'),
-      ])
-      .where(condition)
-      .limit(1)
-      .executeTakeFirst()
+const userById = compiled((context) => selectUser(context, (c) => sql<SqlBool>`${c.id} = ${slot<string>('id')}`))
+const userByEmail = compiled((context) =>
+  selectUser(context, (c) =>
+    context.users.emailNormalized
+      ? sql<SqlBool>`${c.email} = ${slot<string>('email')}`
+      : sql<SqlBool>`lower(${c.email}) = ${slot<string>('email')}`,
+  ),
+)
+const userByUsername = compiled((context) =>
+  selectUser(context, (c) => sql<SqlBool>`${c.username} = ${slot<string>('username')}`),
+)
+
+export function userDirectory(context: StorageContext): UserDirectory {
+  const { users } = context
+
+  const findOne = async (
+    query: typeof userById,
+    values: Readonly<Record<string, unknown>>,
+  ): Promise<UserSummary | null> => {
+    const row = (await query.run(context, values)).rows[0]
     if (row === undefined || row.id === null) return null
     return {
       // Host ids may be numbers; orgkit speaks strings.
@@ -38,18 +58,11 @@ export function userDirectory(context: StorageContext): UserDirectory {
   }
 
   return {
-    findById: (id) => findOne(sql<SqlBool>`${columns.id} = ${id}`),
-    findByEmail(email) {
-      const normalized = email.trim().toLowerCase()
-      return findOne(
-        users.emailNormalized
-          ? sql<SqlBool>`${columns.email} = ${normalized}`
-          : sql<SqlBool>`lower(${columns.email}) = ${normalized}`,
-      )
-    },
+    findById: (id) => findOne(userById, { id }),
+    findByEmail: (email) => findOne(userByEmail, { email: email.trim().toLowerCase() }),
     async findByUsername(username) {
       if (users.username === undefined) return null
-      return findOne(sql<SqlBool>`${columns.username} = ${username}`)
+      return findOne(userByUsername, { username })
     },
   }
 }

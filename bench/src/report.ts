@@ -285,6 +285,8 @@ export function renderMarkdown(report: Report): string {
       '',
       `W3 on an organization of ${num(settings.sizes.largeMembers)} members is opt-in (\`BENCH_LARGE=1\`) and was not part of this run.`,
     )
+  } else {
+    renderFlatness(report, add)
   }
 
   add('', '## Peak memory', '', 'Peak RSS of each process, which holds one system and its database driver only.', '')
@@ -391,4 +393,50 @@ export function renderMarkdown(report: Report): string {
     '',
   )
   return lines.join('\n')
+}
+
+/** The same work at two sizes: what should stay within ×1.5 as the organization and the users table grow. */
+const FLATNESS = [
+  ['W3a', 'W3c', 'first page of 50 members'],
+  ['W3b', 'W3e', 'a page of 50 halfway into the members'],
+  ['G', 'GL', '`organizations.get` as a member'],
+  ['W5', 'W5L', '`can()` through the API'],
+  ['W4', 'W4L', 'invitation create + accept (the users table grown by the large organization)'],
+] as const
+const FLAT_TARGET = 1.5
+
+function renderFlatness(report: Report, add: (...text: string[]) => void): void {
+  const { sizes } = report.settings
+  const systems = report.systems.filter((s) => s.system.startsWith('orgkit'))
+  add(
+    '',
+    '## Flat with size',
+    '',
+    `orgkit alone, each row the same work on the organization of ${num(sizes.members + 1)} members and on the one of`,
+    `${num(sizes.largeMembers + 1)} (whose seeding also added ${num(sizes.largeMembers)} users to the host's table); the large`,
+    `organization's figures are the later ones, so the ratio is large ÷ small. The aim: within ×${FLAT_TARGET}.`,
+    '',
+    '| database | work | small, ms/op | large, ms/op | large ÷ small |',
+    '| --- | --- | --- | --- | --- |',
+  )
+  const over: string[] = []
+  for (const system of systems) {
+    const database = system.system.replace(/^orgkit \((.*)\)$/, '$1')
+    for (const [smallId, largeId, label] of FLATNESS) {
+      const small = system.workloads.find((w) => w.id === smallId)
+      const large = system.workloads.find((w) => w.id === largeId)
+      if (!small || !large) continue
+      const ratio = large.msPerOp.median / small.msPerOp.median
+      if (ratio > FLAT_TARGET) over.push(`${database}: ${label} ×${ratio.toFixed(2)}`)
+      add(
+        `| ${database} | ${label} | ${msSpread(small.msPerOp)} | ${msSpread(large.msPerOp)} | ${ratio > FLAT_TARGET ? `**×${ratio.toFixed(2)}**` : `×${ratio.toFixed(2)}`} |`,
+      )
+    }
+  }
+  add(
+    '',
+    over.length === 0
+      ? `**In this run** every row is within ×${FLAT_TARGET}.`
+      : `**In this run** over ×${FLAT_TARGET}: ${over.join('; ')}.`,
+  )
 }

@@ -40,6 +40,10 @@ export interface BenchSystem {
    * or a periodic ANALYZE would on a live database: fresh tables otherwise have none.
    */
   settle(): Promise<void>
+  /** Reads one organization as a member (orgkit's `organizations.get`): measured for flatness only. */
+  getOrganization?(user: BenchUser, org: BenchOrganization): Promise<void>
+  /** A member of the large organization, `index` joins after its owner (seeded by `seedLargeOrganization`). */
+  largeMember?(index: number): BenchUser
   /** A system that resolves its own sessions: one lookup alone, to tell its cost from the rest. */
   resolveSession?(user: BenchUser): Promise<void>
   readonly notes: string[]
@@ -184,6 +188,15 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     ),
   )
 
+  if (system.getOrganization) {
+    const get = system.getOrganization.bind(system)
+    results.push(
+      await measure('G', 'read an organization as a member', { runs, ops: sizes.checks, counter }, async () => {
+        for (let i = 0; i < sizes.checks; i++) await get(member, full)
+      }),
+    )
+  }
+
   if (system.resolveSession) {
     const resolve = system.resolveSession.bind(system)
     results.push(
@@ -208,6 +221,9 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
         },
       ),
     )
+    if (system.getOrganization && system.largeMember) {
+      await measureFlatness(system, settings, results, owner, large)
+    }
     const far = await system.pageAt(owner, large, sizes.deepOffset)
     results.push(
       await measure(
@@ -221,4 +237,73 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     )
   }
   return results
+}
+
+/**
+ * What must stay flat as an organization and the users table grow (orgkit only; the same
+ * workloads at the smaller size are W3b, W4, W5 and G): a page halfway into the large
+ * organization, a permission check and a read of it by one of its members, and invitations
+ * created and accepted with the users table as large.
+ */
+async function measureFlatness(
+  system: BenchSystem,
+  settings: BenchSettings,
+  results: WorkloadResult[],
+  owner: BenchUser,
+  large: BenchOrganization,
+): Promise<void> {
+  const { runs, sizes } = settings
+  const counter = system.counter
+  const halfway = Math.floor(sizes.largeMembers / 2)
+  const middle = await system.pageAt(owner, large, halfway)
+  results.push(
+    await measure(
+      'W3e',
+      `page of 50, ${fmt(halfway)} deep (halfway), of ${fmt(sizes.largeMembers + 1)} members`,
+      { runs, ops: sizes.largePageRepeats, counter },
+      async () => {
+        for (let i = 0; i < sizes.largePageRepeats; i++) await system.listMembers(owner, large, middle)
+      },
+    ),
+  )
+  const member = system.largeMember!(halfway)
+  results.push(
+    await measure(
+      'W5L',
+      `permission check through the API, ${fmt(sizes.largeMembers + 1)} members`,
+      { runs, ops: sizes.checks, counter },
+      async () => {
+        for (let i = 0; i < sizes.checks; i++) {
+          if (!(await system.can(member, large))) throw new Error(`${system.name}: the check said no`)
+        }
+      },
+    ),
+  )
+  const get = system.getOrganization!.bind(system)
+  results.push(
+    await measure(
+      'GL',
+      `read an organization as a member, ${fmt(sizes.largeMembers + 1)} members`,
+      { runs, ops: sizes.checks, counter },
+      async () => {
+        for (let i = 0; i < sizes.checks; i++) await get(member, large)
+      },
+    ),
+  )
+  const invitees = await system.seedUsers(runs * sizes.invitations)
+  const invitingOrg = await system.createOrganization(owner, 'Inviting large', 'inviting-large')
+  results.push(
+    await measure(
+      'W4L',
+      `invitation create + accept, ${fmt(sizes.invitations)} pairs, ${fmt(sizes.largeMembers)} more users`,
+      { runs, ops: sizes.invitations, counter },
+      async (run) => {
+        for (let i = 0; i < sizes.invitations; i++) {
+          const invitee = invitees[run * sizes.invitations + i]!
+          const invitation = await system.invite(owner, invitingOrg, invitee.email)
+          await system.accept(invitee, invitingOrg, invitation)
+        }
+      },
+    ),
+  )
 }

@@ -26,10 +26,10 @@ export async function authenticateApiKey(ctx: Context, presented: string): Promi
   if (!key || !secretMatches(secret, key.secretHash)) throw refused()
   const now = ctx.now()
   if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now.getTime())) throw refused()
-  const creator = await ctx.storage.members.find(key.organizationId, key.createdBy)
-  if (!creator) throw refused()
-  const organization = await ctx.storage.organizations.findById(key.organizationId)
-  if (!organization) throw refused()
+  // The organization and the creator's membership in one statement.
+  const found = await ctx.storage.organizations.findWithMember({ id: key.organizationId }, key.createdBy)
+  if (!found?.member) throw refused()
+  const { organization, member: creator } = found
 
   // Roles as the key's organization defines them now: a custom role edited since the key
   // was made changes what the key can do on its next request.

@@ -1,4 +1,4 @@
-import { type Compilable, CompiledQuery, type QueryResult } from 'kysely'
+import { type Compilable, CompiledQuery, type InsertQueryBuilder, type InsertResult, type QueryResult } from 'kysely'
 import type { StorageContext } from './context'
 
 /** A value a compiled query takes on each run: `values[name]`. */
@@ -24,7 +24,7 @@ export function slot<T>(name: string): T {
  * the next. A run that lacks a slot's value, or names one the query does not take, throws.
  */
 export interface CompiledQueryDefinition<Row> {
-  run(context: StorageContext, values: Readonly<Record<string, unknown>>): Promise<QueryResult<Row>>
+  run(context: StorageContext, values: object): Promise<QueryResult<Row>>
 }
 
 interface Template {
@@ -47,7 +47,7 @@ export function compiled<Row>(build: (context: StorageContext) => Compilable<Row
       }
       const parameters = template.parameters.map((parameter) => {
         if (!(parameter instanceof Slot)) return parameter
-        const value = values[parameter.name]
+        const value = (values as Record<string, unknown>)[parameter.name]
         if (value === undefined) throw new Error(`@orgkit/kysely: no value for ${parameter.name}`)
         return value
       })
@@ -55,6 +55,17 @@ export function compiled<Row>(build: (context: StorageContext) => Compilable<Row
     },
   }
   return definition
+}
+
+/**
+ * An insert that may collide with a key, compiled: what `StorageDialect.insertUnlessExists`
+ * runs, answering whether it inserted.
+ */
+export function compiledInsertUnlessExists<DB, TB extends keyof DB>(
+  build: (context: StorageContext) => InsertQueryBuilder<DB, TB, InsertResult>,
+): { run(context: StorageContext, values: object): Promise<boolean> } {
+  const insert = compiled((context) => context.dialect.unlessExists(build(context)))
+  return { run: (context, values) => context.dialect.inserted(() => insert.run(context, values)) }
 }
 
 function compile(query: Compilable<unknown>): Template {

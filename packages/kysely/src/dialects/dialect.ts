@@ -8,6 +8,7 @@ import {
   type Kysely,
   MysqlAdapter,
   PostgresAdapter,
+  type QueryResult,
   type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
@@ -34,6 +35,15 @@ export interface StorageDialect {
    * transaction (which a failed statement does on PostgreSQL).
    */
   insertUnlessExists<DB, TB extends keyof DB>(query: InsertQueryBuilder<DB, TB, InsertResult>): Promise<boolean>
+  /**
+   * `insertUnlessExists` in two halves, for a compiled query (see compiled.ts): the
+   * statement it runs (`ON CONFLICT DO NOTHING`, or the plain insert on MySQL), and what
+   * running it says (a duplicate-key error on MySQL is `false`).
+   */
+  unlessExists<DB, TB extends keyof DB>(
+    query: InsertQueryBuilder<DB, TB, InsertResult>,
+  ): InsertQueryBuilder<DB, TB, InsertResult>
+  inserted(run: () => Promise<QueryResult<unknown>>): Promise<boolean>
   /**
    * The keyset condition "after (at, id) in the direction of travel" over a (time, id) sort,
    * in a shape the engine turns into an index seek on the list's (…, time, id) index: the

@@ -33,13 +33,20 @@ export const mysqlDialect: StorageDialect = {
   // With `dateStrings: true` mysql2 returns `YYYY-MM-DD HH:MM:SS.mmm`, which is UTC here.
   fromTimestamp: (value) => (value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`)),
   async insertUnlessExists(query) {
-    // MySQL's duplicate-key error rolls back only the failed statement, not the
-    // transaction, so a plain INSERT is safe to try. INSERT IGNORE would also hide other
-    // errors (truncation, bad values) as warnings, and ON DUPLICATE KEY UPDATE reports
-    // "matched" as 1 affected row under mysql2's default FOUND_ROWS flag, so neither tells
-    // an insert from a collision reliably.
-    try {
+    return mysqlDialect.inserted(async () => {
       await query.execute()
+      return { rows: [] }
+    })
+  },
+  unlessExists: (query) => query,
+  // MySQL's duplicate-key error rolls back only the failed statement, not the transaction,
+  // so a plain INSERT is safe to try. INSERT IGNORE would also hide other errors
+  // (truncation, bad values) as warnings, and ON DUPLICATE KEY UPDATE reports "matched" as
+  // 1 affected row under mysql2's default FOUND_ROWS flag, so neither tells an insert from
+  // a collision reliably.
+  async inserted(run) {
+    try {
+      await run()
       return true
     } catch (error) {
       if (DUPLICATE_ERRNOS.has(Number(errorCodes(error).errno))) return false

@@ -30,9 +30,11 @@ export const postgresDialect: StorageDialect = {
     // ON CONFLICT DO NOTHING: a concurrent inserter of the same key waits for the first to
     // commit and then inserts nothing, instead of failing with 23505, which would abort
     // the whole transaction.
-    const result = await query.onConflict((conflict) => conflict.doNothing()).executeTakeFirst()
+    const result = await postgresDialect.unlessExists(query).executeTakeFirst()
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
   },
+  unlessExists: (query) => query.onConflict((conflict) => conflict.doNothing()),
+  inserted: async (run) => ((await run()).numAffectedRows ?? 0n) > 0n,
   // A row comparison is an Index Cond on the (…, time, id) index: the scan starts at the cursor.
   keysetBeyond: rowValueBeyond,
   forUpdate: (query, of) => (of === undefined ? query.forUpdate() : query.forUpdate(of)),

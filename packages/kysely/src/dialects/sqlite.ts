@@ -7,11 +7,13 @@ export const sqliteDialect: StorageDialect = {
   toTimestamp: (date) => date.toISOString(),
   fromTimestamp: (value) => (value instanceof Date ? value : new Date(value)),
   async insertUnlessExists(query) {
-    // ON CONFLICT DO NOTHING rather than INSERT OR IGNORE, which would also swallow
-    // NOT NULL and CHECK violations.
-    const result = await query.onConflict((conflict) => conflict.doNothing()).executeTakeFirst()
+    const result = await sqliteDialect.unlessExists(query).executeTakeFirst()
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
   },
+  // ON CONFLICT DO NOTHING rather than INSERT OR IGNORE, which would also swallow
+  // NOT NULL and CHECK violations.
+  unlessExists: (query) => query.onConflict((conflict) => conflict.doNothing()),
+  inserted: async (run) => ((await run()).numAffectedRows ?? 0n) > 0n,
   // Row values (SQLite 3.15 and later) seek: `SEARCH … USING INDEX … ((time,id)>(?,?))`.
   keysetBeyond: rowValueBeyond,
   // SQLite has no row locks and needs none here: Kysely's SQLite driver holds a single

@@ -1,7 +1,7 @@
 import type { InvitationRecord, InvitationRepository, InvitationStatus } from '@orgkit/core'
-import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely'
+import type { Insertable, Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
-import { compiled, slot } from '../compiled'
+import { compiled, compiledInsertUnlessExists, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
@@ -26,6 +26,28 @@ const invitationById = compiled((context) =>
     .selectAll()
     .where('organization_id', '=', slot<string>('organizationId'))
     .where('id', '=', slot<string>('id')),
+)
+const INVITATION_COLUMNS = [
+  'organization_id',
+  'id',
+  'email',
+  'pending_email',
+  'role',
+  'team_ids',
+  'status',
+  'token_hash',
+  'expires_at',
+  'invited_by',
+  'responded_by',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof InvitationsTable)[]
+const insertInvitation = compiledInsertUnlessExists((context) =>
+  context.db
+    .insertInto('invitations')
+    .values(
+      Object.fromEntries(INVITATION_COLUMNS.map((column) => [column, slot(column)])) as Insertable<InvitationsTable>,
+    ),
 )
 const idLookup = compiled((context) =>
   context.db.selectFrom('invitation_ids').select(['organization_id', 'id']).where('id', '=', slot<string>('id')),
@@ -114,24 +136,22 @@ export function invitationRepository(context: StorageContext): InvitationReposit
         const email = invitation.email
         // Of concurrent inserts for one email exactly one passes the unique key; the others
         // wait for it to commit and then insert nothing.
-        const insert = () =>
-          dialect.insertUnlessExists(
-            trx.insertInto('invitations').values({
-              organization_id: invitation.organizationId,
-              id: invitation.id,
-              email,
-              pending_email: invitation.status === 'pending' ? email : null,
-              role: invitation.role,
-              team_ids: toJson(invitation.teamIds),
-              status: invitation.status,
-              token_hash: invitation.tokenHash,
-              expires_at: dialect.toTimestamp(invitation.expiresAt),
-              invited_by: invitation.invitedBy,
-              responded_by: invitation.respondedBy,
-              created_at: dialect.toTimestamp(invitation.createdAt),
-              updated_at: dialect.toTimestamp(invitation.updatedAt),
-            }),
-          )
+        const row: Insertable<InvitationsTable> = {
+          organization_id: invitation.organizationId,
+          id: invitation.id,
+          email,
+          pending_email: invitation.status === 'pending' ? email : null,
+          role: invitation.role,
+          team_ids: toJson(invitation.teamIds),
+          status: invitation.status,
+          token_hash: invitation.tokenHash,
+          expires_at: dialect.toTimestamp(invitation.expiresAt),
+          invited_by: invitation.invitedBy,
+          responded_by: invitation.respondedBy,
+          created_at: dialect.toTimestamp(invitation.createdAt),
+          updated_at: dialect.toTimestamp(invitation.updatedAt),
+        }
+        const insert = () => insertInvitation.run({ ...context, db: trx }, row)
         let inserted = await insert()
         if (!inserted) {
           // The email's slot is held. By an expired pending invitation, it is released and

@@ -1,7 +1,7 @@
 import type { MemberRecord, MemberRepository, MemberWithUser, UserSummary } from '@orgkit/core'
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected, toCount } from '../codec'
-import { type CompiledQueryDefinition, compiled, slot } from '../compiled'
+import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
@@ -28,22 +28,21 @@ export async function insertMembership(
 ): Promise<boolean> {
   const { dialect } = context
   const joinedAt = dialect.toTimestamp(member.joinedAt)
-  const inserted = await dialect.insertUnlessExists(
-    trx.insertInto('members').values({
-      organization_id: member.organizationId,
-      user_id: member.userId,
-      role: member.role,
-      joined_at: joinedAt,
-    }),
-  )
-  if (!inserted) return false
-  await insertIndexEntry.run(
-    { ...context, db: trx },
-    { userId: member.userId, organizationId: member.organizationId, joinedAt },
-  )
+  const inTransaction = { ...context, db: trx }
+  const ids = { organizationId: member.organizationId, userId: member.userId }
+  if (!(await insertMember.run(inTransaction, { ...ids, role: member.role, joinedAt }))) return false
+  await insertIndexEntry.run(inTransaction, { ...ids, joinedAt })
   return true
 }
 
+const insertMember = compiledInsertUnlessExists((context) =>
+  context.db.insertInto('members').values({
+    organization_id: slot<string>('organizationId'),
+    user_id: slot<string>('userId'),
+    role: slot<string>('role'),
+    joined_at: slot<string>('joinedAt'),
+  }),
+)
 const insertIndexEntry = compiled((context) =>
   context.db.insertInto('user_memberships').values({
     user_id: slot<string>('userId'),

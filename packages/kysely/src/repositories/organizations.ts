@@ -6,9 +6,9 @@ import type {
   OrganizationVisibility,
   TransactionOrganizationRepository,
 } from '@orgkit/core'
-import type { Kysely, Selectable, Updateable } from 'kysely'
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
-import { compiled, slot } from '../compiled'
+import { compiled, compiledInsertUnlessExists, slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
@@ -24,6 +24,42 @@ const byId = compiled((context) =>
 )
 const lockById = compiled((context) =>
   context.dialect.forUpdate(context.db.selectFrom('organizations').selectAll().where('id', '=', slot<string>('id'))),
+)
+const claimSlug = compiledInsertUnlessExists((context) =>
+  context.db
+    .insertInto('organization_slugs')
+    .values({ slug: slot<string>('slug'), organization_id: slot<string>('organizationId') }),
+)
+const ORGANIZATION_COLUMNS = [
+  'id',
+  'slug',
+  'name',
+  'type',
+  'description',
+  'logo_url',
+  'website_url',
+  'industry',
+  'visibility',
+  'contact_email',
+  'contact_phone',
+  'timezone',
+  'metadata',
+  'private_metadata',
+  'created_by',
+  'roles_version',
+  'member_count',
+  'team_count',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof OrganizationsTable)[]
+const insertOrganization = compiled((context) =>
+  context.db
+    .insertInto('organizations')
+    .values(
+      Object.fromEntries(
+        ORGANIZATION_COLUMNS.map((column) => [column, slot(column)]),
+      ) as Insertable<OrganizationsTable>,
+    ),
 )
 /** The organization with one user's membership: every permission check by id. */
 const selectWithMember = (context: StorageContext) =>
@@ -77,20 +113,14 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     insert: (organization, owner) =>
       atomic(async (trx) => {
         // The slug is claimed first, so a taken slug leaves nothing behind.
-        const claimed = await dialect.insertUnlessExists(
-          trx.insertInto('organization_slugs').values({ slug: organization.slug, organization_id: organization.id }),
-        )
-        if (!claimed) return false
-        const row = organizationToRow(organization, dialect)
-        if (owner === undefined) {
-          await trx.insertInto('organizations').values(row).execute()
-          return true
+        const inTransaction = { ...context, db: trx }
+        if (!(await claimSlug.run(inTransaction, { slug: organization.slug, organizationId: organization.id }))) {
+          return false
         }
+        const row = organizationToRow(organization, dialect)
         // The owner is counted in the row as written, not by an update after it.
-        await trx
-          .insertInto('organizations')
-          .values({ ...row, member_count: 1 })
-          .execute()
+        await insertOrganization.run(inTransaction, owner === undefined ? row : { ...row, member_count: 1 })
+        if (owner === undefined) return true
         await insertMembership(context, trx, {
           organizationId: organization.id,
           userId: owner.userId,

@@ -1,24 +1,24 @@
 import { authorize } from './access'
 import { authenticateApiKey } from './api-keys/authenticate'
-import { apiKeysApi } from './api-keys/service'
+import { type ApiKeysApi, apiKeysApi } from './api-keys/service'
 import { createEventBus } from './audit/event-bus'
 import { createHookRunner } from './audit/events'
-import { auditApi } from './audit/service'
+import { type AuditApi, auditApi } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { Context } from './context'
 import { parseDuration } from './duration'
 import { isOrgkitError } from './errors'
-import { invitationsApi } from './invitations/service'
-import { membersApi } from './members/service'
-import { getPublicOrganization, organizationsApi } from './organizations/service'
+import { type InvitationsApi, invitationsApi } from './invitations/service'
+import { type MembersApi, membersApi } from './members/service'
+import { getPublicOrganization, type OrganizationsApi, organizationsApi } from './organizations/service'
 import { RESERVED_SLUGS } from './organizations/slug'
 import type { Orgkit } from './orgkit'
 import { createPermissionEngine, OrgkitConfigError } from './roles/engine'
 import { OWNER_ROLE } from './roles/permissions'
 import { createRoleResolver } from './roles/resolver'
-import { rolesApi } from './roles/service'
+import { type RolesApi, rolesApi } from './roles/service'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from './teams/roles'
-import { teamsApi } from './teams/service'
+import { type TeamsApi, teamsApi } from './teams/service'
 import type { Actor } from './types'
 
 /** The industry choices when the host configures none. */
@@ -135,17 +135,49 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
   }
 }
 
-/** Everything `actor` can do, one API per domain area, each bound to the actor. */
+/**
+ * Everything `actor` can do, one API per domain area, each bound to the actor. An area is
+ * built when first read and kept: every HTTP request makes a client and uses one area of
+ * it, and building all seven (dozens of closures) cost more than routing the request.
+ */
 export function createClient(ctx: Context, actor: Actor) {
+  let organizations: OrganizationsApi | undefined
+  let members: MembersApi | undefined
+  let teams: TeamsApi | undefined
+  let roles: RolesApi | undefined
+  let invitations: InvitationsApi | undefined
+  let apiKeys: ApiKeysApi | undefined
+  let audit: AuditApi | undefined
   return {
     actor,
-    organizations: organizationsApi(ctx, actor),
-    members: membersApi(ctx, actor),
-    teams: teamsApi(ctx, actor),
-    roles: rolesApi(ctx, actor),
-    invitations: invitationsApi(ctx, actor),
-    apiKeys: apiKeysApi(ctx, actor),
-    audit: auditApi(ctx, actor),
+    get organizations(): OrganizationsApi {
+      organizations ??= organizationsApi(ctx, actor)
+      return organizations
+    },
+    get members(): MembersApi {
+      members ??= membersApi(ctx, actor)
+      return members
+    },
+    get teams(): TeamsApi {
+      teams ??= teamsApi(ctx, actor)
+      return teams
+    },
+    get roles(): RolesApi {
+      roles ??= rolesApi(ctx, actor)
+      return roles
+    },
+    get invitations(): InvitationsApi {
+      invitations ??= invitationsApi(ctx, actor)
+      return invitations
+    },
+    get apiKeys(): ApiKeysApi {
+      apiKeys ??= apiKeysApi(ctx, actor)
+      return apiKeys
+    },
+    get audit(): AuditApi {
+      audit ??= auditApi(ctx, actor)
+      return audit
+    },
     /**
      * Whether the actor holds `permission` in the organization: through its role there, or,
      * with `teamId` (a team's id or slug), through its role in that team. Throws for an

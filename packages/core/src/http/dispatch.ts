@@ -85,18 +85,26 @@ interface CompiledRoute {
   statics: number
 }
 
-const compiled = new WeakMap<readonly RouteDefinition[], CompiledRoute[]>()
+/** A table's routes grouped by method and number of segments, the two things a path must share with a route. */
+const compiled = new WeakMap<readonly RouteDefinition[], Map<string, CompiledRoute[]>>()
 
-function compile(table: readonly RouteDefinition[]): CompiledRoute[] {
+const groupKey = (method: string, segmentCount: number) => `${method} ${segmentCount}`
+
+function compile(table: readonly RouteDefinition[]): Map<string, CompiledRoute[]> {
   let result = compiled.get(table)
   if (result === undefined) {
-    result = table.map((route) => {
+    result = new Map()
+    for (const route of table) {
       const segments = route.path
         .split('/')
         .slice(1)
         .map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : segment))
-      return { route, segments, statics: segments.filter((segment) => typeof segment === 'string').length }
-    })
+      const key = groupKey(route.method, segments.length)
+      const group = result.get(key) ?? []
+      // Table order within a group, so that of two equally specific routes the first still wins.
+      group.push({ route, segments, statics: segments.filter((segment) => typeof segment === 'string').length })
+      result.set(key, group)
+    }
     compiled.set(table, result)
   }
   return result
@@ -112,14 +120,15 @@ function compile(table: readonly RouteDefinition[]): CompiledRoute[] {
 export function matchRoute(table: readonly RouteDefinition[], method: string, path: string): RouteMatch | null {
   if (!path.startsWith('/')) return null
   const segments = path.slice(1).split('/').map(decodePathSegment)
-  const wanted = method === 'HEAD' ? 'GET' : method
+  const candidates = compile(table).get(groupKey(method === 'HEAD' ? 'GET' : method, segments.length))
+  if (candidates === undefined) return null
   let best: CompiledRoute | undefined
-  for (const candidate of compile(table)) {
-    if (candidate.route.method !== wanted || candidate.segments.length !== segments.length) continue
+  for (const candidate of candidates) {
+    if (best !== undefined && candidate.statics <= best.statics) continue
     const fits = candidate.segments.every((expected, index) =>
       typeof expected === 'string' ? expected === segments[index] : segments[index] !== '',
     )
-    if (fits && (best === undefined || candidate.statics > best.statics)) best = candidate
+    if (fits) best = candidate
   }
   if (best === undefined) return null
   const params: Record<string, string> = {}
@@ -130,6 +139,8 @@ export function matchRoute(table: readonly RouteDefinition[], method: string, pa
 }
 
 function decodePathSegment(segment: string): string {
+  // Nothing to decode (the common case): decodeURIComponent would return the same string.
+  if (!segment.includes('%')) return segment
   try {
     return decodeURIComponent(segment)
   } catch {
@@ -159,6 +170,7 @@ export function parseQueryString(search: string): Record<string, string | string
 }
 
 function decodeQueryComponent(text: string): string {
+  if (!text.includes('%') && !text.includes('+')) return text
   try {
     return decodeURIComponent(text.replaceAll('+', ' '))
   } catch {

@@ -252,8 +252,15 @@ export function memberFromRow(row: Selectable<MembersTable>, dialect: StorageDia
   }
 }
 
+// Written out rather than spread from memberFromRow: a list maps every row of its page here.
 function memberWithUserFromRow(row: Selectable<MembersTable> & UserColumns, dialect: StorageDialect): MemberWithUser {
-  return { ...memberFromRow(row, dialect), user: userFromRow(row.user_id, row) }
+  return {
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    role: row.role,
+    joinedAt: dialect.fromTimestamp(row.joined_at),
+    user: userFromRow(row.user_id, row),
+  }
 }
 
 /** The host user's columns of a joined row; a user missing from the host's table reads as nulls. */

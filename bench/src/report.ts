@@ -232,6 +232,17 @@ export function renderMarkdown(report: Report): string {
       'the ratio above and the ratio with that lookup subtracted from Better Auth.',
     )
   }
+  const floor = report.systems.find((s) => s.system === 'orgkit (SQLite)')?.workloads.find((w) => w.id === 'F')
+  if (floor) {
+    const writes = rows.filter((r) => ['W1', 'W2', 'W4', 'W6'].includes(r.id))
+    add(
+      '',
+      `For scale, on the same kind of file: ${floor.label} costs ${msSpread(floor.msPerOp)} ms. orgkit's writes are`,
+      `one transaction each (W4: two), so a write cannot cost less than that; in this run ${writes
+        .map((r) => `${r.id} is ×${(r.orgkit.msPerOp.median / floor.msPerOp.median).toFixed(1)} of it`)
+        .join(', ')}.`,
+    )
+  }
   const behind = rows.filter((r) => r.ratio < EVEN.low)
   const even = rows.filter((r) => r.ratio >= EVEN.low && r.ratio < EVEN.high)
   const below10 = rows.filter((r) => r.ratio >= EVEN.high && r.ratio < 10)

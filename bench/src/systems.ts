@@ -2,11 +2,20 @@
  * What each worker process runs: one system's measurements, or one HTTP server. The smoke
  * mode calls these in the orchestrator's own process instead, to stay quick.
  */
+
+import type SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { startServer } from './http'
 import { runInMemory } from './in-memory'
-import { type BenchSettings, peakRssMiB, StatementCounter, type SystemResult } from './measure'
+import {
+  type BenchSettings,
+  measure,
+  peakRssMiB,
+  StatementCounter,
+  type SystemResult,
+  type WorkloadResult,
+} from './measure'
 import { openSqliteFile } from './sqlite-file'
 import { betterAuthSystem } from './targets/better-auth'
 import { createOrgkitOn, orgkitSystem, type ScratchDb } from './targets/orgkit'
@@ -23,6 +32,7 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
     try {
       const orgkit = await createOrgkitOn(db)
       const workloads = await runWorkloads(orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'), settings)
+      workloads.push(await measureTransactionFloor(file.db, counter, settings))
       return { system: 'orgkit (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
     } finally {
       await db.destroy()
@@ -70,6 +80,35 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
     return { system: 'in-memory', workloads: [], inMemory, peakRssMiB: peakRssMiB(), notes: [] }
   }
   throw new Error(`unknown system ${system}`)
+}
+
+/**
+ * What any write costs on this database file before a library does anything: a transaction
+ * of one small insert, its three statements prepared once, straight through better-sqlite3.
+ * Committing (and the WAL checkpoints commits bring) is most of it.
+ */
+async function measureTransactionFloor(
+  db: SqliteDatabase.Database,
+  counter: StatementCounter,
+  settings: BenchSettings,
+): Promise<WorkloadResult> {
+  db.exec('create table bench_floor (id integer primary key, organization_id text not null, note text not null)')
+  const begin = db.prepare('begin')
+  const insert = db.prepare('insert into bench_floor (organization_id, note) values (?, ?)')
+  const commit = db.prepare('commit')
+  const ops = settings.sizes.members
+  return measure(
+    'F',
+    'a transaction of one small insert, straight through better-sqlite3',
+    { runs: settings.runs, ops, counter },
+    async () => {
+      for (let i = 0; i < ops; i++) {
+        begin.run()
+        insert.run('org_floor', `row ${i}`)
+        commit.run()
+      }
+    },
+  )
 }
 
 export interface HttpServer {

@@ -367,6 +367,8 @@ export function renderMarkdown(report: Report): string {
     `  **W7** a user who is a member of ${settings.sizes.userOrganizations} organizations lists them all (orgkit: pages of 100).`,
     "- Users are inserted straight into each system's user table, in bulk, before timing: sign-up is the host's",
     '  business, not what is measured. The large organization is seeded the same way (`INSERT … SELECT`).',
+    "  The host's users table stores emails lower-cased with a unique index on the column, and orgkit is told so",
+    '  (`emailNormalized: true`, as docs/storage.md asks of such a host), so its lookups by email use that index.',
     '- After W2 and before W7 each database runs `ANALYZE`, untimed, as autovacuum or a periodic ANALYZE would',
     '  on a live database: freshly filled tables have no planner statistics.',
     "- Both systems get the same SQLite database through orgkit's `cachedStatements` (each distinct SQL text",

@@ -24,7 +24,7 @@ export interface CachedStatementsOptions {
 export function cachedStatements(database: SqliteDatabase, options: CachedStatementsOptions = {}): SqliteDatabase {
   const max = options.max ?? 500
   if (!Number.isInteger(max) || max < 1) {
-    throw new TypeError(`cachedStatements: max must be a positive integer, not ${String(options.max)}`)
+    throw new TypeError(`@orgkit/kysely: cachedStatements: max must be a positive integer, not ${String(options.max)}`)
   }
   const statements = new Map<string, SqliteStatement>()
   return {

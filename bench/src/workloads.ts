@@ -136,13 +136,13 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
       'W4',
       `invitation create + accept, ${fmt(sizes.invitations)} pairs`,
       { runs, ops: sizes.invitations, counter },
-      async (run) => {
-        for (let i = 0; i < sizes.invitations; i++) {
-          const invitee = invitees[run * sizes.invitations + i]!
-          const invitation = await system.invite(owner, invitingOrg, invitee.email)
-          await system.accept(invitee, invitingOrg, invitation)
-        }
-      },
+      (run) =>
+        inviteAndAccept(
+          system,
+          owner,
+          invitingOrg,
+          invitees.slice(run * sizes.invitations, (run + 1) * sizes.invitations),
+        ),
     ),
   )
 
@@ -297,13 +297,26 @@ async function measureFlatness(
       'W4L',
       `invitation create + accept, ${fmt(sizes.invitations)} pairs, ${fmt(sizes.largeMembers)} more users`,
       { runs, ops: sizes.invitations, counter },
-      async (run) => {
-        for (let i = 0; i < sizes.invitations; i++) {
-          const invitee = invitees[run * sizes.invitations + i]!
-          const invitation = await system.invite(owner, invitingOrg, invitee.email)
-          await system.accept(invitee, invitingOrg, invitation)
-        }
-      },
+      (run) =>
+        inviteAndAccept(
+          system,
+          owner,
+          invitingOrg,
+          invitees.slice(run * sizes.invitations, (run + 1) * sizes.invitations),
+        ),
     ),
   )
+}
+
+/** W4's operation, once per invitee: the owner invites, the invitee accepts. */
+async function inviteAndAccept(
+  system: BenchSystem,
+  owner: BenchUser,
+  org: BenchOrganization,
+  invitees: readonly BenchUser[],
+): Promise<void> {
+  for (const invitee of invitees) {
+    const invitation = await system.invite(owner, org, invitee.email)
+    await system.accept(invitee, org, invitation)
+  }
 }

@@ -15,6 +15,14 @@ export function slot<T>(name: string): T {
 }
 
 /**
+ * A row of slots for an insert: each column's value is the run's value of that name (with
+ * `suffix`, for the rows of a multi-row insert).
+ */
+export function slotRow<Row>(columns: readonly (keyof Row & string)[], suffix = ''): Row {
+  return Object.fromEntries(columns.map((column) => [column, slot(`${column}${suffix}`)])) as Row
+}
+
+/**
  * A query of the hot paths built and compiled once per storage, then run with new values:
  * Kysely otherwise builds its operation tree, renames the tables and compiles the SQL on
  * every call, which costs as much as running one of these small statements on SQLite.

@@ -1,7 +1,7 @@
 import type { AuditEventRecord, AuditRepository } from '@orgkit/core'
 import type { Insertable, Selectable } from 'kysely'
 import { parseJsonObject, toJson } from '../codec'
-import { compiled, slot } from '../compiled'
+import { compiled, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { paginate } from '../keyset'
@@ -27,11 +27,7 @@ const insertEvents = [1, 2, 3, 4].map((count) =>
   compiled((context) =>
     context.db
       .insertInto('audit_events')
-      .values(
-        Array.from({ length: count }, (_, i) =>
-          Object.fromEntries(AUDIT_COLUMNS.map((column) => [column, slot<string>(`${column}${i}`)])),
-        ) as Insertable<AuditEventsTable>[],
-      ),
+      .values(Array.from({ length: count }, (_, i) => slotRow<Insertable<AuditEventsTable>>(AUDIT_COLUMNS, String(i)))),
   ),
 )
 

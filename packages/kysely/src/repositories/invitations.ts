@@ -1,7 +1,7 @@
 import type { InvitationRecord, InvitationRepository, InvitationStatus } from '@orgkit/core'
 import type { Insertable, Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
-import { compiled, compiledInsertUnlessExists, slot } from '../compiled'
+import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
@@ -43,11 +43,7 @@ const INVITATION_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof InvitationsTable)[]
 const insertInvitation = compiledInsertUnlessExists((context) =>
-  context.db
-    .insertInto('invitations')
-    .values(
-      Object.fromEntries(INVITATION_COLUMNS.map((column) => [column, slot(column)])) as Insertable<InvitationsTable>,
-    ),
+  context.db.insertInto('invitations').values(slotRow<Insertable<InvitationsTable>>(INVITATION_COLUMNS)),
 )
 const idLookup = compiled((context) =>
   context.db.selectFrom('invitation_ids').select(['organization_id', 'id']).where('id', '=', slot<string>('id')),

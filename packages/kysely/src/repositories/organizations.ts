@@ -8,7 +8,7 @@ import type {
 } from '@orgkit/core'
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
-import { compiled, compiledInsertUnlessExists, slot } from '../compiled'
+import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
@@ -53,13 +53,7 @@ const ORGANIZATION_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof OrganizationsTable)[]
 const insertOrganization = compiled((context) =>
-  context.db
-    .insertInto('organizations')
-    .values(
-      Object.fromEntries(
-        ORGANIZATION_COLUMNS.map((column) => [column, slot(column)]),
-      ) as Insertable<OrganizationsTable>,
-    ),
+  context.db.insertInto('organizations').values(slotRow<Insertable<OrganizationsTable>>(ORGANIZATION_COLUMNS)),
 )
 /** The organization with one user's membership: every permission check by id. */
 const selectWithMember = (context: StorageContext) =>

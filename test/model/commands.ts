@@ -154,6 +154,12 @@ function targetOf(model: Model, ref: TargetRef, org: ModelOrg | undefined, team?
   return pick(model.users.filter(fits), ref.n) ?? pick(model.users, ref.n)
 }
 
+/** The organization and user a member command addresses, for its label. */
+function memberLabel(model: Model, command: { org: number; target: TargetRef }): string {
+  const org = pick(model.orgs, command.org)
+  return `${orgName(model, org!)} u${model.users.indexOf(targetOf(model, command.target, org)!)}`
+}
+
 function callerOf(actor: ModelActor): Caller {
   return actor.kind === 'user'
     ? { kind: 'user', userId: actor.user.id, email: actor.user.email }
@@ -311,11 +317,10 @@ class AddMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, bySlug: this.bySlug, target: this.target, role: this.role })
-  label = (model: Model) =>
-    `addMember ${orgName(model, pick(model.orgs, this.org)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org))!)} as ${this.role}`
+  label = (model: Model) => `addMember ${memberLabel(model, this)} as ${this.role}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
-    const target = targetOf(model, this.target, pick(model.orgs, this.org))
+    const target = targetOf(model, this.target, org)
     if (!org || !target) return null
     const actor = who({ org })
     if (!actor) return null
@@ -347,11 +352,10 @@ class UpdateMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, target: this.target, role: this.role })
-  label = (model: Model) =>
-    `updateMember ${orgName(model, pick(model.orgs, this.org)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org))!)} to ${this.role}`
+  label = (model: Model) => `updateMember ${memberLabel(model, this)} to ${this.role}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
-    const target = targetOf(model, this.target, pick(model.orgs, this.org))
+    const target = targetOf(model, this.target, org)
     if (!org || !target) return null
     const actor = who({ org })
     if (!actor) return null
@@ -387,11 +391,10 @@ class RemoveMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, target: this.target })
-  label = (model: Model) =>
-    `removeMember ${orgName(model, pick(model.orgs, this.org)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org))!)}`
+  label = (model: Model) => `removeMember ${memberLabel(model, this)}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
-    const target = targetOf(model, this.target, pick(model.orgs, this.org))
+    const target = targetOf(model, this.target, org)
     if (!org || !target) return null
     const actor = who({ org })
     if (!actor) return null
@@ -453,7 +456,7 @@ class TransferOwnership extends Step {
     `transferOwnership ${orgName(model, pick(model.orgs, this.org)!)} to u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org))!)}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
-    const target = targetOf(model, this.target, pick(model.orgs, this.org))
+    const target = targetOf(model, this.target, org)
     if (!org || !target) return null
     const actor = who({ org })
     if (!actor) return null
@@ -683,6 +686,18 @@ class CreateTeam extends Step {
   }
 }
 
+/** The organization, team and user a team-member command addresses (any may be missing). */
+function teamMemberRefs(model: Model, command: { org: number; team: LocalRef; target: TargetRef }) {
+  const org = pick(model.orgs, command.org)
+  const team = local(model.teams, org, command.team)
+  return { org, team, target: targetOf(model, command.target, org, team) }
+}
+
+function teamMemberLabel(model: Model, command: { org: number; team: LocalRef; target: TargetRef }): string {
+  const { org, team, target } = teamMemberRefs(model, command)
+  return `${orgName(model, org!)} ${teamName(model, team!)} u${model.users.indexOf(target!)}`
+}
+
 /** The caller holds every permission of the team role (through its organization or team role). */
 function holdsAll(access: ReturnType<typeof authorize>, permissions: PermissionSet): void {
   for (const permission of permissions) if (!holds(access, permission)) refuse('forbidden')
@@ -700,17 +715,9 @@ class AddTeamMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, team: this.team, target: this.target, role: this.role })
-  label = (model: Model) =>
-    `addTeamMember ${orgName(model, pick(model.orgs, this.org)!)} ${teamName(model, local(model.teams, pick(model.orgs, this.org), this.team)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org), local(model.teams, pick(model.orgs, this.org), this.team))!)} as ${this.role}`
+  label = (model: Model) => `addTeamMember ${teamMemberLabel(model, this)} as ${this.role}`
   bind(model: Model, who: Who): Bound | null {
-    const org = pick(model.orgs, this.org)
-    const team = local(model.teams, pick(model.orgs, this.org), this.team)
-    const target = targetOf(
-      model,
-      this.target,
-      pick(model.orgs, this.org),
-      local(model.teams, pick(model.orgs, this.org), this.team),
-    )
+    const { org, team, target } = teamMemberRefs(model, this)
     if (!org || !team || !target) return null
     const actor = who({ org, team })
     if (!actor) return null
@@ -743,17 +750,9 @@ class UpdateTeamMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, team: this.team, target: this.target, role: this.role })
-  label = (model: Model) =>
-    `updateTeamMember ${orgName(model, pick(model.orgs, this.org)!)} ${teamName(model, local(model.teams, pick(model.orgs, this.org), this.team)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org), local(model.teams, pick(model.orgs, this.org), this.team))!)} to ${this.role}`
+  label = (model: Model) => `updateTeamMember ${teamMemberLabel(model, this)} to ${this.role}`
   bind(model: Model, who: Who): Bound | null {
-    const org = pick(model.orgs, this.org)
-    const team = local(model.teams, pick(model.orgs, this.org), this.team)
-    const target = targetOf(
-      model,
-      this.target,
-      pick(model.orgs, this.org),
-      local(model.teams, pick(model.orgs, this.org), this.team),
-    )
+    const { org, team, target } = teamMemberRefs(model, this)
     if (!org || !team || !target) return null
     const actor = who({ org, team })
     if (!actor) return null
@@ -787,17 +786,9 @@ class RemoveTeamMember extends Step {
     super(via, actor)
   }
   args = () => ({ org: this.org, team: this.team, target: this.target })
-  label = (model: Model) =>
-    `removeTeamMember ${orgName(model, pick(model.orgs, this.org)!)} ${teamName(model, local(model.teams, pick(model.orgs, this.org), this.team)!)} u${model.users.indexOf(targetOf(model, this.target, pick(model.orgs, this.org), local(model.teams, pick(model.orgs, this.org), this.team))!)}`
+  label = (model: Model) => `removeTeamMember ${teamMemberLabel(model, this)}`
   bind(model: Model, who: Who): Bound | null {
-    const org = pick(model.orgs, this.org)
-    const team = local(model.teams, pick(model.orgs, this.org), this.team)
-    const target = targetOf(
-      model,
-      this.target,
-      pick(model.orgs, this.org),
-      local(model.teams, pick(model.orgs, this.org), this.team),
-    )
+    const { org, team, target } = teamMemberRefs(model, this)
     if (!org || !team || !target) return null
     const actor = who({ org, team })
     if (!actor) return null

@@ -5,6 +5,11 @@ export interface BenchUser {
   email: string
 }
 
+/** The bench's user number `n`: the same ids and emails in every system, and in the bulk seeding's SQL. */
+export function benchUser(n: number): BenchUser {
+  return { id: `usr_${n}`, email: `user${n}@example.com` }
+}
+
 export interface BenchOrganization {
   id: string
   slug: string

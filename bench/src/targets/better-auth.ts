@@ -4,7 +4,7 @@ import { getMigrations } from 'better-auth/db/migration'
 import { organization } from 'better-auth/plugins/organization'
 import type SqliteDatabase from 'better-sqlite3'
 import type { StatementCounter } from '../measure'
-import type { BenchOrganization, BenchSystem, BenchUser } from '../workloads'
+import { type BenchOrganization, type BenchSystem, type BenchUser, benchUser } from '../workloads'
 
 const SECRET = 'orgkit-bench-secret-not-a-real-one-0123456789abcdef'
 const BATCH = 500
@@ -60,10 +60,7 @@ export async function betterAuthSystem(
     notes: [],
     async seedUsers(count) {
       const users: BenchUser[] = []
-      for (let i = 0; i < count; i++) {
-        const n = nextUser++
-        users.push({ id: `usr_${n}`, email: `user${n}@example.com` })
-      }
+      for (let i = 0; i < count; i++) users.push(benchUser(nextUser++))
       for (let i = 0; i < users.length; i += BATCH) {
         const batch = users.slice(i, i + BATCH)
         db.transaction(() => {

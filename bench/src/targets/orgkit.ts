@@ -2,7 +2,7 @@ import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
 import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
 import { type Kysely, sql } from 'kysely'
 import type { StatementCounter } from '../measure'
-import type { BenchOrganization, BenchSystem, BenchUser } from '../workloads'
+import { type BenchOrganization, type BenchSystem, type BenchUser, benchUser } from '../workloads'
 
 // The scratch database's own tables (users) and orgkit's; their types are not worth spelling out.
 // biome-ignore lint/suspicious/noExplicitAny: a scratch database
@@ -54,10 +54,7 @@ export function orgkitSystem(
     notes: [],
     async seedUsers(count) {
       const users: BenchUser[] = []
-      for (let i = 0; i < count; i++) {
-        const n = nextUser++
-        users.push({ id: `usr_${n}`, email: `user${n}@example.com` })
-      }
+      for (let i = 0; i < count; i++) users.push(benchUser(nextUser++))
       for (let i = 0; i < users.length; i += BATCH) {
         const batch = users.slice(i, i + BATCH).map((u) => ({ ...u, name: `User ${u.id}` }))
         await db.insertInto('users').values(batch).execute()
@@ -100,8 +97,7 @@ export function orgkitSystem(
     },
     largeMember: (index) => {
       if (largeStart === undefined) throw new Error('no large organization seeded')
-      const n = largeStart + index
-      return { id: `usr_${n}`, email: `user${n}@example.com` }
+      return benchUser(largeStart + index)
     },
     async changeRole(owner, org, user, role) {
       await as(owner).members.update(org.id, user.id, { role })

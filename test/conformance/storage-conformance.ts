@@ -449,6 +449,25 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
         })
         expect(await storage.members.countWithRole(org.id, 'owner')).toBe(1)
 
+        // An invitation's addressee by email (any case), whether they belong here, and the inviter.
+        expect(await storage.members.findInvitee(org.id, ' CAT@example.com', 'ann')).toEqual({
+          invitee: { id: 'cat', email: 'cat@example.com', username: 'cat%', name: 'Cat', imageUrl: null },
+          isMember: true,
+          inviter: { id: 'ann', email: 'Ann@Example.com', username: 'ann', name: 'Ann Lee', imageUrl: null },
+        })
+        // Cat belongs to `org`, not to `other`; Dan to neither; a stranger's email finds no one.
+        expect((await storage.members.findInvitee(other.id, 'cat@example.com', 'bob')).isMember).toBe(false)
+        const dan = await storage.members.findInvitee(org.id, 'dan@example.com', 'bob')
+        expect([dan.invitee?.id, dan.isMember, dan.inviter?.username]).toEqual(['dan', false, 'bob_1'])
+        expect(await storage.members.findInvitee(org.id, 'nobody@example.com', 'nobody')).toEqual({
+          invitee: null,
+          isMember: false,
+          inviter: null,
+        })
+        // Inviting oneself: the same user on both sides.
+        const self = await storage.members.findInvitee(org.id, 'ann@example.com', 'ann')
+        expect([self.invitee?.id, self.isMember, self.inviter?.id]).toEqual(['ann', true, 'ann'])
+
         // The organization with one user's membership, by id or by slug, in one read.
         const bySlug = await storage.organizations.findWithMember({ slug: org.slug }, 'ann')
         expect(bySlug?.organization.id).toBe(org.id)

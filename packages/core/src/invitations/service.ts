@@ -155,7 +155,7 @@ export async function createInvitation(
   const invitedBy = inviterOf(actor)
   const secret = issue(ctx)
   const limit = ctx.options.limits?.pendingInvitationsPerOrganization
-  const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
+  const issued = await mutate(ctx, actor, async ({ tx, now, record }) => {
     // The organization's row lock orders this against member changes and other invitations,
     // so the limit and "already a member" checks cannot be raced past.
     const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
@@ -171,10 +171,10 @@ export async function createInvitation(
     if ((await tx.teams.findMany(organization.id, teamIds)).length !== teamIds.length) {
       throw notFound('Team not found.')
     }
-    const existing = await tx.users.findByEmail(data.email)
-    if (existing && (await tx.members.find(organization.id, existing.id))) {
-      throw new OrgkitError('conflict', 'This person is already a member.')
-    }
+    // The addressee and whether they belong here already, with the inviter's user for the
+    // answer: one statement.
+    const { isMember, inviter } = await tx.members.findInvitee(organization.id, data.email, invitedBy)
+    if (isMember) throw new OrgkitError('conflict', 'This person is already a member.')
     if (limit !== undefined && (await tx.invitations.countPending(organization.id, now)) >= limit) {
       throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} pending invitations.`)
     }
@@ -201,10 +201,11 @@ export async function createInvitation(
       target: { type: 'invitation', id: created.id },
       changes: { email: created.email, role: created.role, ...(teamIds.length > 0 ? { teamIds } : {}) },
     })
-    return created
+    return { created, inviterName: inviter?.username ?? null }
   })
+  const { created: invitation, inviterName } = issued
   await deliver(ctx, invitation, secret.token, secret.acceptUrl)
-  const names = await usernames(ctx.storage, [invitation.invitedBy])
+  const names = new Map([[invitation.invitedBy, inviterName]])
   return { ...toView(invitation, invitation.createdAt, names), token: secret.token, acceptUrl: secret.acceptUrl }
 }
 

@@ -142,6 +142,14 @@ export interface MemberListFilter {
   q?: string | undefined
 }
 
+/** See `MemberRepository.findInvitee`. */
+export interface InviteeLookup {
+  invitee: UserSummary | null
+  /** Whether `invitee` is a member of the organization already. */
+  isMember: boolean
+  inviter: UserSummary | null
+}
+
 export interface MemberRepository {
   /**
    * Adds the membership and counts it in the organization's `memberCount`. `false`,
@@ -151,6 +159,12 @@ export interface MemberRepository {
   insert(member: MemberRecord): Promise<boolean>
   find(organizationId: string, userId: string): Promise<MemberRecord | null>
   findWithUser(organizationId: string, userId: string): Promise<MemberWithUser | null>
+  /**
+   * What creating an invitation reads, in one statement: the host's user with `email`
+   * (compared as `users.findByEmail` does) and whether they are a member of the
+   * organization, and the inviter's user by id. `null` for a user the host's table lacks.
+   */
+  findInvitee(organizationId: string, email: string, inviterId: string): Promise<InviteeLookup>
   /**
    * Members joined with the host's user data in the same query (no per-row lookups),
    * ordered by `joinedAt`, then `userId`. A user missing from the host's table is shown

@@ -293,6 +293,15 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         const member = t.members.get(key(organizationId, userId))
         return member ? { ...member, user: userSummary(member.userId) } : null
       }),
+      findInvitee: op((organizationId: string, email: string, inviterId: string) => {
+        const address = email.trim().toLowerCase()
+        const invitee = [...users.values()].find((user) => user.email?.toLowerCase() === address) ?? null
+        return {
+          invitee,
+          isMember: invitee !== null && t.members.has(key(organizationId, invitee.id)),
+          inviter: users.get(inviterId) ?? null,
+        }
+      }),
       list: op(
         (organizationId: string, filter: { role?: string | undefined; q?: string | undefined }, page: PageInput) => {
           const q = filter.q?.toLowerCase()

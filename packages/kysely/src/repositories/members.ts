@@ -61,6 +61,58 @@ const findMemberWithUser = compiled((context) =>
   membersWithUsers(context, context.db, slot<string>('organizationId')).where('m.user_id', '=', slot<string>('userId')),
 )
 
+/**
+ * The invitee by email with their membership here (marked 0), then the inviter by id
+ * (marked 1): two index seeks in one statement. The membership is joined by the organization
+ * and the user, so the statement stays on the organization's shard.
+ */
+const findInviteeAndInviter = compiled((context) => {
+  const columns = hostUserColumns(context.users)
+  const summary = [
+    columns.id.as('id'),
+    columns.email.as('email'),
+    columns.username.as('username'),
+    columns.name.as('name'),
+    columns.imageUrl.as('image_url'),
+  ] as const
+  const invitee = context.db
+    .selectFrom('host_users as u')
+    .leftJoin('members as m', (join) =>
+      join
+        .on('m.organization_id', '=', slot<string>('organizationId'))
+        .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${columns.id}`),
+    )
+    .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
+    .where(
+      context.users.emailNormalized
+        ? sql<SqlBool>`${columns.email} = ${slot<string>('email')}`
+        : sql<SqlBool>`lower(${columns.email}) = ${slot<string>('email')}`,
+    )
+  const inviter = context.db
+    .selectFrom('host_users as u')
+    .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
+    .where(sql<SqlBool>`${columns.id} = ${slot<string>('inviterId')}`)
+  return invitee.unionAll(inviter)
+})
+
+/** A host user's row as orgkit speaks of it (host ids may be numbers; orgkit's are strings). */
+export function userSummaryFromRow(row: {
+  id: string | number | null
+  email: string | null
+  username: string | null
+  name: string | null
+  image_url: string | null
+}): UserSummary | null {
+  if (row.id === null) return null
+  return {
+    id: String(row.id),
+    email: row.email ?? null,
+    username: row.username ?? null,
+    name: row.name ?? null,
+    imageUrl: row.image_url ?? null,
+  }
+}
+
 /** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
 function membersWithUsers(context: StorageContext, executor: Kysely<OrgkitDatabase>, organizationId: string) {
   const userColumns = hostUserColumns(context.users)
@@ -132,6 +184,22 @@ export function memberRepository(context: StorageContext): MemberRepository {
     async findWithUser(organizationId, userId) {
       const row = (await findMemberWithUser.run(context, { organizationId, userId })).rows[0]
       return row === undefined ? null : memberWithUserFromRow(row, dialect)
+    },
+
+    async findInvitee(organizationId, email, inviterId) {
+      const { rows } = await findInviteeAndInviter.run(context, {
+        organizationId,
+        email: email.trim().toLowerCase(),
+        inviterId,
+      })
+      // Several host users may share an email differing in case only: the first, as `findByEmail`.
+      const invitee = rows.find((row) => Number(row.marker) === 0)
+      const inviter = rows.find((row) => Number(row.marker) === 1)
+      return {
+        invitee: invitee === undefined ? null : userSummaryFromRow(invitee),
+        isMember: invitee !== undefined && invitee.member_id !== null,
+        inviter: inviter === undefined ? null : userSummaryFromRow(inviter),
+      }
     },
 
     async list(organizationId, filter, page) {

@@ -2,7 +2,7 @@ import type { UserDirectory, UserSummary } from '@orgkit/core'
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
-import { type HostUserColumns, hostUserColumns } from './members'
+import { type HostUserColumns, hostUserColumns, userSummaryFromRow } from './members'
 
 /**
  * The host's user table, read-only. Emails compare case-insensitively: against the column
@@ -46,15 +46,7 @@ export function userDirectory(context: StorageContext): UserDirectory {
     values: Readonly<Record<string, unknown>>,
   ): Promise<UserSummary | null> => {
     const row = (await query.run(context, values)).rows[0]
-    if (row === undefined || row.id === null) return null
-    return {
-      // Host ids may be numbers; orgkit speaks strings.
-      id: String(row.id),
-      email: row.email ?? null,
-      username: row.username ?? null,
-      name: row.name ?? null,
-      imageUrl: row.image_url ?? null,
-    }
+    return row === undefined ? null : userSummaryFromRow(row)
   }
 
   return {

@@ -30,7 +30,7 @@ let sequence = 0
  * sequence within the millisecond, 7 random (20 in all, like `createId`). Audit events get
  * these: events written in the same millisecond (or under a fixed test clock) share their
  * `createdAt`, and the trail breaks that tie by id, so it lists them in the order they
- * happened rather than by chance.
+ * happened rather than by chance. Teams, listed by creation, get them for the same reason.
  */
 export function createSortableId(kind: IdKind): string {
   const millis = Math.max(Date.now(), lastMillis)

@@ -1,7 +1,7 @@
 import { type Access, assertHoldsAll, authorize, authorizeForUpdate } from '../access'
 import type { Context } from '../context'
 import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
+import { createId, createSortableId } from '../ids'
 import { SLUG_PATTERN } from '../organizations/schemas'
 import { slugify } from '../organizations/slug'
 import { type Page, pageInput } from '../pagination'
@@ -113,7 +113,8 @@ export async function createTeam(ctx: Context, actor: Actor, ref: string, input:
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization has no teams.')
     assertTeamRoom(ctx, access)
     const team: TeamRecord = {
-      id: createId('team'),
+      // Sortable: teams made in the same millisecond list in the order they were made.
+      id: createSortableId('team'),
       organizationId: organization.id,
       slug: data.slug ?? '',
       name: data.name,

@@ -308,6 +308,36 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
         expect(missing).toBeNull()
       })
 
+      it("lockForAcceptance: the locked organization with an invitation, its inviter's membership and the user, only in a transaction", async () => {
+        expect('lockForAcceptance' in storage.organizations).toBe(false)
+        const org = await organizationWith('lock-for-acceptance', { erin: 'admin' })
+        const other = await organizationWith('lock-for-acceptance-other')
+        const sent = invitation(org.id, 'dan@example.com', { invitedBy: 'erin', teamIds: ['team_a', 'team_b'] })
+        const orphaned = invitation(org.id, 'cat@example.com', { invitedBy: 'fay' })
+        for (const each of [sent, orphaned]) expect(await storage.invitations.insert(each, T0)).toBe('inserted')
+        const [forDan, forStranger, fromFormerMember, elsewhere, missing] = await storage.transaction(async (tx) => [
+          await tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+          await tx.organizations.lockForAcceptance(org.id, sent.id, 'nobody'),
+          await tx.organizations.lockForAcceptance(org.id, orphaned.id, 'cat'),
+          await tx.organizations.lockForAcceptance(other.id, sent.id, 'dan'),
+          await tx.organizations.lockForAcceptance('org_missing', sent.id, 'dan'),
+        ])
+        expect(forDan).toEqual({
+          organization: await storage.organizations.findById(org.id),
+          invitation: await storage.invitations.find(org.id, sent.id),
+          inviter: await storage.members.find(org.id, 'erin'),
+          user: await storage.users.findById('dan'),
+        })
+        expect(forDan?.invitation.teamIds).toEqual(['team_a', 'team_b'])
+        expect(forDan?.inviter?.role).toBe('admin')
+        expect(forStranger).toEqual({ ...forDan, user: null })
+        expect(fromFormerMember?.inviter).toBeNull()
+        expect(fromFormerMember?.user?.id).toBe('cat')
+        // Another organization's invitation is as missing as a nonexistent one.
+        expect(elsewhere).toBeNull()
+        expect(missing).toBeNull()
+      })
+
       it('insert with an owner writes the organization with its first member, counted', async () => {
         const org = organization('founded', { memberCount: 0 })
         expect(await storage.organizations.insert(org, { userId: 'gus', role: 'owner' })).toBe(true)
@@ -876,6 +906,11 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
         const pending = stored[0]!
         expect(await storage.invitations.findByTokenHash(pending.tokenHash)).toEqual(pending)
         expect(await storage.invitations.findById(pending.id)).toEqual(pending)
+        const place = { organizationId: org.id, id: pending.id }
+        expect(await storage.invitations.locate({ tokenHash: pending.tokenHash })).toEqual(place)
+        expect(await storage.invitations.locate({ id: pending.id })).toEqual(place)
+        expect(await storage.invitations.locate({ tokenHash: hashSecret('not a token') })).toBeNull()
+        expect(await storage.invitations.locate({ id: 'inv_missing' })).toBeNull()
         expect(await storage.invitations.find(org.id, pending.id)).toEqual(pending)
         expect(await storage.invitations.find('org_other', pending.id)).toBeNull()
         expect(await storage.invitations.countPending(org.id, T0)).toBe(1)

@@ -51,10 +51,11 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `claimCreatorSlot`): at run time as in the types.
+  // `lockWithMember`, `lockForAcceptance`, `claimCreatorSlot`): at run time as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
+    lockForAcceptance: _lockForAcceptance,
     claimCreatorSlot: _claim,
     ...organizations
   } = repositories.organizations

@@ -320,32 +320,36 @@ export async function previewInvitation(
 }
 
 /**
- * The invitation a recipient names, checked to be addressed to them. By token: whoever
+ * Whether `invitation` is addressed to `user`, whose email is `email`. By token: whoever
  * holds it learns that the invitation is someone else's (`email_mismatch`). By public id:
  * only the addressee may use it, and anyone else gets the same 404 as a wrong id.
+ * `verified`: the host must also have verified the address, unless configured otherwise.
  */
-async function addressedTo(
+function checkAddressee(
   ctx: Context,
   user: UserActor,
-  input: RespondToInvitationInput,
+  byToken: boolean,
+  email: string | null,
+  invitation: InvitationRecord,
   verified: boolean,
-): Promise<InvitationRecord> {
-  const data = parseInput(respondToInvitationSchema, input)
-  const email = await emailOf(ctx, user)
-  let invitation: InvitationRecord
-  if ('token' in data) {
-    invitation = await findByToken(ctx, data.token)
-    if (email !== invitation.email) {
-      throw new OrgkitError('email_mismatch', 'This invitation was sent to a different email address.')
-    }
-  } else {
-    const found = await ctx.storage.invitations.findById(data.id)
-    if (!found || email !== found.email) throw notFound('Invitation not found.')
-    invitation = found
+): void {
+  if (email !== invitation.email) {
+    if (byToken) throw new OrgkitError('email_mismatch', 'This invitation was sent to a different email address.')
+    throw notFound('Invitation not found.')
   }
   if (verified && ctx.options.invitations?.requireVerifiedEmail !== false && user.emailVerified === false) {
     throw new OrgkitError('email_unverified')
   }
+}
+
+/** The pending invitation a recipient declines, checked to be addressed to them (see `checkAddressee`). */
+async function addressedTo(ctx: Context, user: UserActor, input: RespondToInvitationInput): Promise<InvitationRecord> {
+  const data = parseInput(respondToInvitationSchema, input)
+  const email = await emailOf(ctx, user)
+  const invitation =
+    'token' in data ? await findByToken(ctx, data.token) : await ctx.storage.invitations.findById(data.id)
+  if (!invitation) throw notFound('Invitation not found.')
+  checkAddressee(ctx, user, 'token' in data, email, invitation, false)
   // Past its expiry: record that (outside the refused transaction, so it sticks) and refuse.
   const now = ctx.now()
   if (invitation.status === 'pending' && isExpired(invitation, now)) {
@@ -362,15 +366,28 @@ export async function acceptInvitation(
   input: RespondToInvitationInput,
 ): Promise<MemberWithUser> {
   const user = requireUser(actor, 'accept an invitation')
-  const invitation = await addressedTo(ctx, user, input, true)
-  return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const organizationId = invitation.organizationId
-    // The inviter's membership comes with the lock: the inviter must still be able to grant
-    // the role. A demoted or departed inviter's invitations grant nothing they could not
-    // grant now; a role deleted meanwhile grants nothing.
-    const locked = await tx.organizations.lockWithMember(organizationId, invitation.invitedBy)
+  const data = parseInput(respondToInvitationSchema, input)
+  const email = await emailOf(ctx, user)
+  // Where the invitation lives, from its global lookup; the invitation itself is read with
+  // the organization's lock, in one statement with the inviter's membership and the user.
+  const place = await ctx.storage.invitations.locate(
+    'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
+  )
+  if (!place) throw notFound('Invitation not found.')
+  const outcome = await mutate(ctx, actor, async ({ tx, now, record }) => {
+    const organizationId = place.organizationId
+    const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
     if (!locked) throw notFound('Invitation not found.')
-    const { organization, member: inviter } = locked
+    const { organization, invitation, inviter, user: account } = locked
+    checkAddressee(ctx, user, 'token' in data, email, invitation, true)
+    // Past its expiry: recorded, and this transaction commits that alone; refused below.
+    if (invitation.status === 'pending' && isExpired(invitation, now)) {
+      await tx.invitations.markExpired(organizationId, invitation.id, now)
+      return null
+    }
+    if (invitation.status !== 'pending') throw settledError(invitation, now)
+    // The inviter must still be able to grant the role. A demoted or departed inviter's
+    // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
     const roles = await ctx.roles.forOrganization(tx, organization)
     const role = roles.get(invitation.role)
     const inviterRole = inviter ? roleIn(roles, inviter.role) : null
@@ -396,7 +413,8 @@ export async function acceptInvitation(
     // A refusal below rolls the transition back with everything else. The limit comes first,
     // so that a refused accept writes nothing; the insert itself says "already a member".
     assertMemberRoom(ctx, organization)
-    if (!(await tx.members.insert({ organizationId, userId: user.userId, role: role.key, joinedAt: now }))) {
+    const member = { organizationId, userId: user.userId, role: role.key, joinedAt: now }
+    if (!(await tx.members.insert(member))) {
       throw new OrgkitError('conflict', 'You are already a member of this organization.')
     }
     await record({
@@ -428,15 +446,17 @@ export async function acceptInvitation(
         changes: { teamId: team.id, role: teamRole },
       })
     }
-    const member = await tx.members.findWithUser(organizationId, user.userId)
-    if (!member) throw new Error('the membership just created is missing')
-    return member
+    // The answer: the membership as written, with the user read under the lock.
+    const summary = account ?? { email: null, username: null, name: null, imageUrl: null }
+    return { ...member, user: { ...summary, id: user.userId } }
   })
+  if (outcome === null) throw new OrgkitError('invitation_expired')
+  return outcome
 }
 
 export async function declineInvitation(ctx: Context, actor: Actor, input: RespondToInvitationInput): Promise<void> {
   const user = requireUser(actor, 'decline an invitation')
-  const invitation = await addressedTo(ctx, user, input, false)
+  const invitation = await addressedTo(ctx, user, input)
   await mutate(ctx, actor, async ({ tx, now, record }) => {
     const declined = await tx.invitations.transition(invitation.organizationId, invitation.id, {
       to: 'declined',

@@ -108,6 +108,14 @@ export interface OrganizationRepository {
   listAll(page: PageInput): Promise<Page<OrganizationRecord>>
 }
 
+/** See `TransactionOrganizationRepository.lockForAcceptance`. */
+export interface LockedInvitation {
+  organization: OrganizationRecord
+  invitation: InvitationRecord
+  inviter: MemberRecord | null
+  user: UserSummary | null
+}
+
 export interface TransactionOrganizationRepository extends OrganizationRepository {
   /**
    * Reads the organization and locks its row until the transaction ends
@@ -126,6 +134,14 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
     id: string,
     userId: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null } | null>
+  /**
+   * `lock`, reading in the same statement, after the lock is granted, what accepting an
+   * invitation needs: the organization's invitation `invitationId`, its inviter's
+   * membership (`null` when they are no longer a member) and the host's user `userId`, who
+   * accepts (`null` when the host's table lacks them). `null` when the organization or the
+   * invitation is missing.
+   */
+  lockForAcceptance(id: string, invitationId: string, userId: string): Promise<LockedInvitation | null>
   /**
    * Counts one more team organization created by `userId`, unless that would pass `limit`
    * (`null`: no limit, always counted). One conditional update on a per-user row, so of
@@ -204,6 +220,11 @@ export interface InvitationRepository {
   findById(id: string): Promise<InvitationRecord | null>
   /** Resolves a token hash through the global lookup table. */
   findByTokenHash(tokenHash: string): Promise<InvitationRecord | null>
+  /**
+   * Where the invitation a token hash or a public id names lives, from its global lookup
+   * table alone (one statement): its organization and id, or `null`.
+   */
+  locate(ref: { tokenHash: string } | { id: string }): Promise<{ organizationId: string; id: string } | null>
   /** Newest first. */
   list(
     organizationId: string,

@@ -135,7 +135,7 @@ export function memoryStorage(): MemoryStorage {
     for (const method of Object.keys(repository)) {
       if (
         name === 'organizations' &&
-        (method === 'lock' || method === 'lockWithMember' || method === 'claimCreatorSlot')
+        ['lock', 'lockWithMember', 'lockForAcceptance', 'claimCreatorSlot'].includes(method)
       )
         continue
       outside[name][method] = (...args) =>
@@ -240,6 +240,17 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         const organization = t.organizations.get(id)
         if (organization === undefined) return null
         return { organization, member: t.members.get(key(id, userId)) ?? null }
+      }),
+      lockForAcceptance: op((id: string, invitationId: string, userId: string) => {
+        const organization = t.organizations.get(id)
+        const invitation = findInvitation(id, invitationId)
+        if (organization === undefined || invitation === null) return null
+        return {
+          organization,
+          invitation,
+          inviter: t.members.get(key(id, invitation.invitedBy)) ?? null,
+          user: users.get(userId) ?? null,
+        }
       }),
       update: op((id: string, patch: OrganizationPatch, now: Date) => {
         const current = t.organizations.get(id)
@@ -368,6 +379,14 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
       findById: op((id: string) => {
         const lookup = t.invitationLookups.get(id)
         return lookup ? findInvitation(lookup.organizationId, id) : null
+      }),
+      locate: op((ref: { tokenHash: string } | { id: string }) => {
+        for (const [id, lookup] of t.invitationLookups) {
+          if ('id' in ref ? id === ref.id : lookup.tokenHash === ref.tokenHash) {
+            return { organizationId: lookup.organizationId, id }
+          }
+        }
+        return null
       }),
       findByTokenHash: op((tokenHash: string) => {
         for (const [id, lookup] of t.invitationLookups) {

@@ -27,7 +27,7 @@ const invitationById = compiled((context) =>
     .where('organization_id', '=', slot<string>('organizationId'))
     .where('id', '=', slot<string>('id')),
 )
-const INVITATION_COLUMNS = [
+export const INVITATION_COLUMNS = [
   'organization_id',
   'id',
   'email',
@@ -194,6 +194,14 @@ export function invitationRepository(context: StorageContext): InvitationReposit
 
     findByTokenHash: async (tokenHash) => resolve((await tokenLookup.run(context, { tokenHash })).rows[0]),
 
+    async locate(ref) {
+      const found =
+        'tokenHash' in ref
+          ? (await tokenLookup.run(context, { tokenHash: ref.tokenHash })).rows[0]
+          : (await idLookup.run(context, { id: ref.id })).rows[0]
+      return found === undefined ? null : { organizationId: found.organization_id, id: found.id }
+    },
+
     async list(organizationId, filter, now, page) {
       const at = dialect.toTimestamp(now)
       let query = db.selectFrom('invitations as i').selectAll('i').where('i.organization_id', '=', organizationId)
@@ -344,7 +352,7 @@ export function invitationRepository(context: StorageContext): InvitationReposit
 const NEWEST_FIRST = { time: 'i.created_at', id: 'i.id', order: 'desc' } as const
 const createdKey = (invitation: InvitationRecord) => ({ at: invitation.createdAt, id: invitation.id })
 
-function invitationFromRow(row: Selectable<InvitationsTable>, dialect: StorageDialect): InvitationRecord {
+export function invitationFromRow(row: Selectable<InvitationsTable>, dialect: StorageDialect): InvitationRecord {
   return {
     id: row.id,
     organizationId: row.organization_id,

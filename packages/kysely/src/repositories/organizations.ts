@@ -1,4 +1,5 @@
 import type {
+  LockedInvitation,
   MemberRecord,
   OrganizationPatch,
   OrganizationRecord,
@@ -6,14 +7,16 @@ import type {
   OrganizationVisibility,
   TransactionOrganizationRepository,
 } from '@orgkit/core'
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
+import { type Insertable, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
 import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
-import { ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
-import { insertMembership } from './members'
+import { type InvitationsTable, ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
+import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
+import { hostUserColumns, insertMembership, userSummaryFromRow } from './members'
+import { userDirectory } from './users'
 
 // The statements every request runs, compiled once per storage (see compiled.ts).
 const idBySlug = compiled((context) =>
@@ -67,6 +70,54 @@ const selectWithMember = (context: StorageContext) =>
     .where('o.id', '=', slot<string>('id'))
 const withMemberById = compiled(selectWithMember)
 const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
+
+/**
+ * Accepting an invitation: the organization locked, with the invitation (columns prefixed
+ * `i_`), its inviter's membership and, where `withUser`, the accepting user (prefixed `u_`),
+ * all joined by the organization's id or looked up by key, so on its shard. MariaDB has no
+ * `FOR UPDATE OF` and would lock the host's user row too: it reads the user on its own.
+ */
+const selectForAcceptance = (context: StorageContext, withUser: boolean) => {
+  const query = context.db
+    .selectFrom('organizations as o')
+    .innerJoin('invitations as i', (join) =>
+      join.onRef('i.organization_id', '=', 'o.id').on('i.id', '=', slot<string>('invitationId')),
+    )
+    .leftJoin('members as m', (join) =>
+      join.onRef('m.organization_id', '=', 'o.id').onRef('m.user_id', '=', 'i.invited_by'),
+    )
+    .selectAll('o')
+    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+    .select(INVITATION_COLUMNS.map((column) => sql.ref(`i.${column}`).as(`i_${column}`)))
+    .where('o.id', '=', slot<string>('id'))
+  if (!withUser) return context.dialect.forUpdate(query, 'o')
+  const user = hostUserColumns(context.users)
+  return context.dialect.forUpdate(
+    query
+      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${user.id} = ${slot<string>('userId')}`))
+      .select([
+        user.id.as('u_id'),
+        user.email.as('u_email'),
+        user.username.as('u_username'),
+        user.name.as('u_name'),
+        user.imageUrl.as('u_image_url'),
+      ]),
+    'o',
+  )
+}
+const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true))
+const lockForAcceptanceAlone = compiled((context) => selectForAcceptance(context, false))
+
+type AcceptanceRow = Selectable<OrganizationsTable> & {
+  member_role: string | null
+  member_joined_at: string | Date | null
+} & { [K in keyof InvitationsTable as `i_${K & string}`]: Selectable<InvitationsTable>[K] } & {
+  u_id?: string | number | null
+  u_email?: string | null
+  u_username?: string | null
+  u_name?: string | null
+  u_image_url?: string | null
+}
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
@@ -153,6 +204,45 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     // change to it takes after the organization's lock anyway, so the order stays the same.
     async lockWithMember(id, userId) {
       return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+    },
+
+    async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {
+      const withUser = dialect.name !== 'mysql'
+      const { rows } = withUser
+        ? await lockForAcceptanceWithUser.run(context, { id, invitationId, userId })
+        : await lockForAcceptanceAlone.run(context, { id, invitationId })
+      const row = rows[0] as AcceptanceRow | undefined
+      if (row === undefined) return null
+      // The row's columns back into their tables': `i_…` the invitation's, `u_…` the user's.
+      const organization: Record<string, unknown> = {}
+      const invitation: Record<string, unknown> = {}
+      for (const [column, value] of Object.entries(row)) {
+        if (column.startsWith('i_')) invitation[column.slice(2)] = value
+        else if (!column.startsWith('u_') && column !== 'member_role' && column !== 'member_joined_at') {
+          organization[column] = value
+        }
+      }
+      const record = invitationFromRow(invitation as Selectable<InvitationsTable>, dialect)
+      const locked = withMember(
+        {
+          ...(organization as Selectable<OrganizationsTable>),
+          member_role: row.member_role,
+          member_joined_at: row.member_joined_at,
+        },
+        id,
+        record.invitedBy,
+      )
+      if (locked === null) return null
+      const user = withUser
+        ? userSummaryFromRow({
+            id: row.u_id ?? null,
+            email: row.u_email ?? null,
+            username: row.u_username ?? null,
+            name: row.u_name ?? null,
+            image_url: row.u_image_url ?? null,
+          })
+        : await userDirectory(context).findById(userId)
+      return { organization: locked.organization, invitation: record, inviter: locked.member, user }
     },
 
     // Row locks, not conditional updates, protect the last owner (and every other count-based

@@ -26,6 +26,12 @@ export interface WorkloadResult {
   ops: number
   msPerOp: Spread
   statementsPerOp: number
+  /**
+   * The same statements alone (file SQLite only, some workloads): each run's statements, as
+   * they were executed, replayed straight through better-sqlite3 on a copy of the database as
+   * it was when the run started; milliseconds per operation. Absent from older results.
+   */
+  statementsAloneMs?: Spread
   note?: string
 }
 
@@ -53,6 +59,27 @@ export interface MeasureOptions {
   counter: StatementCounter
   /** Work before each run that is not timed and whose statements are not counted. */
   prepare?: (run: number) => Promise<void>
+  /** Replays each run's statements alone, on a copy of the database, outside the timed part. */
+  replay?: StatementReplay | undefined
+}
+
+/**
+ * Records what a run executes on a database and runs it again alone. `start` comes after
+ * `prepare` and before the timer starts; the recording's `replay` after the timer stops.
+ */
+export interface StatementReplay {
+  /** Copies the database as it is now and starts recording the statements run on it. */
+  start(): StatementRecording
+}
+
+export interface StatementRecording {
+  /**
+   * Stops recording, runs the recorded statements in order on the copy and deletes it:
+   * the milliseconds that took, and how many counted statements it ran.
+   */
+  replay(): { ms: number; statements: number }
+  /** Stops recording and deletes the copy, replaying nothing (the run failed). */
+  discard(): void
 }
 
 /**
@@ -67,14 +94,30 @@ export async function measure(
   note?: string,
 ): Promise<WorkloadResult> {
   const perOp: number[] = []
+  const alone: number[] = []
   let statements = 0
   for (let run = 0; run < options.runs; run++) {
     await options.prepare?.(run)
+    const recording = options.replay?.start()
     const before = options.counter.count
     const start = performance.now()
-    await body(run)
+    try {
+      await body(run)
+    } catch (error) {
+      recording?.discard()
+      throw error
+    }
     perOp.push((performance.now() - start) / options.ops)
-    statements += options.counter.count - before
+    const ran = options.counter.count - before
+    statements += ran
+    if (recording !== undefined) {
+      const replayed = recording.replay()
+      // Every counted statement must have been replayed, or the figure is not the same statements.
+      if (replayed.statements !== ran) {
+        throw new Error(`${id}: ${ran} statements counted, ${replayed.statements} recorded and replayed`)
+      }
+      alone.push(replayed.ms / options.ops)
+    }
   }
   const result: WorkloadResult = {
     id,
@@ -83,9 +126,11 @@ export async function measure(
     msPerOp: spread(perOp),
     statementsPerOp: statements / (options.ops * options.runs),
   }
+  if (alone.length > 0) result.statementsAloneMs = spread(alone)
   if (note !== undefined) result.note = note
+  const range = (s: Spread) => `${s.median.toFixed(3)} ms/op (${s.min.toFixed(3)}–${s.max.toFixed(3)})`
   console.error(
-    `  ${id} ${label}: ${result.msPerOp.median.toFixed(3)} ms/op (${result.msPerOp.min.toFixed(3)}–${result.msPerOp.max.toFixed(3)}), ${result.statementsPerOp.toFixed(1)} statements/op`,
+    `  ${id} ${label}: ${range(result.msPerOp)}, ${result.statementsPerOp.toFixed(1)} statements/op${result.statementsAloneMs ? `; the statements alone ${range(result.statementsAloneMs)}` : ''}`,
   )
   return result
 }

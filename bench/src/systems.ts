@@ -31,7 +31,11 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
     const db: ScratchDb = new Kysely({ dialect: new SqliteDialect({ database: file.cached }) })
     try {
       const orgkit = await createOrgkitOn(db)
-      const workloads = await runWorkloads(orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'), settings)
+      const workloads = await runWorkloads(
+        orgkitSystem('orgkit (SQLite)', db, orgkit, counter, 'sqlite'),
+        settings,
+        file.replay,
+      )
       workloads.push(await measureTransactionFloor(file.db, counter, settings))
       return { system: 'orgkit (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: [] }
     } finally {
@@ -43,7 +47,7 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
     const file = openSqliteFile('better-auth', counter)
     try {
       const ba = await betterAuthSystem(file.cached, counter)
-      const workloads = await runWorkloads(ba, settings)
+      const workloads = await runWorkloads(ba, settings, file.replay)
       return { system: 'Better Auth (SQLite)', workloads, peakRssMiB: peakRssMiB(), notes: ba.notes }
     } finally {
       file.close()

@@ -1,4 +1,10 @@
-import { type BenchSettings, measure, type StatementCounter, type WorkloadResult } from './measure'
+import {
+  type BenchSettings,
+  measure,
+  type StatementCounter,
+  type StatementReplay,
+  type WorkloadResult,
+} from './measure'
 
 export interface BenchUser {
   id: string
@@ -56,8 +62,15 @@ export interface BenchSystem {
 
 const fmt = (value: number) => value.toLocaleString('en-US')
 
-/** W1–W7, the same for every system, in one process per system. */
-export async function runWorkloads(system: BenchSystem, settings: BenchSettings): Promise<WorkloadResult[]> {
+/**
+ * W1–W7, the same for every system, in one process per system. Given `replay` (the file
+ * SQLite systems), W1, W2, W4, W6 and W7 also measure their statements alone.
+ */
+export async function runWorkloads(
+  system: BenchSystem,
+  settings: BenchSettings,
+  replay?: StatementReplay,
+): Promise<WorkloadResult[]> {
   const { runs, sizes } = settings
   const results: WorkloadResult[] = []
   const counter = system.counter
@@ -77,7 +90,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     await measure(
       'W1',
       `create ${fmt(sizes.organizations)} organizations`,
-      { runs, ops: sizes.organizations, counter },
+      { runs, ops: sizes.organizations, counter, replay },
       async (run) => {
         for (let i = 0; i < sizes.organizations; i++) {
           const n = run * sizes.organizations + i
@@ -97,6 +110,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
         runs,
         ops: sizes.members,
         counter,
+        replay,
         prepare: async (run) => {
           big = await system.createOrganization(owner, `Big ${run}`, `big-${run}`)
         },
@@ -140,7 +154,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     await measure(
       'W4',
       `invitation create + accept, ${fmt(sizes.invitations)} pairs`,
-      { runs, ops: sizes.invitations, counter },
+      { runs, ops: sizes.invitations, counter, replay },
       (run) =>
         inviteAndAccept(
           system,
@@ -166,7 +180,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     await measure(
       'W6',
       `change a role ×${fmt(sizes.roleChanges)}`,
-      { runs, ops: sizes.roleChanges, counter },
+      { runs, ops: sizes.roleChanges, counter, replay },
       async (run) => {
         const role = run % 2 === 0 ? 'admin' : 'member'
         for (let i = 0; i < sizes.roleChanges; i++) await system.changeRole(owner, full, pool[i]!, role)
@@ -185,7 +199,7 @@ export async function runWorkloads(system: BenchSystem, settings: BenchSettings)
     await measure(
       'W7',
       `list the organizations of a user in ${fmt(sizes.userOrganizations)}`,
-      { runs, ops: lists, counter },
+      { runs, ops: lists, counter, replay },
       async () => {
         for (let i = 0; i < lists; i++) await system.listOrganizations(joiner)
       },

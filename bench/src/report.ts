@@ -273,6 +273,7 @@ export function renderMarkdown(report: Report): string {
       `- orgkit sends more SQL statements than Better Auth on ${moreStatements.map((r) => `${r.id} (${statements(r.orgkit.statementsPerOp)} vs ${statements(r.other.statementsPerOp)})`).join(', ')}: largely its transactions (BEGIN and COMMIT count as statements), the audit event and the kept counts, written in the same transaction.`,
     )
   }
+  renderStatementsAlone(rows, add)
 
   if (orgkitPg) {
     add(
@@ -406,6 +407,54 @@ export function renderMarkdown(report: Report): string {
     '',
   )
   return lines.join('\n')
+}
+
+/** Percent, whole. */
+const share = (part: number, whole: number) => `${Math.round((100 * part) / whole)} %`
+
+/**
+ * What each system's own statements cost by themselves, and so the most orgkit could gain
+ * while sending the statements it sends. Skipped for results measured before it existed.
+ */
+function renderStatementsAlone(rows: readonly Pair[], add: (...text: string[]) => void): void {
+  const alone = rows.flatMap((row) => {
+    const orgkit = row.orgkit.statementsAloneMs
+    const other = row.other.statementsAloneMs
+    return orgkit && other ? [{ ...row, orgkitAlone: orgkit, otherAlone: other }] : []
+  })
+  if (alone.length === 0) return
+  const ceiling = (row: (typeof alone)[number]) => row.other.msPerOp.median / row.orgkitAlone.median
+  const times = (ratio: number) => `×${ratio.toFixed(ratio >= 10 ? 0 : 1)}`
+  add(
+    '',
+    '## The statements alone',
+    '',
+    `Each run of ${alone.map((r) => r.id).join(', ')} above was also recorded: every statement the system executed, with its`,
+    'arguments and the method it was run with, BEGIN and COMMIT included as they were executed. After the run, untimed,',
+    'the same statements were run again in the same order straight through better-sqlite3, with nothing of the system',
+    '(no ORM, no library code), on a copy of the database file taken just before the run (after a WAL checkpoint, in the',
+    'measured database too, so that both start from an empty WAL), each distinct SQL text prepared once beforehand; the',
+    'copy then had to hold the same rows as the original. Milliseconds per operation, median (min–max); "SQL\'s share" is',
+    'the statements alone ÷ the whole, medians.',
+    '',
+    "| workload | orgkit ms/op | orgkit's statements alone | SQL's share, orgkit | Better Auth ms/op | Better Auth's statements alone | SQL's share, Better Auth | most orgkit could gain without storing less |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  )
+  for (const row of alone) {
+    add(
+      `| ${row.id} ${row.label} | ${msSpread(row.orgkit.msPerOp)} | ${msSpread(row.orgkitAlone)} | ${share(row.orgkitAlone.median, row.orgkit.msPerOp.median)} | ${msSpread(row.other.msPerOp)} | ${msSpread(row.otherAlone)} | ${share(row.otherAlone.median, row.other.msPerOp.median)} | ${times(ceiling(row))} |`,
+    )
+  }
+  const short = alone.filter((row) => ceiling(row) < 10)
+  add(
+    '',
+    "The last column is Better Auth's time ÷ the time orgkit's own statements take by themselves: a ceiling on orgkit's",
+    'lead for any change that keeps those statements, reached only if everything else orgkit does cost nothing. Beyond it,',
+    'only fewer or cheaper statements help.',
+    short.length === 0
+      ? 'In this run the ceiling is ×10 or more on every one of these workloads.'
+      : `In this run it is below ×10 on ${short.map((row) => `${row.id} (${times(ceiling(row))})`).join(', ')}: there no speed-up of orgkit's code alone reaches ×10.`,
+  )
 }
 
 /** The same work at two sizes: what should stay within ×1.5 as the organization and the users table grow. */

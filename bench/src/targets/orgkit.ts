@@ -154,8 +154,14 @@ export function orgkitSystem(
           where organization_id = ${org.id} and user_id <> ${owner.id}`.execute(db)
       }
       // A million rows just inserted: on PostgreSQL autovacuum would now vacuum and analyze
-      // those tables in the background, in the middle of the measurements; done here first.
-      await (dialect === 'postgres' ? sql`vacuum analyze` : sql`analyze`).execute(db)
+      // those tables in the background, in the middle of the measurements, and the next
+      // checkpoint would write the pages out behind them; both done here first.
+      if (dialect === 'postgres') {
+        await sql`vacuum analyze`.execute(db)
+        await sql`checkpoint`.execute(db)
+      } else {
+        await sql`analyze`.execute(db)
+      }
       await sql`update ${sql.table(`${PREFIX}organizations`)} set member_count = member_count + ${count} where id = ${org.id}`.execute(
         db,
       )

@@ -9,10 +9,10 @@ import type {
 } from '@orgkit/core'
 import { type Insertable, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely'
 import { affected, parseJsonObject, toCount, toJson } from '../codec'
-import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
+import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery, paginate } from '../keyset'
+import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { type InvitationsTable, ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
 import { hostUserColumns, insertMembership, userSummaryFromRow } from './members'
@@ -119,6 +119,58 @@ type AcceptanceRow = Selectable<OrganizationsTable> & {
   u_image_url?: string | null
 }
 
+/** "My organizations", first step: a page of the user's index, one compiled query per direction. */
+const membershipPages = new Map<
+  string,
+  CompiledQueryDefinition<{ organization_id: string; joined_at: string | Date }>
+>()
+function membershipPage(direction: 'after' | 'before' | null) {
+  const variant = direction ?? 'first'
+  let query = membershipPages.get(variant)
+  if (query === undefined) {
+    query = compiled((context) =>
+      keysetTemplate(
+        context.db
+          .selectFrom('user_memberships as um')
+          .select(['um.organization_id', 'um.joined_at'])
+          .where('um.user_id', '=', slot<string>('userId')),
+        { time: 'um.joined_at', id: 'um.organization_id', order: 'asc' },
+        direction,
+        context.dialect,
+      ),
+    )
+    membershipPages.set(variant, query)
+  }
+  return query
+}
+
+/**
+ * "My organizations", second step: the page's organizations with the user's role, named by
+ * id (`id0`, `id1`, …). One compiled query per page size, at most the largest page's.
+ */
+const withRoleBySize = new Map<
+  number,
+  CompiledQueryDefinition<Selectable<OrganizationsTable> & { member_role: string }>
+>()
+function organizationsWithRole(size: number) {
+  let query = withRoleBySize.get(size)
+  if (query === undefined) {
+    query = compiled((context) => {
+      const ids = Array.from({ length: size }, (_, i) => slot<string>(`id${i}`))
+      return context.db
+        .selectFrom('organizations as o')
+        .innerJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id'))
+        .selectAll('o')
+        .select('m.role as member_role')
+        .where('o.id', 'in', ids)
+        .where('m.organization_id', 'in', ids)
+        .where('m.user_id', '=', slot<string>('userId'))
+    })
+    withRoleBySize.set(size, query)
+  }
+  return query
+}
+
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
  * both places: `organizations.slug` is what reads return, `organization_slugs` is the
@@ -144,9 +196,11 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     userId: string,
   ): { organization: OrganizationRecord; member: MemberRecord | null } | null => {
     if (row === undefined) return null
-    const { member_role, member_joined_at, ...organization } = row
+    const { member_role, member_joined_at } = row
     return {
-      organization: toRecord(organization),
+      // The record takes the organization's columns by name: the membership's are left
+      // behind without copying the row (a rest copy of it cost more than the mapping).
+      organization: toRecord(row),
       member:
         member_role === null || member_joined_at === null
           ? null
@@ -346,37 +400,31 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     async listForUser(userId, page) {
       // A page of the user's own index (one shard on Citus: it is keyed by user), then those
       // organizations with the user's role in one statement that names them by id.
-      const entries = await keysetQuery(
-        db
-          .selectFrom('user_memberships as um')
-          .select(['um.organization_id', 'um.joined_at'])
-          .where('um.user_id', '=', userId),
-        { time: 'um.joined_at', id: 'um.organization_id', order: 'asc' },
-        page,
-        dialect,
-      ).execute()
-      const ids = entries.map((entry) => entry.organization_id)
+      const entries = (
+        await membershipPage(page.cursor?.direction ?? null).run(context, { userId, ...keysetValues(page, dialect) })
+      ).rows
       const rows =
-        ids.length === 0
+        entries.length === 0
           ? []
-          : await db
-              .selectFrom('organizations as o')
-              .innerJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id'))
-              .selectAll('o')
-              .select('m.role as member_role')
-              .where('o.id', 'in', ids)
-              .where('m.organization_id', 'in', ids)
-              .where('m.user_id', '=', userId)
-              .execute()
+          : (
+              await organizationsWithRole(entries.length).run(context, {
+                userId,
+                ...Object.fromEntries(entries.map((entry, i) => [`id${i}`, entry.organization_id])),
+              })
+            ).rows
       const byId = new Map(rows.map((row) => [row.id, row]))
-      const listed = entries.flatMap((entry) => {
+      const joined = new Map<string, Date>()
+      const listed: (OrganizationRecord & { role: string })[] = []
+      for (const entry of entries) {
         const row = byId.get(entry.organization_id)
-        if (row === undefined) return []
-        const { member_role, ...organization } = row
-        return [{ ...toRecord(organization), role: member_role, joinedAt: dialect.fromTimestamp(entry.joined_at) }]
-      })
-      const built = keysetPage(listed, page, (row) => ({ at: row.joinedAt, id: row.id }))
-      return { ...built, data: built.data.map(({ joinedAt: _joinedAt, ...organization }) => organization) }
+        if (row === undefined) continue
+        // Built from the row by name and given its role: no copy of the row, none of the record.
+        const organization = toRecord(row) as OrganizationRecord & { role: string }
+        organization.role = row.member_role
+        listed.push(organization)
+        joined.set(organization.id, dialect.fromTimestamp(entry.joined_at))
+      }
+      return keysetPage(listed, page, (organization) => ({ at: joined.get(organization.id)!, id: organization.id }))
     },
 
     listAll: (page) =>

@@ -57,7 +57,7 @@ const findMember = compiled((context) =>
     .where('organization_id', '=', slot<string>('organizationId'))
     .where('user_id', '=', slot<string>('userId')),
 )
-const findMemberWithUser = compiled((context) =>
+const findMemberWithUser = compiled<MemberUserRow>((context) =>
   membersWithUsers(context, context.db, slot<string>('organizationId')).where('m.user_id', '=', slot<string>('userId')),
 )
 
@@ -113,21 +113,32 @@ export function userSummaryFromRow(row: {
   }
 }
 
-/** Members left-joined with the host's users: one query, and a missing user reads as nulls. */
+/** A member row of a page or lookup: the organization is the caller's already. */
+type MemberUserRow = Pick<Selectable<MembersTable>, 'user_id' | 'role' | 'joined_at'> & Partial<UserColumns>
+
+/**
+ * Members left-joined with the host's users: one query, and a missing user reads as nulls.
+ * It selects what a member shows and nothing else: not the organization's id (the caller's
+ * already), and no user column the host did not map (it reads as null) — every column is
+ * read and turned into a value once per row of a page.
+ */
 function membersWithUsers(context: StorageContext, executor: Kysely<OrgkitDatabase>, organizationId: string) {
   const userColumns = hostUserColumns(context.users)
+  const mapped = USER_FIELDS.filter(([field]) => userColumns[field] !== NULL_COLUMN)
   return executor
     .selectFrom('members as m')
     .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('m.user_id')}`))
-    .selectAll('m')
-    .select([
-      userColumns.email.as('user_email'),
-      userColumns.username.as('user_username'),
-      userColumns.name.as('user_name'),
-      userColumns.imageUrl.as('user_image_url'),
-    ])
+    .select(['m.user_id', 'm.role', 'm.joined_at'])
+    .select(mapped.map(([field, alias]) => userColumns[field].as(alias)))
     .where('m.organization_id', '=', organizationId)
 }
+
+const USER_FIELDS = [
+  ['email', 'user_email'],
+  ['username', 'user_username'],
+  ['name', 'user_name'],
+  ['imageUrl', 'user_image_url'],
+] as const satisfies readonly (readonly [keyof HostUserColumns, keyof UserColumns])[]
 
 const MEMBER_ORDER: KeysetSort = { time: 'm.joined_at', id: 'm.user_id', order: 'asc' }
 
@@ -155,7 +166,7 @@ function memberPage(direction: 'after' | 'before' | null, byRole: boolean, bySea
   }
   return query
 }
-const memberPages = new Map<string, CompiledQueryDefinition<Selectable<MembersTable> & UserColumns>>()
+const memberPages = new Map<string, CompiledQueryDefinition<MemberUserRow>>()
 
 export function memberRepository(context: StorageContext): MemberRepository {
   const { db, dialect, atomic } = context
@@ -183,7 +194,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
 
     async findWithUser(organizationId, userId) {
       const row = (await findMemberWithUser.run(context, { organizationId, userId })).rows[0]
-      return row === undefined ? null : memberWithUserFromRow(row, dialect)
+      return row === undefined ? null : memberWithUserFromRow(row, organizationId, dialect)
     },
 
     async findInvitee(organizationId, email, inviterId) {
@@ -211,7 +222,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
       const query = memberPage(page.cursor?.direction ?? null, role !== undefined, q !== undefined)
       const { rows } = await query.run(context, values)
       return keysetPage(
-        rows.map((row) => memberWithUserFromRow(row, dialect)),
+        rows.map((row) => memberWithUserFromRow(row, organizationId, dialect)),
         page,
         (member) => ({ at: member.joinedAt, id: member.userId }),
       )
@@ -321,9 +332,9 @@ export function memberFromRow(row: Selectable<MembersTable>, dialect: StorageDia
 }
 
 // Written out rather than spread from memberFromRow: a list maps every row of its page here.
-function memberWithUserFromRow(row: Selectable<MembersTable> & UserColumns, dialect: StorageDialect): MemberWithUser {
+function memberWithUserFromRow(row: MemberUserRow, organizationId: string, dialect: StorageDialect): MemberWithUser {
   return {
-    organizationId: row.organization_id,
+    organizationId,
     userId: row.user_id,
     role: row.role,
     joinedAt: dialect.fromTimestamp(row.joined_at),
@@ -332,7 +343,7 @@ function memberWithUserFromRow(row: Selectable<MembersTable> & UserColumns, dial
 }
 
 /** The host user's columns of a joined row; a user missing from the host's table reads as nulls. */
-export function userFromRow(id: string, row: UserColumns): UserSummary {
+export function userFromRow(id: string, row: Partial<UserColumns>): UserSummary {
   return {
     id,
     email: row.user_email ?? null,

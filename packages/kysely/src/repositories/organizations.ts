@@ -59,15 +59,33 @@ const insertOrganization = compiled((context) =>
   context.db.insertInto('organizations').values(slotRow<Insertable<OrganizationsTable>>(ORGANIZATION_COLUMNS)),
 )
 /** The organization with one user's membership: every permission check by id. */
-const selectWithMember = (context: StorageContext) =>
-  context.db
-    .selectFrom('organizations as o')
+const selectWithMember = (context: StorageContext) => {
+  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
+  if (context.dialect.name === 'sqlite') {
+    return organization
+      .selectAll('o')
+      .select((eb) => [
+        eb
+          .selectFrom('members as m')
+          .select('m.role')
+          .whereRef('m.organization_id', '=', 'o.id')
+          .where('m.user_id', '=', slot<string>('userId'))
+          .as('member_role'),
+        eb
+          .selectFrom('members as m')
+          .select('m.joined_at')
+          .whereRef('m.organization_id', '=', 'o.id')
+          .where('m.user_id', '=', slot<string>('userId'))
+          .as('member_joined_at'),
+      ])
+  }
+  return organization
     .leftJoin('members as m', (join) =>
       join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
     )
     .selectAll('o')
     .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-    .where('o.id', '=', slot<string>('id'))
+}
 const withMemberById = compiled(selectWithMember)
 const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
 

@@ -450,7 +450,8 @@ function renderStatementsAlone(rows: readonly Pair[], add: (...text: string[]) =
     '',
     "The last column is Better Auth's time ÷ the time orgkit's own statements take by themselves: a ceiling on orgkit's",
     'lead for any change that keeps those statements, reached only if everything else orgkit does cost nothing. Beyond it,',
-    'only fewer or cheaper statements help.',
+    'only fewer or cheaper statements help. It is an estimate, not a strict bound: run back to back, a statement finds the',
+    "engine's caches in another state than between a system's own work, and can cost somewhat more or less.",
     short.length === 0
       ? 'In this run the ceiling is ×10 or more on every one of these workloads.'
       : `In this run it is below ×10 on ${short.map((row) => `${row.id} (${times(ceiling(row))})`).join(', ')}: there no speed-up of orgkit's code alone reaches ×10.`,

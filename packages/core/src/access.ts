@@ -71,6 +71,28 @@ export async function findOrganization(
   return 'id' in key ? repos.organizations.findById(key.id) : repos.organizations.findBySlug(key.slug)
 }
 
+/**
+ * The organization an API key's authentication read, for the one HTTP request that
+ * authenticated it: that request's first non-locking authorization takes it from here
+ * instead of reading it again, and it is gone after that. A locking read (a mutation)
+ * always reads the row itself.
+ */
+const authenticatedOrganizations = new WeakMap<ApiKeyActor, OrganizationRecord>()
+
+export function rememberAuthenticatedOrganization(actor: ApiKeyActor, organization: OrganizationRecord): void {
+  authenticatedOrganizations.set(actor, organization)
+}
+
+/** The remembered organization, when `ref` names it; taken, so it serves one authorization. */
+function takeAuthenticatedOrganization(actor: ApiKeyActor, ref: string): OrganizationRecord | null {
+  const organization = authenticatedOrganizations.get(actor)
+  if (organization === undefined) return null
+  authenticatedOrganizations.delete(actor)
+  const key = organizationKey(actor, ref)
+  if (key === null) return null
+  return ('id' in key ? key.id === organization.id : key.slug === organization.slug) ? organization : null
+}
+
 /** How `ref` names an organization: `me` (the actor's current one), an `org_…` id, or a slug. */
 function organizationKey(actor: Actor, ref: string): { id: string } | { slug: string } | null {
   if (ref === 'me') {
@@ -155,6 +177,8 @@ async function check(
     const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId)
     organization = found?.organization ?? null
     member = found?.member ?? null
+  } else if (actor.type === 'apiKey') {
+    organization = takeAuthenticatedOrganization(actor, ref) ?? (await findOrganization(repos, actor, ref))
   } else organization = await findOrganization(repos, actor, ref)
   if (!organization) throw notFound('Organization not found.')
   const roles = await ctx.roles.forOrganization(repos, organization)

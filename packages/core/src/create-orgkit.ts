@@ -1,5 +1,5 @@
 import { authorize } from './access'
-import { authenticateApiKey } from './api-keys/authenticate'
+import { authenticateApiKey, authenticateApiKeyForRequest } from './api-keys/authenticate'
 import { type ApiKeysApi, apiKeysApi } from './api-keys/service'
 import { createEventBus } from './audit/event-bus'
 import { createHookRunner } from './audit/events'
@@ -13,13 +13,14 @@ import { type MembersApi, membersApi } from './members/service'
 import { getPublicOrganization, type OrganizationsApi, organizationsApi } from './organizations/service'
 import { RESERVED_SLUGS } from './organizations/slug'
 import type { Orgkit } from './orgkit'
+import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 import { createPermissionEngine, OrgkitConfigError } from './roles/engine'
 import { OWNER_ROLE } from './roles/permissions'
 import { createRoleResolver } from './roles/resolver'
 import { type RolesApi, rolesApi } from './roles/service'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from './teams/roles'
 import { type TeamsApi, teamsApi } from './teams/service'
-import type { Actor } from './types'
+import type { Actor, ApiKeyActor } from './types'
 
 /** The industry choices when the host configures none. */
 export const DEFAULT_INDUSTRIES = [
@@ -119,7 +120,7 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     reportError: onListenerError,
   }
 
-  return {
+  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
     options,
     engine,
     industries,
@@ -132,7 +133,9 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
       const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
       return { organization, role }
     },
+    [AUTHENTICATE_FOR_REQUEST]: (presented) => authenticateApiKeyForRequest(ctx, presented),
   }
+  return orgkit
 }
 
 /**

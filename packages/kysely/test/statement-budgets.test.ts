@@ -5,6 +5,7 @@
  * budgets and what each statement is.
  */
 import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
+import { authorizeRequest } from '@orgkit/core/http'
 import type { CompiledQuery, LogEvent } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -50,6 +51,11 @@ const budgets = (dialect: TestDialect) => ({
   myInvitations: 3,
   /** An API key: the prefix lookup, the key, then the organization with the creator's membership. */
   authenticateApiKey: 3,
+  /**
+   * A request with an API key, authenticated and authorized as orgkit's HTTP layer does it
+   * (`requirePermission`): the authorization reuses the organization the authentication read.
+   */
+  apiKeyRequest: 3,
 })
 
 describe.each(testDialects())('statement budgets on %s', (dialect) => {
@@ -147,5 +153,19 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     const authenticated = await count(() => orgkit.authenticateApiKey(key.secret))
     // Authenticating also records the key's last use, at most once a minute: the warm run did.
     expect(authenticated.length, authenticated.join('\n')).toBeLessThanOrEqual(budget.authenticateApiKey)
+    for (const organization of [orgId, 'me']) {
+      const request = await count(() =>
+        authorizeRequest(orgkit, 'members.read', {
+          authorization: `Bearer ${key.secret}`,
+          resolveActor: undefined,
+          organization,
+        }),
+      )
+      expect(request.length, request.join('\n')).toBeLessThanOrEqual(budget.apiKeyRequest)
+    }
+    // Through the public API the actor may be kept and used later: each authorization reads the row.
+    const actor = await orgkit.authenticateApiKey(key.secret)
+    const later = await count(() => orgkit.authorize(actor, orgId, 'members.read'), false)
+    expect(later).toHaveLength(1)
   })
 })

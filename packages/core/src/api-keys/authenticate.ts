@@ -1,8 +1,8 @@
-import { roleIn } from '../access'
+import { rememberAuthenticatedOrganization, roleIn } from '../access'
 import type { Context } from '../context'
 import { OrgkitError } from '../errors'
 import { secretMatches } from '../secrets'
-import type { ApiKeyActor } from '../types'
+import type { ApiKeyActor, OrganizationRecord } from '../types'
 
 /** `ok_<prefix>_<secret>`: the prefix is public (shown in listings), the secret is stored hashed. */
 export const API_KEY_PATTERN = /^ok_([a-z0-9]{12})_([A-Za-z0-9_-]{32,128})$/
@@ -18,6 +18,25 @@ const DEFAULT_LAST_USED_PRECISION_MS = 60_000
  * or was removed takes the key's access along (their keys are also revoked then).
  */
 export async function authenticateApiKey(ctx: Context, presented: string): Promise<ApiKeyActor> {
+  return (await authenticate(ctx, presented)).actor
+}
+
+/**
+ * `authenticateApiKey` for one HTTP request: the organization read to authenticate the key
+ * is handed to that request's authorization, which then does not read it again (see
+ * `rememberAuthenticatedOrganization`). Only orgkit's own HTTP layer calls this: an actor it
+ * makes lives for one request.
+ */
+export async function authenticateApiKeyForRequest(ctx: Context, presented: string): Promise<ApiKeyActor> {
+  const { actor, organization } = await authenticate(ctx, presented)
+  rememberAuthenticatedOrganization(actor, organization)
+  return actor
+}
+
+async function authenticate(
+  ctx: Context,
+  presented: string,
+): Promise<{ actor: ApiKeyActor; organization: OrganizationRecord }> {
   const refused = () => new OrgkitError('unauthenticated', 'The API key is not valid.')
   const match = API_KEY_PATTERN.exec(presented)
   if (!match) throw refused()
@@ -43,7 +62,7 @@ export async function authenticateApiKey(ctx: Context, presented: string): Promi
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= precision) {
     await ctx.storage.apiKeys.touch(key.organizationId, key.id, now)
   }
-  return {
+  const actor: ApiKeyActor = {
     type: 'apiKey',
     keyId: key.id,
     organizationId: key.organizationId,
@@ -51,4 +70,5 @@ export async function authenticateApiKey(ctx: Context, presented: string): Promi
     role: key.role,
     permissions,
   }
+  return { actor, organization }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { OrgkitError } from '../errors'
 import type { AccessGrant, Orgkit } from '../orgkit'
+import { requestAuthenticator } from '../request-authentication'
 import type { Actor } from '../types'
 import { parseInput } from '../validate'
 import { errorToResponse, type HttpResponse } from './errors'
@@ -43,7 +44,7 @@ export async function resolveRequestActor(
   resolveActor: HttpRequestInput['resolveActor'],
 ): Promise<Actor | null> {
   const presented = bearerToken(authorization)
-  if (presented?.startsWith('ok_')) return orgkit.authenticateApiKey(presented)
+  if (presented?.startsWith('ok_')) return requestAuthenticator(orgkit)(presented)
   const actor = (await resolveActor?.()) ?? null
   if (actor?.type === 'system') throw new TypeError('resolveActor must not return the system actor for a request')
   return actor

@@ -68,13 +68,7 @@ const findMemberWithUser = compiled<MemberUserRow>((context) =>
  */
 const findInviteeAndInviter = compiled((context) => {
   const columns = hostUserColumns(context.users)
-  const summary = [
-    columns.id.as('id'),
-    columns.email.as('email'),
-    columns.username.as('username'),
-    columns.name.as('name'),
-    columns.imageUrl.as('image_url'),
-  ] as const
+  const summary = userSummarySelection(columns)
   const invitee = context.db
     .selectFrom('host_users as u')
     .leftJoin('members as m', (join) =>
@@ -315,6 +309,21 @@ export function hostUserColumns(users: UsersTableMapping): HostUserColumns {
     name: column(users.name),
     imageUrl: column(users.imageUrl),
   }
+}
+
+/**
+ * The five columns of a user's summary from the host's mapped columns, aliased `id`,
+ * `email`, `username`, `name` and `image_url`, each after `prefix`: what `userSummaryFromRow`
+ * reads back (without the prefix).
+ */
+export function userSummarySelection<P extends string = ''>(columns: HostUserColumns, prefix: P = '' as P) {
+  return [
+    columns.id.as(`${prefix}id` as `${P}id`),
+    columns.email.as(`${prefix}email` as `${P}email`),
+    columns.username.as(`${prefix}username` as `${P}username`),
+    columns.name.as(`${prefix}name` as `${P}name`),
+    columns.imageUrl.as(`${prefix}image_url` as `${P}image_url`),
+  ] as const
 }
 
 /** `!` escapes LIKE's wildcards; a backslash would need different quoting on MySQL. */

@@ -15,7 +15,7 @@ import type { StorageDialect } from '../dialects'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { type InvitationsTable, ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
-import { hostUserColumns, insertMembership, userSummaryFromRow } from './members'
+import { hostUserColumns, insertMembership, userSummaryFromRow, userSummarySelection } from './members'
 import { userDirectory } from './users'
 
 // The statements every request runs, compiled once per storage (see compiled.ts).
@@ -113,13 +113,7 @@ const selectForAcceptance = (context: StorageContext, withUser: boolean) => {
   return context.dialect.forUpdate(
     query
       .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${user.id} = ${slot<string>('userId')}`))
-      .select([
-        user.id.as('u_id'),
-        user.email.as('u_email'),
-        user.username.as('u_username'),
-        user.name.as('u_name'),
-        user.imageUrl.as('u_image_url'),
-      ]),
+      .select(userSummarySelection(user, 'u_')),
     'o',
   )
 }
@@ -285,25 +279,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         : await lockForAcceptanceAlone.run(context, { id, invitationId })
       const row = rows[0] as AcceptanceRow | undefined
       if (row === undefined) return null
-      // The row's columns back into their tables': `i_…` the invitation's, `u_…` the user's.
-      const organization: Record<string, unknown> = {}
-      const invitation: Record<string, unknown> = {}
-      for (const [column, value] of Object.entries(row)) {
-        if (column.startsWith('i_')) invitation[column.slice(2)] = value
-        else if (!column.startsWith('u_') && column !== 'member_role' && column !== 'member_joined_at') {
-          organization[column] = value
-        }
-      }
-      const record = invitationFromRow(invitation as Selectable<InvitationsTable>, dialect)
-      const locked = withMember(
-        {
-          ...(organization as Selectable<OrganizationsTable>),
-          member_role: row.member_role,
-          member_joined_at: row.member_joined_at,
-        },
-        id,
-        record.invitedBy,
+      // The invitation's columns come prefixed `i_`; the organization's and the membership's
+      // are read from the row by name, as for `lockWithMember`.
+      const invitation = invitationFromRow(
+        Object.fromEntries(
+          INVITATION_COLUMNS.map((column) => [column, row[`i_${column}`]]),
+        ) as Selectable<InvitationsTable>,
+        dialect,
       )
+      const locked = withMember(row, id, invitation.invitedBy)
       if (locked === null) return null
       const user = withUser
         ? userSummaryFromRow({
@@ -314,7 +298,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
             image_url: row.u_image_url ?? null,
           })
         : await userDirectory(context).findById(userId)
-      return { organization: locked.organization, invitation: record, inviter: locked.member, user }
+      return { organization: locked.organization, invitation, inviter: locked.member, user }
     },
 
     // Row locks, not conditional updates, protect the last owner (and every other count-based

@@ -2,7 +2,7 @@ import type { UserDirectory, UserSummary } from '@orgkit/core'
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
-import { type HostUserColumns, hostUserColumns, userSummaryFromRow } from './members'
+import { type HostUserColumns, hostUserColumns, userSummaryFromRow, userSummarySelection } from './members'
 
 /**
  * The host's user table, read-only. Emails compare case-insensitively: against the column
@@ -15,13 +15,7 @@ const selectUser = (context: StorageContext, condition: (columns: HostUserColumn
   const columns = hostUserColumns(context.users)
   return context.db
     .selectFrom('host_users as u')
-    .select([
-      columns.id.as('id'),
-      columns.email.as('email'),
-      columns.username.as('username'),
-      columns.name.as('name'),
-      columns.imageUrl.as('image_url'),
-    ])
+    .select(userSummarySelection(columns))
     .where(condition(columns))
     .limit(1)
 }

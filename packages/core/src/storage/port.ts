@@ -139,7 +139,9 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
    * invitation needs: the organization's invitation `invitationId`, its inviter's
    * membership (`null` when they are no longer a member) and the host's user `userId`, who
    * accepts (`null` when the host's table lacks them). `null` when the organization or the
-   * invitation is missing.
+   * invitation is missing. A storage whose engine would lock the host's user row along
+   * with the rest (MariaDB's, lacking `FOR UPDATE OF`) reads the user in a statement of
+   * its own.
    */
   lockForAcceptance(id: string, invitationId: string, userId: string): Promise<LockedInvitation | null>
   /**

@@ -77,11 +77,7 @@ const findInviteeAndInviter = compiled((context) => {
         .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${columns.id}`),
     )
     .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
-    .where(
-      context.users.emailNormalized
-        ? sql<SqlBool>`${columns.email} = ${slot<string>('email')}`
-        : sql<SqlBool>`lower(${columns.email}) = ${slot<string>('email')}`,
-    )
+    .where(emailIs(context.users, columns, slot<string>('email')))
   const inviter = context.db
     .selectFrom('host_users as u')
     .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
@@ -309,6 +305,17 @@ export function hostUserColumns(users: UsersTableMapping): HostUserColumns {
     name: column(users.name),
     imageUrl: column(users.imageUrl),
   }
+}
+
+/**
+ * A host user's email equals `email` (given lower-cased): the column as stored when the host
+ * stores emails lower-cased (`emailNormalized`, served by its plain index), otherwise
+ * `lower()` of it (served by an index on `lower(email)` where the engine has one).
+ */
+export function emailIs(users: UsersTableMapping, columns: HostUserColumns, email: string): RawBuilder<SqlBool> {
+  return users.emailNormalized
+    ? sql<SqlBool>`${columns.email} = ${email}`
+    : sql<SqlBool>`lower(${columns.email}) = ${email}`
 }
 
 /**

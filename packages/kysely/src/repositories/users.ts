@@ -2,7 +2,7 @@ import type { UserDirectory, UserSummary } from '@orgkit/core'
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
-import { type HostUserColumns, hostUserColumns, userSummaryFromRow, userSummarySelection } from './members'
+import { emailIs, type HostUserColumns, hostUserColumns, userSummaryFromRow, userSummarySelection } from './members'
 
 /**
  * The host's user table, read-only. Emails compare case-insensitively: against the column
@@ -21,13 +21,7 @@ const selectUser = (context: StorageContext, condition: (columns: HostUserColumn
 }
 
 const userById = compiled((context) => selectUser(context, (c) => sql<SqlBool>`${c.id} = ${slot<string>('id')}`))
-const userByEmail = compiled((context) =>
-  selectUser(context, (c) =>
-    context.users.emailNormalized
-      ? sql<SqlBool>`${c.email} = ${slot<string>('email')}`
-      : sql<SqlBool>`lower(${c.email}) = ${slot<string>('email')}`,
-  ),
-)
+const userByEmail = compiled((context) => selectUser(context, (c) => emailIs(context.users, c, slot<string>('email'))))
 const userByUsername = compiled((context) =>
   selectUser(context, (c) => sql<SqlBool>`${c.username} = ${slot<string>('username')}`),
 )

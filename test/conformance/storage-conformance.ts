@@ -29,6 +29,7 @@ import {
   type TeamRecord,
 } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runEnrollmentConformance } from './enrollment-conformance'
 
 /** A host user as the suite adds them; the storage's user directory must then find it. */
 export interface ConformanceUser {
@@ -1217,5 +1218,7 @@ export function runStorageConformance(name: string, make: () => Promise<Conforma
       expect((await storage.organizations.findById(org.id))?.teamCount).toBe(limit)
       expect((await storage.teams.list(org.id, page())).data).toHaveLength(limit)
     })
+
+    runEnrollmentConformance(() => storage)
   })
 }

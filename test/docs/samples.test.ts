@@ -25,6 +25,7 @@ const CHECKED_DOCS = [
   'docs/configuration.md',
   'docs/permissions.md',
   'docs/core-api.md',
+  'docs/enrollment.md',
   'packages/core/README.md',
   'packages/kysely/README.md',
   'packages/express/README.md',
@@ -276,6 +277,20 @@ describe('the samples, run', () => {
       stop()
       await orgkit.as({ type: 'user', userId: annId }).organizations.update('acme', { name: 'Acme Inc' })
       expect(log).toHaveLength(7)
+    })
+
+    it('enrollment-tour: claim, verify and open a domain; a colleague discovers and joins', async () => {
+      const enrollment = await createTestStorage('sqlite')
+      try {
+        const annOfAcme = (await enrollment.addUser({ email: 'ann@acme-corp.com', emailVerified: true })).id
+        const catOfAcme = (await enrollment.addUser({ email: 'cat@acme-corp.com', emailVerified: true })).id
+        const { verification, open, joined } = await samples.enrollmentTour(enrollment.storage, annOfAcme, catOfAcme)
+        expect(verification.name).toBe('_orgkit-verification.acme-corp.com')
+        expect(open).toMatchObject([{ slug: 'acme', enrollment: 'auto' }])
+        expect(joined).toMatchObject({ userId: catOfAcme, role: 'member' })
+      } finally {
+        await enrollment.destroy()
+      }
     })
 
     it('core-api-authenticate and core-api-public', async () => {

@@ -259,3 +259,29 @@ export async function coreApiPublic(orgkit: Orgkit) {
   // #endregion core-api-public
   return profile
 }
+
+// ── docs/enrollment.md ───────────────────────────────────────────────────────────
+
+export async function enrollmentTour(storage: OrgkitOptions['storage'], annId: string, catId: string) {
+  const published = new Map<string, string>()
+  // #region enrollment-tour
+  const orgkit = createOrgkit({
+    storage,
+    // The real DNS unless told otherwise; here, the records this sample publishes itself.
+    enrollment: { resolveTxt: async (name) => (published.has(name) ? [[published.get(name)!]] : []) },
+  })
+  const ann = orgkit.as({ type: 'user', userId: annId, email: 'ann@acme-corp.com', emailVerified: true })
+  await ann.organizations.create({ name: 'Acme', slug: 'acme' })
+  const { verification } = await ann.domains.add('acme', { domain: 'acme-corp.com' })
+  // Publish a TXT record named verification.name with verification.value, then:
+  published.set(verification.name, verification.value)
+  await ann.domains.verify('acme', 'acme-corp.com')
+  await ann.domains.update('acme', 'acme-corp.com', { enrollment: 'auto', role: 'member' })
+
+  // A colleague whose verified address is on the domain finds Acme and joins it at once.
+  const cat = orgkit.as({ type: 'user', userId: catId, email: 'cat@acme-corp.com', emailVerified: true })
+  const { data: open } = await cat.joinRequests.discoverable()
+  const { joined } = await cat.joinRequests.join(open[0]!.slug)
+  // #endregion enrollment-tour
+  return { verification, open, joined }
+}

@@ -22,6 +22,7 @@
  * SQLite runs the full sweep on Express and Fastify; PostgreSQL and MariaDB run the cases
  * whose answer could depend on the database (string contents and lengths, path parameters).
  */
+import { createId } from '@orgkit/core'
 import { assertStoredText, parseQueryString, type RouteDefinition, routes } from '@orgkit/core/http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as z from 'zod'
@@ -221,10 +222,38 @@ async function createTenant(app: TestApp): Promise<Tenant> {
   await owner.teams.members.add(slug, 'squad', { userId: MEMBER, role: 'member' })
   const invitation = await owner.invitations.create(slug, { email: `invitee${tenantCounter}@example.com` })
   const key = await owner.apiKeys.create(slug, { name: 'Fuzz key', role: 'member' })
+  const domain = await owner.domains.add(slug, { domain: `${slug}.example.com` })
+  const organizationId = (await app.env.storage.organizations.findBySlug(slug))?.id as string
+  const link = await owner.invitationLinks.create(slug, { role: 'member' })
+  // A pending join request, as joining a `suggest` domain writes one.
+  const joinRequest = createId('joinRequest')
+  await app.env.storage.joinRequests.insert({
+    id: joinRequest,
+    organizationId,
+    userId: OUTSIDER,
+    email: `${OUTSIDER}@${domain.domain}`,
+    domain: domain.domain,
+    status: 'pending',
+    role: null,
+    decidedBy: null,
+    decidedAt: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  })
   return {
     slug,
     inviteToken: invitation.token,
-    values: { org: slug, userId: MEMBER, team: team.slug, key: 'fz-role', invitation: invitation.id, apiKey: key.id },
+    values: {
+      org: slug,
+      userId: MEMBER,
+      team: team.slug,
+      key: 'fz-role',
+      invitation: invitation.id,
+      apiKey: key.id,
+      domain: domain.domain,
+      joinRequest,
+      link: link.id,
+    },
   }
 }
 
@@ -247,6 +276,11 @@ function validBody(route: RouteDefinition, tenant: Tenant): Record<string, unkno
     addTeamMember: { userId: ADMIN, role: 'member' },
     updateTeamMember: { role: 'lead' },
     createApiKey: { name: 'Another key', role: 'member' },
+    addDomain: { domain: 'fuzzed.example.com' },
+    updateDomain: { enrollment: 'none', role: 'member' },
+    approveJoinRequest: { role: 'member' },
+    createInvitationLink: { role: 'member', maxUses: 3 },
+    bulkCreateInvitations: { invitations: [{ email: 'bulk@example.com', role: 'member' }] },
   }
   if (!route.body) return undefined
   const body = bodies[route.operationId]
@@ -258,6 +292,8 @@ function paramValue(route: RouteDefinition, param: string, tenant: Tenant): stri
   if (param === 'id') {
     const segments = route.path.split('/')
     const collection = segments[segments.indexOf(':id') - 1]
+    if (collection === 'join-requests') return tenant.values.joinRequest!
+    if (collection === 'invitation-links') return tenant.values.link!
     return collection === 'invitations' ? tenant.values.invitation! : tenant.values.apiKey!
   }
   const value = tenant.values[param]
@@ -521,7 +557,7 @@ describe.each(matrix())('generated hostile input on every route, %s on %s', (ada
   const full = dialect === 'sqlite'
 
   beforeAll(async () => {
-    app = await createTestApp(adapter, dialect)
+    app = await createTestApp(adapter, dialect, { enrollment: { resolveTxt: async () => [] } })
     for (const id of [OWNER, ADMIN, MEMBER, OUTSIDER]) {
       await app.addUser({ id, email: `${id}@example.com`, username: id, emailVerified: true })
     }

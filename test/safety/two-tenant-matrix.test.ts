@@ -16,6 +16,7 @@
  * The routes come from the table itself, so a route added later is swept too — and fails the
  * coverage test below until it has an entry in `ROUTE_CASES` saying how to fill its body.
  */
+import { createId } from '@orgkit/core'
 import { type RouteDefinition, routes } from '@orgkit/core/http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ORGKIT_TABLES } from '../../packages/kysely/src/schema'
@@ -24,7 +25,17 @@ import { adapterMatrix, createTestApp, type RequestOptions, type TestApp, type T
 // ── What a route's parameters and body refer to ──────────────────────────────────────
 
 /** A reference to one resource of one organization, in the path or in the body. */
-type Slot = 'user' | 'invitation' | 'apiKey' | 'team' | 'role' | 'bodyUser' | 'bodyTeam'
+type Slot =
+  | 'user'
+  | 'invitation'
+  | 'apiKey'
+  | 'team'
+  | 'role'
+  | 'bodyUser'
+  | 'bodyTeam'
+  | 'domain'
+  | 'joinRequest'
+  | 'link'
 type SlotValues = Record<Slot, string>
 
 interface RouteCase {
@@ -68,6 +79,18 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   updateTeamMember: { body: () => ({ role: 'lead' }) },
   removeTeamMember: {},
   revokeApiKey: {},
+  // Enrollment.
+  addDomain: { body: () => ({ domain: 'intruder.com' }) },
+  verifyDomain: {},
+  updateDomain: { body: () => ({ enrollment: 'none' }) },
+  removeDomain: {},
+  approveJoinRequest: { body: () => ({ role: 'member' }) },
+  denyJoinRequest: {},
+  createInvitationLink: { body: () => ({ role: 'member' }) },
+  revokeInvitationLink: {},
+  // Items are answered one by one inside a 200: a foreign team in an item is checked in
+  // test/http/enrollment-bulk.test.ts (it answers as a nonexistent one); here, the organization.
+  bulkCreateInvitations: { body: () => ({ invitations: [{ email: 'newcomer@example.com', role: 'member' }] }) },
 }
 
 /** The slot a path parameter fills; `:id` by the collection it follows. */
@@ -76,11 +99,14 @@ function slotOfParam(route: RouteDefinition, param: string): Slot | null {
   if (param === 'userId') return 'user'
   if (param === 'team') return 'team'
   if (param === 'key') return 'role'
+  if (param === 'domain') return 'domain'
   if (param === 'id') {
     const segments = route.path.split('/')
     const collection = segments[segments.indexOf(':id') - 1]
     if (collection === 'invitations') return 'invitation'
     if (collection === 'api-keys') return 'apiKey'
+    if (collection === 'join-requests') return 'joinRequest'
+    if (collection === 'invitation-links') return 'link'
   }
   throw new Error(`${route.operationId}: no resource known for :${param} in ${route.path}; teach slotOfParam`)
 }
@@ -118,6 +144,9 @@ interface Tenant {
   invitationId: string
   apiKeyId: string
   apiKey: string
+  domain: string
+  joinRequestId: string
+  linkId: string
 }
 
 async function ok(response: Promise<TestResponse>, status: number): Promise<TestResponse> {
@@ -175,6 +204,26 @@ async function createTenant(app: TestApp, name: 'alpha' | 'bravo'): Promise<Tena
     app.request('POST', `${org}/api-keys`, { as: owner, body: { name: `${name} key`, role: 'admin' } }),
     201,
   )
+  const domain = await ok(
+    app.request('POST', `${org}/domains`, { as: owner, body: { domain: `${name}-corp.com` } }),
+    201,
+  )
+  // A pending join request, written as joining a `suggest` domain would write it.
+  const request = {
+    id: createId('joinRequest'),
+    organizationId: organization.body.id,
+    userId: OUTSIDER,
+    email: `outsider@${name}-corp.com`,
+    domain: domain.body.domain,
+    status: 'pending' as const,
+    role: null,
+    decidedBy: null,
+    decidedAt: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  }
+  await app.env.storage.joinRequests.insert(request)
+  const link = await ok(app.request('POST', `${org}/invitation-links`, { as: owner, body: { role: 'member' } }), 201)
   return {
     id: organization.body.id,
     slug: name,
@@ -187,6 +236,9 @@ async function createTenant(app: TestApp, name: 'alpha' | 'bravo'): Promise<Tena
     invitationId: invitation.body.id,
     apiKeyId: key.body.id,
     apiKey: key.body.secret,
+    domain: domain.body.domain,
+    joinRequestId: request.id,
+    linkId: link.body.id,
   }
 }
 
@@ -349,6 +401,9 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
         role: a.roleKey,
         bodyUser: a.admin,
         bodyTeam: a.team.id,
+        domain: a.domain,
+        joinRequest: a.joinRequestId,
+        link: a.linkId,
       }
       const foreignValues: Record<Slot, string[]> = {
         user: [b.member],
@@ -358,6 +413,9 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
         role: [b.roleKey],
         bodyUser: [b.member],
         bodyTeam: [b.team.id],
+        domain: [b.domain],
+        joinRequest: [b.joinRequestId],
+        link: [b.linkId],
       }
       // On B, every slot holds B's own resource: what B's owner could act on.
       const bValues: SlotValues = {
@@ -368,6 +426,9 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
         role: b.roleKey,
         bodyUser: b.admin,
         bodyTeam: b.team.id,
+        domain: b.domain,
+        joinRequest: b.joinRequestId,
+        link: b.linkId,
       }
 
       const pairs: [foreign: Probe, missing: Probe][] = []

@@ -16,6 +16,11 @@ export function createApp(host: DemoHost): Express {
     const { status, body } = await host.createUser(req.body)
     res.status(status).json(body)
   })
+  // DEMO ONLY: publishes a DNS TXT record that domain verification then finds, standing in for DNS.
+  app.post('/demo/dns-records', express.json(), (req, res) => {
+    const { status, body } = host.createDnsRecord(req.body)
+    res.status(status).json(body)
+  })
   // Where the printed invitation links lead.
   app.get('/invitations/accept', (req, res) => {
     const { status, text } = host.acceptPage(req.query.token)

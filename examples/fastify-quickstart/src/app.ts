@@ -24,6 +24,11 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
     const { status, body } = await host.createUser(request.body)
     return reply.code(status).send(body)
   })
+  // DEMO ONLY: publishes a DNS TXT record that domain verification then finds, standing in for DNS.
+  app.post('/demo/dns-records', async (request, reply) => {
+    const { status, body } = host.createDnsRecord(request.body)
+    return reply.code(status).send(body)
+  })
   // Where the printed invitation links lead.
   app.get('/invitations/accept', async (request, reply) => {
     const { status, text } = host.acceptPage((request.query as { token?: unknown }).token)

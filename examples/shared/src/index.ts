@@ -19,6 +19,11 @@ export interface DemoHost {
   label: string
   /** `POST /demo/users`: the demo's stand-in for sign-up; an email already signed up answers its user (200). */
   createUser(body: unknown): Promise<DemoResponse>
+  /**
+   * `POST /demo/dns-records` `{name, value}`: publishes a TXT record that domain verification
+   * then finds, standing in for the host's DNS. Kept in memory while the app runs.
+   */
+  createDnsRecord(body: unknown): DemoResponse
   /** The host's own routes, `/organizations/:org/projects`, for an organization orgkit has authorized. */
   projects: ReturnType<typeof projectRoutes>
   /** The demo's stand-in for login: `x-user-id` names the user, `x-organization-id` the current organization. */
@@ -57,6 +62,8 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
     throw error
   }
 
+  // The demo's DNS: TXT records by name, published with `POST /demo/dns-records`.
+  const dnsRecords = new Map<string, string[]>()
   const orgkit = createOrgkit({
     storage: kyselyStorage(db, {
       users: {
@@ -83,6 +90,10 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
       send: (invitation, { acceptUrl }) =>
         log(`✉  invitation for ${invitation.email} (${invitation.role}): ${acceptUrl}`),
     },
+    // Domain verification reads the demo's records instead of the real DNS.
+    enrollment: {
+      resolveTxt: async (name) => (dnsRecords.get(name.toLowerCase()) ?? []).map((value) => [value]),
+    },
   })
 
   return {
@@ -91,6 +102,14 @@ export async function createDemoHost(options: DemoHostOptions = {}): Promise<Dem
     kind,
     label,
     createUser: (body) => createDemoUser(db, kind, body),
+    createDnsRecord(body) {
+      const parsed = dnsRecordSchema.safeParse(body ?? {})
+      if (!parsed.success) return validationFailed(parsed.error)
+      const { name, value } = parsed.data
+      const values = dnsRecords.get(name) ?? []
+      if (!values.includes(value)) dnsRecords.set(name, [...values, value])
+      return { status: 201, body: { type: 'TXT', name, value } }
+    },
     projects: projectRoutes(db),
     async resolveActor(headers) {
       const userId = header(headers, 'x-user-id')
@@ -133,6 +152,18 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   const value = headers[name]
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
 }
+
+/** A TXT record as `POST /demo/dns-records` takes it: a DNS name (trailing dot dropped) and its value. */
+const dnsRecordSchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(253)
+    .transform((name) => name.replace(/\.$/, ''))
+    .pipe(z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/, 'A DNS name, like _orgkit-verification.example.com')),
+  value: z.string().min(1).max(1000),
+})
 
 const demoUserSchema = z.strictObject({
   email: z.string().trim().toLowerCase().max(320).pipe(z.email('Must be an email address')),

@@ -87,6 +87,25 @@ export function describeQuickstart(name: string, start: (host: DemoHost) => Prom
       expect((await call('GET', '/api/organizations', undefined, { 'x-user-id': 'usr_unknown' })).status).toBe(401)
     })
 
+    it('verifies a domain through the demo DNS records', async () => {
+      const owner = (await call('POST', '/demo/users', { email: 'owner@dns-demo.com' })).body.id
+      const as = { 'x-user-id': owner }
+      await call('POST', '/api/organizations', { name: 'DNS Demo', slug: 'dns-demo' }, as)
+      const added = await call('POST', '/api/organizations/dns-demo/domains', { domain: 'dns-demo.com' }, as)
+      expect(added.status).toBe(201)
+      const unverified = await call('POST', '/api/organizations/dns-demo/domains/dns-demo.com/verify', undefined, as)
+      expect(unverified.status).toBe(409)
+      expect(unverified.body.error.code).toBe('domain_unverified')
+      const { name, value } = added.body.verification
+      const record = await call('POST', '/demo/dns-records', { name: `${name.toUpperCase()}.`, value })
+      expect(record).toEqual({ status: 201, body: { type: 'TXT', name, value } })
+      expect((await call('POST', '/demo/dns-records', { name: 'no dots', value })).status).toBe(400)
+      expect((await call('POST', '/demo/dns-records', { name, value, ttl: 60 })).status).toBe(400)
+      const verified = await call('POST', '/api/organizations/dns-demo/domains/dns-demo.com/verify', undefined, as)
+      expect(verified.status).toBe(200)
+      expect(verified.body.status).toBe('verified')
+    })
+
     it("guards the host's own routes with orgkit permissions, for users and API keys", async () => {
       const owner = (await call('POST', '/demo/users', { email: 'owner@example.com' })).body.id
       const member = (await call('POST', '/demo/users', { email: 'member@example.com', username: 'member' })).body.id

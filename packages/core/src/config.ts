@@ -1,4 +1,5 @@
 import type { BeforeHooks } from './audit/events'
+import type { EnrollmentOptions } from './enrollment/options'
 import type { Storage } from './storage/port'
 import type { InvitationRecord, JsonObject, OrganizationRecord } from './types'
 
@@ -101,6 +102,8 @@ export interface OrgkitOptions {
     organizations: readonly OrganizationRecord[],
   ) => Promise<readonly JsonObject[]> | readonly JsonObject[]
   invitations?: InvitationOptions
+  /** Verified domains, joining by domain, join requests and invitation links. */
+  enrollment?: EnrollmentOptions
   apiKeys?: ApiKeyOptions
   limits?: LimitOptions
   /** One personal organization per user, created on first need. @default false */

@@ -1,6 +1,7 @@
 import type { EventBus } from './audit/event-bus'
 import type { HookRunner } from './audit/events'
 import type { OrgkitOptions } from './config'
+import type { EnrollmentSettings } from './enrollment/options'
 import type { CompiledRole, PermissionEngine } from './roles/engine'
 import type { RoleResolver } from './roles/resolver'
 import type { Storage } from './storage/port'
@@ -24,6 +25,8 @@ export interface Context {
   reservedSlugs: ReadonlySet<string>
   /** How long a new or resent invitation stays valid. */
   invitationTtlMs: number
+  /** Domain verification and enrollment, resolved from `options.enrollment`. */
+  enrollment: EnrollmentSettings
   /** Reports a failure that must not fail the call (a listener, the invitation mailer). */
   reportError: (error: unknown, event: { action: string }) => void
 }

@@ -7,6 +7,11 @@ import { type AuditApi, auditApi } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { Context } from './context'
 import { parseDuration } from './duration'
+import { bulkInvitationsApi } from './enrollment/bulk'
+import { type DomainsApi, domainsApi } from './enrollment/domains'
+import { type JoinRequestsApi, joinRequestsApi } from './enrollment/join-requests'
+import { type InvitationLinksApi, invitationLinksApi } from './enrollment/links'
+import { resolveEnrollmentOptions } from './enrollment/options'
 import { isOrgkitError } from './errors'
 import { type InvitationsApi, invitationsApi } from './invitations/service'
 import { type MembersApi, membersApi } from './members/service'
@@ -118,6 +123,7 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     reservedSlugs: new Set([...RESERVED_SLUGS, ...(options.reservedSlugs ?? [])]),
     invitationTtlMs: parseDuration(options.invitations?.expiresIn ?? DEFAULT_INVITATION_TTL, 'invitations.expiresIn'),
     reportError: onListenerError,
+    enrollment: resolveEnrollmentOptions(options.enrollment),
   }
 
   const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
@@ -148,9 +154,12 @@ export function createClient(ctx: Context, actor: Actor) {
   let members: MembersApi | undefined
   let teams: TeamsApi | undefined
   let roles: RolesApi | undefined
-  let invitations: InvitationsApi | undefined
+  let invitations: (InvitationsApi & ReturnType<typeof bulkInvitationsApi>) | undefined
   let apiKeys: ApiKeysApi | undefined
   let audit: AuditApi | undefined
+  let domains: DomainsApi | undefined
+  let joinRequests: JoinRequestsApi | undefined
+  let invitationLinks: InvitationLinksApi | undefined
   return {
     actor,
     get organizations(): OrganizationsApi {
@@ -169,8 +178,9 @@ export function createClient(ctx: Context, actor: Actor) {
       roles ??= rolesApi(ctx, actor)
       return roles
     },
-    get invitations(): InvitationsApi {
-      invitations ??= invitationsApi(ctx, actor)
+    /** Invitations, and (enrollment) `bulkCreate`. */
+    get invitations(): InvitationsApi & ReturnType<typeof bulkInvitationsApi> {
+      invitations ??= { ...invitationsApi(ctx, actor), ...bulkInvitationsApi(ctx, actor) }
       return invitations
     },
     get apiKeys(): ApiKeysApi {
@@ -180,6 +190,21 @@ export function createClient(ctx: Context, actor: Actor) {
     get audit(): AuditApi {
       audit ??= auditApi(ctx, actor)
       return audit
+    },
+    /** An organization's email domains: claim, verify, open for joining. */
+    get domains(): DomainsApi {
+      domains ??= domainsApi(ctx, actor)
+      return domains
+    },
+    /** Joining through a verified email domain, and join requests. */
+    get joinRequests(): JoinRequestsApi {
+      joinRequests ??= joinRequestsApi(ctx, actor)
+      return joinRequests
+    },
+    /** Shareable invitation links; accepted through `invitations.accept({ token })`. */
+    get invitationLinks(): InvitationLinksApi {
+      invitationLinks ??= invitationLinksApi(ctx, actor)
+      return invitationLinks
     },
     /**
      * Whether the actor holds `permission` in the organization: through its role there, or,

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   invitation_used: 'This invitation has already been used.',
   invitation_expired: 'This invitation has expired.',
   invitation_revoked: 'This invitation has been revoked.',
+  domain_unverified: 'The domain is not verified.',
+  link_exhausted: 'This invitation link has been used as many times as it allows.',
+  link_expired: 'This invitation link has expired.',
+  link_revoked: 'This invitation link has been revoked.',
   internal: 'Something went wrong.',
 } as const
 

@@ -4,6 +4,8 @@
  * the answer with `responseText`; the option checks and body reading it needs are here too,
  * so that every adapter behaves the same.
  */
+
+export * from './enrollment/wire'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {
   BODY_DRAIN_ALLOWANCE,

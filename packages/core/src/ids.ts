@@ -12,6 +12,8 @@ export const ID_PREFIXES = {
   role: 'role',
   apiKey: 'key',
   event: 'evt',
+  joinRequest: 'jrq',
+  invitationLink: 'lnk',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

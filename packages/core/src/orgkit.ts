@@ -24,6 +24,9 @@ export type OrganizationRef = string
 
 export type { ApiKeysApi } from './api-keys/service'
 export type { AuditApi } from './audit/service'
+export type { DomainsApi } from './enrollment/domains'
+export type { JoinRequestsApi } from './enrollment/join-requests'
+export type { InvitationLinksApi } from './enrollment/links'
 export type { InvitationsApi } from './invitations/service'
 export type { MembersApi } from './members/service'
 export type { OrganizationsApi } from './organizations/service'

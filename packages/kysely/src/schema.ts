@@ -188,6 +188,79 @@ export interface AuditEventsTable {
   created_at: DbTimestamp
 }
 
+/** An organization's email domains (migration 0004). Primary key (organization_id, domain). */
+export interface DomainsTable {
+  organization_id: string
+  domain: string
+  status: string
+  enrollment: string
+  role: string
+  verification_value: string
+  verified_at: DbTimestamp | null
+  created_at: DbTimestamp
+  updated_at: DbTimestamp
+}
+
+/** Global lookup: a verified domain → the one organization holding it (migration 0004). */
+export interface VerifiedDomainsTable {
+  domain: string
+  organization_id: string
+}
+
+/** Requests to join an organization (migration 0004). */
+export interface JoinRequestsTable {
+  organization_id: string
+  id: string
+  user_id: string
+  /** `user_id` while pending, NULL after; UNIQUE with `organization_id`. */
+  pending_user_id: string | null
+  email: string
+  domain: string
+  status: string
+  role: string | null
+  decided_by: string | null
+  decided_at: DbTimestamp | null
+  created_at: DbTimestamp
+  updated_at: DbTimestamp
+}
+
+/** Global lookup: a join request's public id → its organization (migration 0004). */
+export interface JoinRequestIdsTable {
+  id: string
+  organization_id: string
+}
+
+/** "My join requests": one row per request, keyed by the requester (migration 0004). */
+export interface UserJoinRequestsTable {
+  user_id: string
+  organization_id: string
+  join_request_id: string
+  created_at: DbTimestamp
+}
+
+/** Shareable invitation links (migration 0005). */
+export interface InvitationLinksTable {
+  organization_id: string
+  id: string
+  role: string
+  token_hash: string
+  expires_at: DbTimestamp | null
+  max_uses: number | null
+  /** Counted by one conditional update per use (`uses < max_uses`). */
+  uses: number
+  domain: string | null
+  created_by: string
+  created_at: DbTimestamp
+  revoked_at: DbTimestamp | null
+}
+
+/** Global lookup: an invitation link's token hash → the link (migration 0005). */
+export interface InvitationLinkTokensTable {
+  token_hash: string
+  organization_id: string
+  link_id: string
+}
+
 /**
  * The host's user table, read-only. Its physical name and columns come from the options;
  * queries reference its columns through `UsersTableMapping` (see `users-table.ts`).
@@ -210,6 +283,13 @@ export interface OrgkitDatabase {
   team_members: TeamMembersTable
   roles: RolesTable
   organization_creators: OrganizationCreatorsTable
+  domains: DomainsTable
+  verified_domains: VerifiedDomainsTable
+  join_requests: JoinRequestsTable
+  join_request_ids: JoinRequestIdsTable
+  user_join_requests: UserJoinRequestsTable
+  invitation_links: InvitationLinksTable
+  invitation_link_tokens: InvitationLinkTokensTable
   host_users: HostUsersTable
 }
 
@@ -230,6 +310,13 @@ export const ORGKIT_TABLES = [
   'organization_creators',
   'user_memberships',
   'email_invitations',
+  'domains',
+  'verified_domains',
+  'join_requests',
+  'join_request_ids',
+  'user_join_requests',
+  'invitation_links',
+  'invitation_link_tokens',
 ] as const satisfies readonly (keyof OrgkitDatabase)[]
 
 export type OrgkitTableName = (typeof ORGKIT_TABLES)[number]
@@ -256,6 +343,9 @@ export const ORGANIZATION_OWNED_TABLES = [
   'invitations',
   'api_keys',
   'audit_events',
+  'domains',
+  'join_requests',
+  'invitation_links',
 ] as const satisfies readonly OrgkitTableName[]
 
 /**
@@ -268,10 +358,17 @@ export const GLOBAL_LOOKUP_TABLES = [
   'invitation_ids',
   'invitation_tokens',
   'api_key_prefixes',
+  'verified_domains',
+  'join_request_ids',
+  'invitation_link_tokens',
 ] as const satisfies readonly OrgkitTableName[]
 
 /** Per-user indexes ("my organizations", "my invitations"), keyed by the user's id or email. */
-export const USER_INDEX_TABLES = ['user_memberships', 'email_invitations'] as const satisfies readonly OrgkitTableName[]
+export const USER_INDEX_TABLES = [
+  'user_memberships',
+  'email_invitations',
+  'user_join_requests',
+] as const satisfies readonly OrgkitTableName[]
 
 /**
  * Every table that holds rows of one organization: the tables it owns, and the global

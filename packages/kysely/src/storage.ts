@@ -12,7 +12,10 @@ import {
 } from './options'
 import { apiKeyRepository } from './repositories/api-keys'
 import { auditRepository } from './repositories/audit'
+import { domainRepository } from './repositories/domains'
+import { invitationLinkRepository } from './repositories/invitation-links'
 import { invitationRepository } from './repositories/invitations'
+import { joinRequestRepository } from './repositories/join-requests'
 import { memberRepository } from './repositories/members'
 import { organizationRepository } from './repositories/organizations'
 import { customRoleRepository } from './repositories/roles'
@@ -81,5 +84,8 @@ function createRepositories(context: StorageContext): TransactionRepositories {
     teamMembers: teamMemberRepository(context),
     roles: customRoleRepository(context),
     users: userDirectory(context),
+    domains: domainRepository(context),
+    joinRequests: joinRequestRepository(context),
+    invitationLinks: invitationLinkRepository(context),
   }
 }

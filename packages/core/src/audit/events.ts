@@ -18,7 +18,15 @@ export interface OrgkitEventMap {
    * invitation (`invitationId`), creating an organization (its owner) and a personal
    * organization (`via`).
    */
-  'member.added': { role: string; via: 'direct' | 'invitation' | 'organization' | 'personal'; invitationId?: string }
+  'member.added': {
+    role: string
+    via: 'direct' | 'invitation' | 'organization' | 'personal' | 'domain' | 'join_request' | 'link'
+    invitationId?: string
+    /** `via: 'domain'`: the verified domain the user joined through. */
+    domain?: string
+    joinRequestId?: string
+    linkId?: string
+  }
   'member.updated': { role: Change<string> }
   'member.removed': { role: string; revokedApiKeys?: number }
   'member.left': { role: string }
@@ -44,6 +52,16 @@ export interface OrgkitEventMap {
     permissions?: Change<string[]>
   }
   'role.deleted': { key: string; reassignedTo?: string; reassignedMembers?: number }
+  'domain.added': { domain: string }
+  'domain.verified': { domain: string }
+  'domain.updated': { domain: string; enrollment?: Change<'none' | 'suggest' | 'auto'>; role?: Change<string> }
+  'domain.removed': { domain: string; status: 'pending' | 'verified' }
+  'join_request.created': { userId: string; domain: string }
+  'join_request.approved': { userId: string; role: string }
+  'join_request.denied': { userId: string }
+  'join_request.withdrawn': { userId: string }
+  'invitation_link.created': { role: string; expiresAt?: string; maxUses?: number; domain?: string }
+  'invitation_link.revoked': { uses: number }
 }
 
 export type OrgkitEventAction = keyof OrgkitEventMap
@@ -90,6 +108,16 @@ export const EVENT_ACTIONS: readonly OrgkitEventAction[] = [
   'role.created',
   'role.updated',
   'role.deleted',
+  'domain.added',
+  'domain.verified',
+  'domain.updated',
+  'domain.removed',
+  'join_request.created',
+  'join_request.approved',
+  'join_request.denied',
+  'join_request.withdrawn',
+  'invitation_link.created',
+  'invitation_link.revoked',
 ]
 
 export function createHookRunner(initial: BeforeHooks = {}): HookRunner {

@@ -14,6 +14,10 @@ export const STATUS_BY_CODE = {
   invitation_used: 409,
   invitation_expired: 410,
   invitation_revoked: 410,
+  domain_unverified: 409,
+  link_exhausted: 409,
+  link_expired: 410,
+  link_revoked: 410,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>
 

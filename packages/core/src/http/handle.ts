@@ -117,6 +117,7 @@ export async function handleRequest(
     const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)
     const result = await route.handler({ orgkit, actor, basePath: request.basePath ?? '', params, query, body })
+    if (route.alternative !== undefined) return result as HttpResponse
     return { status: route.status, body: route.status === 204 ? undefined : result }
   } catch (error) {
     return errorToResponse(error, options.onError)

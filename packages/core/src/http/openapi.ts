@@ -75,6 +75,12 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
           ? { description: 'Done' }
           : { description: 'Success', content: { 'application/json': { schema: toSchema(route.response, 'output') } } },
     }
+    if (route.alternative !== undefined) {
+      responses[route.alternative.status] = {
+        description: route.alternative.summary,
+        content: { 'application/json': { schema: toSchema(route.alternative.response, 'output') } },
+      }
+    }
     for (const status of statuses) {
       if (route.auth === 'none' && status !== 400 && status !== 500) continue
       responses[status] = { $ref: `#/components/responses/Error${status}` }

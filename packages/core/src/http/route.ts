@@ -42,6 +42,12 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   status: 200 | 201 | 204
   /** The success body, for the OpenAPI document. Absent for 204. */
   response?: z.ZodType
+  /**
+   * A second success answer the handler may choose (`POST …/join`: 201 with a membership, or
+   * 202 with a join request). A route that has one returns `{ status, body }` from its handler,
+   * `status` being `status` or this one's; the OpenAPI document lists both.
+   */
+  alternative?: { status: 202; summary: string; response: z.ZodType }
   /** Returns the JSON body (already in wire shape), or `undefined` for 204. */
   handler: (context: RouteContext<Params, Query, Body>) => Promise<unknown>
 }

@@ -1,5 +1,11 @@
 import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser, roleIn } from '../access'
 import type { Context } from '../context'
+import {
+  acceptInvitationLink,
+  type InvitationLinkPreview,
+  locateLink,
+  previewInvitationLink,
+} from '../enrollment/links'
 import { notFound, OrgkitError } from '../errors'
 import { createId } from '../ids'
 import { assertMemberRoom } from '../members/service'
@@ -72,7 +78,7 @@ async function usernames(repos: Repositories, userIds: Iterable<string>): Promis
   return new Map(unique.map((id, index) => [id, users[index]?.username ?? null]))
 }
 
-function toView(invitation: InvitationRecord, now: Date, names: Map<string, string | null>): InvitationView {
+export function toView(invitation: InvitationRecord, now: Date, names: Map<string, string | null>): InvitationView {
   return {
     id: invitation.id,
     organizationId: invitation.organizationId,
@@ -113,7 +119,12 @@ async function emailOf(ctx: Context, user: UserActor): Promise<string | null> {
  * that fails does not undo the invitation (the inviter has the link in the response and
  * can resend); the failure goes to `onListenerError`.
  */
-async function deliver(ctx: Context, invitation: InvitationRecord, token: string, acceptUrl: string): Promise<void> {
+export async function deliver(
+  ctx: Context,
+  invitation: InvitationRecord,
+  token: string,
+  acceptUrl: string,
+): Promise<void> {
   const send = ctx.options.invitations?.send
   if (!send) return
   try {
@@ -123,7 +134,7 @@ async function deliver(ctx: Context, invitation: InvitationRecord, token: string
   }
 }
 
-function issue(ctx: Context): { token: string; tokenHash: string; acceptUrl: string } {
+export function issue(ctx: Context): { token: string; tokenHash: string; acceptUrl: string } {
   const token = randomSecret(TOKEN_BYTES)
   return {
     token,
@@ -294,10 +305,17 @@ export async function previewInvitation(
   ctx: Context,
   actor: Actor,
   input: PreviewInvitationInput,
-): Promise<InvitationPreview> {
+): Promise<InvitationPreview | InvitationLinkPreview> {
   requireUser(actor, 'preview an invitation')
   const { token } = parseInput(previewInvitationSchema, input)
-  const invitation = await findByToken(ctx, token)
+  const invitation = await ctx.storage.invitations.findByTokenHash(hashSecret(token))
+  if (!invitation) {
+    // Not an invitation's token: perhaps an invitation link's.
+    const place = await locateLink(ctx, token)
+    const preview = place === null ? null : await previewInvitationLink(ctx, place)
+    if (preview === null) throw notFound('Invitation not found.')
+    return preview
+  }
   const [organization, inviter] = await Promise.all([
     ctx.storage.organizations.findById(invitation.organizationId),
     ctx.storage.users.findById(invitation.invitedBy),
@@ -373,7 +391,12 @@ export async function acceptInvitation(
   const place = await ctx.storage.invitations.locate(
     'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
   )
-  if (!place) throw notFound('Invitation not found.')
+  if (!place) {
+    // Not an invitation's token: perhaps an invitation link's, accepted on its own terms.
+    const link = 'token' in data ? await locateLink(ctx, data.token) : null
+    if (link === null) throw notFound('Invitation not found.')
+    return acceptInvitationLink(ctx, actor, link)
+  }
   const outcome = await mutate(ctx, actor, async ({ tx, now, record }) => {
     const organizationId = place.organizationId
     const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
@@ -489,8 +512,13 @@ export function invitationsApi(ctx: Context, actor: Actor) {
     revoke: (org: string, id: string): Promise<void> => revokeInvitation(ctx, actor, org, id),
     /** Pending invitations addressed to the signed-in user's email, in any organization. */
     mine: (input?: ListMyInvitationsInput): Promise<Page<InvitationView>> => listMyInvitations(ctx, actor, input),
-    preview: (input: PreviewInvitationInput): Promise<InvitationPreview> => previewInvitation(ctx, actor, input),
-    /** Consumes the invitation and creates the membership (and team memberships), in one transaction. */
+    /** What an invitation's token, or an invitation link's, invites to. */
+    preview: (input: PreviewInvitationInput): Promise<InvitationPreview | InvitationLinkPreview> =>
+      previewInvitation(ctx, actor, input),
+    /**
+     * Consumes the invitation and creates the membership (and team memberships), in one
+     * transaction. An invitation link's token joins through the link, counting one use.
+     */
     accept: (input: RespondToInvitationInput): Promise<MemberWithUser> => acceptInvitation(ctx, actor, input),
     decline: (input: RespondToInvitationInput): Promise<void> => declineInvitation(ctx, actor, input),
   }

@@ -21,6 +21,8 @@ export const ORGKIT_PERMISSIONS = [
   'apikeys.create',
   'apikeys.revoke',
   'audit.read',
+  'domains.read',
+  'domains.manage',
 ] as const
 
 export type OrgkitPermission = (typeof ORGKIT_PERMISSIONS)[number]

@@ -1,3 +1,4 @@
+import type { DomainRepository, InvitationLinkRepository, JoinRequestRepository } from '../enrollment/repositories'
 import type { Page, PageInput } from '../pagination'
 import type {
   ApiKeyRecord,
@@ -53,6 +54,10 @@ export interface Repositories {
   teamMembers: TeamMemberRepository
   roles: CustomRoleRepository
   users: UserDirectory
+  /** Enrollment: an organization's email domains, and join requests. */
+  domains: DomainRepository
+  joinRequests: JoinRequestRepository
+  invitationLinks: InvitationLinkRepository
 }
 
 /** The repositories inside a transaction: the same, plus what only a transaction can do. */

@@ -41,6 +41,7 @@ import {
   type TransactionRepositories,
   type UserSummary,
 } from '@orgkit/core'
+import { type EnrollmentTables, emptyEnrollmentTables, enrollmentRepositories } from './memory-enrollment'
 
 export interface MemoryStorage extends Storage {
   /** Adds (or replaces) a user of the host application, as read by `users` and member lists. */
@@ -48,7 +49,7 @@ export interface MemoryStorage extends Storage {
 }
 
 /** The tables, keyed like the SQL adapter's primary keys (see `key`). */
-interface Tables {
+interface Tables extends EnrollmentTables {
   organizations: Map<string, OrganizationRecord>
   /** The global slug → organization id lookup. */
   organizationSlugs: Map<string, string>
@@ -81,6 +82,7 @@ function emptyTables(): Tables {
     apiKeys: new Map(),
     apiKeyPrefixes: new Map(),
     auditEvents: new Map(),
+    ...emptyEnrollmentTables(),
   }
 }
 
@@ -195,7 +197,15 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
       string,
       { organizationId: string }
     >[]
-    const lookups = [t.invitationLookups, t.apiKeyPrefixes] as Map<string, { organizationId: string }>[]
+    const lookups = [
+      t.invitationLookups,
+      t.apiKeyPrefixes,
+      t.domains,
+      t.verifiedDomains,
+      t.joinRequests,
+      t.invitationLinks,
+      t.invitationLinkTokens,
+    ] as Map<string, { organizationId: string }>[]
     for (const table of [...owned, ...lookups]) {
       for (const [rowKey, row] of table) if (row.organizationId === id) table.delete(rowKey)
     }
@@ -619,6 +629,8 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
       }),
       findByUsername: op((username: string) => [...users.values()].find((user) => user.username === username) ?? null),
     },
+
+    ...enrollmentRepositories(t, { op, store, key, keysetPage }),
   }
 }
 

@@ -5,6 +5,8 @@ import { tableNamesPlugin } from '../table-names-plugin'
 import { initialMigration } from './0001-initial'
 import { teamsAndRolesMigration } from './0002-teams-and-roles'
 import { singleShardLookupsMigration } from './0003-single-shard-lookups'
+import { enrollmentMigration } from './0004-enrollment'
+import { invitationLinksMigration } from './0005-invitation-links'
 
 /**
  * orgkit's migrations, in order. Names sort as Kysely runs them; a later schema change
@@ -14,6 +16,8 @@ const MIGRATIONS = {
   '0001_initial': initialMigration,
   '0002_teams_and_roles': teamsAndRolesMigration,
   '0003_single_shard_lookups': singleShardLookupsMigration,
+  '0004_enrollment': enrollmentMigration,
+  '0005_invitation_links': invitationLinksMigration,
 } as const
 
 /** The names of orgkit's own migration tables, kept apart from the host's. */

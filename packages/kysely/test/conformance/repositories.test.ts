@@ -3,10 +3,16 @@
  * and what only the Kysely adapter has to answer for: the host's user table read through a
  * column mapping, and an organization's delete reaching every table that holds its rows.
  */
+
 import { createId, pageInput } from '@orgkit/core'
 import { DEFAULT_TABLE_PREFIX, kyselyStorage, migrateToLatest, orgkitMigrationTables } from '@orgkit/kysely'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  domainRecord,
+  invitationLinkRecord,
+  joinRequestRecord,
+} from '../../../../test/conformance/enrollment-conformance'
 import {
   apiKey,
   customRole,
@@ -130,6 +136,10 @@ describe.each(testDialects())('the organization cascade on %s', (dialect) => {
     await storage.invitations.insert(invitation(org.id, `${slug}@example.com`), T0)
     await storage.apiKeys.insert(apiKey(org.id, createId('apiKey').slice(-12)))
     await storage.audit.append([event(org.id, 'organization.created', at(1))])
+    await storage.domains.insert(domainRecord(org.id, `${slug}.example.com`))
+    await storage.domains.markVerified(org.id, `${slug}.example.com`, at(1))
+    await storage.joinRequests.insert(joinRequestRecord(org.id, 'bob'))
+    await storage.invitationLinks.insert(invitationLinkRecord(org.id))
     return org
   }
 

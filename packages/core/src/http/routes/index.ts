@@ -1,6 +1,7 @@
 import { createOpenApiDocument } from '../openapi'
 import { defineRoute, type RouteDefinition } from '../route'
 import { apiKeyRoutes } from './api-keys'
+import { enrollmentRoutes } from './enrollment'
 import { invitationRoutes } from './invitations'
 import { memberRoutes } from './members'
 import { auditRoutes, industryRoutes } from './meta'
@@ -38,6 +39,7 @@ export const routes: readonly RouteDefinition[] = [
   ...invitationRoutes,
   ...teamRoutes,
   ...apiKeyRoutes,
+  ...enrollmentRoutes,
   ...industryRoutes,
   ...auditRoutes,
   openApiRoute,

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { invitationLinkPreviewWire, serializeInvitationLinkPreview } from '../../enrollment/wire'
 import {
   createInvitationSchema,
   INVITATION_STATUSES,
@@ -107,21 +108,25 @@ export const invitationRoutes = [
     method: 'POST',
     path: '/invitations/preview',
     operationId: 'previewInvitation',
-    summary: 'What a token invites to: organization, inviter, role and expiry',
+    summary:
+      "What a token invites to: organization, inviter, role and expiry (an invitation link's token: also `link`)",
     tag,
     permission: null,
     auth: 'required',
     body: previewInvitationSchema,
     status: 200,
-    response: invitationPreviewWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeInvitationPreview(await orgkit.as(signedIn(actor)).invitations.preview(body)),
+    response: z.union([invitationPreviewWire, invitationLinkPreviewWire]),
+    handler: async ({ orgkit, actor, body }) => {
+      const preview = await orgkit.as(signedIn(actor)).invitations.preview(body)
+      return 'link' in preview ? serializeInvitationLinkPreview(preview) : serializeInvitationPreview(preview)
+    },
   }),
   defineRoute({
     method: 'POST',
     path: '/invitations/accept',
     operationId: 'acceptInvitation',
-    summary: 'Accepts by `{token}`, or by `{id}` (the addressee only); answers the new membership',
+    summary:
+      "Accepts by `{token}` (an invitation's, or an invitation link's), or by `{id}` (the addressee only); answers the new membership",
     tag,
     permission: null,
     auth: 'required',

@@ -155,7 +155,9 @@ export async function inspectUsersTable(
     warnings.push(emailIndexWarning(dialect, table, name, users, emailLookup, facts))
   }
   const detected = facts.idColumnType === undefined ? undefined : idTypeOfColumn(dialect, facts.idColumnType)
-  if (detected !== undefined && detected !== users.idType) {
+  // A uuid kept as text is served by 'uuid' where the comparisons stay text (SQLite, MariaDB).
+  const fits = detected === users.idType || (users.idType === 'uuid' && detected === 'text' && dialect !== 'postgres')
+  if (detected !== undefined && !fits) {
     warnings.push(
       `@orgkit/kysely: ${table}.${users.id} is ${facts.idColumnType}, but options.users.idType is '${users.idType}': ` +
         `set idType: '${detected}', or statements that meet the users table may fail or read the whole table.`,

@@ -242,7 +242,8 @@ const CATALOG_READERS: Record<DialectName, CatalogReader> = {
       idColumnType: id?.type,
       emailColumnType: email?.type,
       emailNullable: email?.nullable === true,
-      emailComparesCaseInsensitively: email?.type === 'citext',
+      // `citext`, or `ext.citext` where the extension's schema is not on the search path.
+      emailComparesCaseInsensitively: /(^|\.)citext$/.test(email?.type ?? ''),
       emailIndexed: email?.indexed === true,
       lowerEmailIndexed: email?.lower_indexed === true,
     }

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { userIdSchema } from '../members/schemas'
+import { userIdSchema } from '../shared/user-ids'
 
 /** Slug pattern of SPEC §2: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/

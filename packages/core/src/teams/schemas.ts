@@ -1,6 +1,6 @@
 import * as z from 'zod'
-import { userIdSchema } from '../members/schemas'
 import { slugSchema } from '../organizations/schemas'
+import { userIdSchema } from '../shared/user-ids'
 
 /** A team role key; whether it names a configured team role is checked by the service. */
 export const teamRoleKeySchema = z

@@ -1,5 +1,5 @@
 import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
-import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
+import { createExpressRouter, requirePermission } from '@orgkit/express'
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express'
 
 /**
@@ -24,12 +24,11 @@ export function createApp(host: DemoHost): Express {
 
   // The host's own routes, checked by orgkit: `:org` is a slug, an id or `me`; 401, 404
   // and 403 answer exactly as on orgkit's routes, and an API key works here too.
-  const grant = (res: express.Response) => res.locals.orgkit as OrgkitLocals
   app.get(
     '/organizations/:org/projects',
     requirePermission(host.orgkit, 'projects.read', { resolveActor }),
     async (_req, res) => {
-      const { status, body } = await host.projects.list(grant(res).organization.id)
+      const { status, body } = await host.projects.list(res.locals.orgkit.organization.id)
       res.status(status).json(body)
     },
   )
@@ -38,7 +37,7 @@ export function createApp(host: DemoHost): Express {
     requirePermission(host.orgkit, 'projects.create', { resolveActor }),
     express.json(),
     async (req, res) => {
-      const { status, body } = await host.projects.create(grant(res).organization.id, req.body)
+      const { status, body } = await host.projects.create(res.locals.orgkit.organization.id, req.body)
       res.status(status).json(body)
     },
   )

@@ -12,10 +12,10 @@ import { type InvitationsApi, invitationsApi } from './invitations/service'
 import { type MembersApi, membersApi } from './members/service'
 import { getPublicOrganization, type OrganizationsApi, organizationsApi } from './organizations/service'
 import { RESERVED_SLUGS } from './organizations/slug'
-import type { Orgkit } from './orgkit'
+import type { NoFields, Orgkit } from './orgkit'
 import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 import { createPermissionEngine, OrgkitConfigError } from './roles/engine'
-import { OWNER_ROLE } from './roles/permissions'
+import { type BuiltInPermission, OWNER_ROLE } from './roles/permissions'
 import { createRoleResolver } from './roles/resolver'
 import { type RolesApi, rolesApi } from './roles/service'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from './teams/roles'
@@ -51,8 +51,26 @@ const DEFAULT_INVITATION_TTL = '7d'
 /**
  * Creates an orgkit instance. Options are checked here, once: a mistake throws an
  * `OrgkitConfigError` naming the option, before any request is served.
+ *
+ * Written in place, the options also type the instance: the permissions `P` (no `as const`
+ * needed), the role keys `R` and the `organizationFields` `F` are inferred, so that a grant,
+ * an `extends`, a `can`, a `requirePermission` or an API key naming a permission that is not
+ * declared fails to compile, and the organization views carry the host's fields.
  */
-export function createOrgkit(options: OrgkitOptions): Orgkit {
+export function createOrgkit<
+  const P extends string = never,
+  const R extends string = never,
+  F extends object = NoFields,
+>(options: OrgkitOptions<P, R, F>): Orgkit<P | BuiltInPermission, F> {
+  return createInstance(options as OrgkitOptions) as Orgkit<P | BuiltInPermission, F>
+}
+
+/**
+ * The instance, on options as the checks and services see them (any strings). The typed
+ * instance `createOrgkit` returns is this one: the permissions it accepts are checked here
+ * at run time too, and `organizationFields`' fields are on every view it returns.
+ */
+function createInstance(options: OrgkitOptions): Orgkit {
   if (!options || typeof options.storage?.transaction !== 'function') {
     throw new OrgkitConfigError('createOrgkit needs a storage, e.g. kyselyStorage(db, …) from @orgkit/kysely')
   }

@@ -41,7 +41,14 @@ export {
   type PermissionEngine,
   type PermissionEngineOptions,
 } from './roles/engine'
-export { ORGKIT_PERMISSIONS, type OrgkitPermission, OWNER_ROLE } from './roles/permissions'
+export {
+  type BuiltInPermission,
+  type Grant,
+  ORGKIT_PERMISSIONS,
+  type OrgkitPermission,
+  OWNER_ROLE,
+  type PermissionResource,
+} from './roles/permissions'
 export type { RoleSet } from './roles/resolver'
 export * from './roles/schemas'
 export type { RoleView } from './roles/service'

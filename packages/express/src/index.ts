@@ -81,15 +81,39 @@ export interface RequirePermissionOptions {
 export type OrgkitLocals = RequestGrant
 
 /**
+ * The handler `requirePermission` returns. Its `res.locals` type carries `orgkit`, so that the
+ * handlers after it on the same route (`app.get(path, requirePermission(…), (req, res) => …)`)
+ * see `res.locals.orgkit` typed, with no cast.
+ */
+export type PermissionHandler = RequestHandler<
+  Request['params'],
+  unknown,
+  unknown,
+  Request['query'],
+  { orgkit: OrgkitLocals }
+>
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** Set by `requirePermission` from `@orgkit/express`; absent on routes it does not guard. */
+      orgkit?: OrgkitLocals
+    }
+  }
+}
+
+/**
  * Guards a host route with an orgkit permission, checked exactly as orgkit's own routes
  * check theirs: 401 without an actor, 404 for an organization the caller may not see,
- * 403 without the permission. On success the grant is on `res.locals.orgkit`.
+ * 403 without the permission. On success the grant is on `res.locals.orgkit`. `permission`
+ * must be one the instance declares: a misspelled one fails to compile (and, untyped, throws
+ * here).
  */
-export function requirePermission(
-  orgkit: Orgkit,
-  permission: string,
+export function requirePermission<P extends string>(
+  orgkit: Orgkit<P>,
+  permission: NoInfer<P>,
   options: RequirePermissionOptions = {},
-): RequestHandler {
+): PermissionHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
   assertFunctionOptions(options, PACKAGE)
   // An undeclared permission is a programming error: fail when the app is built, not per request.

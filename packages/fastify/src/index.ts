@@ -148,11 +148,12 @@ declare module 'fastify' {
  * A preHandler that guards a host route with an orgkit permission, checked exactly as
  * orgkit's own routes check theirs: 401 without an actor, 404 for an organization the
  * caller may not see, 403 without the permission. On success the grant is on
- * `request.orgkit`.
+ * `request.orgkit`. `permission` must be one the instance declares: a misspelled one fails
+ * to compile (and, untyped, throws here).
  */
-export function requirePermission(
-  orgkit: Orgkit,
-  permission: string,
+export function requirePermission<P extends string>(
+  orgkit: Orgkit<P>,
+  permission: NoInfer<P>,
   options: RequirePermissionOptions = {},
 ): preHandlerAsyncHookHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')

@@ -25,6 +25,7 @@ export async function fastifyConfiguration(app: FastifyInstance, orgkit: Orgkit,
     prefix: '/api', // Fastify's own register option
     resolveActor: currentUser,
     onError: (error) => logger.error(error),
+    bodyLimit: 64 * 1024, // the plugin's option, not Fastify's server option
   })
   app.delete(
     '/billing/:organizationId',

@@ -161,6 +161,15 @@ describe('the samples, run', () => {
       expect((await scoped.inject({ method: 'DELETE', url: billing, headers: as(ann.id) })).statusCode).toBe(204)
       expect((await scoped.inject({ method: 'DELETE', url: billing, headers: as(bob.id) })).statusCode).toBe(404)
       expect((await scoped.inject({ url: '/api/organizations', headers: as(ann.id) })).statusCode).toBe(200)
+      // The plugin's bodyLimit, not Fastify's (1 MiB): 70 KiB is over it.
+      const big = await scoped.inject({
+        method: 'POST',
+        url: '/api/organizations',
+        headers: as(ann.id),
+        payload: { name: 'x'.repeat(70 * 1024) },
+      })
+      expect(big.statusCode).toBe(400)
+      expect(big.json()).toMatchObject({ error: { message: 'The request body is too large.' } })
       expect(errors).toEqual([])
       await app.close()
       await scoped.close()

@@ -1,7 +1,7 @@
-import type { BeforeHooks } from './audit/events'
-import type { BuiltInPermission, Grant } from './roles/permissions'
-import type { Storage } from './storage/port'
-import type { InvitationRecord, JsonObject, OrganizationRecord } from './types'
+import type { BuiltInPermission, Grant } from '../authorization/permissions'
+import type { InvitationRecord, JsonObject, OrganizationRecord } from '../shared/types'
+import type { Storage } from '../storage/port'
+import type { BeforeHooks } from './events'
 
 /** The system roles every configuration has (`roles` may redefine `admin` and `member`). */
 export type DefaultRoleKey = 'owner' | 'admin' | 'member'

@@ -20,11 +20,13 @@ import * as samples from './samples'
 const SAMPLES = new Map([
   ...regions(new URL('./samples.ts', import.meta.url).pathname),
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./getting-started.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */
 const CHECKED_DOCS = [
   'README.md',
   'docs/configuration.md',
+  'docs/getting-started.md',
   'docs/permissions.md',
   'docs/core-api.md',
   'packages/core/README.md',

@@ -92,8 +92,10 @@ export type OrgkitLocals = RequestGrant
  */
 export type PermissionHandler = RequestHandler<
   Request['params'],
-  unknown,
-  unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: Express's own defaults, so that the guard types only `locals`.
+  any,
+  // biome-ignore lint/suspicious/noExplicitAny: as above: the route's `req.body` stays as Express types it.
+  any,
   Request['query'],
   { orgkit: OrgkitLocals }
 >

@@ -12,7 +12,7 @@ import { kyselyStorage, migrateToLatest, orgkitMigrations, orgkitMigrationTables
 import type { betterAuth } from 'better-auth'
 import { fromNodeHeaders } from 'better-auth/node'
 import SQLite from 'better-sqlite3'
-import express, { type ErrorRequestHandler } from 'express'
+import express, { type ErrorRequestHandler, type Request } from 'express'
 import { jwtVerify } from 'jose'
 import { Kysely, type Migration, Migrator, SqliteDialect, sql } from 'kysely'
 
@@ -91,7 +91,7 @@ export async function gettingStartedApp() {
 
   // #region gs-app-actor
   // Who is calling: your login's user, as an orgkit actor, or null for nobody.
-  async function resolveActor(req: { headers: IncomingHttpHeaders }): Promise<Actor | null> {
+  async function resolveActor(req: Request): Promise<Actor | null> {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
     if (!token) return null
     try {

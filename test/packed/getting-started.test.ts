@@ -26,7 +26,7 @@ const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 }
 
 /** The guide's app: its `gs-app-*` blocks in order, their imports merged at the top. */
-export function guideProgram(): string {
+function guideProgram(): string {
   const imports = new Map<string, { default?: string; named: Set<string> }>()
   const bodies: string[] = []
   for (const block of codeBlocks(GUIDE).filter((b) => b.marker?.name.startsWith('gs-app-'))) {

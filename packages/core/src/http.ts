@@ -5,6 +5,9 @@
  * so that every adapter behaves the same. For hosts, `httpStatusOf` (also exported by both
  * adapters) is public and stable; the rest is for adapters.
  */
+
+export { type ApiKeyWire, apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from './api-keys/wire'
+export { auditEventWire, serializeAuditEvent } from './audit/wire'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {
   BODY_DRAIN_ALLOWANCE,
@@ -49,4 +52,29 @@ export { assertStoredText } from './http/input'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
 export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
 export { routes } from './http/routes'
-export * from './http/wire'
+export {
+  type InvitationWire,
+  invitationPreviewWire,
+  invitationWire,
+  issuedInvitationWire,
+  serializeInvitation,
+  serializeInvitationPreview,
+  serializeIssuedInvitation,
+} from './invitations/wire'
+export { type MemberWire, memberWire, serializeMember, serializeUser, userWire } from './members/wire'
+export {
+  type OrganizationWire,
+  organizationWire,
+  permissionSummaryWire,
+  serializeOrganization,
+} from './organizations/wire'
+export { roleWire, serializeRole } from './roles/wire'
+export { pageSchema, toPage } from './shared/wire'
+export {
+  serializeTeam,
+  serializeTeamMember,
+  type TeamMemberWire,
+  type TeamWire,
+  teamMemberWire,
+  teamWire,
+} from './teams/wire'

@@ -1,4 +1,21 @@
-import type { RoleDefinition } from '../runtime/config'
+import type { Grant } from './permissions'
+
+/**
+ * A role as configured: its grants, optionally on top of another role's. `P` is the
+ * declared permissions and `R` the role keys, so that `createOrgkit` refuses a misspelled
+ * grant or role at compile time; both are `string` where they are not known.
+ */
+export interface RoleDefinition<P extends string = string, R extends string = string> {
+  /** Display name. @default the key, capitalized */
+  name?: string
+  description?: string
+  /** Roles whose grants this role also has. */
+  extends?: R | readonly R[]
+  /** Permissions or wildcards (`projects.*`, `*`) granted by this role. */
+  grants?: readonly Grant<P>[]
+  /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
+  except?: readonly Grant<P>[]
+}
 
 /** The default system roles; `roles` in the options is merged over these. */
 export const DEFAULT_ROLES: Record<string, RoleDefinition> = {

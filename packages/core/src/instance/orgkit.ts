@@ -1,21 +1,13 @@
 import type { ApiKeysApi } from '../api-keys/service'
 import type { CompiledRole, PermissionEngine } from '../authorization/engine'
 import type { Grant } from '../authorization/permissions'
-import type { OrganizationsApi } from '../organizations/service'
+import type { OrganizationsApi, OrganizationView } from '../organizations/service'
 import type { RolesApi } from '../roles/service'
 import type { OrgkitOptions } from '../runtime/config'
 import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
 import type { Page } from '../shared/pagination'
 import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
-import type { createClient } from './create-orgkit'
-
-/**
- * An organization as a caller sees it: with the counts and the caller's role (`null` for a
- * non-member), and any fields the host adds with `organizationFields`.
- */
-export interface OrganizationView extends OrganizationRecord {
-  role: string | null
-}
+import type { createClient } from './client'
 
 /** No host fields: what an instance built without `organizationFields` adds to its views. */
 export type NoFields = Record<never, never>
@@ -26,13 +18,6 @@ export type NoFields = Record<never, never>
  */
 export type OrganizationViewWith<F extends object> = OrganizationView & Omit<F, keyof OrganizationView>
 
-/** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
-export interface PermissionSummary {
-  role: string | null
-  permissions: string[]
-  teams: { teamId: string; role: string; permissions: string[] }[]
-}
-
 /** `{org}`: an organization's slug, its id, or `me` (the actor's current organization). */
 export type OrganizationRef = string
 
@@ -40,7 +25,7 @@ export type { ApiKeysApi } from '../api-keys/service'
 export type { AuditApi } from '../audit/service'
 export type { InvitationsApi } from '../invitations/service'
 export type { MembersApi } from '../members/service'
-export type { OrganizationsApi } from '../organizations/service'
+export type { OrganizationsApi, OrganizationView, PermissionSummary } from '../organizations/service'
 export type { RolesApi } from '../roles/service'
 export type { TeamsApi } from '../teams/service'
 

@@ -1,4 +1,6 @@
-import type { BuiltInPermission, Grant } from '../authorization/permissions'
+import type { RoleDefinition } from '../authorization/defaults'
+import type { BuiltInPermission } from '../authorization/permissions'
+import type { TeamRoleDefinition } from '../authorization/team-roles'
 import type { InvitationRecord, JsonObject, OrganizationRecord } from '../shared/types'
 import type { Storage } from '../storage/port'
 import type { BeforeHooks } from './events'
@@ -6,31 +8,7 @@ import type { BeforeHooks } from './events'
 /** The system roles every configuration has (`roles` may redefine `admin` and `member`). */
 export type DefaultRoleKey = 'owner' | 'admin' | 'member'
 
-/**
- * A role as configured: its grants, optionally on top of another role's. `P` is the
- * declared permissions and `R` the role keys, so that `createOrgkit` refuses a misspelled
- * grant or role at compile time; both are `string` where they are not known.
- */
-export interface RoleDefinition<P extends string = string, R extends string = string> {
-  /** Display name. @default the key, capitalized */
-  name?: string
-  description?: string
-  /** Roles whose grants this role also has. */
-  extends?: R | readonly R[]
-  /** Permissions or wildcards (`projects.*`, `*`) granted by this role. */
-  grants?: readonly Grant<P>[]
-  /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
-  except?: readonly Grant<P>[]
-}
-
-/** A team role: grants that apply only to the resources of the team it is held in. */
-export interface TeamRoleDefinition<P extends string = string> {
-  /** Display name. @default the key, capitalized */
-  name?: string
-  description?: string
-  /** Permissions or wildcards (`projects.*`) the role grants inside its team. */
-  grants: readonly Grant<P>[]
-}
+export type { RoleDefinition, TeamRoleDefinition }
 
 export interface InvitationOptions {
   /** How long an invitation stays valid: milliseconds, or `'30m'`, `'12h'`, `'7d'`. @default '7d' */

@@ -34,6 +34,22 @@ describe.each(PUBLISHED)('@orgkit/%s as published', (name) => {
     expect(readme).toMatch(/\]\(https:\/\/github\.com\/orgkit\/orgkit\/(blob|tree)\/main\/docs/)
   })
 
+  it('installs, in its README, everything its example needs: the packages, their peers and a driver', () => {
+    const readme = readFileSync(join(root, dir, 'README.md'), 'utf8')
+    const words = /^npm install (.+)$/m.exec(readme)?.[1]?.split(' ') ?? []
+    const needed = new Set([`@orgkit/${name}`, '@orgkit/core', '@orgkit/kysely', 'kysely'])
+    // Its own peers (express, fastify) and those of the orgkit packages it is used with.
+    for (const used of needed) {
+      if (!used.startsWith('@orgkit/')) continue
+      for (const peer of Object.keys(readJson(`packages/${used.slice(8)}/package.json`).peerDependencies ?? {})) {
+        needed.add(peer)
+      }
+    }
+    expect(words).toEqual(expect.arrayContaining([...needed]))
+    expect(words.filter((word) => ['pg', 'mysql2', 'better-sqlite3'].includes(word))).toHaveLength(1)
+    expect(readme).toMatch(/`mysql2`[\s\S]*`better-sqlite3`/)
+  })
+
   it('packs README, LICENSE and package.json, and no tests', () => {
     const [packed] = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {

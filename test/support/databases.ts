@@ -6,8 +6,8 @@
  *   connections have `search_path` set to it;
  * - MySQL/MariaDB: a fresh database on `ORGKIT_TEST_MYSQL_URL`, through a UTC pool.
  *
- * `ORGKIT_TEST_DIALECTS` (comma list, default `sqlite,postgres,mysql`) picks the servers
- * to test against; SQLite always runs.
+ * `ORGKIT_TEST_DIALECTS` (comma list; unset, the global setup sets it to SQLite plus the
+ * servers that answer) picks the servers to test against; SQLite always runs.
  *
  * Most tests want `createTestStorage(dialect)`: a migrated orgkit storage on a fresh
  * database, with a host `users` table and `addUser` to fill it. Tests of the core that need
@@ -32,17 +32,13 @@ import { Kysely, type LogEvent, MysqlDialect, PostgresDialect, SqliteDialect, sq
 import { createConnection, createPool } from 'mysql2'
 import pg from 'pg'
 import { memoryStorage } from '../../packages/core/test/support/memory-storage'
+import { mysqlTestUrl, postgresTestUrl } from './servers'
 
 export type TestDialect = 'sqlite' | 'postgres' | 'mysql'
 
 export const ALL_TEST_DIALECTS: readonly TestDialect[] = ['sqlite', 'postgres', 'mysql']
 
-const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test'
-const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test'
-
-/** The servers the tests use: `ORGKIT_TEST_PG_URL` and `ORGKIT_TEST_MYSQL_URL`, or the local defaults. */
-export const postgresTestUrl = () => process.env.ORGKIT_TEST_PG_URL ?? DEFAULT_PG_URL
-export const mysqlTestUrl = () => process.env.ORGKIT_TEST_MYSQL_URL ?? DEFAULT_MYSQL_URL
+export { mysqlTestUrl, postgresTestUrl }
 
 /** Enough connections that concurrency tests really run their transactions side by side. */
 const POOL_SIZE = 10

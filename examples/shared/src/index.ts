@@ -10,7 +10,7 @@ import { conflict, type DemoResponse, validationFailed } from './responses'
 export { DEFAULT_DATABASE_URL, openDatabase } from './database'
 export { PROJECT_PERMISSIONS } from './projects'
 export { API_PREFIX, apiIndex, ORGKIT_VERSION, type ReferenceFile, referenceFile } from './reference'
-export { type DemoResponse, frameworkError } from './responses'
+export { type DemoResponse, frameworkError, JSON_CONTENT_TYPE, jsonText } from './responses'
 
 export interface DemoHost {
   orgkit: Orgkit

@@ -372,10 +372,21 @@ export class ScopeTransformer extends OperationNodeTransformer {
     return undefined
   }
 
+  /**
+   * The scoped table a raw fragment's parameter spells as SQL text: `sql.table`, `sql.id`,
+   * `sql.ref('projects')` (a one-part reference prints as a bare name) and `sql.lit`
+   * (SQLite reads a string literal where a table name stands as that name).
+   */
   #namedByRawParameter(parameter: OperationNode): ScopedTable | undefined {
     if (TableNode.is(parameter)) return this.#tables.find(parameter.table.schema?.name, parameter.table.identifier.name)
     if (IdentifierNode.is(parameter)) return this.#tables.find(undefined, parameter.name)
     if (AliasNode.is(parameter)) return this.#namedByRawParameter(parameter.node)
+    if (ReferenceNode.is(parameter) && ColumnNode.is(parameter.column)) {
+      return this.#tables.find(undefined, parameter.column.column.name)
+    }
+    if (ValueNode.is(parameter) && parameter.immediate && typeof parameter.value === 'string') {
+      return this.#tables.mentionedIn(parameter.value)
+    }
     return undefined
   }
 

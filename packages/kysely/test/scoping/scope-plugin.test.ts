@@ -441,6 +441,9 @@ describe.each(testDialects())('the tenant scope plugin on %s', (dialect) => {
         sql`select * from ${sql.table('projects')}`,
         sql`select * from ${sql.id('tasks')}`,
         sql`select * from ${sql.raw('projects')}`,
+        sql`select * from ${sql.ref('projects')}`,
+        sql`select * from ${sql.lit('projects')}`,
+        sql`select * from ${sql.join([sql`x`, sql.table('tasks')])}`,
       ]) {
         expect(await refusal(() => raw.execute(scoped))).toMatch(/raw SQL mentions the scoped table (projects|tasks)/)
       }

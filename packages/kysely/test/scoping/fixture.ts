@@ -110,3 +110,45 @@ export async function currentSchema(db: AnyDb, dialect: TestDialect): Promise<st
   const { rows } = await query.execute(db)
   return rows[0]!.name
 }
+
+/**
+ * A PostgreSQL login role for the application, as a host's should be: neither the tables'
+ * owner nor a superuser, so Row Level Security holds it. `db` connects as it, with the test
+ * database's schema on its search path; `drop()` closes it and drops the role.
+ */
+export async function createAppRole(
+  admin: AnyDb,
+  options: { attributes?: string; max?: number } = {},
+): Promise<{ name: string; db: AnyDb; drop(): Promise<void> }> {
+  const [{ sql, Kysely, PostgresDialect }, { default: pg }, { postgresTestUrl, withPostgresAdmin }] = await Promise.all(
+    [import('kysely'), import('pg'), import('../../../../test/support/databases')],
+  )
+  const schema = await currentSchema(admin, 'postgres')
+  const name = `orgkit_app_${process.pid}_${Math.random().toString(16).slice(2, 10)}`
+  await sql`create role ${sql.id(name)} login ${sql.raw(options.attributes ?? '')}`.execute(admin)
+  await sql`grant usage on schema ${sql.id(schema)} to ${sql.id(name)}`.execute(admin)
+  await sql`grant select, insert, update, delete on all tables in schema ${sql.id(schema)} to ${sql.id(name)}`.execute(
+    admin,
+  )
+  // The URL's user would win over a `user` option: the role goes into the URL.
+  const url = new URL(postgresTestUrl())
+  url.username = name
+  url.password = ''
+  const pool = new pg.Pool({
+    connectionString: url.toString(),
+    options: `-c search_path=${schema}`,
+    max: options.max ?? 4,
+  })
+  const db: AnyDb = new Kysely({ dialect: new PostgresDialect({ pool }) })
+  return {
+    name,
+    db,
+    async drop() {
+      await db.destroy()
+      await withPostgresAdmin(postgresTestUrl(), async (client) => {
+        await client.query(`drop owned by "${name}"`)
+        await client.query(`drop role "${name}"`)
+      })
+    },
+  }
+}

@@ -3,7 +3,6 @@
  * setting on a pool, and the start-up check. The tables are owned by the test database's
  * superuser; the application connects as a login role of its own, as a host's should.
  */
-import { randomBytes } from 'node:crypto'
 import {
   checkRowLevelSecurity,
   enableRowLevelSecurity,
@@ -11,17 +10,10 @@ import {
   scopeToOrganization,
   unscoped,
 } from '@orgkit/kysely'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import {
-  createTestDatabase,
-  postgresTestUrl,
-  type TestDatabase,
-  testDialects,
-  withPostgresAdmin,
-} from '../../../../test/support/databases'
-import { type AnyDb, createScopeTables, currentSchema, ORG_A, ORG_B, SCOPED_TABLES, seedScopeTables } from './fixture'
+import { createTestDatabase, type TestDatabase, testDialects } from '../../../../test/support/databases'
+import { type AnyDb, createAppRole, createScopeTables, ORG_A, ORG_B, SCOPED_TABLES, seedScopeTables } from './fixture'
 
 const TABLES = { tables: SCOPED_TABLES }
 
@@ -33,49 +25,24 @@ describe.runIf(testDialects().includes('postgres'))('Row Level Security on Postg
   let app: AnyDb
   /** One connection only: whatever one transaction leaves on it, the next one finds. */
   let single: AnyDb
-  let schema: string
-  const role = `orgkit_app_${process.pid}_${randomBytes(4).toString('hex')}`
-  const roles = [role]
-
-  function pool(user: string, max: number): AnyDb {
-    // The URL's user would win over a `user` option: the role goes into the URL.
-    const url = new URL(postgresTestUrl())
-    url.username = user
-    url.password = ''
-    const connection = new pg.Pool({ connectionString: url.toString(), options: `-c search_path=${schema}`, max })
-    return new Kysely({ dialect: new PostgresDialect({ pool: connection }) })
-  }
-
-  async function createRole(name: string, attributes = ''): Promise<void> {
-    await sql`create role ${sql.id(name)} login ${sql.raw(attributes)}`.execute(admin)
-    await sql`grant usage on schema ${sql.id(schema)} to ${sql.id(name)}`.execute(admin)
-    await sql`grant select, insert, update, delete on all tables in schema ${sql.id(schema)} to ${sql.id(name)}`.execute(
-      admin,
-    )
-  }
+  const drops: (() => Promise<void>)[] = []
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres')
     admin = database.db
-    schema = await currentSchema(admin, 'postgres')
     await createScopeTables(admin)
     await seedScopeTables(admin)
     await enableRowLevelSecurity(admin, TABLES)
-    await createRole(role)
-    app = pool(role, 4)
-    single = pool(role, 1)
+    const appRole = await createAppRole(admin, { max: 4 })
+    const singleRole = await createAppRole(admin, { max: 1 })
+    drops.push(appRole.drop, singleRole.drop)
+    app = appRole.db
+    single = singleRole.db
   })
 
   afterAll(async () => {
-    await app?.destroy()
-    await single?.destroy()
+    for (const drop of drops) await drop()
     await database?.destroy()
-    await withPostgresAdmin(postgresTestUrl(), async (client) => {
-      for (const name of roles) {
-        await client.query(`drop owned by "${name}"`).catch(() => undefined)
-        await client.query(`drop role if exists "${name}"`)
-      }
-    })
   })
 
   beforeEach(async () => {
@@ -185,14 +152,13 @@ describe.runIf(testDialects().includes('postgres'))('Row Level Security on Postg
     it('refuses a role that bypasses Row Level Security, unless told it is intended', async () => {
       await expect(checkRowLevelSecurity(admin, TABLES)).rejects.toThrow(/is a superuser/)
       await expect(checkRowLevelSecurity(admin, { ...TABLES, allowBypassingRole: true })).resolves.toBeUndefined()
-      const bypassing = `${role}_bypass`
-      roles.push(bypassing)
-      await createRole(bypassing, 'bypassrls')
-      const bypassDb = pool(bypassing, 1)
+      const bypassing = await createAppRole(admin, { attributes: 'bypassrls', max: 1 })
       try {
-        await expect(checkRowLevelSecurity(bypassDb, TABLES)).rejects.toThrow(new RegExp(`${bypassing} has BYPASSRLS`))
+        await expect(checkRowLevelSecurity(bypassing.db, TABLES)).rejects.toThrow(
+          new RegExp(`${bypassing.name} has BYPASSRLS`),
+        )
       } finally {
-        await bypassDb.destroy()
+        await bypassing.drop()
       }
     })
 

@@ -107,7 +107,14 @@ const filter: fc.Arbitrary<Filter> = fc.oneof(
 
 function specs(dialect: TestDialect): fc.Arbitrary<Spec> {
   // MariaDB has no FULL JOIN.
-  const joins: SelectSpec['join'][] = ['none', 'inner', 'left', 'right', 'cross', ...(dialect === 'mysql' ? [] : (['full'] as const))]
+  const joins: SelectSpec['join'][] = [
+    'none',
+    'inner',
+    'left',
+    'right',
+    'cross',
+    ...(dialect === 'mysql' ? [] : (['full'] as const)),
+  ]
   return fc.oneof(
     {
       weight: 4,

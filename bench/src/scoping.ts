@@ -248,7 +248,7 @@ export async function runScoping(settings: BenchSettings, pgUrl: string | undefi
   try {
     await createTables(sqlite, organizations, projects, tasks)
     await sql`analyze`.execute(sqlite)
-    rows.push(...timeCompile(sqlite, runs, ops * 5))
+    rows.push(...timeCompile(sqlite, runs, ops * 2))
     rows.push(...(await timeShapes('SQLite (in memory)', sqlite, runs, ops)))
   } finally {
     await sqlite.destroy()

@@ -1,4 +1,12 @@
-import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
+import {
+  ADMIN_SCRIPT_PATH,
+  API_PREFIX,
+  adminPageFile,
+  apiIndex,
+  type DemoHost,
+  frameworkError,
+  referenceFile,
+} from '@orgkit/example-shared'
 import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express'
 
@@ -42,6 +50,15 @@ export function createApp(host: DemoHost): Express {
       res.status(status).json(body)
     },
   )
+
+  // The organization admin page, built on @orgkit/client.
+  const admin =
+    (file: 'page' | 'script'): express.RequestHandler =>
+    (_req, res, next) => {
+      adminPageFile(file).then(({ status, contentType, body }) => res.status(status).type(contentType).send(body), next)
+    }
+  app.get('/', admin('page'))
+  app.get(ADMIN_SCRIPT_PATH, admin('script'))
 
   // What `/api` is, and a readable reference of it, before orgkit's own routes.
   app.get(API_PREFIX, (_req, res) => {

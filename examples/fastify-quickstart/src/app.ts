@@ -1,4 +1,12 @@
-import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
+import {
+  ADMIN_SCRIPT_PATH,
+  API_PREFIX,
+  adminPageFile,
+  apiIndex,
+  type DemoHost,
+  frameworkError,
+  referenceFile,
+} from '@orgkit/example-shared'
 import { orgkitFastify, orgkitFrameworkErrors, requirePermission } from '@orgkit/fastify'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 
@@ -48,6 +56,14 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
       return reply.code(status).send(body)
     },
   )
+
+  // The organization admin page, built on @orgkit/client.
+  const admin = (file: 'page' | 'script') => async (_request: FastifyRequest, reply: FastifyReply) => {
+    const { status, contentType, body } = await adminPageFile(file)
+    return reply.code(status).type(contentType).send(body)
+  }
+  app.get('/', admin('page'))
+  app.get(ADMIN_SCRIPT_PATH, admin('script'))
 
   // What `/api` is, and a readable reference of it.
   app.get(API_PREFIX, async (_request, reply) => {

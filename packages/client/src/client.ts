@@ -10,29 +10,29 @@ export interface OrgkitClientOptions {
    */
   baseUrl: string
   /** The `fetch` to call (a wrapped one, a test double). @default globalThis.fetch */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /**
    * Headers sent with every request, or a function asked before each one (a session
    * header, a CSRF token). Per-call headers win over these.
    */
-  headers?: HeadersInit | (() => MaybePromise<HeadersInit>)
+  headers?: HeadersInit | (() => MaybePromise<HeadersInit>) | undefined
   /**
    * An API key or a bearer token, or a function asked before each request, sent as
    * `Authorization: Bearer …`. `null` or `undefined` sends no `Authorization` header.
    */
-  token?: string | null | (() => MaybePromise<string | null | undefined>)
+  token?: string | null | undefined | (() => MaybePromise<string | null | undefined>)
   /**
    * Whether the browser sends cookies: `same-origin` suits an app served by the host that
    * mounts orgkit; `include` a cross-origin one the host's CORS allows.
    * @default 'same-origin'
    */
-  credentials?: RequestCredentials
+  credentials?: RequestCredentials | undefined
 }
 
 /** Per call: a signal that aborts it, and headers for this request only. */
 export interface CallOptions {
-  signal?: AbortSignal
-  headers?: HeadersInit
+  signal?: AbortSignal | undefined
+  headers?: HeadersInit | undefined
 }
 
 export type OperationId = keyof Operations

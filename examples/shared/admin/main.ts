@@ -107,8 +107,6 @@ async function run(action: () => Promise<void>, done?: string) {
       await selectOrganization(state.current.slug).catch(() => {})
     }
     notify(describeError(error))
-  } finally {
-    root.dataset.busy = 'false'
   }
 }
 

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { build as tsup } from 'tsup'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 const packageDir = join(import.meta.dirname, '..')
@@ -73,6 +74,35 @@ describe('@orgkit/client as built', () => {
       expect(types).toMatch(/declare function createOrgkitClient/)
       expect(types).toMatch(/declare class OrgkitClientError/)
       expect(types).toMatch(/interface Operations/)
+
+      // A consumer's strict type-check against the built declarations alone (no node_modules
+      // in reach of the temporary folder's files but TypeScript's own lib).
+      writeFileSync(
+        join(outDir, 'consumer.ts'),
+        [
+          "import { can, createOrgkitClient, type Member, OrgkitClientError } from './index.js'",
+          "const client = createOrgkitClient({ baseUrl: 'https://app.example/api', token: 'ok_x_y' })",
+          "export const member: Promise<Member> = client.members.get('acme', 'usr_1')",
+          "export const allowed: boolean = can({ permissions: ['*'] }, 'projects.read')",
+          'export const code = (error: OrgkitClientError): string => error.code',
+          '// @ts-expect-error the role is required',
+          "export const wrong = client.members.update('acme', 'usr_1', {})",
+        ].join('\n'),
+      )
+      const program = ts.createProgram([join(outDir, 'consumer.ts')], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+        types: [],
+        skipLibCheck: false,
+      })
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+      expect(diagnostics).toEqual([])
     } finally {
       rmSync(outDir, { recursive: true, force: true })
     }

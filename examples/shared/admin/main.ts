@@ -545,6 +545,55 @@ function invitationsSection() {
   )
 }
 
+/** A team's members, by name, filled in when the list answers. */
+function teamMembers(teamId: string) {
+  const names = h('small', { class: 'muted' })
+  void state
+    .client!.teams.members.list(state.current!.slug, teamId)
+    .then((page) =>
+      names.replaceChildren(
+        page.data.length === 0
+          ? 'no members'
+          : page.data
+              .map((member) => `${member.user.name ?? member.user.username ?? member.userId} (${member.role})`)
+              .join(', '),
+      ),
+    )
+  return names
+}
+
+/** Adds a member of the organization (of the page shown) to a team, as lead or member. */
+function addToTeam(teamId: string) {
+  const client = state.client!
+  const org = state.current!
+  return form(
+    { label: 'Add to team', testid: `add-to-team-${teamId}`, submit: 'Add to team' },
+    [
+      h(
+        'select',
+        { name: 'userId', 'aria-label': 'Member to add' },
+        state.members.data.map((member) =>
+          h('option', { value: member.userId }, member.user.name ?? member.user.email ?? member.userId),
+        ),
+      ),
+      h(
+        'select',
+        { name: 'role', 'aria-label': 'Team role' },
+        h('option', { value: 'member' }, 'member'),
+        h('option', { value: 'lead' }, 'lead'),
+      ),
+    ],
+    async (data) => {
+      await client.teams.members.add(org.slug, teamId, {
+        userId: String(data.get('userId')),
+        role: String(data.get('role')),
+      })
+      render()
+    },
+    'Added to the team.',
+  )
+}
+
 function teamsSection() {
   const client = state.client!
   const org = state.current!
@@ -554,8 +603,11 @@ function teamsSection() {
       ...page.data.map((team) =>
         h(
           'li',
-          {},
-          `${team.name} (${team.memberCount}) `,
+          { 'data-testid': `team-${team.slug}` },
+          h('strong', {}, team.name),
+          ' ',
+          teamMembers(team.id),
+          allowed('teams.update', team.id) ? addToTeam(team.id) : null,
           allowed('teams.delete')
             ? h(
                 'button',

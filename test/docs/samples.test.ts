@@ -22,6 +22,7 @@ const SAMPLES = new Map([
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
   ...regions(new URL('./getting-started.ts', import.meta.url).pathname),
   ...regions(new URL('./scoping-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./client-samples.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */
 const CHECKED_DOCS = [
@@ -35,6 +36,8 @@ const CHECKED_DOCS = [
   'packages/kysely/README.md',
   'packages/express/README.md',
   'packages/fastify/README.md',
+  'docs/client.md',
+  'packages/client/README.md',
 ]
 
 describe('the code samples in the docs', () => {

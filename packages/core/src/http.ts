@@ -50,8 +50,14 @@ export {
 } from './http/handle'
 export { assertStoredText } from './http/input'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
-export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
-export { routes } from './http/routes'
+export {
+  defineRoute,
+  type HttpMethod,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteSignature,
+} from './http/route'
+export { type HttpRoute, routes } from './http/routes'
 export {
   type InvitationWire,
   invitationPreviewWire,

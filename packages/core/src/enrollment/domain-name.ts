@@ -1,56 +1,5 @@
 import { parse } from 'tldts'
-import { invalid } from '../validate'
-
-/**
- * Free-mail providers: anyone can have an address there, so an address proves nothing about
- * belonging to an organization, and no organization may claim the domain. Hosts replace or
- * extend the list with `enrollment.consumerMailDomains`.
- */
-export const DEFAULT_CONSUMER_MAIL_DOMAINS: readonly string[] = [
-  '126.com',
-  '163.com',
-  'aol.com',
-  'fastmail.com',
-  'free.fr',
-  'gmail.com',
-  'gmx.com',
-  'gmx.de',
-  'gmx.net',
-  'googlemail.com',
-  'hey.com',
-  'hotmail.co.uk',
-  'hotmail.com',
-  'hotmail.de',
-  'hotmail.fr',
-  'icloud.com',
-  'laposte.net',
-  'live.com',
-  'mac.com',
-  'mail.com',
-  'mail.ru',
-  'me.com',
-  'msn.com',
-  'naver.com',
-  'orange.fr',
-  'outlook.com',
-  'outlook.de',
-  'pm.me',
-  'proton.me',
-  'protonmail.com',
-  'qq.com',
-  'rediffmail.com',
-  't-online.de',
-  'tuta.io',
-  'tutanota.com',
-  'web.de',
-  'yahoo.co.uk',
-  'yahoo.com',
-  'yahoo.fr',
-  'yandex.com',
-  'yandex.ru',
-  'ymail.com',
-  'zoho.com',
-]
+import { invalid } from '../shared/validate'
 
 /**
  * `Acme.COM.` → `acme.com`, `Bücher.de` → `xn--bcher-kva.de`: lower case, IDNA to ASCII, the

@@ -1,13 +1,13 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
+import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser } from '../authorization/access'
 import { assertMemberRoom } from '../members/service'
-import { type Page, pageInput } from '../pagination'
-import type { Actor, MemberWithUser } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { type Page, pageInput } from '../shared/pagination'
+import type { Actor, MemberWithUser } from '../shared/types'
+import { parseInput } from '../shared/validate'
+import type { JoinRequestRecord } from '../storage/enrollment'
 import { type DiscoverableOrganization, type JoinOutcome, joinOrganization, listDiscoverable } from './join'
-import type { JoinRequestRecord } from './records'
 import {
   type ApproveJoinRequestInput,
   approveJoinRequestSchema,

@@ -1,17 +1,26 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser, roleIn } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
+import {
+  assertMayGrant,
+  assignableRole,
+  authorize,
+  authorizeForUpdate,
+  requireUser,
+  roleIn,
+} from '../authorization/access'
+import { OWNER_ROLE } from '../authorization/permissions'
+import type { PreviewInvitationInput, RespondToInvitationInput } from '../invitations/schemas'
+import { acceptInvitation, type InvitationPreview, previewInvitation } from '../invitations/service'
 import { assertMemberRoom } from '../members/service'
-import { type Page, pageInput } from '../pagination'
-import { OWNER_ROLE } from '../roles/permissions'
-import { hashSecret, randomSecret } from '../secrets'
-import type { Actor, MemberWithUser } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { isOrgkitError, notFound, OrgkitError } from '../shared/errors'
+import { createId } from '../shared/ids'
+import { type Page, pageInput } from '../shared/pagination'
+import { hashSecret, randomSecret } from '../shared/secrets'
+import type { Actor, MemberWithUser } from '../shared/types'
+import { parseInput } from '../shared/validate'
+import type { InvitationLinkRecord } from '../storage/enrollment'
 import { canonicalDomain } from './domain-name'
 import { verifiedEmailDomain } from './join'
-import type { InvitationLinkRecord } from './records'
 import {
   type CreateInvitationLinkInput,
   createInvitationLinkSchema,
@@ -295,3 +304,47 @@ export function invitationLinksApi(ctx: Context, actor: Actor) {
 }
 
 export type InvitationLinksApi = ReturnType<typeof invitationLinksApi>
+
+/** A token in an accept or preview input, as the invitations schema reads it; `null` when it names none. */
+function tokenOf(input: unknown): string | null {
+  const token = (input as { token?: unknown } | null)?.token
+  return typeof token === 'string' ? token : null
+}
+
+/**
+ * `invitations.accept` and `invitations.preview` taking an invitation link's token too. The
+ * token is tried as an invitation's first (so accepting an invitation costs nothing more),
+ * and only when it is none, as a link's.
+ */
+export function linkAwareInvitationsApi(ctx: Context, actor: Actor) {
+  return {
+    /**
+     * Consumes the invitation and creates the membership (and team memberships), in one
+     * transaction. An invitation link's token joins through the link, counting one use.
+     */
+    async accept(input: RespondToInvitationInput): Promise<MemberWithUser> {
+      try {
+        return await acceptInvitation(ctx, actor, input)
+      } catch (error) {
+        const token = tokenOf(input)
+        if (!isOrgkitError(error) || error.code !== 'not_found' || token === null) throw error
+        const place = await locateLink(ctx, token)
+        if (place === null) throw error
+        return acceptInvitationLink(ctx, actor, place)
+      }
+    },
+    /** What an invitation's token, or an invitation link's, invites to. */
+    async preview(input: PreviewInvitationInput): Promise<InvitationPreview | InvitationLinkPreview> {
+      try {
+        return await previewInvitation(ctx, actor, input)
+      } catch (error) {
+        const token = tokenOf(input)
+        if (!isOrgkitError(error) || error.code !== 'not_found' || token === null) throw error
+        const place = await locateLink(ctx, token)
+        const preview = place === null ? null : await previewInvitationLink(ctx, place)
+        if (preview === null) throw error
+        return preview
+      }
+    },
+  }
+}

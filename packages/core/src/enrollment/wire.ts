@@ -1,10 +1,10 @@
 import * as z from 'zod'
-import { issuedInvitationWire, serializeIssuedInvitation } from '../http/wire'
+import { issuedInvitationWire, serializeIssuedInvitation } from '../invitations/wire'
+import type { JoinRequestRecord } from '../storage/enrollment'
 import type { BulkInvitationResult } from './bulk'
 import type { DomainView } from './domains'
 import type { DiscoverableOrganization } from './join'
 import type { InvitationLinkPreview, InvitationLinkView, IssuedInvitationLink } from './links'
-import type { JoinRequestRecord } from './records'
 import { DOMAIN_STATUSES, ENROLLMENT_MODES, JOIN_REQUEST_STATUSES } from './schemas'
 
 /**

@@ -1,21 +1,22 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser, roleIn } from '../access'
-import type { Context } from '../context'
 import {
-  acceptInvitationLink,
-  type InvitationLinkPreview,
-  locateLink,
-  previewInvitationLink,
-} from '../enrollment/links'
-import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
+  assertMayGrant,
+  assignableRole,
+  authorize,
+  authorizeForUpdate,
+  requireUser,
+  roleIn,
+} from '../authorization/access'
+import { OWNER_ROLE } from '../authorization/permissions'
 import { assertMemberRoom } from '../members/service'
-import { mapPage, type Page, pageInput } from '../pagination'
-import { OWNER_ROLE } from '../roles/permissions'
-import { hashSecret, randomSecret } from '../secrets'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { createId } from '../shared/ids'
+import { mapPage, type Page, pageInput } from '../shared/pagination'
+import { hashSecret, randomSecret } from '../shared/secrets'
+import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../shared/types'
+import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
-import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
 import {
   type CreateInvitationInput,
   createInvitationSchema,
@@ -305,17 +306,10 @@ export async function previewInvitation(
   ctx: Context,
   actor: Actor,
   input: PreviewInvitationInput,
-): Promise<InvitationPreview | InvitationLinkPreview> {
+): Promise<InvitationPreview> {
   requireUser(actor, 'preview an invitation')
   const { token } = parseInput(previewInvitationSchema, input)
-  const invitation = await ctx.storage.invitations.findByTokenHash(hashSecret(token))
-  if (!invitation) {
-    // Not an invitation's token: perhaps an invitation link's.
-    const place = await locateLink(ctx, token)
-    const preview = place === null ? null : await previewInvitationLink(ctx, place)
-    if (preview === null) throw notFound('Invitation not found.')
-    return preview
-  }
+  const invitation = await findByToken(ctx, token)
   const [organization, inviter] = await Promise.all([
     ctx.storage.organizations.findById(invitation.organizationId),
     ctx.storage.users.findById(invitation.invitedBy),
@@ -391,12 +385,7 @@ export async function acceptInvitation(
   const place = await ctx.storage.invitations.locate(
     'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
   )
-  if (!place) {
-    // Not an invitation's token: perhaps an invitation link's, accepted on its own terms.
-    const link = 'token' in data ? await locateLink(ctx, data.token) : null
-    if (link === null) throw notFound('Invitation not found.')
-    return acceptInvitationLink(ctx, actor, link)
-  }
+  if (!place) throw notFound('Invitation not found.')
   const outcome = await mutate(ctx, actor, async ({ tx, now, record }) => {
     const organizationId = place.organizationId
     const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
@@ -512,13 +501,8 @@ export function invitationsApi(ctx: Context, actor: Actor) {
     revoke: (org: string, id: string): Promise<void> => revokeInvitation(ctx, actor, org, id),
     /** Pending invitations addressed to the signed-in user's email, in any organization. */
     mine: (input?: ListMyInvitationsInput): Promise<Page<InvitationView>> => listMyInvitations(ctx, actor, input),
-    /** What an invitation's token, or an invitation link's, invites to. */
-    preview: (input: PreviewInvitationInput): Promise<InvitationPreview | InvitationLinkPreview> =>
-      previewInvitation(ctx, actor, input),
-    /**
-     * Consumes the invitation and creates the membership (and team memberships), in one
-     * transaction. An invitation link's token joins through the link, counting one use.
-     */
+    preview: (input: PreviewInvitationInput): Promise<InvitationPreview> => previewInvitation(ctx, actor, input),
+    /** Consumes the invitation and creates the membership (and team memberships), in one transaction. */
     accept: (input: RespondToInvitationInput): Promise<MemberWithUser> => acceptInvitation(ctx, actor, input),
     decline: (input: RespondToInvitationInput): Promise<void> => declineInvitation(ctx, actor, input),
   }

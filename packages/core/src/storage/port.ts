@@ -1,5 +1,4 @@
-import type { DomainRepository, InvitationLinkRepository, JoinRequestRepository } from '../enrollment/repositories'
-import type { Page, PageInput } from '../pagination'
+import type { Page, PageInput } from '../shared/pagination'
 import type {
   ApiKeyRecord,
   AuditEventRecord,
@@ -16,7 +15,8 @@ import type {
   TeamPatch,
   TeamRecord,
   UserSummary,
-} from '../types'
+} from '../shared/types'
+import type { DomainRepository, InvitationLinkRepository, JoinRequestRepository } from './enrollment'
 
 /**
  * The storage port: what the core needs from a database, as typed repositories per

@@ -21,8 +21,9 @@ import {
   serializeIssuedInvitationLink,
   serializeJoinRequest,
 } from '../../enrollment/wire'
+import { memberWire, serializeMember } from '../../members/wire'
+import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { memberWire, pageSchema, serializeMember, toPage } from '../wire'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 const domainParams = z.strictObject({ org: z.string().min(1).max(255), domain: z.string().min(1).max(255) })

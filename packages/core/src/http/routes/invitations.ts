@@ -6,19 +6,17 @@ import {
   previewInvitationSchema,
   respondToInvitationSchema,
 } from '../../invitations/schemas'
-import { defineRoute } from '../route'
 import {
   invitationPreviewWire,
   invitationWire,
   issuedInvitationWire,
-  memberWire,
-  pageSchema,
   serializeInvitation,
   serializeInvitationPreview,
   serializeIssuedInvitation,
-  serializeMember,
-  toPage,
-} from '../wire'
+} from '../../invitations/wire'
+import { memberWire, serializeMember } from '../../members/wire'
+import { pageSchema, toPage } from '../../shared/wire'
+import { defineRoute } from '../route'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 const tag = 'Invitations'
@@ -72,12 +70,12 @@ export const invitationRoutes = [
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
-  {
+  defineRoute({
     ...resendRoute,
     path: '/organizations/:org/invitations/:id',
     operationId: 'resendInvitationAlias',
     summary: 'The same as POST …/invitations/{id}/resend',
-  },
+  }),
   defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',

@@ -1,0 +1,78 @@
+import { createSortableId } from '../shared/ids'
+import type { Actor, AuditEventRecord, JsonObject } from '../shared/types'
+import type { TransactionRepositories } from '../storage/port'
+import type { Context } from './context'
+import { actorRef } from './event-bus'
+import type { OrgkitEventAction, OrgkitEventMap } from './events'
+
+/** An event to write, typed by its action: `changes` must have the shape `OrgkitEventMap` gives it. */
+export type EventInput = {
+  [A in OrgkitEventAction]: {
+    organizationId: string
+    action: A
+    target: { type: string; id: string }
+    changes: OrgkitEventMap[A]
+  }
+}[OrgkitEventAction]
+
+export interface Work {
+  tx: TransactionRepositories
+  now: Date
+  /**
+   * Runs the `before` hooks of the event (one that throws vetoes the whole mutation: the
+   * transaction rolls back), and writes it to the audit trail in this transaction (the
+   * mutation's events together, in one statement, when it is done); it is delivered to
+   * listeners after commit.
+   */
+  record(event: EventInput): Promise<void>
+  /**
+   * Like `record`, for an event whose organization's audit trail is being deleted with it:
+   * the hooks run and listeners hear of it, but nothing is written.
+   */
+  announce(event: EventInput): Promise<void>
+}
+
+/**
+ * The one path of every mutation: one transaction, in which each change runs its `before`
+ * hooks and writes its audit event; listeners hear of the events only after commit, and a
+ * listener's failure never undoes the change. The storage may re-run `fn` on a deadlock, so
+ * events are collected per attempt.
+ */
+export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => Promise<T>): Promise<T> {
+  let committed: AuditEventRecord[] = []
+  const result = await ctx.storage.transaction(async (tx) => {
+    const now = ctx.now()
+    const events: AuditEventRecord[] = []
+    /** The events to write to the audit trail: written together, in one statement, before the commit. */
+    const trail: AuditEventRecord[] = []
+    const toRecord = (input: EventInput): AuditEventRecord => ({
+      id: createSortableId('event'),
+      organizationId: input.organizationId,
+      action: input.action,
+      actor: actorRef(actor),
+      target: input.target,
+      changes: input.changes as JsonObject,
+      createdAt: now,
+    })
+    const value = await fn({
+      tx,
+      now,
+      async record(input) {
+        const event = toRecord(input)
+        await ctx.hooks.run(event)
+        trail.push(event)
+        events.push(event)
+      },
+      async announce(input) {
+        const event = toRecord(input)
+        await ctx.hooks.run(event)
+        events.push(event)
+      },
+    })
+    await tx.audit.append(trail)
+    committed = events
+    return value
+  })
+  await ctx.events.deliver(committed)
+  return result
+}

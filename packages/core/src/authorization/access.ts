@@ -21,6 +21,14 @@ export interface AuthorizationContext {
   roles: RoleResolver
   /** The configured team roles, compiled. */
   teamRoles: ReadonlyMap<string, CompiledRole>
+  /**
+   * An organization the caller already read: authenticating an API key reads the key's
+   * organization, and a client made with it (`orgkit.as(actor, { organization })`) hands it
+   * here. The client's first non-locking authorization of an API key that names it uses it
+   * instead of reading it again, and clears it, so that a client kept for long does not keep
+   * a stale copy. A locking read (a mutation) always reads the row itself.
+   */
+  preread?: { organization: OrganizationRecord | null } | undefined
 }
 
 /** Who the actor is inside one organization. */
@@ -79,23 +87,12 @@ export async function findOrganization(
   return 'id' in key ? repos.organizations.findById(key.id) : repos.organizations.findBySlug(key.slug)
 }
 
-/**
- * The organization an API key's authentication read, for the one HTTP request that
- * authenticated it: that request's first non-locking authorization takes it from here
- * instead of reading it again, and it is gone after that. A locking read (a mutation)
- * always reads the row itself.
- */
-const authenticatedOrganizations = new WeakMap<ApiKeyActor, OrganizationRecord>()
-
-export function rememberAuthenticatedOrganization(actor: ApiKeyActor, organization: OrganizationRecord): void {
-  authenticatedOrganizations.set(actor, organization)
-}
-
-/** The remembered organization, when `ref` names it; taken, so it serves one authorization. */
-function takeAuthenticatedOrganization(actor: ApiKeyActor, ref: string): OrganizationRecord | null {
-  const organization = authenticatedOrganizations.get(actor)
-  if (organization === undefined) return null
-  authenticatedOrganizations.delete(actor)
+/** The organization the context's caller already read, when `ref` names it; taken, so it serves one authorization. */
+function takePreread(ctx: AuthorizationContext, actor: ApiKeyActor, ref: string): OrganizationRecord | null {
+  const organization = ctx.preread?.organization ?? null
+  if (organization === null) return null
+  ctx.preread!.organization = null
+  if (organization.id !== actor.organizationId) return null
   const key = organizationKey(actor, ref)
   if (key === null) return null
   return ('id' in key ? key.id === organization.id : key.slug === organization.slug) ? organization : null
@@ -186,7 +183,7 @@ async function check(
     organization = found?.organization ?? null
     member = found?.member ?? null
   } else if (actor.type === 'apiKey') {
-    organization = takeAuthenticatedOrganization(actor, ref) ?? (await findOrganization(repos, actor, ref))
+    organization = takePreread(ctx, actor, ref) ?? (await findOrganization(repos, actor, ref))
   } else organization = await findOrganization(repos, actor, ref)
   if (!organization) throw notFound('Organization not found.')
   const roles = await ctx.roles.forOrganization(repos, organization)
@@ -302,16 +299,12 @@ export function assignableRole(roles: RoleSet, key: string): CompiledRole {
   return role
 }
 
-const apiKeyRoles = new WeakMap<ApiKeyActor, CompiledRole>()
-
-/** An API key's permissions, compiled once per authenticated actor. */
+/**
+ * An API key's permissions, compiled for one authorization: a handful of bit operations over
+ * the declared permissions, cheaper than keeping a cache keyed by the actor object.
+ */
 export function apiKeyRole(ctx: AuthorizationContext, actor: ApiKeyActor): CompiledRole {
-  let role = apiKeyRoles.get(actor)
-  if (!role) {
-    role = ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })
-    apiKeyRoles.set(actor, role)
-  }
-  return role
+  return ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })
 }
 
 /**

@@ -1,5 +1,5 @@
 import type * as z from 'zod'
-import type { Orgkit } from '../instance/orgkit'
+import type { Orgkit, OrgkitClient } from '../instance/orgkit'
 import type { Actor } from '../shared/types'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -9,6 +9,8 @@ export interface RouteContext<Params = unknown, Query = unknown, Body = unknown>
   orgkit: Orgkit
   /** The caller; never `null` on routes with `auth: 'required'`, never a `system` actor. */
   actor: Actor | null
+  /** `orgkit.as(actor)`, made with what authenticating the request already read; `null` without an actor. */
+  client: OrgkitClient | null
   /** Where the adapter mounted the routes (`/api`), `''` at the root. */
   basePath: string
   params: Params
@@ -17,8 +19,8 @@ export interface RouteContext<Params = unknown, Query = unknown, Body = unknown>
 }
 
 /**
- * One HTTP route, declared once as data. Adapters register every route of the table with
- * their framework and hand each request to `executeRoute`; the OpenAPI document is
+ * One HTTP route, declared once as data. Adapters hand each request to `dispatch`, which
+ * finds its route in the table and runs it (`handleRequest`); the OpenAPI document is
  * generated from the same table.
  */
 // The table holds routes of many input types; `any` here lets one array carry them all while

@@ -1,9 +1,13 @@
+import type { ApiKeyAuthentication } from '../api-keys/authenticate'
 import type { CompiledRole, PermissionEngine } from '../authorization/engine'
 import type { OrganizationView } from '../organizations/service'
 import type { OrgkitOptions } from '../runtime/config'
 import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
 import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
-import type { createClient } from './client'
+import type { ClientOptions, createClient } from './client'
+
+export type { ApiKeyAuthentication } from '../api-keys/authenticate'
+export type { ClientOptions } from './client'
 
 /** `{org}`: an organization's slug, its id, or `me` (the actor's current organization). */
 export type OrganizationRef = string
@@ -29,7 +33,12 @@ export interface Orgkit {
   readonly engine: PermissionEngine
   /** The configured industry choices. */
   readonly industries: readonly string[]
-  as(actor: Actor): OrgkitClient
+  /**
+   * Everything `actor` may do. `options.organization`: the API key's organization as
+   * `authenticateApiKeyForRequest` read it, so that the client's first authorization does
+   * not read it again.
+   */
+  as(actor: Actor, options?: ClientOptions): OrgkitClient
   /**
    * A public organization's public fields, for a caller who is not signed in. Anything
    * else (private, nonexistent, `me`) is `unauthenticated`: signing in may reveal more,
@@ -41,6 +50,12 @@ export interface Orgkit {
    * for an unknown, revoked or expired key, and for anything that is not a key.
    */
   authenticateApiKey(presented: string): Promise<ApiKeyActor>
+  /**
+   * `authenticateApiKey`, answering the key's organization with the actor, as authenticating
+   * the key read it: hand both to `as(actor, { organization })` or `authorize(…, { organization })`
+   * for the request, and its first authorization does not read the organization again.
+   */
+  authenticateApiKeyForRequest(presented: string): Promise<ApiKeyAuthentication>
   /**
    * Listens for committed events (`member.removed`), or every event with `'*'`. Listeners run
    * after the commit; one that throws is reported to `onListenerError` and undoes nothing.
@@ -60,7 +75,7 @@ export interface Orgkit {
    * another organization than an API key's own, or private and the caller not a member) or
    * `forbidden`. Throws a `TypeError` for an undeclared permission.
    */
-  authorize(actor: Actor, org: OrganizationRef, permission: string): Promise<AccessGrant>
+  authorize(actor: Actor, org: OrganizationRef, permission: string, options?: ClientOptions): Promise<AccessGrant>
 }
 
 export interface AccessGrant {

@@ -27,6 +27,12 @@ import { slugCandidates } from './slug'
  */
 export interface OrganizationView extends OrganizationRecord {
   role: string | null
+  /**
+   * With `organizationFields`: the fields the host added (also spread onto the view, under
+   * orgkit's own). The HTTP serializer, which picks orgkit's fields one by one, takes the
+   * host's from here.
+   */
+  hostFields?: JsonObject
 }
 
 /** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
@@ -90,18 +96,9 @@ async function withHostFields(ctx: Context, views: OrganizationView[]): Promise<
   }
   return views.map((organization, i) => {
     const fields = { ...(extras[i] as JsonObject) }
-    for (const key of Object.keys(organization)) delete fields[key]
-    const extended = { ...fields, ...organization }
-    hostFields.set(extended, fields)
-    return extended
+    for (const key of [...Object.keys(organization), 'hostFields']) delete fields[key]
+    return { ...fields, ...organization, hostFields: fields }
   })
-}
-
-const hostFields = new WeakMap<OrganizationView, JsonObject>()
-
-/** The fields `organizationFields` added to a view (for the HTTP serializer, which picks fields one by one). */
-export function hostFieldsOf(view: OrganizationView): JsonObject {
-  return hostFields.get(view) ?? {}
 }
 
 async function withHostFieldsPage(ctx: Context, page: Page<OrganizationView>): Promise<Page<OrganizationView>> {

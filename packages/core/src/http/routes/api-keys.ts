@@ -21,8 +21,8 @@ export const apiKeyRoutes = [
     query: z.strictObject(pageQuery),
     status: 200,
     response: pageSchema(apiKeyWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).apiKeys.list(params.org, query), serializeApiKey),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).apiKeys.list(params.org, query), serializeApiKey),
   }),
   defineRoute({
     method: 'POST',
@@ -38,8 +38,8 @@ export const apiKeyRoutes = [
     body: createApiKeySchema,
     status: 201,
     response: issuedApiKeyWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedApiKey(await orgkit.as(signedIn(actor)).apiKeys.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedApiKey(await signedIn(client).apiKeys.create(params.org, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -51,6 +51,6 @@ export const apiKeyRoutes = [
     auth: 'required',
     params: keyParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).apiKeys.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).apiKeys.revoke(params.org, params.id),
   }),
 ]

@@ -32,8 +32,8 @@ const resendRoute = defineRoute({
   params: invitationParams,
   status: 200,
   response: issuedInvitationWire,
-  handler: async ({ orgkit, actor, params }) =>
-    serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
+  handler: async ({ client, params }) =>
+    serializeIssuedInvitation(await signedIn(client).invitations.resend(params.org, params.id)),
 })
 
 export const invitationRoutes = [
@@ -49,8 +49,8 @@ export const invitationRoutes = [
     query: z.strictObject({ ...pageQuery, status: z.enum(INVITATION_STATUSES).optional() }),
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.list(params.org, query), serializeInvitation),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).invitations.list(params.org, query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -64,8 +64,8 @@ export const invitationRoutes = [
     body: createInvitationSchema,
     status: 201,
     response: issuedInvitationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedInvitation(await signedIn(client).invitations.create(params.org, body)),
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
@@ -85,7 +85,7 @@ export const invitationRoutes = [
     auth: 'required',
     params: invitationParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).invitations.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).invitations.revoke(params.org, params.id),
   }),
   defineRoute({
     method: 'GET',
@@ -98,8 +98,7 @@ export const invitationRoutes = [
     query: z.strictObject(pageQuery),
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.mine(query), serializeInvitation),
+    handler: async ({ client, query }) => toPage(await signedIn(client).invitations.mine(query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -112,8 +111,7 @@ export const invitationRoutes = [
     body: previewInvitationSchema,
     status: 200,
     response: invitationPreviewWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeInvitationPreview(await orgkit.as(signedIn(actor)).invitations.preview(body)),
+    handler: async ({ client, body }) => serializeInvitationPreview(await signedIn(client).invitations.preview(body)),
   }),
   defineRoute({
     method: 'POST',
@@ -126,8 +124,7 @@ export const invitationRoutes = [
     body: respondToInvitationSchema,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).invitations.accept(body)),
+    handler: async ({ client, body }) => serializeMember(await signedIn(client).invitations.accept(body)),
   }),
   defineRoute({
     method: 'POST',
@@ -139,6 +136,6 @@ export const invitationRoutes = [
     auth: 'required',
     body: respondToInvitationSchema,
     status: 204,
-    handler: ({ orgkit, actor, body }) => orgkit.as(signedIn(actor)).invitations.decline(body),
+    handler: ({ client, body }) => signedIn(client).invitations.decline(body),
   }),
 ]

@@ -24,8 +24,8 @@ export const memberRoutes = [
     }),
     status: 200,
     response: pageSchema(memberWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).members.list(params.org, query), serializeMember),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).members.list(params.org, query), serializeMember),
   }),
   defineRoute({
     method: 'POST',
@@ -39,8 +39,7 @@ export const memberRoutes = [
     body: addMemberSchema,
     status: 201,
     response: memberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.add(params.org, body)),
+    handler: async ({ client, params, body }) => serializeMember(await signedIn(client).members.add(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -53,8 +52,8 @@ export const memberRoutes = [
     params: memberParams,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.get(params.org, params.userId)),
+    handler: async ({ client, params }) =>
+      serializeMember(await signedIn(client).members.get(params.org, params.userId)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -68,8 +67,8 @@ export const memberRoutes = [
     body: updateMemberSchema,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.update(params.org, params.userId, body)),
+    handler: async ({ client, params, body }) =>
+      serializeMember(await signedIn(client).members.update(params.org, params.userId, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -81,6 +80,6 @@ export const memberRoutes = [
     auth: 'required',
     params: memberParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).members.remove(params.org, params.userId),
+    handler: ({ client, params }) => signedIn(client).members.remove(params.org, params.userId),
   }),
 ]

@@ -32,7 +32,7 @@ export const auditRoutes = [
     query: z.strictObject({ ...pageQuery, action: z.string().trim().min(1).max(100).optional() }),
     status: 200,
     response: pageSchema(auditEventWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).audit.list(params.org, query), serializeAuditEvent),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).audit.list(params.org, query), serializeAuditEvent),
   }),
 ]

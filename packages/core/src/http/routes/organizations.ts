@@ -26,8 +26,8 @@ export const organizationRoutes = [
     query: z.strictObject({ ...pageQuery, scope: z.enum(['mine', 'all']).optional() }),
     status: 200,
     response: pageSchema(organizationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).organizations.list(query), serializeOrganization),
+    handler: async ({ client, query }) =>
+      toPage(await signedIn(client).organizations.list(query), serializeOrganization),
   }),
   defineRoute({
     method: 'POST',
@@ -40,8 +40,7 @@ export const organizationRoutes = [
     body: createBody,
     status: 201,
     response: organizationWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.create(body)),
+    handler: async ({ client, body }) => serializeOrganization(await signedIn(client).organizations.create(body)),
   }),
   defineRoute({
     method: 'GET',
@@ -55,11 +54,9 @@ export const organizationRoutes = [
     params: orgParams,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params }) =>
+    handler: async ({ orgkit, client, params }) =>
       serializeOrganization(
-        actor === null
-          ? await orgkit.publicOrganization(params.org)
-          : await orgkit.as(actor).organizations.get(params.org),
+        client === null ? await orgkit.publicOrganization(params.org) : await client.organizations.get(params.org),
       ),
   }),
   defineRoute({
@@ -74,8 +71,8 @@ export const organizationRoutes = [
     body: updateBody,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.update(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeOrganization(await signedIn(client).organizations.update(params.org, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -87,7 +84,7 @@ export const organizationRoutes = [
     auth: 'required',
     params: orgParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.delete(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.delete(params.org),
   }),
   defineRoute({
     method: 'POST',
@@ -99,7 +96,7 @@ export const organizationRoutes = [
     auth: 'required',
     params: orgParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.leave(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.leave(params.org),
   }),
   defineRoute({
     method: 'POST',
@@ -113,8 +110,8 @@ export const organizationRoutes = [
     body: transferOwnershipSchema,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.transferOwnership(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeOrganization(await signedIn(client).organizations.transferOwnership(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -127,6 +124,6 @@ export const organizationRoutes = [
     params: orgParams,
     status: 200,
     response: permissionSummaryWire,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.permissions(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.permissions(params.org),
   }),
 ]

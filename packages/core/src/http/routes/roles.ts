@@ -24,8 +24,8 @@ export const roleRoutes = [
     // Every role at once (they are few, `limits.customRolesPerOrganization`), in the list shape
     // of every other list.
     response: pageSchema(roleWire),
-    handler: async ({ orgkit, actor, params }) => ({
-      data: (await orgkit.as(signedIn(actor)).roles.list(params.org)).map(serializeRole),
+    handler: async ({ client, params }) => ({
+      data: (await signedIn(client).roles.list(params.org)).map(serializeRole),
       nextCursor: null,
       prevCursor: null,
       hasMore: false,
@@ -43,8 +43,7 @@ export const roleRoutes = [
     body: createRoleSchema,
     status: 201,
     response: roleWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeRole(await orgkit.as(signedIn(actor)).roles.create(params.org, body)),
+    handler: async ({ client, params, body }) => serializeRole(await signedIn(client).roles.create(params.org, body)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -58,8 +57,8 @@ export const roleRoutes = [
     body: updateRoleSchema,
     status: 200,
     response: roleWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeRole(await orgkit.as(signedIn(actor)).roles.update(params.org, params.key, body)),
+    handler: async ({ client, params, body }) =>
+      serializeRole(await signedIn(client).roles.update(params.org, params.key, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -72,7 +71,6 @@ export const roleRoutes = [
     params: roleParams,
     query: z.strictObject({ reassignTo: roleKeySchema.optional() }),
     status: 204,
-    handler: ({ orgkit, actor, params, query }) =>
-      orgkit.as(signedIn(actor)).roles.delete(params.org, params.key, query),
+    handler: ({ client, params, query }) => signedIn(client).roles.delete(params.org, params.key, query),
   }),
 ]

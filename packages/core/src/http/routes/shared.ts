@@ -1,6 +1,6 @@
 import * as z from 'zod'
+import type { OrgkitClient } from '../../instance/orgkit'
 import { OrgkitError } from '../../shared/errors'
-import type { Actor } from '../../shared/types'
 
 /** `{org}`: a slug, an id or `me`; anything else answers 404 from the core. */
 export const orgParams = z.strictObject({ org: z.string().min(1).max(255) })
@@ -22,8 +22,8 @@ export const pageQuery = {
   cursor: z.string().min(1).max(1000).optional(),
 }
 
-/** The caller, on a route declared `auth: 'required'` (the handler runs only with one). */
-export function signedIn(actor: Actor | null): Actor {
-  if (actor === null) throw new OrgkitError('unauthenticated')
-  return actor
+/** The caller's client, on a route declared `auth: 'required'` (the handler runs only with one). */
+export function signedIn(client: OrgkitClient | null): OrgkitClient {
+  if (client === null) throw new OrgkitError('unauthenticated')
+  return client
 }

@@ -24,8 +24,8 @@ export const teamRoutes = [
     query: z.strictObject(pageQuery),
     status: 200,
     response: pageSchema(teamWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).teams.list(params.org, query), serializeTeam),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).teams.list(params.org, query), serializeTeam),
   }),
   defineRoute({
     method: 'POST',
@@ -39,8 +39,7 @@ export const teamRoutes = [
     body: createTeamSchema,
     status: 201,
     response: teamWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.create(params.org, body)),
+    handler: async ({ client, params, body }) => serializeTeam(await signedIn(client).teams.create(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -53,8 +52,7 @@ export const teamRoutes = [
     params: teamParams,
     status: 200,
     response: teamWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.get(params.org, params.team)),
+    handler: async ({ client, params }) => serializeTeam(await signedIn(client).teams.get(params.org, params.team)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -68,8 +66,8 @@ export const teamRoutes = [
     body: updateTeamSchema,
     status: 200,
     response: teamWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.update(params.org, params.team, body)),
+    handler: async ({ client, params, body }) =>
+      serializeTeam(await signedIn(client).teams.update(params.org, params.team, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -81,7 +79,7 @@ export const teamRoutes = [
     auth: 'required',
     params: teamParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).teams.delete(params.org, params.team),
+    handler: ({ client, params }) => signedIn(client).teams.delete(params.org, params.team),
   }),
   defineRoute({
     method: 'GET',
@@ -95,8 +93,8 @@ export const teamRoutes = [
     query: z.strictObject(pageQuery),
     status: 200,
     response: pageSchema(teamMemberWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).teams.members.list(params.org, params.team, query), serializeTeamMember),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).teams.members.list(params.org, params.team, query), serializeTeamMember),
   }),
   defineRoute({
     method: 'POST',
@@ -110,8 +108,8 @@ export const teamRoutes = [
     body: addTeamMemberSchema,
     status: 201,
     response: teamMemberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeamMember(await orgkit.as(signedIn(actor)).teams.members.add(params.org, params.team, body)),
+    handler: async ({ client, params, body }) =>
+      serializeTeamMember(await signedIn(client).teams.members.add(params.org, params.team, body)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -125,10 +123,8 @@ export const teamRoutes = [
     body: updateTeamMemberSchema,
     status: 200,
     response: teamMemberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeamMember(
-        await orgkit.as(signedIn(actor)).teams.members.update(params.org, params.team, params.userId, body),
-      ),
+    handler: async ({ client, params, body }) =>
+      serializeTeamMember(await signedIn(client).teams.members.update(params.org, params.team, params.userId, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -140,7 +136,6 @@ export const teamRoutes = [
     auth: 'required',
     params: teamMemberParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) =>
-      orgkit.as(signedIn(actor)).teams.members.remove(params.org, params.team, params.userId),
+    handler: ({ client, params }) => signedIn(client).teams.members.remove(params.org, params.team, params.userId),
   }),
 ]

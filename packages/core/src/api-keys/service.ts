@@ -58,7 +58,7 @@ export async function listApiKeys(
   ref: string,
   input: ListApiKeysInput = {},
 ): Promise<Page<ApiKeyView>> {
-  const { limit, cursor } = parseInput(listApiKeysSchema, input)
+  const { limit, cursor } = parseInput(listApiKeysSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'apikeys.read')
   return mapPage(await ctx.storage.apiKeys.list(organization.id, page), toApiKeyView)

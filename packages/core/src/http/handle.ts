@@ -131,7 +131,10 @@ export async function handleRequest(
     // an error (U+0000 on PostgreSQL) is refused here on all of them alike.
     assertStoredText({ path: request.params, query: request.query, body: request.body })
     const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
-    const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
+    // A list's query goes to the core API as it came: the core validates it, once.
+    const query = route.listQuery
+      ? (request.query ?? {})
+      : parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)
     const client = actor === null ? null : orgkit.as(actor, read)
     const result = await route.handler({ orgkit, actor, client, basePath: request.basePath ?? '', params, query, body })

@@ -40,6 +40,15 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return rest
 }
 
+/**
+ * A parameter always arrives as a string: where a schema also takes a number (the core
+ * API's `limit`), the document shows only the string form a URL can carry.
+ */
+function stringForm(schema: JsonSchema): JsonSchema {
+  const anyOf = schema.anyOf as JsonSchema[] | undefined
+  return anyOf?.find((branch) => branch.type === 'string') ?? schema
+}
+
 /** `/organizations/:org` → `/organizations/{org}` */
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
@@ -56,7 +65,7 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
     const parameters: unknown[] = []
     for (const [location, schema] of [
       ['path', route.params],
-      ['query', route.query],
+      ['query', route.query ?? route.listQuery],
     ] as const) {
       if (!schema) continue
       const json = toSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] }
@@ -65,7 +74,7 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
           name,
           in: location,
           required: location === 'path' || (json.required ?? []).includes(name),
-          schema: property,
+          schema: stringForm(property),
         })
       }
     }

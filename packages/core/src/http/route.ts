@@ -38,7 +38,14 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   /** `required`: a 401 without an actor. */
   auth: 'none' | 'optional' | 'required'
   params?: z.ZodType<Params>
+  /** A query the HTTP layer validates (a 400 names `query.…`). */
   query?: z.ZodType<Query>
+  /**
+   * A list's query (`limit`, `cursor` and the list's filters): the core API's own list
+   * schema. Published in the OpenAPI document, and handed to the handler as it came: the
+   * core API validates it, once, and its errors name `query.…` as the HTTP layer's do.
+   */
+  listQuery?: z.ZodType<unknown, Query>
   body?: z.ZodType<Body>
   /** The success status: 200, 201 or 204. */
   status: 200 | 201 | 204

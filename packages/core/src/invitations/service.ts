@@ -145,7 +145,7 @@ export async function listInvitations(
   ref: string,
   input: ListInvitationsInput = {},
 ): Promise<Page<InvitationView>> {
-  const { limit, cursor, status } = parseInput(listInvitationsSchema, input)
+  const { limit, cursor, status } = parseInput(listInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'invitations.read')
   const now = ctx.now()
@@ -283,7 +283,7 @@ export async function listMyInvitations(
   actor: Actor,
   input: ListMyInvitationsInput = {},
 ): Promise<Page<InvitationView>> {
-  const { limit, cursor } = parseInput(listMyInvitationsSchema, input)
+  const { limit, cursor } = parseInput(listMyInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const email = await emailOf(ctx, requireUser(actor, 'list their invitations'))
   if (email === null) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }

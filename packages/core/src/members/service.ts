@@ -40,7 +40,7 @@ export async function listMembers(
   ref: string,
   input: ListMembersInput = {},
 ): Promise<Page<MemberWithUser>> {
-  const { limit, cursor, role, q } = parseInput(listMembersSchema, input)
+  const { limit, cursor, role, q } = parseInput(listMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.read')
   return ctx.storage.members.list(organization.id, { role, q }, page)

@@ -110,7 +110,7 @@ export async function listOrganizations(
   actor: Actor,
   input: ListOrganizationsInput = {},
 ): Promise<Page<OrganizationView>> {
-  const { limit, cursor, scope } = parseInput(listOrganizationsSchema, input)
+  const { limit, cursor, scope } = parseInput(listOrganizationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   if (scope === 'all') {
     if (actor.type === 'user' && actor.platformRole !== 'superadmin') {

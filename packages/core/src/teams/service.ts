@@ -99,7 +99,7 @@ export async function listTeams(
   ref: string,
   input: ListTeamsInput = {},
 ): Promise<Page<TeamRecord>> {
-  const { limit, cursor } = parseInput(listTeamsSchema, input)
+  const { limit, cursor } = parseInput(listTeamsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'teams.read')
   return ctx.storage.teams.list(organization.id, page)
@@ -192,7 +192,7 @@ export async function listTeamMembers(
   teamRef: string,
   input: ListTeamMembersInput = {},
 ): Promise<Page<TeamMemberWithUser>> {
-  const { limit, cursor } = parseInput(listTeamMembersSchema, input)
+  const { limit, cursor } = parseInput(listTeamMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, 'teams.read', { team: teamRef }))
   return ctx.storage.teamMembers.list(team.organizationId, team.id, page)

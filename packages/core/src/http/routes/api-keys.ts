@@ -1,9 +1,9 @@
 import * as z from 'zod'
-import { createApiKeySchema } from '../../api-keys/schemas'
+import { createApiKeySchema, listApiKeysSchema } from '../../api-keys/schemas'
 import { apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from '../../api-keys/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'API keys'
 const keyParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
@@ -18,7 +18,7 @@ export const apiKeyRoutes = [
     permission: 'apikeys.read',
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    listQuery: listApiKeysSchema,
     status: 200,
     response: pageSchema(apiKeyWire),
     handler: async ({ client, params, query }) =>

@@ -1,7 +1,8 @@
 import * as z from 'zod'
 import {
   createInvitationSchema,
-  INVITATION_STATUSES,
+  listInvitationsSchema,
+  listMyInvitationsSchema,
   previewInvitationSchema,
   respondToInvitationSchema,
 } from '../../invitations/schemas'
@@ -16,7 +17,7 @@ import {
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'Invitations'
 const invitationParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
@@ -46,7 +47,7 @@ export const invitationRoutes = [
     permission: 'invitations.read',
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(INVITATION_STATUSES).optional() }),
+    listQuery: listInvitationsSchema,
     status: 200,
     response: pageSchema(invitationWire),
     handler: async ({ client, params, query }) =>
@@ -95,7 +96,7 @@ export const invitationRoutes = [
     tag,
     permission: null,
     auth: 'required',
-    query: z.strictObject(pageQuery),
+    listQuery: listMyInvitationsSchema,
     status: 200,
     response: pageSchema(invitationWire),
     handler: async ({ client, query }) => toPage(await signedIn(client).invitations.mine(query), serializeInvitation),

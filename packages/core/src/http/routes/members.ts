@@ -1,9 +1,8 @@
-import * as z from 'zod'
-import { addMemberSchema, roleKeySchema, updateMemberSchema } from '../../members/schemas'
+import { addMemberSchema, listMembersSchema, updateMemberSchema } from '../../members/schemas'
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { memberParams, orgParams, pageQuery, signedIn } from './shared'
+import { memberParams, orgParams, signedIn } from './shared'
 
 const tag = 'Members'
 
@@ -17,11 +16,7 @@ export const memberRoutes = [
     permission: 'members.read',
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({
-      ...pageQuery,
-      role: roleKeySchema.optional(),
-      q: z.string().trim().min(1).max(100).optional(),
-    }),
+    listQuery: listMembersSchema,
     status: 200,
     response: pageSchema(memberWire),
     handler: async ({ client, params, query }) =>

@@ -1,8 +1,9 @@
 import * as z from 'zod'
+import { listAuditEventsSchema } from '../../audit/schemas'
 import { auditEventWire, serializeAuditEvent } from '../../audit/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 export const industryRoutes = [
   defineRoute({
@@ -29,7 +30,7 @@ export const auditRoutes = [
     permission: 'audit.read',
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, action: z.string().trim().min(1).max(100).optional() }),
+    listQuery: listAuditEventsSchema,
     status: 200,
     response: pageSchema(auditEventWire),
     handler: async ({ client, params, query }) =>

@@ -1,13 +1,13 @@
-import * as z from 'zod'
 import {
   createOrganizationSchema,
+  listOrganizationsSchema,
   transferOwnershipSchema,
   updateOrganizationSchema,
 } from '../../organizations/schemas'
 import { organizationWire, permissionSummaryWire, serializeOrganization } from '../../organizations/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 // `privateMetadata` is for the host's server code only: it is neither accepted nor returned here.
 const createBody = createOrganizationSchema.omit({ privateMetadata: true })
@@ -23,7 +23,7 @@ export const organizationRoutes = [
     tag,
     permission: null,
     auth: 'required',
-    query: z.strictObject({ ...pageQuery, scope: z.enum(['mine', 'all']).optional() }),
+    listQuery: listOrganizationsSchema,
     status: 200,
     response: pageSchema(organizationWire),
     handler: async ({ client, query }) =>

@@ -1,9 +1,16 @@
 import * as z from 'zod'
 import { pageSchema, toPage } from '../../shared/wire'
-import { addTeamMemberSchema, createTeamSchema, updateTeamMemberSchema, updateTeamSchema } from '../../teams/schemas'
+import {
+  addTeamMemberSchema,
+  createTeamSchema,
+  listTeamMembersSchema,
+  listTeamsSchema,
+  updateTeamMemberSchema,
+  updateTeamSchema,
+} from '../../teams/schemas'
 import { serializeTeam, serializeTeamMember, teamMemberWire, teamWire } from '../../teams/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'Teams'
 
@@ -21,7 +28,7 @@ export const teamRoutes = [
     permission: 'teams.read',
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    listQuery: listTeamsSchema,
     status: 200,
     response: pageSchema(teamWire),
     handler: async ({ client, params, query }) =>
@@ -90,7 +97,7 @@ export const teamRoutes = [
     permission: 'teams.read',
     auth: 'required',
     params: teamParams,
-    query: z.strictObject(pageQuery),
+    listQuery: listTeamMembersSchema,
     status: 200,
     response: pageSchema(teamMemberWire),
     handler: async ({ client, params, query }) =>

@@ -11,7 +11,12 @@ export {
   type PermissionEngine,
   type PermissionEngineOptions,
 } from './authorization/engine'
-export { ORGKIT_PERMISSIONS, type OrgkitPermission, OWNER_ROLE } from './authorization/permissions'
+export {
+  type BuiltInPermission,
+  ORGKIT_PERMISSIONS,
+  type OrgkitPermission,
+  OWNER_ROLE,
+} from './authorization/permissions'
 export type { RoleSet } from './authorization/resolver'
 export { DEFAULT_TEAM_ROLE, DEFAULT_TEAM_ROLES } from './authorization/team-roles'
 export { createOrgkit, DEFAULT_INDUSTRIES } from './instance/create-orgkit'

@@ -3,6 +3,7 @@ import type { Context } from '../runtime/context'
 import { type Page, pageInput } from '../shared/pagination'
 import type { Actor, AuditEventRecord } from '../shared/types'
 import { parseInput } from '../shared/validate'
+import { auditRules } from './rules'
 import { type ListAuditEventsInput, listAuditEventsSchema } from './schemas'
 
 export async function listAuditEvents(
@@ -13,7 +14,7 @@ export async function listAuditEvents(
 ): Promise<Page<AuditEventRecord>> {
   const { limit, cursor, action } = parseInput(listAuditEventsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'audit.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, auditRules.list)
   return ctx.storage.audit.list(organization.id, { action }, page)
 }
 

@@ -12,6 +12,7 @@ import type {
 import type { Repositories, TransactionRepositories } from '../storage/port'
 import type { CompiledRole, PermissionEngine } from './engine'
 import { OWNER_ROLE } from './permissions'
+import type { OrganizationRequirement } from './requirement'
 import type { RoleResolver, RoleSet } from './resolver'
 
 /** What authorizing needs of the instance: the engine, each organization's roles and the team roles. */
@@ -55,26 +56,17 @@ export function requireUser(actor: Actor, what: string): UserActor {
   return actor
 }
 
-/**
- * What a caller must be for an operation:
- * - a permission string: a member (or API key) whose role holds it — or, with `team`, whose
- *   role in that team holds it;
- * - `member`: any member of the organization, or an API key of it;
- * - `read`: a member, or anyone when the organization is public;
- * - `owner`: a user whose membership role is `owner`.
- */
-export type Requirement = string | 'member' | 'read' | 'owner'
-
 export interface AuthorizeOptions {
   /**
    * The team (slug or `team_…` id) the operation is about: resolved in the organization
-   * (404 when it is not one of its teams), and the actor's team role counts for the check.
+   * (404 when it is not one of its teams). The actor's team role counts for a requirement
+   * declared with `team` (`requires.permissionInTeam`).
    */
   team?: string | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
-const PLATFORM_REQUIREMENTS = new Set(['read', 'organization.update', 'organization.delete'])
+const PLATFORM_PERMISSIONS: ReadonlySet<string> = new Set(['organization.update', 'organization.delete'])
 
 /** `slug`, `org_…` id, or `me`. `null` when nothing matches. */
 export async function findOrganization(
@@ -117,17 +109,17 @@ export function findTeam(repos: Repositories, organizationId: string, ref: strin
 }
 
 /**
- * Resolves `ref` for `actor` and checks `requirement`, following the rules of SPEC §2:
- * an organization the actor may not see answers exactly as a nonexistent one
- * (`not_found`); a member lacking the permission gets `forbidden`. Roles are resolved in
- * the organization (its custom roles shadow system roles).
+ * Resolves `ref` for `actor` and checks `requirement`: an organization the actor may not
+ * see answers exactly as a nonexistent one (`not_found`), so a caller cannot learn which
+ * private organizations exist; a member lacking the permission gets `forbidden`. Roles are
+ * resolved in the organization (its custom roles shadow system roles).
  */
 export function authorize(
   ctx: AuthorizationContext,
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   return check(ctx, repos, actor, ref, requirement, options, null)
@@ -145,7 +137,7 @@ export function authorizeForUpdate(
   tx: TransactionRepositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   return check(ctx, tx, actor, ref, requirement, options, tx)
@@ -156,13 +148,18 @@ async function check(
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions,
   lockWith: TransactionRepositories | null,
 ): Promise<Access> {
-  const permission = requirement !== 'member' && requirement !== 'read' && requirement !== 'owner'
-  // Checking an undeclared permission is a programming error, whoever asks.
-  if (permission) ctx.engine.assertDeclared(requirement)
+  const permission = requirement.kind === 'permission' ? requirement.permission : null
+  // Checking an undeclared permission is a programming error, whoever asks; so is a
+  // requirement about a team without the team, or a team without such a requirement.
+  if (permission !== null) ctx.engine.assertDeclared(permission)
+  const teamCounts = requirement.kind === 'permission' && requirement.team
+  if (teamCounts !== (options.team !== undefined) && requirement.kind === 'permission') {
+    throw new TypeError(`The ${permission} requirement ${teamCounts ? 'needs' : 'takes no'} team`)
+  }
   let organization: OrganizationRecord | null
   /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
   let member: MemberRecord | null | undefined
@@ -203,21 +200,24 @@ async function check(
   if (actor.type === 'apiKey') {
     if (actor.organizationId !== organization.id) throw notFound('Organization not found.')
     access.role = apiKeyRole(ctx, actor)
-    if (requirement === 'owner') throw new OrgkitError('forbidden', 'Only an owner can do this.')
+    if (requirement.kind === 'owner') throw new OrgkitError('forbidden', 'Only an owner can do this.')
     await withTeam(ctx, repos, access, options)
-    if (permission && !access.role.has(requirement)) {
-      throw new OrgkitError('forbidden', `This API key does not have the ${requirement} permission.`)
+    if (permission !== null && !access.role.has(permission)) {
+      throw new OrgkitError('forbidden', `This API key does not have the ${permission} permission.`)
     }
     return access
   }
 
   if (member === undefined) member = await repos.members.find(organization.id, actor.userId)
   if (!member) {
-    if (actor.platformRole === 'superadmin' && PLATFORM_REQUIREMENTS.has(requirement)) {
+    if (
+      actor.platformRole === 'superadmin' &&
+      (requirement.kind === 'read' || (permission !== null && PLATFORM_PERMISSIONS.has(permission)))
+    ) {
       return { ...access, role: roles.get(OWNER_ROLE)! }
     }
     if (organization.visibility === 'public') {
-      if (requirement === 'read') return { ...access, publicView: true }
+      if (requirement.kind === 'read') return { ...access, publicView: true }
       throw new OrgkitError('forbidden', 'Only members of this organization can do this.')
     }
     throw notFound('Organization not found.')
@@ -225,10 +225,10 @@ async function check(
   access.member = member
   access.role = roleIn(roles, member.role)
   await withTeam(ctx, repos, access, options)
-  if (requirement === 'owner') {
+  if (requirement.kind === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')
-  } else if (permission && !holds(access, requirement)) {
-    throw new OrgkitError('forbidden', `Your role does not have the ${requirement} permission.`)
+  } else if (permission !== null && !holds(access, permission)) {
+    throw new OrgkitError('forbidden', `Your role does not have the ${permission} permission.`)
   }
   return access
 }

@@ -1,4 +1,7 @@
-/** The permissions orgkit declares for its own resources (SPEC §2). */
+/**
+ * The permissions orgkit declares for its own resources; a host's own permissions are
+ * declared next to them (`permissions` in the options).
+ */
 export const ORGKIT_PERMISSIONS = [
   'organization.update',
   'organization.delete',
@@ -23,7 +26,11 @@ export const ORGKIT_PERMISSIONS = [
   'audit.read',
 ] as const
 
-export type OrgkitPermission = (typeof ORGKIT_PERMISSIONS)[number]
+/** One of orgkit's built-in permissions. */
+export type BuiltInPermission = (typeof ORGKIT_PERMISSIONS)[number]
+
+/** The same union under its first name. */
+export type OrgkitPermission = BuiltInPermission
 
 /** `resource.action`, each part a letter followed by letters, digits, `_` or `-`. */
 export const PERMISSION_PATTERN = /^[a-zA-Z][a-zA-Z0-9_-]*\.[a-zA-Z][a-zA-Z0-9_-]*$/

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { requiredPermission, requirementName } from '../authorization/requirement'
 import { ERROR_CODES } from '../shared/errors'
 import { STATUS_BY_CODE } from './errors'
 import type { RouteDefinition } from './route'
@@ -95,7 +96,10 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
       parameters,
       responses,
     }
-    if (route.permission) operation['x-orgkit-permission'] = route.permission
+    // Both from the route's rule, the value the core checks.
+    const permission = requiredPermission(route.rule)
+    if (permission !== null) operation['x-orgkit-permission'] = permission
+    operation['x-orgkit-requirement'] = requirementName(route.rule)
     if (route.auth === 'required') operation.security = [{ user: [] }, { apiKey: [] }]
     if (route.auth === 'optional') operation.security = [{ user: [] }, { apiKey: [] }, {}]
     if (route.body) {

@@ -1,4 +1,5 @@
 import type * as z from 'zod'
+import { type Requirement, requiredPermission } from '../authorization/requirement'
 import type { Orgkit, OrgkitClient } from '../instance/orgkit'
 import type { Actor } from '../shared/types'
 
@@ -33,8 +34,13 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   operationId: string
   summary: string
   tag: string
-  /** The permission the core checks; `null` when none is needed. Documentation only: the core enforces it. */
-  permission: string | null
+  /**
+   * Who may call it: the operation's requirement as its area declares it (`members/rules.ts`),
+   * the same value the core API checks. Published in the OpenAPI document.
+   */
+  rule: Requirement
+  /** The permission `rule` names, `null` when it names none: derived by `defineRoute`, never written. */
+  readonly permission: string | null
   /** `required`: a 401 without an actor. */
   auth: 'none' | 'optional' | 'required'
   params?: z.ZodType<Params>
@@ -55,9 +61,12 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   handler: (context: RouteContext<Params, Query, Body>) => Promise<unknown>
 }
 
-/** Keeps a route's schema types and handler types tied together. */
+/**
+ * Keeps a route's schema types and handler types tied together, and derives the route's
+ * `permission` from its `rule`.
+ */
 export function defineRoute<Params = undefined, Query = undefined, Body = undefined>(
-  route: RouteDefinition<Params, Query, Body>,
+  route: Omit<RouteDefinition<Params, Query, Body>, 'permission'>,
 ): RouteDefinition<Params, Query, Body> {
-  return route
+  return { ...route, permission: requiredPermission(route.rule) }
 }

@@ -76,7 +76,14 @@ export function createClient(instance: Context, actor: Actor, options: ClientOpt
     async can(org: string, permission: string, options: { teamId?: string } = {}): Promise<boolean> {
       ctx.engine.assertDeclared(permission)
       try {
-        await authorize(ctx, ctx.storage, actor, org, permission, { team: options.teamId })
+        await authorize(
+          ctx,
+          ctx.storage,
+          actor,
+          org,
+          { kind: 'permission', permission, team: options.teamId !== undefined },
+          { team: options.teamId },
+        )
         return true
       } catch (error) {
         if (isOrgkitError(error) && (error.code === 'forbidden' || error.code === 'not_found')) return false

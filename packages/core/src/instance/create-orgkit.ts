@@ -124,13 +124,11 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
     async authorize(actor, org, permission, clientOptions = {}) {
-      const { organization, role } = await authorize(
-        clientContext(ctx, clientOptions),
-        ctx.storage,
-        actor,
-        org,
+      const { organization, role } = await authorize(clientContext(ctx, clientOptions), ctx.storage, actor, org, {
+        kind: 'permission',
         permission,
-      )
+        team: false,
+      })
       return { organization, role }
     },
   }

@@ -17,6 +17,7 @@ import { hashSecret, randomSecret } from '../shared/secrets'
 import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
+import { invitationRules } from './rules'
 import {
   type CreateInvitationInput,
   createInvitationSchema,
@@ -147,7 +148,7 @@ export async function listInvitations(
 ): Promise<Page<InvitationView>> {
   const { limit, cursor, status } = parseInput(listInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'invitations.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, invitationRules.list)
   const now = ctx.now()
   return viewPage(ctx, await ctx.storage.invitations.list(organization.id, { status }, now, page), now)
 }
@@ -165,7 +166,7 @@ export async function createInvitation(
   const issued = await mutate(ctx, actor, async ({ tx, now, record }) => {
     // The organization's row lock orders this against member changes and other invitations,
     // so the limit and "already a member" checks cannot be raced past.
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, invitationRules.create)
     const { organization } = access
     const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
@@ -227,7 +228,7 @@ function settledError(invitation: InvitationRecord, now: Date): OrgkitError {
 export async function resendInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<IssuedInvitation> {
   const secret = issue(ctx)
   const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, invitationRules.resend)
     const current = await tx.invitations.find(access.organization.id, id)
     if (!current) throw notFound('Invitation not found.')
     // Re-issuing is granting again: the resender must be able to grant the role too.
@@ -254,7 +255,7 @@ export async function resendInvitation(ctx: Context, actor: Actor, ref: string, 
 
 export async function revokeInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorize(ctx, tx, actor, ref, 'invitations.revoke')
+    const { organization } = await authorize(ctx, tx, actor, ref, invitationRules.revoke)
     const current = await tx.invitations.find(organization.id, id)
     if (!current) throw notFound('Invitation not found.')
     if (current.status === 'revoked') return // revoking twice is revoking once
@@ -285,7 +286,7 @@ export async function listMyInvitations(
 ): Promise<Page<InvitationView>> {
   const { limit, cursor } = parseInput(listMyInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const email = await emailOf(ctx, requireUser(actor, 'list their invitations'))
+  const email = await emailOf(ctx, requireUser(actor, invitationRules.mine.what))
   if (email === null) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
   const now = ctx.now()
   return viewPage(ctx, await ctx.storage.invitations.listPendingForEmail(email, now, page), now)
@@ -302,7 +303,7 @@ export async function previewInvitation(
   actor: Actor,
   input: PreviewInvitationInput,
 ): Promise<InvitationPreview> {
-  requireUser(actor, 'preview an invitation')
+  requireUser(actor, invitationRules.preview.what)
   const { token } = parseInput(previewInvitationSchema, input)
   const invitation = await findByToken(ctx, token)
   const [organization, inviter] = await Promise.all([
@@ -372,7 +373,7 @@ export async function acceptInvitation(
   actor: Actor,
   input: RespondToInvitationInput,
 ): Promise<MemberWithUser> {
-  const user = requireUser(actor, 'accept an invitation')
+  const user = requireUser(actor, invitationRules.accept.what)
   const data = parseInput(respondToInvitationSchema, input)
   const email = await emailOf(ctx, user)
   // Where the invitation lives, from its global lookup; the invitation itself is read with
@@ -462,7 +463,7 @@ export async function acceptInvitation(
 }
 
 export async function declineInvitation(ctx: Context, actor: Actor, input: RespondToInvitationInput): Promise<void> {
-  const user = requireUser(actor, 'decline an invitation')
+  const user = requireUser(actor, invitationRules.decline.what)
   const invitation = await addressedTo(ctx, user, input)
   await mutate(ctx, actor, async ({ tx, now, record }) => {
     const declined = await tx.invitations.transition(invitation.organizationId, invitation.id, {

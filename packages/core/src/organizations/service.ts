@@ -9,6 +9,7 @@ import { mapPage, type Page, pageInput } from '../shared/pagination'
 import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../shared/types'
 import { invalid, parseInput } from '../shared/validate'
 import type { TransactionRepositories } from '../storage/port'
+import { organizationRules } from './rules'
 import {
   type CreateOrganizationInput,
   createOrganizationSchema,
@@ -139,7 +140,7 @@ export async function createOrganization(
   actor: Actor,
   input: CreateOrganizationInput,
 ): Promise<OrganizationView> {
-  const user = requireUser(actor, 'create an organization')
+  const user = requireUser(actor, organizationRules.create.what)
   const data = parseInput(createOrganizationSchema, input)
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
@@ -217,7 +218,7 @@ async function claimSlug(
 }
 
 export async function getOrganization(ctx: Context, actor: Actor, ref: string): Promise<OrganizationView> {
-  const access = await authorize(ctx, ctx.storage, actor, ref, 'read')
+  const access = await authorize(ctx, ctx.storage, actor, ref, organizationRules.get)
   return viewOf(ctx, access)
 }
 
@@ -237,7 +238,7 @@ export async function updateOrganization(
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
   const updatedView = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.update')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.update)
     const before = access.organization
     const patch: OrganizationPatch = {}
     const changes: JsonObject = {}
@@ -264,7 +265,7 @@ export async function updateOrganization(
 
 export async function deleteOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, announce }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.delete')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.delete)
     const { organization } = access
     if (organization.type === 'personal' && actor.type !== 'system') {
       throw new OrgkitError('conflict', 'A personal organization cannot be deleted.')
@@ -283,7 +284,7 @@ export async function deleteOrganization(ctx: Context, actor: Actor, ref: string
 export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   const user = requireUser(actor, 'leave an organization')
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'member')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.leave)
     const { organization, member } = access
     if (!member) throw notFound('Organization not found.')
     if (organization.type === 'personal')
@@ -325,7 +326,7 @@ export async function transferOwnership(
   const user = requireUser(actor, 'transfer ownership')
   const { userId } = parseInput(transferOwnershipSchema, input)
   const transferred = await mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'owner')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.transferOwnership)
     const { organization } = access
     if (userId === user.userId) throw invalid('userId', 'You already own this organization.')
     const target = await tx.members.find(organization.id, userId)
@@ -345,7 +346,7 @@ export async function transferOwnership(
 }
 
 export async function organizationPermissions(ctx: Context, actor: Actor, ref: string): Promise<PermissionSummary> {
-  const access = await authorize(ctx, ctx.storage, actor, ref, 'member')
+  const access = await authorize(ctx, ctx.storage, actor, ref, organizationRules.permissions)
   const role = access.role ?? access.roles.get(OWNER_ROLE)!
   const teams = access.member
     ? await ctx.storage.teamMembers.listForUser(access.organization.id, access.member.userId)

@@ -14,6 +14,7 @@ import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import type { Actor, CustomRolePatch } from '../shared/types'
 import { parseInput } from '../shared/validate'
+import { roleRules } from './rules'
 import {
   type CreateRoleInput,
   createRoleSchema,
@@ -48,7 +49,7 @@ function toView(ctx: Context, role: CompiledRole): RoleView {
 }
 
 export async function listRoles(ctx: Context, actor: Actor, ref: string): Promise<RoleView[]> {
-  const { roles } = await authorize(ctx, ctx.storage, actor, ref, 'roles.read')
+  const { roles } = await authorize(ctx, ctx.storage, actor, ref, roleRules.list)
   return roles.all.map((role) => toView(ctx, role))
 }
 
@@ -73,7 +74,7 @@ export async function createRole(ctx: Context, actor: Actor, ref: string, input:
   if (data.key === OWNER_ROLE) throw new OrgkitError('forbidden', 'The owner role cannot be shadowed.')
   const limit = ctx.options.limits?.customRolesPerOrganization
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.create)
     const { organization, roles } = access
     if (organization.type === 'personal')
       throw new OrgkitError('conflict', 'A personal organization has no custom roles.')
@@ -134,7 +135,7 @@ export async function updateRole(
 ): Promise<RoleView> {
   const data = parseInput(updateRoleSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.update')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.update)
     const current = customRoleOf(ctx, access, key, 'edited')
     // Editing a role changes what its holders can do: the editor must hold what it holds
     // now and everything it will hold.
@@ -181,7 +182,7 @@ export async function deleteRole(
 ): Promise<void> {
   const { reassignTo } = parseInput(deleteRoleSchema, input)
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.delete')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.delete)
     const { organization, roles } = access
     customRoleOf(ctx, access, key, 'deleted')
     assertMayGrant(access, roles.get(key)!, 'delete')

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { apiKeyRules } from '../../api-keys/rules'
 import { createApiKeySchema, listApiKeysSchema } from '../../api-keys/schemas'
 import { apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from '../../api-keys/wire'
 import { pageSchema, toPage } from '../../shared/wire'
@@ -15,7 +16,7 @@ export const apiKeyRoutes = [
     operationId: 'listApiKeys',
     summary: 'API keys with their public prefix, never the secret',
     tag,
-    permission: 'apikeys.read',
+    rule: apiKeyRules.list,
     auth: 'required',
     params: orgParams,
     listQuery: listApiKeysSchema,
@@ -31,7 +32,7 @@ export const apiKeyRoutes = [
     summary:
       'Creates a key holding a role or a permission list (never beyond yours); `secret` is in this response only',
     tag,
-    permission: 'apikeys.create',
+    rule: apiKeyRules.create,
     auth: 'required',
     params: orgParams,
     // Over HTTP `expiresAt` is an ISO-8601 string.
@@ -47,7 +48,7 @@ export const apiKeyRoutes = [
     operationId: 'revokeApiKey',
     summary: 'Revokes a key; it answers 401 from then on',
     tag,
-    permission: 'apikeys.revoke',
+    rule: apiKeyRules.revoke,
     auth: 'required',
     params: keyParams,
     status: 204,

@@ -1,3 +1,4 @@
+import { memberRules } from '../../members/rules'
 import { addMemberSchema, listMembersSchema, updateMemberSchema } from '../../members/schemas'
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
@@ -13,7 +14,7 @@ export const memberRoutes = [
     operationId: 'listMembers',
     summary: 'Members with their users; `?role=` and `?q=` (name, email or username prefix) filter',
     tag,
-    permission: 'members.read',
+    rule: memberRules.list,
     auth: 'required',
     params: orgParams,
     listQuery: listMembersSchema,
@@ -28,7 +29,7 @@ export const memberRoutes = [
     operationId: 'addMember',
     summary: 'Adds a user directly, named by exactly one of userId, username or email',
     tag,
-    permission: 'members.add',
+    rule: memberRules.add,
     auth: 'required',
     params: orgParams,
     body: addMemberSchema,
@@ -42,7 +43,7 @@ export const memberRoutes = [
     operationId: 'getMember',
     summary: 'One member',
     tag,
-    permission: 'members.read',
+    rule: memberRules.get,
     auth: 'required',
     params: memberParams,
     status: 200,
@@ -56,7 +57,7 @@ export const memberRoutes = [
     operationId: 'updateMember',
     summary: "Changes a member's role",
     tag,
-    permission: 'members.update',
+    rule: memberRules.update,
     auth: 'required',
     params: memberParams,
     body: updateMemberSchema,
@@ -71,7 +72,7 @@ export const memberRoutes = [
     operationId: 'removeMember',
     summary: 'Removes a member (and the API keys they created)',
     tag,
-    permission: 'members.remove',
+    rule: memberRules.remove,
     auth: 'required',
     params: memberParams,
     status: 204,

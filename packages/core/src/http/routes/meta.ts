@@ -1,6 +1,8 @@
 import * as z from 'zod'
+import { auditRules } from '../../audit/rules'
 import { listAuditEventsSchema } from '../../audit/schemas'
 import { auditEventWire, serializeAuditEvent } from '../../audit/wire'
+import { requires } from '../../authorization/requirement'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
 import { orgParams, signedIn } from './shared'
@@ -12,7 +14,7 @@ export const industryRoutes = [
     operationId: 'listIndustries',
     summary: "The configured choices for an organization's industry",
     tag: 'Organizations',
-    permission: null,
+    rule: requires.none,
     auth: 'none',
     status: 200,
     response: z.object({ data: z.array(z.string()) }),
@@ -27,7 +29,7 @@ export const auditRoutes = [
     operationId: 'listAuditEvents',
     summary: 'The audit trail, newest first; `?action=` filters',
     tag: 'Audit',
-    permission: 'audit.read',
+    rule: auditRules.list,
     auth: 'required',
     params: orgParams,
     listQuery: listAuditEventsSchema,

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../../members/schemas'
+import { roleRules } from '../../roles/rules'
 import { createRoleSchema, updateRoleSchema } from '../../roles/schemas'
 import { roleWire, serializeRole } from '../../roles/wire'
 import { pageSchema } from '../../shared/wire'
@@ -17,7 +18,7 @@ export const roleRoutes = [
     operationId: 'listRoles',
     summary: 'System roles (custom shadows in their place) and custom roles, with their permissions',
     tag,
-    permission: 'roles.read',
+    rule: roleRules.list,
     auth: 'required',
     params: orgParams,
     status: 200,
@@ -37,7 +38,7 @@ export const roleRoutes = [
     operationId: 'createRole',
     summary: 'Creates a custom role; a system role’s key shadows that role in this organization',
     tag,
-    permission: 'roles.create',
+    rule: roleRules.create,
     auth: 'required',
     params: orgParams,
     body: createRoleSchema,
@@ -51,7 +52,7 @@ export const roleRoutes = [
     operationId: 'updateRole',
     summary: 'Edits a custom role',
     tag,
-    permission: 'roles.update',
+    rule: roleRules.update,
     auth: 'required',
     params: roleParams,
     body: updateRoleSchema,
@@ -66,7 +67,7 @@ export const roleRoutes = [
     operationId: 'deleteRole',
     summary: 'Deletes a custom role; `?reassignTo=` names the new role of its members',
     tag,
-    permission: 'roles.delete',
+    rule: roleRules.delete,
     auth: 'required',
     params: roleParams,
     query: z.strictObject({ reassignTo: roleKeySchema.optional() }),

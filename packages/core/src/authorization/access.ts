@@ -307,20 +307,66 @@ export function apiKeyRole(ctx: AuthorizationContext, actor: ApiKeyActor): Compi
   return ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })
 }
 
-/**
- * Rule 2 of SPEC §2 (no escalation): an actor grants only permissions it holds, changes or
- * removes only members whose role's permissions it holds, and only an owner makes or
- * touches an owner.
- */
-export function assertMayGrant(access: Access, role: CompiledRole, verb = 'grant'): void {
-  if (!access.role) return // the system actor
-  if (role.key === OWNER_ROLE && access.member?.role !== OWNER_ROLE) {
-    throw new OrgkitError('forbidden', `Only an owner can ${verb} the owner role.`)
-  }
-  assertHoldsAll(access, role.permissions, `${verb} the ${role.key} role`)
+/** Who grants an organization role: their organization role, and whether they are an owner. */
+export interface Granter {
+  /** The granter's organization role (a member's role, an API key's permissions); `null` for the system actor. */
+  role: CompiledRole | null
+  /** A member whose role is `owner`. */
+  owner: boolean
 }
 
-/** Refuses unless the actor holds every one of `permissions` (through its organization or team role). */
+/** Why a granter may not grant a role: only an owner grants `owner`, or permissions the granter lacks. */
+export type GrantRefusal = { reason: 'owner' } | { reason: 'missing'; missing: readonly string[] }
+
+/**
+ * May `granter` grant the organization role `role` — the one rule of no escalation, used by
+ * every grant (role change, direct add, invitation create, resend and accept, API key,
+ * custom-role edit): the granter holds every permission of the role through its
+ * organization role, and only an owner grants the owner role. A team role never counts: a
+ * team lead leads one team, and no team role lets anyone hand out organization roles.
+ * `null`: it may.
+ */
+export function grantRefusal(granter: Granter, role: CompiledRole): GrantRefusal | null {
+  if (granter.role === null) return null // the system actor
+  if (role.key === OWNER_ROLE && !granter.owner) return { reason: 'owner' }
+  const missing = granter.role.missing(role)
+  return missing.length === 0 ? null : { reason: 'missing', missing }
+}
+
+export function mayGrant(granter: Granter, role: CompiledRole): boolean {
+  return grantRefusal(granter, role) === null
+}
+
+/** The caller of an authorized operation as a granter: its organization role, never its team role. */
+export function granterOf(access: Access): Granter {
+  return { role: access.role, owner: access.member?.role === OWNER_ROLE }
+}
+
+/**
+ * Refuses unless the caller may grant `role` (`grantRefusal`). `verb` names the act in the
+ * message: the caller also changes or removes only members whose role it may grant.
+ */
+export function assertMayGrant(
+  access: Access,
+  role: CompiledRole,
+  verb = 'grant',
+  what = `the ${role.key} role`,
+): void {
+  const refusal = grantRefusal(granterOf(access), role)
+  if (refusal === null) return
+  if (refusal.reason === 'owner') throw new OrgkitError('forbidden', `Only an owner can ${verb} the owner role.`)
+  throw new OrgkitError(
+    'forbidden',
+    `You cannot ${verb} ${what}: it holds permissions you do not have (${refusal.missing.slice(0, 5).join(', ')}).`,
+  )
+}
+
+/**
+ * Refuses unless the caller holds every one of `permissions` through its organization role
+ * or its role in the team the access is about: the check for granting, changing or removing
+ * a team role, so that a lead hands out team roles within their own team. A team role is not
+ * an organization role: granting one of those is `assertMayGrant`.
+ */
 export function assertHoldsAll(access: Access, permissions: readonly string[], what: string): void {
   if (!access.role) return // the system actor
   const missing = permissions.filter((permission) => !holds(access, permission))

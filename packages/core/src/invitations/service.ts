@@ -3,6 +3,7 @@ import {
   assignableRole,
   authorize,
   authorizeForUpdate,
+  mayGrant,
   requireUser,
   roleIn,
 } from '../authorization/access'
@@ -398,13 +399,10 @@ export async function acceptInvitation(
     // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
     const roles = await ctx.roles.forOrganization(tx, organization)
     const role = roles.get(invitation.role)
-    const inviterRole = inviter ? roleIn(roles, inviter.role) : null
     if (
       !inviter ||
-      !inviterRole ||
       !role ||
-      (role.key === OWNER_ROLE && inviter.role !== OWNER_ROLE) ||
-      inviterRole.missing(role).length > 0
+      !mayGrant({ role: roleIn(roles, inviter.role), owner: inviter.role === OWNER_ROLE }, role)
     ) {
       throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
     }

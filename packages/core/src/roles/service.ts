@@ -1,11 +1,4 @@
-import {
-  type Access,
-  assertHoldsAll,
-  assertMayGrant,
-  assignableRole,
-  authorize,
-  authorizeForUpdate,
-} from '../authorization/access'
+import { type Access, assertMayGrant, assignableRole, authorize, authorizeForUpdate } from '../authorization/access'
 import type { CompiledRole } from '../authorization/engine'
 import { OWNER_ROLE } from '../authorization/permissions'
 import type { Context } from '../runtime/context'
@@ -65,7 +58,7 @@ function compileFor(
   role: { name: string; description: string | null; permissions: string[] },
 ) {
   const compiled = ctx.engine.compile(role.permissions, { key, name: role.name, description: role.description })
-  assertHoldsAll(access, compiled.permissions, `give the ${key} role these permissions`)
+  assertMayGrant(access, compiled, 'give', `the ${key} role these permissions`)
   return compiled
 }
 

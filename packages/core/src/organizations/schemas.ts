@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import { pageQueryShape } from '../shared/pagination'
 
-/** Slug pattern of SPEC §2: lower-case alphanumerics and inner hyphens, 1–48 characters. */
+/** A slug: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/
 
 /** {@link SLUG_PATTERN} before lower-casing: the same shape, ASCII upper case allowed. */

@@ -302,7 +302,7 @@ export async function leaveOrganization(ctx: Context, actor: Actor, ref: string)
 }
 
 /**
- * Rule 3 of SPEC §2: refuses a change that takes the owner role from `currentRole` when it
+ * At least one owner: refuses a change that takes the owner role from `currentRole` when it
  * is the last owner. Callers hold the organization's row lock, so two such changes never
  * both see two owners.
  */

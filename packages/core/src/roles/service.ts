@@ -49,7 +49,7 @@ export async function listRoles(ctx: Context, actor: Actor, ref: string): Promis
 /**
  * Compiles the permissions a role would hold (a malformed or undeclared one is a 400) and
  * refuses unless the actor holds every one of them: a custom role never grants more than
- * its author has (SPEC §2, rule 2).
+ * its author may grant (`mayGrant`).
  */
 function compileFor(
   ctx: Context,

@@ -135,6 +135,26 @@ export async function listOrganizations(
   return withHostFieldsPage(ctx, await ctx.storage.organizations.listForUser(user.userId, page))
 }
 
+/** The fields a creator chooses; the rest of a new organization's row is the same for every one. */
+type OrganizationProfile = Omit<
+  OrganizationRecord,
+  'id' | 'createdBy' | 'rolesVersion' | 'memberCount' | 'teamCount' | 'createdAt' | 'updatedAt'
+>
+
+/** A new organization's row: a fresh id, no members or teams yet, roles at their first version. */
+function newOrganization(creator: UserActor, now: Date, profile: OrganizationProfile): OrganizationRecord {
+  return {
+    id: createId('organization'),
+    ...profile,
+    createdBy: creator.userId,
+    rolesVersion: 0,
+    memberCount: 0,
+    teamCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  }
+}
+
 export async function createOrganization(
   ctx: Context,
   actor: Actor,
@@ -150,8 +170,7 @@ export async function createOrganization(
     if (!(await tx.organizations.claimCreatorSlot(user.userId, limit ?? null))) {
       throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
     }
-    const organization: OrganizationRecord = {
-      id: createId('organization'),
+    const organization = newOrganization(user, now, {
       slug: data.slug ?? '',
       name: data.name,
       type: 'team',
@@ -165,13 +184,7 @@ export async function createOrganization(
       timezone: data.timezone ?? null,
       metadata: (data.metadata ?? {}) as JsonObject,
       privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
-      createdBy: user.userId,
-      rolesVersion: 0,
-      memberCount: 0,
-      teamCount: 0,
-      createdAt: now,
-      updatedAt: now,
-    }
+    })
     await claimSlug(ctx, tx, organization, data.slug === undefined, { userId: user.userId, role: OWNER_ROLE })
     await record({
       organizationId: organization.id,
@@ -371,8 +384,7 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
   const slug = personalSlug(user.userId)
   if (await ctx.storage.organizations.findBySlug(slug)) return
   await mutate(ctx, user, async ({ tx, now, record }) => {
-    const organization: OrganizationRecord = {
-      id: createId('organization'),
+    const organization = newOrganization(user, now, {
       slug,
       name: 'Personal',
       type: 'personal',
@@ -386,13 +398,7 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       timezone: null,
       metadata: {},
       privateMetadata: {},
-      createdBy: user.userId,
-      rolesVersion: 0,
-      memberCount: 0,
-      teamCount: 0,
-      createdAt: now,
-      updatedAt: now,
-    }
+    })
     if (!(await tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }))) return
     await record({
       organizationId: organization.id,

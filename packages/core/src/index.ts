@@ -13,9 +13,11 @@ export {
 } from './authorization/engine'
 export {
   type BuiltInPermission,
+  type Grant,
   ORGKIT_PERMISSIONS,
   type OrgkitPermission,
   OWNER_ROLE,
+  type PermissionResource,
 } from './authorization/permissions'
 export type { RoleSet } from './authorization/resolver'
 export { DEFAULT_TEAM_ROLE, DEFAULT_TEAM_ROLES } from './authorization/team-roles'

@@ -132,7 +132,7 @@ export async function handleRequest(
     assertStoredText({ path: request.params, query: request.query, body: request.body })
     const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
     // A list's query goes to the core API as it came: the core validates it, once.
-    const query = route.listQuery
+    const query = route.queryValidatedByCore
       ? (request.query ?? {})
       : parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)

@@ -66,7 +66,7 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
     const parameters: unknown[] = []
     for (const [location, schema] of [
       ['path', route.params],
-      ['query', route.query ?? route.listQuery],
+      ['query', route.query],
     ] as const) {
       if (!schema) continue
       const json = toSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] }

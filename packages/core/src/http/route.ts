@@ -44,14 +44,14 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   /** `required`: a 401 without an actor. */
   auth: 'none' | 'optional' | 'required'
   params?: z.ZodType<Params>
-  /** A query the HTTP layer validates (a 400 names `query.…`). */
+  /** The query's schema: validated here (a 400 names `query.…`), unless `queryValidatedByCore`. */
   query?: z.ZodType<Query>
   /**
-   * A list's query (`limit`, `cursor` and the list's filters): the core API's own list
-   * schema. Published in the OpenAPI document, and handed to the handler as it came: the
-   * core API validates it, once, and its errors name `query.…` as the HTTP layer's do.
+   * A list's query (`limit`, `cursor` and the list's filters) is the core API's own list
+   * schema: the HTTP layer hands it to the handler as it came, and the core API validates it,
+   * once, naming `query.…` in its errors as the HTTP layer would.
    */
-  listQuery?: z.ZodType<unknown, Query>
+  queryValidatedByCore?: true
   body?: z.ZodType<Body>
   /** The success status: 200, 201 or 204. */
   status: 200 | 201 | 204
@@ -62,11 +62,47 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
 }
 
 /**
- * Keeps a route's schema types and handler types tied together, and derives the route's
- * `permission` from its `rule`.
+ * What a route's declaration says about its types, kept literal by `defineRoute` so that a
+ * typed client (`@orgkit/client`) is checked against the same schemas the server validates.
  */
-export function defineRoute<Params = undefined, Query = undefined, Body = undefined>(
-  route: Omit<RouteDefinition<Params, Query, Body>, 'permission'>,
-): RouteDefinition<Params, Query, Body> {
+export interface RouteSignature<
+  Method extends HttpMethod = HttpMethod,
+  Path extends string = string,
+  Id extends string = string,
+  QuerySchema extends z.ZodType = z.ZodType,
+  BodySchema extends z.ZodType = z.ZodType,
+  ResponseSchema extends z.ZodType = z.ZodType,
+  Status extends 200 | 201 | 204 = 200 | 201 | 204,
+> {
+  method: Method
+  path: Path
+  operationId: Id
+  query?: QuerySchema
+  body?: BodySchema
+  response?: ResponseSchema
+  status: Status
+}
+
+/**
+ * Keeps a route's schema types and handler types tied together and its signature literal,
+ * and derives the route's `permission` from its `rule`.
+ */
+export function defineRoute<
+  Params = undefined,
+  Query = undefined,
+  Body = undefined,
+  const Method extends HttpMethod = HttpMethod,
+  const Path extends string = string,
+  const Id extends string = string,
+  // `never` when the route has none: the property then reads as `undefined`.
+  QuerySchema extends z.ZodType<Query> = never,
+  BodySchema extends z.ZodType<Body> = never,
+  ResponseSchema extends z.ZodType = never,
+  const Status extends 200 | 201 | 204 = 200 | 201 | 204,
+>(
+  route: Omit<RouteDefinition<Params, Query, Body>, 'permission'> &
+    RouteSignature<Method, Path, Id, QuerySchema, BodySchema, ResponseSchema, Status>,
+): Omit<RouteDefinition<Params, Query, Body>, keyof RouteSignature> &
+  RouteSignature<Method, Path, Id, QuerySchema, BodySchema, ResponseSchema, Status> {
   return { ...route, permission: requiredPermission(route.rule) }
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { pageQueryShape } from '../shared/pagination'
+import { userIdSchema } from '../shared/user-ids'
 
 /** A slug: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/
@@ -76,7 +77,7 @@ export const updateOrganizationSchema = z.strictObject({
 })
 export type UpdateOrganizationInput = z.input<typeof updateOrganizationSchema>
 
-export const transferOwnershipSchema = z.strictObject({ userId: z.string().min(1).max(255) })
+export const transferOwnershipSchema = z.strictObject({ userId: userIdSchema })
 export type TransferOwnershipInput = z.input<typeof transferOwnershipSchema>
 
 export const listOrganizationsSchema = z.strictObject({

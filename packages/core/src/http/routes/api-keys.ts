@@ -19,7 +19,8 @@ export const apiKeyRoutes = [
     rule: apiKeyRules.list,
     auth: 'required',
     params: orgParams,
-    listQuery: listApiKeysSchema,
+    query: listApiKeysSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(apiKeyWire),
     handler: async ({ client, params, query }) =>

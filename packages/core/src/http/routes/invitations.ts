@@ -48,7 +48,8 @@ export const invitationRoutes = [
     rule: invitationRules.list,
     auth: 'required',
     params: orgParams,
-    listQuery: listInvitationsSchema,
+    query: listInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
     handler: async ({ client, params, query }) =>
@@ -71,12 +72,12 @@ export const invitationRoutes = [
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
-  {
+  defineRoute({
     ...resendRoute,
     path: '/organizations/:org/invitations/:id',
     operationId: 'resendInvitationAlias',
     summary: 'The same as POST …/invitations/{id}/resend',
-  },
+  }),
   defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',
@@ -97,7 +98,8 @@ export const invitationRoutes = [
     tag,
     rule: invitationRules.mine,
     auth: 'required',
-    listQuery: listMyInvitationsSchema,
+    query: listMyInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
     handler: async ({ client, query }) => toPage(await signedIn(client).invitations.mine(query), serializeInvitation),

@@ -17,7 +17,8 @@ export const memberRoutes = [
     rule: memberRules.list,
     auth: 'required',
     params: orgParams,
-    listQuery: listMembersSchema,
+    query: listMembersSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(memberWire),
     handler: async ({ client, params, query }) =>

@@ -32,7 +32,8 @@ export const auditRoutes = [
     rule: auditRules.list,
     auth: 'required',
     params: orgParams,
-    listQuery: listAuditEventsSchema,
+    query: listAuditEventsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(auditEventWire),
     handler: async ({ client, params, query }) =>

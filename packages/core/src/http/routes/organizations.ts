@@ -24,7 +24,8 @@ export const organizationRoutes = [
     tag,
     rule: organizationRules.list,
     auth: 'required',
-    listQuery: listOrganizationsSchema,
+    query: listOrganizationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(organizationWire),
     handler: async ({ client, query }) =>

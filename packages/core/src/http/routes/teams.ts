@@ -29,7 +29,8 @@ export const teamRoutes = [
     rule: teamRules.list,
     auth: 'required',
     params: orgParams,
-    listQuery: listTeamsSchema,
+    query: listTeamsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(teamWire),
     handler: async ({ client, params, query }) =>
@@ -98,7 +99,8 @@ export const teamRoutes = [
     rule: teamRules.listMembers,
     auth: 'required',
     params: teamParams,
-    listQuery: listTeamMembersSchema,
+    query: listTeamMembersSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(teamMemberWire),
     handler: async ({ client, params, query }) =>

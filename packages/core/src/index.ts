@@ -1,7 +1,7 @@
 export { API_KEY_PATTERN } from './api-keys/authenticate'
 export * from './api-keys/schemas'
 export type { ApiKeyView, IssuedApiKey } from './api-keys/service'
-export { type ListAuditEventsInput, listAuditEventsSchema } from './audit/service'
+export { type ListAuditEventsInput, listAuditEventsSchema } from './audit/schemas'
 export { DEFAULT_ROLES } from './authorization/defaults'
 export {
   type CompiledRole,

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
+import { pageQueryShape } from '../shared/pagination'
 
 /** A key holds a role, or an explicit permission list, or (neither) the default role. */
 export const createApiKeySchema = z
@@ -16,8 +17,5 @@ export const createApiKeySchema = z
   })
 export type CreateApiKeyInput = z.input<typeof createApiKeySchema>
 
-export const listApiKeysSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-})
+export const listApiKeysSchema = z.strictObject(pageQueryShape)
 export type ListApiKeysInput = z.input<typeof listApiKeysSchema>

@@ -12,10 +12,8 @@ import { createEventBus } from '../runtime/event-bus'
 import { createHookRunner } from '../runtime/events'
 import { parseDuration } from '../shared/duration'
 import { OrgkitConfigError } from '../shared/errors'
-import type { ApiKeyActor } from '../shared/types'
-import { createClient } from './client'
+import { clientContext, createClient } from './client'
 import type { NoFields, Orgkit } from './orgkit'
-import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 
 /** The industry choices when the host configures none. */
 export const DEFAULT_INDUSTRIES = [
@@ -133,20 +131,23 @@ function createInstance(options: OrgkitOptions): Orgkit {
     reportError: onListenerError,
   }
 
-  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
+  return {
     options,
     engine,
     industries,
-    as: (actor) => createClient(ctx, actor),
+    as: (actor, clientOptions) => createClient(ctx, actor, clientOptions),
     publicOrganization: (org) => getPublicOrganization(ctx, org),
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
+    authenticateApiKeyForRequest: (presented) => authenticateApiKeyForRequest(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
-    async authorize(actor, org, permission) {
-      const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
+    async authorize(actor, org, permission, clientOptions = {}) {
+      const { organization, role } = await authorize(clientContext(ctx, clientOptions), ctx.storage, actor, org, {
+        kind: 'permission',
+        permission,
+        team: false,
+      })
       return { organization, role }
     },
-    [AUTHENTICATE_FOR_REQUEST]: (presented) => authenticateApiKeyForRequest(ctx, presented),
   }
-  return orgkit
 }

@@ -1,3 +1,4 @@
+import type { ApiKeyAuthentication } from '../api-keys/authenticate'
 import type { ApiKeysApi } from '../api-keys/service'
 import type { CompiledRole, PermissionEngine } from '../authorization/engine'
 import type { Grant } from '../authorization/permissions'
@@ -7,7 +8,10 @@ import type { OrgkitOptions } from '../runtime/config'
 import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
 import type { Page } from '../shared/pagination'
 import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
-import type { createClient } from './client'
+import type { ClientOptions, createClient } from './client'
+
+export type { ApiKeyAuthentication } from '../api-keys/authenticate'
+export type { ClientOptions } from './client'
 
 /** No host fields: what an instance built without `organizationFields` adds to its views. */
 export type NoFields = Record<never, never>
@@ -114,7 +118,12 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
   readonly engine: PermissionEngine
   /** The configured industry choices. */
   readonly industries: readonly string[]
-  as(actor: Actor): OrgkitClient<P, F>
+  /**
+   * Everything `actor` may do. `options.organization`: the API key's organization as
+   * `authenticateApiKeyForRequest` read it, so that the client's first authorization does
+   * not read it again.
+   */
+  as(actor: Actor, options?: ClientOptions): OrgkitClient<P, F>
   /**
    * A public organization's public fields, for a caller who is not signed in. Anything
    * else (private, nonexistent, `me`) is `unauthenticated`: signing in may reveal more,
@@ -126,6 +135,12 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
    * for an unknown, revoked or expired key, and for anything that is not a key.
    */
   authenticateApiKey(presented: string): Promise<ApiKeyActor>
+  /**
+   * `authenticateApiKey`, answering the key's organization with the actor, as authenticating
+   * the key read it: hand both to `as(actor, { organization })` or `authorize(…, { organization })`
+   * for the request, and its first authorization does not read the organization again.
+   */
+  authenticateApiKeyForRequest(presented: string): Promise<ApiKeyAuthentication>
   /**
    * Listens for committed events (`member.removed`), or every event with `'*'`. Listeners run
    * after the commit; one that throws is reported to `onListenerError` and undoes nothing.
@@ -145,7 +160,7 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
    * another organization than an API key's own, or private and the caller not a member) or
    * `forbidden`. Throws a `TypeError` for an undeclared permission.
    */
-  authorize(actor: Actor, org: OrganizationRef, permission: P): Promise<AccessGrant>
+  authorize(actor: Actor, org: OrganizationRef, permission: P, options?: ClientOptions): Promise<AccessGrant>
 }
 
 export interface AccessGrant {

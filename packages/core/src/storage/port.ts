@@ -20,7 +20,8 @@ import type {
 /**
  * The storage port: what the core needs from a database, as typed repositories per
  * aggregate. Each method states what it guarantees under concurrency; the core builds
- * the rules of SPEC §2 on those guarantees and never on luck.
+ * its rules (tenant isolation, no escalation, at least one owner, an invitation accepted
+ * once) on those guarantees and never on luck.
  *
  * Conventions:
  * - "Not found" is `null` (or `false`), never a throw. A throw means the database failed.

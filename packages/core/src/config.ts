@@ -63,9 +63,14 @@ export interface LimitOptions {
   customRolesPerOrganization?: number
 }
 
-export interface OrgkitOptions {
+/**
+ * `Transaction` is the storage's own transaction handle (a Kysely `Transaction` with
+ * `kyselyStorage`), inferred from `storage`: what `before` hooks receive to join their writes
+ * to the mutation's transaction.
+ */
+export interface OrgkitOptions<Transaction = unknown> {
   /** Where orgkit keeps its data: `kyselyStorage(db, …)` from `@orgkit/kysely`. */
-  storage: Storage
+  storage: Storage<Transaction>
   /** The host's own permissions, `resource.action`. orgkit's own are always declared. */
   permissions?: readonly string[]
   /**
@@ -89,9 +94,10 @@ export interface OrgkitOptions {
    * Hooks that run inside the transaction of a mutation, just before its audit event is
    * written, keyed by the event's action (`'member.added'`). One that throws vetoes the
    * operation: nothing is written, and an `OrgkitError` it throws is what the caller gets.
-   * `orgkit.before(action, hook)` adds more at run time.
+   * A hook receives the storage's transaction as its second argument (`{ transaction }`), so
+   * that the host's own writes join it. `orgkit.before(action, hook)` adds more at run time.
    */
-  before?: BeforeHooks
+  before?: BeforeHooks<Transaction>
   /**
    * Derived fields the host adds to every organization view (get, list, create, update):
    * called once per response with the organizations it shows, returns their extra fields in

@@ -2,7 +2,7 @@ import { authorize } from './access'
 import { authenticateApiKey, authenticateApiKeyForRequest } from './api-keys/authenticate'
 import { type ApiKeysApi, apiKeysApi } from './api-keys/service'
 import { createEventBus } from './audit/event-bus'
-import { createHookRunner } from './audit/events'
+import { type BeforeHook, type BeforeHooks, createHookRunner } from './audit/events'
 import { type AuditApi, auditApi } from './audit/service'
 import type { OrgkitOptions } from './config'
 import type { Context } from './context'
@@ -10,6 +10,7 @@ import { parseDuration } from './duration'
 import { isOrgkitError } from './errors'
 import { type InvitationsApi, invitationsApi } from './invitations/service'
 import { type MembersApi, membersApi } from './members/service'
+import { runInOrganization } from './organization-context'
 import { getPublicOrganization, type OrganizationsApi, organizationsApi } from './organizations/service'
 import { RESERVED_SLUGS } from './organizations/slug'
 import type { Orgkit } from './orgkit'
@@ -52,7 +53,7 @@ const DEFAULT_INVITATION_TTL = '7d'
  * Creates an orgkit instance. Options are checked here, once: a mistake throws an
  * `OrgkitConfigError` naming the option, before any request is served.
  */
-export function createOrgkit(options: OrgkitOptions): Orgkit {
+export function createOrgkit<Transaction = unknown>(options: OrgkitOptions<Transaction>): Orgkit<Transaction> {
   if (!options || typeof options.storage?.transaction !== 'function') {
     throw new OrgkitConfigError('createOrgkit needs a storage, e.g. kyselyStorage(db, …) from @orgkit/kysely')
   }
@@ -98,13 +99,13 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
   }
   let hooks: ReturnType<typeof createHookRunner>
   try {
-    hooks = createHookRunner(options.before)
+    hooks = createHookRunner(options.before as BeforeHooks | undefined)
   } catch (error) {
     throw new OrgkitConfigError(`before: ${(error as Error).message.replace('@orgkit/core: ', '')}`)
   }
 
   const ctx: Context = {
-    options,
+    options: options as OrgkitOptions,
     storage: options.storage,
     engine,
     events: createEventBus(onListenerError),
@@ -120,15 +121,16 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     reportError: onListenerError,
   }
 
-  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
-    options,
+  const orgkit: Orgkit<Transaction> & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
+    options: ctx.options,
     engine,
     industries,
     as: (actor) => createClient(ctx, actor),
     publicOrganization: (org) => getPublicOrganization(ctx, org),
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
-    before: (action, hook) => ctx.hooks.add(action, hook),
+    before: (action, hook) => ctx.hooks.add(action, hook as BeforeHook<typeof action>),
+    runInOrganization,
     async authorize(actor, org, permission) {
       const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
       return { organization, role }

@@ -4,6 +4,7 @@ export type { ApiKeyView, IssuedApiKey } from './api-keys/service'
 export type {
   BeforeHook,
   BeforeHooks,
+  HookContext,
   OrgkitEvent,
   OrgkitEventAction,
   OrgkitEventMap,
@@ -16,6 +17,7 @@ export { createId, hasIdPrefix, ID_PREFIXES, type IdKind } from './ids'
 export * from './invitations/schemas'
 export type { InvitationPreview, InvitationView, IssuedInvitation } from './invitations/service'
 export * from './members/schemas'
+export { currentOrganizationId, type OrganizationScope, runInOrganization } from './organization-context'
 export * from './organizations/schemas'
 export { RESERVED_SLUGS, slugify } from './organizations/slug'
 export type * from './orgkit'

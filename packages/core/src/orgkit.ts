@@ -37,7 +37,11 @@ export type OrgkitListener<A extends OrgkitEventAction = OrgkitEventAction> = (
   event: OrgkitEvent<A>,
 ) => void | Promise<void>
 
-export interface Orgkit {
+/**
+ * An orgkit instance. `Transaction` is its storage's transaction handle (a Kysely
+ * `Transaction` with `kyselyStorage`), which `before` hooks receive.
+ */
+export interface Orgkit<Transaction = unknown> {
   readonly options: Readonly<OrgkitOptions>
   /** The compiled system roles and declared permissions. */
   readonly engine: PermissionEngine
@@ -64,9 +68,20 @@ export interface Orgkit {
   /**
    * Adds a `before` hook: it runs inside the transaction of every mutation that writes an
    * `action` event, just before the event is written, and vetoes the mutation by throwing
-   * (nothing is written; an `OrgkitError` reaches the caller as is). Returns a remove function.
+   * (nothing is written; an `OrgkitError` reaches the caller as is). Its second argument,
+   * `{ transaction }`, is the storage's transaction: the host's writes through it commit or
+   * roll back with the mutation. It runs in the event's organization (`runInOrganization`).
+   * Returns a remove function.
    */
-  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A>): () => void
+  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A, Transaction>): () => void
+  /**
+   * Runs `fn` with `organization` (its id, or the organization) as the request's current
+   * organization, the one `scopedDb(db)` from `@orgkit/kysely` scopes the host's queries to.
+   * It follows `fn` through `await`, timers and streams; concurrent calls never see each
+   * other's. The adapters' `requirePermission` runs the route handler in the organization it
+   * authorized; orgkit's own routes run the host's hooks and listeners in the event's.
+   */
+  runInOrganization<T>(organization: string | { id: string }, fn: () => T): T
   /**
    * Checks `permission` for `actor` in an organization exactly as orgkit's own routes do, for
    * the host's routes (`requirePermission`). Resolves to the organization and the role the

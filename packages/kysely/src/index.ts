@@ -11,6 +11,11 @@ export {
   type UsersTableOptions,
 } from './options'
 export {
+  DEFAULT_ORGANIZATION_COLUMN,
+  type OrganizationTable,
+  type OrganizationTableOptions,
+} from './organization-tables'
+export {
   type ConnectionErrorListener,
   type ConnectionEvents,
   guardMysqlPool,

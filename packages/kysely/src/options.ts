@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type DialectName, detectDialect } from './dialects'
+import type { OrganizationTable } from './organization-tables'
 import { ORGKIT_TABLES, RETIRED_TABLES } from './schema'
 
 export const DEFAULT_TABLE_PREFIX = 'orgkit_'
@@ -45,9 +46,20 @@ export interface UsersTableOptions {
   emailNormalized?: boolean | undefined
 }
 
-export interface KyselyStorageOptions extends OrgkitTablesOptions {
+// biome-ignore lint/suspicious/noExplicitAny: the host's database type is its own.
+export interface KyselyStorageOptions<DB = any> extends OrgkitTablesOptions {
   /** Joined into member listings in the same query, and read by the user directory. */
   users: UsersTableOptions
+  /**
+   * The host's tables whose rows belong to one organization (`'projects'`, or
+   * `{ table, column?, onDelete? }`). Deleting an organization deletes their rows
+   * (`where organization_id = ?`), in the order listed (children before parents, when the
+   * host has foreign keys between them), in the same transaction as orgkit's own rows — or
+   * hands them to the table's `onDelete`. A failure there rolls the whole deletion back.
+   * See docs/scoping.md, "Deleting an organization".
+   * @default []
+   */
+  organizationTables?: readonly OrganizationTable<DB>[] | undefined
 }
 
 /** Validates the prefix, which ends up in table, index and constraint names. */

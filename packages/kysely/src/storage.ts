@@ -1,5 +1,5 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
 import type { StorageContext } from './context'
 import { storageDialect } from './dialects'
@@ -10,6 +10,7 @@ import {
   resolvePrefix,
   resolveUsersTable,
 } from './options'
+import { resolveOrganizationTables } from './organization-tables'
 import { apiKeyRepository } from './repositories/api-keys'
 import { auditRepository } from './repositories/audit'
 import { invitationRepository } from './repositories/invitations'
@@ -34,19 +35,29 @@ import { runTransaction } from './transaction'
  */
 // The host's database type is its own business; orgkit only needs the tables it names.
 // biome-ignore lint/suspicious/noExplicitAny: accepts any host Kysely<DB>.
-export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): Storage {
+export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOptions<DB>): Storage<Transaction<DB>> {
   const physicalNames = physicalTableNames(resolvePrefix(options))
+  const organizationTables = resolveOrganizationTables(options?.organizationTables, new Set(physicalNames.values()))
   const users = resolveUsersTable(options?.users)
   physicalNames.set('host_users', users.table)
-  const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNamesPlugin(physicalNames))
-  const dialect = storageDialect(resolveDialect(db, options))
+  const tableNames = tableNamesPlugin(physicalNames)
+  const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>
+  const dialect = storageDialect(resolveDialect(db as Kysely<unknown>, options))
+  /**
+   * A transaction on the host's instance (the host's plugins, its tables' names as they are)
+   * and the same transaction as orgkit's repositories see it (its tables renamed): one
+   * connection, one commit.
+   */
+  const transaction = <T>(fn: (trx: Kysely<OrgkitDatabase>, host: Transaction<DB>) => Promise<T>) =>
+    runTransaction(db, dialect, (host) => fn(host.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>, host))
 
   const compiled: CompiledQueryCache = new Map()
   const repositories = createRepositories({
     db: orgkitDb,
     dialect,
     users: users.columns,
-    atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
+    atomic: transaction,
+    organizationTables,
     compiled,
   })
 
@@ -63,14 +74,25 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     ...repositories,
     organizations,
     transaction: (fn) =>
-      runTransaction(orgkitDb, dialect, (trx) =>
-        // Inside, multi-statement methods join this transaction instead of opening one.
-        fn(createRepositories({ db: trx, dialect, users: users.columns, atomic: (inner) => inner(trx), compiled })),
+      transaction((trx, host) =>
+        fn({
+          // Inside, multi-statement methods join this transaction instead of opening one.
+          ...createRepositories({
+            db: trx,
+            dialect,
+            users: users.columns,
+            atomic: (inner) => inner(trx, host),
+            organizationTables,
+            compiled,
+          }),
+          // What the host's `before` hooks receive: its own instance, on this transaction.
+          transaction: host,
+        }),
       ),
   }
 }
 
-function createRepositories(context: StorageContext): TransactionRepositories {
+function createRepositories(context: StorageContext): Omit<TransactionRepositories, 'transaction'> {
   return {
     organizations: organizationRepository(context),
     members: memberRepository(context),

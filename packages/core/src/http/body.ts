@@ -1,4 +1,4 @@
-import { OrgkitError } from '../errors'
+import { OrgkitError } from '../shared/errors'
 
 /** The largest request body either adapter accepts unless told otherwise: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1_048_576

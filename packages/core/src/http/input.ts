@@ -1,5 +1,5 @@
-import type { ErrorDetail } from '../errors'
-import { OrgkitError } from '../errors'
+import type { ErrorDetail } from '../shared/errors'
+import { OrgkitError } from '../shared/errors'
 
 /**
  * Body fields holding text for people to read: they may keep tab, line feed and carriage

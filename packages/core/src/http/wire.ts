@@ -1,10 +1,10 @@
 import * as z from 'zod'
 import type { ApiKeyView, IssuedApiKey } from '../api-keys/service'
+import type { OrganizationView } from '../instance/orgkit'
 import type { InvitationPreview, InvitationView, IssuedInvitation } from '../invitations/service'
 import { hostFieldsOf } from '../organizations/service'
-import type { OrganizationView } from '../orgkit'
-import type { Page } from '../pagination'
-import type { AuditEventRecord, MemberWithUser, UserSummary } from '../types'
+import type { Page } from '../shared/pagination'
+import type { AuditEventRecord, MemberWithUser, UserSummary } from '../shared/types'
 
 /**
  * The objects of the HTTP API, as zod schemas (for the OpenAPI document) next to the

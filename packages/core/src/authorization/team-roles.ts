@@ -1,5 +1,5 @@
-import type { TeamRoleDefinition } from '../config'
-import { type CompiledRole, OrgkitConfigError, type PermissionEngine } from '../roles/engine'
+import type { TeamRoleDefinition } from '../runtime/config'
+import { type CompiledRole, OrgkitConfigError, type PermissionEngine } from './engine'
 
 /** The default team roles: a lead manages its own team's members, a member sees the team. */
 export const DEFAULT_TEAM_ROLES: Record<string, TeamRoleDefinition> = {

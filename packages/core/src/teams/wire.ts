@@ -1,6 +1,6 @@
 import * as z from 'zod'
-import type { TeamMemberWithUser, TeamRecord } from '../types'
-import { serializeUser, userWire } from './wire'
+import { serializeUser, userWire } from '../http/wire'
+import type { TeamMemberWithUser, TeamRecord } from '../shared/types'
 
 /** The team objects of the HTTP API (SPEC §6), picked field by field like those of `wire.ts`. */
 

@@ -1,10 +1,6 @@
-import type { Context } from './context'
-import { notFound, OrgkitError } from './errors'
-import { hasIdPrefix } from './ids'
-import type { CompiledRole } from './roles/engine'
-import { OWNER_ROLE } from './roles/permissions'
-import type { RoleSet } from './roles/resolver'
-import type { Repositories, TransactionRepositories } from './storage/port'
+import type { Context } from '../runtime/context'
+import { notFound, OrgkitError } from '../shared/errors'
+import { hasIdPrefix } from '../shared/ids'
 import type {
   Actor,
   ApiKeyActor,
@@ -13,7 +9,11 @@ import type {
   TeamMemberRecord,
   TeamRecord,
   UserActor,
-} from './types'
+} from '../shared/types'
+import type { Repositories, TransactionRepositories } from '../storage/port'
+import type { CompiledRole } from './engine'
+import { OWNER_ROLE } from './permissions'
+import type { RoleSet } from './resolver'
 
 /** Who the actor is inside one organization. */
 export interface Access {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { hasIdPrefix } from './ids'
+import { hasIdPrefix } from '../shared/ids'
 
 /**
  * The organization the running code acts for, carried by the JavaScript engine's async

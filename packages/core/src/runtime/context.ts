@@ -1,9 +1,9 @@
-import type { EventBus } from './audit/event-bus'
-import type { HookRunner } from './audit/events'
+import type { CompiledRole, PermissionEngine } from '../authorization/engine'
+import type { RoleResolver } from '../authorization/resolver'
+import type { Storage } from '../storage/port'
 import type { OrgkitOptions } from './config'
-import type { CompiledRole, PermissionEngine } from './roles/engine'
-import type { RoleResolver } from './roles/resolver'
-import type { Storage } from './storage/port'
+import type { EventBus } from './event-bus'
+import type { HookRunner } from './events'
 
 /** What every service function receives: the options, resolved once by `createOrgkit`. */
 export interface Context {

@@ -1,5 +1,5 @@
-import { runInOrganization } from '../organization-context'
-import type { Actor, AuditEventRecord } from '../types'
+import type { Actor, AuditEventRecord } from '../shared/types'
+import { runInOrganization } from './organization-context'
 
 export type Listener = (event: AuditEventRecord) => void | Promise<void>
 

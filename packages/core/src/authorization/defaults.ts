@@ -1,4 +1,4 @@
-import type { RoleDefinition } from '../config'
+import type { RoleDefinition } from '../runtime/config'
 
 /** The default system roles; `roles` in the options is merged over these. */
 export const DEFAULT_ROLES: Record<string, RoleDefinition> = {

@@ -1,5 +1,5 @@
-import type { RoleDefinition } from '../config'
-import { OrgkitError } from '../errors'
+import type { RoleDefinition } from '../runtime/config'
+import { OrgkitError } from '../shared/errors'
 import { DEFAULT_ROLES } from './defaults'
 import { GRANT_PATTERN, ORGKIT_PERMISSIONS, OWNER_ROLE, PERMISSION_PATTERN } from './permissions'
 

@@ -1,6 +1,6 @@
-import type { BeforeHooks } from './audit/events'
-import type { Storage } from './storage/port'
-import type { InvitationRecord, JsonObject, OrganizationRecord } from './types'
+import type { InvitationRecord, JsonObject, OrganizationRecord } from '../shared/types'
+import type { Storage } from '../storage/port'
+import type { BeforeHooks } from './events'
 
 /** A role as configured: its grants, optionally on top of another role's. */
 export interface RoleDefinition {

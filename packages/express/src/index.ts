@@ -83,7 +83,9 @@ export type OrgkitLocals = RequestGrant
 /**
  * Guards a host route with an orgkit permission, checked exactly as orgkit's own routes
  * check theirs: 401 without an actor, 404 for an organization the caller may not see,
- * 403 without the permission. On success the grant is on `res.locals.orgkit`.
+ * 403 without the permission. On success the grant is on `res.locals.orgkit`, and the
+ * rest of the request (the route handler and what it starts) runs in the authorized
+ * organization (`orgkit.runInOrganization`), which `scopedDb(db)` reads.
  */
 export function requirePermission(
   orgkit: Orgkit,
@@ -106,7 +108,9 @@ export function requirePermission(
       .then(
         (grant) => {
           res.locals.orgkit = grant
-          next()
+          // The rest of the request runs in the organization it was authorized for:
+          // `scopedDb(db)` in the handler scopes the host's queries to it.
+          orgkit.runInOrganization(grant.organization, next)
         },
         (error: unknown) => send(res, errorToResponse(error, options.onError)),
       )

@@ -20,7 +20,7 @@ import type {
   FastifyReply,
   FastifyRequest,
   FastifyServerOptions,
-  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
 } from 'fastify'
 
 const PACKAGE = '@orgkit/fastify'
@@ -148,27 +148,39 @@ declare module 'fastify' {
  * A preHandler that guards a host route with an orgkit permission, checked exactly as
  * orgkit's own routes check theirs: 401 without an actor, 404 for an organization the
  * caller may not see, 403 without the permission. On success the grant is on
- * `request.orgkit`.
+ * `request.orgkit`, and the route handler (and what it starts) runs in the authorized
+ * organization (`orgkit.runInOrganization`), which `scopedDb(db)` reads.
  */
 export function requirePermission(
   orgkit: Orgkit,
   permission: string,
   options: RequirePermissionOptions = {},
-): preHandlerAsyncHookHandler {
+): preHandlerHookHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
   assertFunctionOptions(options, PACKAGE)
   orgkit.engine.assertDeclared(permission)
-  return async function orgkitPermission(request, reply) {
-    try {
-      request.orgkit = await authorizeRequest(orgkit, permission, {
-        authorization: request.headers.authorization,
-        resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
-        organization: options.organization?.(request),
-        params: request.params,
-      })
-    } catch (error) {
-      return send(reply, errorToResponse(error, options.onError))
-    }
+  // A callback hook, not an async one: Fastify calls the route handler from inside `done`,
+  // so calling `done` inside `runInOrganization` runs the handler in the organization. After
+  // an async hook's promise settles, Fastify goes on in the context of whoever awaited it.
+  return function orgkitPermission(request, reply, done) {
+    authorizeRequest(orgkit, permission, {
+      authorization: request.headers.authorization,
+      resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
+      organization: options.organization?.(request),
+      params: request.params,
+    }).then(
+      (grant) => {
+        request.orgkit = grant
+        orgkit.runInOrganization(grant.organization, () => done())
+      },
+      (error: unknown) => {
+        try {
+          send(reply, errorToResponse(error, options.onError))
+        } catch (failure) {
+          done(failure as Error)
+        }
+      },
+    )
   }
 }
 

@@ -10,11 +10,7 @@ export {
   type OrgkitTablesOptions,
   type UsersTableOptions,
 } from './options'
-export {
-  DEFAULT_ORGANIZATION_COLUMN,
-  type OrganizationTable,
-  type OrganizationTableOptions,
-} from './organization-tables'
+export type { OrganizationTable, OrganizationTableOptions, OrganizationTables } from './organization-tables'
 export {
   type ConnectionErrorListener,
   type ConnectionEvents,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type DialectName, detectDialect } from './dialects'
-import type { OrganizationTable } from './organization-tables'
+import type { OrganizationTables } from './organization-tables'
 import { ORGKIT_TABLES, RETIRED_TABLES } from './schema'
 
 export const DEFAULT_TABLE_PREFIX = 'orgkit_'
@@ -52,14 +52,15 @@ export interface KyselyStorageOptions<DB = any> extends OrgkitTablesOptions {
   users: UsersTableOptions
   /**
    * The host's tables whose rows belong to one organization (`'projects'`, or
-   * `{ table, column?, onDelete? }`). Deleting an organization deletes their rows
+   * `{ table, column?, onDelete? }`; or `{ projects: 'organization_id' }`, the form the scope
+   * plugin's `tables` takes). Deleting an organization deletes their rows
    * (`where organization_id = ?`), in the order listed (children before parents, when the
    * host has foreign keys between them), in the same transaction as orgkit's own rows — or
    * hands them to the table's `onDelete`. A failure there rolls the whole deletion back.
    * See docs/scoping.md, "Deleting an organization".
    * @default []
    */
-  organizationTables?: readonly OrganizationTable<DB>[] | undefined
+  organizationTables?: OrganizationTables<DB> | undefined
 }
 
 /** Validates the prefix, which ends up in table, index and constraint names. */

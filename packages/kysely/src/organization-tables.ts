@@ -24,6 +24,14 @@ export interface OrganizationTableOptions<DB = any> {
 // biome-ignore lint/suspicious/noExplicitAny: the host's database type is its own.
 export type OrganizationTable<DB = any> = string | OrganizationTableOptions<DB>
 
+/**
+ * The host's organization-owned tables: a list of names or `{ table, column?, onDelete? }`,
+ * or a map from table name to its organization column (the form the scope plugin's `tables`
+ * also takes, so one declaration can serve both).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the host's database type is its own.
+export type OrganizationTables<DB = any> = readonly OrganizationTable<DB>[] | Readonly<Record<string, string>>
+
 /** The checked form of one `OrganizationTable`. */
 export interface ResolvedOrganizationTable {
   table: string
@@ -32,7 +40,7 @@ export interface ResolvedOrganizationTable {
   onDelete: ((transaction: Transaction<any>, organizationId: string) => Promise<void>) | undefined
 }
 
-export const DEFAULT_ORGANIZATION_COLUMN = 'organization_id'
+const DEFAULT_ORGANIZATION_COLUMN = 'organization_id'
 
 const TABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/
 const COLUMN_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*$/
@@ -43,16 +51,23 @@ const COLUMN_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]*$/
  * not a function) throws naming the entry, instead of failing the first deletion.
  */
 export function resolveOrganizationTables(
-  tables: readonly OrganizationTable[] | undefined,
+  declared: OrganizationTables | undefined,
   orgkitTables: ReadonlySet<string>,
 ): ResolvedOrganizationTable[] {
-  if (tables === undefined) return []
-  if (!Array.isArray(tables)) {
-    throw new Error('@orgkit/kysely: options.organizationTables must be an array of table names or { table, column? }.')
+  if (declared === undefined) return []
+  if (declared === null || typeof declared !== 'object') {
+    throw new Error(
+      '@orgkit/kysely: options.organizationTables must list table names (or { table, column?, onDelete? }), or map each table to its column.',
+    )
   }
+  const tables: readonly OrganizationTable[] = Array.isArray(declared)
+    ? declared
+    : Object.entries(declared).map(([table, column]) => ({ table, column }))
   const seen = new Set<string>()
   return tables.map((entry, at) => {
-    const where = `options.organizationTables[${at}]`
+    const where = Array.isArray(declared)
+      ? `options.organizationTables[${at}]`
+      : `options.organizationTables.${(entry as OrganizationTableOptions).table}`
     const options: Partial<OrganizationTableOptions> = typeof entry === 'string' ? { table: entry } : (entry ?? {})
     const { table, column = DEFAULT_ORGANIZATION_COLUMN, onDelete } = options
     if (typeof table !== 'string' || !TABLE_PATTERN.test(table)) {

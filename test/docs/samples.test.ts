@@ -19,12 +19,14 @@ import * as samples from './samples'
 const SAMPLES = new Map([
   ...regions(new URL('./samples.ts', import.meta.url).pathname),
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./scoping-samples.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */
 const CHECKED_DOCS = [
   'docs/configuration.md',
   'docs/permissions.md',
   'docs/core-api.md',
+  'docs/scoping.md',
   'packages/core/README.md',
   'packages/kysely/README.md',
   'packages/express/README.md',

@@ -20,6 +20,7 @@ const SAMPLES = new Map([
   ...regions(new URL('./samples.ts', import.meta.url).pathname),
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
   ...regions(new URL('./scoping-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./lifecycle-samples.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */
 const CHECKED_DOCS = [

@@ -19,6 +19,7 @@ export {
   type MysqlPoolEvents,
   type PgPoolEvents,
 } from './pool-guards'
+export { scopedDb } from './request-scope'
 export {
   checkRowLevelSecurity,
   DEFAULT_ORGANIZATION_COLUMN,

@@ -12,9 +12,10 @@
  *   (`slug = ?`, `user_id = ?`, `email = ?`, …): `organization_id = ?` there would visit every
  *   shard, as deleting an organization once did.
  */
-import type { LogEvent } from 'kysely'
+import { type LogEvent, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GLOBAL_LOOKUP_TABLES, ORGANIZATION_OWNED_TABLES, USER_INDEX_TABLES } from '../../packages/kysely/src/schema'
+import { onCitus } from '../support/citus'
 import { testDialects } from '../support/databases'
 import { createTestApp, type TestApp } from './harness'
 
@@ -188,6 +189,17 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
       .map((statement) => ({ statement, why: shardViolation(statement) }))
       .filter((entry) => entry.why !== null)
     expect(violations.map((entry) => `${entry.why}: ${entry.statement}`)).toEqual([])
+  })
+
+  // On a Citus cluster that refuses multi-shard statements (.ci/citus.sh), the slice above ran
+  // as on any PostgreSQL; the platform-wide list is the one statement that is refused.
+  it.runIf(dialect === 'postgres' && onCitus())('on Citus, only the platform-wide list leaves one shard', async () => {
+    const distributed = await sql<{ n: string }>`select count(*) as n from pg_dist_partition p
+      join pg_class c on c.oid = p.logicalrelid join pg_namespace s on s.oid = c.relnamespace
+      where s.nspname = current_schema()`.execute(app.env.db)
+    expect(Number(distributed.rows[0]!.n)).toBeGreaterThanOrEqual(15)
+    await app.addUser({ id: 'staff', email: 'staff@example.com', platformRole: 'superadmin' })
+    expect((await app.request('GET', '/organizations?scope=all', { as: 'staff' })).status).toBe(500)
   })
 })
 

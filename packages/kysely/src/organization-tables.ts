@@ -1,4 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
+import type { DialectName } from './dialects'
+import { ORGANIZATION_SETTING } from './scoping'
 
 /**
  * One of the host's tables whose rows belong to one organization (`projects`, `invoices`):
@@ -101,7 +103,15 @@ export async function deleteOrganizationRows(
   host: Transaction<any>,
   tables: readonly ResolvedOrganizationTable[],
   organizationId: string,
+  dialect: DialectName,
 ): Promise<void> {
+  if (tables.length === 0) return
+  // Row Level Security (enableRowLevelSecurity) hides every row of a forced table from a
+  // statement without the organization's setting, so the deletion would delete nothing and
+  // leave the tenant's rows behind. Set it, for this transaction only.
+  if (dialect === 'postgres') {
+    await sql`select set_config(${ORGANIZATION_SETTING}, ${organizationId}, true)`.execute(host)
+  }
   for (const { table, column, onDelete } of tables) {
     if (onDelete === undefined) {
       await host.deleteFrom(table).where(column, '=', organizationId).execute()

@@ -355,7 +355,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         if (organization === undefined) return false
         // The host's rows first: its tables may point at orgkit's (a project's team), never
         // the other way round.
-        await deleteOrganizationRows(host, context.organizationTables, id)
+        await deleteOrganizationRows(host, context.organizationTables, id, dialect.name)
         await deleteLookupAndUserRows(trx, id, organization.slug)
         // Everything the organization owns, in one transaction. There are no foreign keys to
         // cascade (see docs/storage.md): the list of owned tables in schema.ts is the cascade.

@@ -166,7 +166,11 @@ describe.each(dialects)('the projects app on %s', (dialect) => {
         optionsFor({ listProjectsDb: (scoped) => unscoped(scoped, 'test: the leak the suite must catch') }),
       )
       try {
-        if (rls) await expectIsolated(leaky)
+        if (dialect === 'postgres' && onCitus()) {
+          // On a Citus cluster refusing multi-shard statements, a list that names no
+          // organization is refused before RLS is even asked: it would visit every shard.
+          expect((await leaky.call('GET', '/orgs/acme/projects', 'mia')).status).toBe(500)
+        } else if (rls) await expectIsolated(leaky)
         else await expect(expectIsolated(leaky)).rejects.toThrow()
       } finally {
         await leaky.close()

@@ -1,23 +1,9 @@
 import type { CompiledRole, PermissionEngine } from '../authorization/engine'
+import type { OrganizationView } from '../organizations/service'
 import type { OrgkitOptions } from '../runtime/config'
 import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
 import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
-import type { createClient } from './create-orgkit'
-
-/**
- * An organization as a caller sees it: with the counts and the caller's role (`null` for a
- * non-member), and any fields the host adds with `organizationFields`.
- */
-export interface OrganizationView extends OrganizationRecord {
-  role: string | null
-}
-
-/** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
-export interface PermissionSummary {
-  role: string | null
-  permissions: string[]
-  teams: { teamId: string; role: string; permissions: string[] }[]
-}
+import type { createClient } from './client'
 
 /** `{org}`: an organization's slug, its id, or `me` (the actor's current organization). */
 export type OrganizationRef = string
@@ -26,7 +12,7 @@ export type { ApiKeysApi } from '../api-keys/service'
 export type { AuditApi } from '../audit/service'
 export type { InvitationsApi } from '../invitations/service'
 export type { MembersApi } from '../members/service'
-export type { OrganizationsApi } from '../organizations/service'
+export type { OrganizationsApi, OrganizationView, PermissionSummary } from '../organizations/service'
 export type { RolesApi } from '../roles/service'
 export type { TeamsApi } from '../teams/service'
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../authorization/access'
 import { OWNER_ROLE } from '../authorization/permissions'
-import type { OrganizationView, PermissionSummary } from '../instance/orgkit'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
@@ -21,6 +20,21 @@ import {
   updateOrganizationSchema,
 } from './schemas'
 import { slugCandidates } from './slug'
+
+/**
+ * An organization as a caller sees it: with the counts and the caller's role (`null` for a
+ * non-member), and any fields the host adds with `organizationFields`.
+ */
+export interface OrganizationView extends OrganizationRecord {
+  role: string | null
+}
+
+/** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
+export interface PermissionSummary {
+  role: string | null
+  permissions: string[]
+  teams: { teamId: string; role: string; permissions: string[] }[]
+}
 
 /** The role that a previous owner gets when ownership is transferred. */
 const FORMER_OWNER_ROLE = 'admin'

@@ -150,6 +150,24 @@ const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
   return result
 }
 
+/** The tenant scope's section, measured with its own date and commit. */
+async function measureScoping(): Promise<NonNullable<Report['scoping']>> {
+  const { scoping } = await phase('tenant scope', () => measureSystem('scoping'))
+  const { date, commit } = await collectMachine(root)
+  return { ...scoping!, date, commit }
+}
+
+if (process.argv.includes('--scoping')) {
+  // The tenant scope's section alone, into the last full run's results.
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+  report.scoping = await measureScoping()
+  if (!settings.smoke) {
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
 const systems: SystemResult[] = []
 console.error(
   `orgkit bench: ${settings.smoke ? 'smoke' : 'full'}, ${settings.runs} run(s)${settings.large ? ', large' : ''}`,
@@ -160,6 +178,7 @@ if (process.env.ORGKIT_BENCH_PG_URL !== 'off') {
   systems.push(await phase('orgkit on PostgreSQL', () => measureSystem('orgkit-postgres')))
 }
 const inMemory = await phase('in-memory checks', () => measureSystem('in-memory'))
+const scoping = await measureScoping()
 const http: HttpResult[] = []
 for (const framework of ['express', 'fastify'])
   http.push(await phase(`HTTP, ${framework}`, () => measureHttp(framework)))
@@ -170,7 +189,7 @@ if (settings.smoke) {
   console.error('smoke mode: nothing written')
 } else {
   const machine = await collectMachine(root)
-  const report: Report = { settings, systems, inMemory, http, machine, seconds }
+  const report: Report = { settings, systems, inMemory, http, scoping, machine, seconds }
   mkdirSync(dirname(resultsFile), { recursive: true })
   writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
   writeDocs(report)

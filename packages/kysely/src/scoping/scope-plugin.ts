@@ -29,10 +29,12 @@ export interface TenantScopePluginOptions extends TenantScopeOptions {
  */
 export class TenantScopePlugin implements KyselyPlugin {
   readonly #tables: ScopedTableSet
+  readonly #transformer: ScopeTransformer
   readonly #organization: () => string | null | undefined
 
   constructor(options: TenantScopePluginOptions) {
     this.#tables = resolveScopedTables(options, 'tenantScopePlugin')
+    this.#transformer = new ScopeTransformer(this.#tables)
     const { organization } = options
     if (typeof organization === 'string') {
       if (organization === '') throw new Error('@orgkit/kysely: tenantScopePlugin: organization is an empty string.')
@@ -52,7 +54,7 @@ export class TenantScopePlugin implements KyselyPlugin {
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     const organizationId = this.#organization()
     if (typeof organizationId !== 'string' || organizationId === '') throw noOrganization()
-    return new ScopeTransformer(this.#tables, organizationId).transformNode(args.node, args.queryId)
+    return this.#transformer.scope(args.node, organizationId, args.queryId)
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {

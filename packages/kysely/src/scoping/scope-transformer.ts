@@ -49,8 +49,10 @@ const ON_JOINS = new Set(['InnerJoin', 'LeftJoin', 'LateralInnerJoin', 'LateralL
 const WHERE_JOINS = new Set(['CrossJoin', 'LateralCrossJoin', 'CrossApply'])
 
 /**
- * Adds the organization condition to one query tree. A new transformer per query: it
- * holds the organization the query was built for and the CTE names in view.
+ * Adds the organization condition to a query tree. One transformer per plugin: Kysely's
+ * base class binds a hundred methods when constructed, which would cost more than the
+ * transform itself if done per query. The organization is given per call (`scope`); the
+ * walk is synchronous, so a call never sees another's.
  *
  * How it stays complete: Kysely's base transformer walks every node; a scoped table
  * reached anywhere but the few places this class handles (FROM, JOIN, USING, the target
@@ -59,14 +61,26 @@ const WHERE_JOINS = new Set(['CrossJoin', 'LateralCrossJoin', 'CrossApply'])
  */
 export class ScopeTransformer extends OperationNodeTransformer {
   readonly #tables: ScopedTableSet
-  readonly #organizationId: string
+  /** The organization of the call under way. */
+  #organizationId = ''
   /** CTE names visible at this point of the walk, innermost last. A CTE shadows a table of its name. */
-  readonly #ctes: Set<string>[] = []
+  #ctes: Set<string>[] = []
 
-  constructor(tables: ScopedTableSet, organizationId: string) {
+  constructor(tables: ScopedTableSet) {
     super()
     this.#tables = tables
+  }
+
+  /** The query, scoped to `organizationId`. */
+  scope<T extends OperationNode>(node: T, organizationId: string, queryId?: QueryId): T {
     this.#organizationId = organizationId
+    this.#ctes = []
+    try {
+      return this.transformNode(node, queryId)
+    } finally {
+      this.#organizationId = ''
+      this.nodeStack.length = 0
+    }
   }
 
   // ── Statements ────────────────────────────────────────────────────────────────
@@ -417,14 +431,21 @@ const HANDLED_OWNERS = new Set([
   'CommonTableExpressionNameNode',
 ])
 
-/** `{ ...node, ...props }`, without the props that are `undefined` (the nodes' optional fields are absent, never undefined). */
+/**
+ * `{ ...node, ...props }`, without the props that are `undefined` (the nodes' optional
+ * fields are absent, never undefined). Built fresh rather than with `delete`, which would
+ * put the node in the engine's slow dictionary mode for the compiler that reads it next.
+ */
 function withProps<T extends object>(node: T, props: { [K in keyof T]?: T[K] | undefined }): T {
-  const out: Record<string, unknown> = { ...(node as Record<string, unknown>) }
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined) delete out[key]
-    else out[key] = value
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(node)) {
+    if (!(key in props)) out[key] = (node as Record<string, unknown>)[key]
   }
-  return out as T
+  for (const key of Object.keys(props)) {
+    const value = (props as Record<string, unknown>)[key]
+    if (value !== undefined) out[key] = value
+  }
+  return Object.freeze(out) as T
 }
 
 /** What a select list may hold; a value is one (`select …, ?`), though Kysely's type leaves it out. */
@@ -452,7 +473,7 @@ function isExcludedColumn(node: OperationNode, column: string | undefined): bool
 }
 
 function isGuarded(value: OperationNode, condition: OperationNode): boolean {
-  return CaseNode.is(value) && value.when?.length === 1 && sameNode(value.when[0]?.condition, condition)
+  return CaseNode.is(value) && value.when?.length === 1 && sameCondition(value.when[0]?.condition, condition)
 }
 
 /** `where` with each condition it does not hold yet; conditions first, the host's own in parentheses. */
@@ -470,7 +491,12 @@ function conjoin(existing: OperationNode | undefined, conditions: readonly Opera
   for (const condition of conditions) {
     // Kysely transforms a subquery once when it is built and again inside its parent:
     // a condition already there is not added twice.
-    if (![...held, ...missing].some((node) => sameNode(node, condition))) missing.push(condition)
+    if (
+      !held.some((node) => sameCondition(node, condition)) &&
+      !missing.some((node) => sameCondition(node, condition))
+    ) {
+      missing.push(condition)
+    }
   }
   if (missing.length === 0) return existing
   const added = missing.reduce((left, right) => AndNode.create(left, right))
@@ -486,13 +512,22 @@ function conjuncts(node: OperationNode): OperationNode[] {
   return [node]
 }
 
-/** Structural equality of two operation nodes (plain, frozen objects). */
-export function sameNode(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const keysA = Object.keys(a).filter((key) => (a as Record<string, unknown>)[key] !== undefined)
-  const keysB = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined)
-  if (keysA.length !== keysB.length) return false
-  return keysA.every((key) => sameNode((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+/**
+ * Whether `node` is the condition `condition` (`<table>.<column> = <value>`, as
+ * `#condition` builds it): compared field by field, as it runs for every conjunct of
+ * every scoped statement.
+ */
+export function sameCondition(node: OperationNode | undefined, condition: OperationNode): boolean {
+  if (node === undefined || !BinaryOperationNode.is(node) || !BinaryOperationNode.is(condition)) return false
+  const [left, right, op] = [node.leftOperand, node.rightOperand, node.operator]
+  const [expectedLeft, expectedRight] = [condition.leftOperand, condition.rightOperand]
+  if (!OperatorNode.is(op) || op.operator !== '=' || !ValueNode.is(right) || !ValueNode.is(expectedRight)) return false
+  if (right.value !== expectedRight.value || right.immediate !== expectedRight.immediate) return false
+  if (!ReferenceNode.is(left) || !ReferenceNode.is(expectedLeft)) return false
+  if (!ColumnNode.is(left.column) || !ColumnNode.is(expectedLeft.column)) return false
+  if (left.column.column.name !== expectedLeft.column.column.name) return false
+  const [table, expectedTable] = [left.table?.table, expectedLeft.table?.table]
+  return (
+    table?.identifier.name === expectedTable?.identifier.name && table?.schema?.name === expectedTable?.schema?.name
+  )
 }

@@ -57,8 +57,12 @@ type Seen = Record<'start' | 'afterAwait' | 'timer' | 'immediate' | 'emitter' | 
 
 const now = () => currentOrganizationId() ?? null
 
+/** The tags of the requests whose handler ran. */
+const started = new Set<string>()
+
 /** The host handler's work: the organization at each step, the last read when its response streams. */
 async function probe(gates: Gates, tag: string): Promise<Readable> {
+  started.add(tag)
   const seen: Partial<Seen> = { start: now() }
   await gates.pass(tag)
   seen.afterAwait = now()

@@ -12,6 +12,8 @@ export default defineConfig({
       'test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
     ],
+    // Settles ORGKIT_TEST_DIALECTS: SQLite plus the servers that answer, unless it is set.
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

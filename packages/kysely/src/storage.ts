@@ -1,14 +1,16 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
 import type { Kysely, Transaction } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
-import type { StorageContext } from './context'
-import { storageDialect } from './dialects'
+import type { HostUsers, StorageContext } from './context'
+import { type DialectName, storageDialect } from './dialects'
+import { hostIdSql, inspectUsersTable } from './host-users'
 import {
   type KyselyStorageOptions,
   physicalTableNames,
   resolveDialect,
   resolvePrefix,
   resolveUsersTable,
+  type UsersTableMapping,
 } from './options'
 import { resolveOrganizationTables } from './organization-tables'
 import { apiKeyRepository } from './repositories/api-keys'
@@ -43,6 +45,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   const tableNames = tableNamesPlugin(physicalNames)
   const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>
   const dialect = storageDialect(resolveDialect(db as Kysely<unknown>, options))
+  const hostUsers = hostUsersOf(dialect.name, users, options?.logger ?? console)
   /**
    * A transaction on the host's instance (the host's plugins, its tables' names as they are)
    * and the same transaction as orgkit's repositories see it (its tables renamed): one
@@ -56,6 +59,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
     db: orgkitDb,
     dialect,
     users: users.columns,
+    hostUsers,
     atomic: transaction,
     organizationTables,
     compiled,
@@ -81,6 +85,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
             db: trx,
             dialect,
             users: users.columns,
+            hostUsers,
             atomic: (inner) => inner(trx, host),
             organizationTables,
             compiled,
@@ -90,6 +95,35 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
         }),
       ),
   }
+}
+
+/**
+ * The users table's id comparisons, and its catalog read once: when the catalog cannot be
+ * read (permissions, a view), the email lookup keeps the form the options give.
+ */
+function hostUsersOf(
+  dialect: DialectName,
+  users: { table: string; columns: UsersTableMapping },
+  logger: { warn(message: string): void },
+): HostUsers {
+  let inspected: Promise<void> | undefined
+  const hostUsers: HostUsers = {
+    id: hostIdSql(dialect, users.columns.idType),
+    emailLookup: users.columns.emailNormalized ? 'column' : 'lower',
+    ready(db) {
+      inspected ??= inspectUsersTable(db as Kysely<unknown>, dialect, users.table, users.columns).then(
+        (inspection) => {
+          hostUsers.emailLookup = inspection.emailLookup
+          for (const warning of inspection.warnings) logger.warn(warning)
+        },
+        (error: unknown) => {
+          logger.warn(`@orgkit/kysely: could not read the catalog of the users table ${users.table}: ${String(error)}`)
+        },
+      )
+      return inspected
+    },
+  }
+  return hostUsers
 }
 
 function createRepositories(context: StorageContext): Omit<TransactionRepositories, 'transaction'> {

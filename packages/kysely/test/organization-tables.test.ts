@@ -67,7 +67,7 @@ describe.each(testDialects())('deleting an organization with the host data on %s
     },
   ]
 
-  let orgkit: Orgkit<Transaction<HostDatabase>>
+  let orgkit: Orgkit<string, Record<never, never>, Transaction<HostDatabase>>
 
   beforeAll(async () => {
     database = await createTestDatabase(dialect)

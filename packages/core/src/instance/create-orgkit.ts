@@ -1,7 +1,7 @@
 import { authenticateApiKey, authenticateApiKeyForRequest } from '../api-keys/authenticate'
 import { authorize } from '../authorization/access'
 import { createPermissionEngine } from '../authorization/engine'
-import { OWNER_ROLE } from '../authorization/permissions'
+import { type BuiltInPermission, OWNER_ROLE } from '../authorization/permissions'
 import { createRoleResolver } from '../authorization/resolver'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from '../authorization/team-roles'
 import { getPublicOrganization } from '../organizations/service'
@@ -9,13 +9,13 @@ import { RESERVED_SLUGS } from '../organizations/slug'
 import type { OrgkitOptions } from '../runtime/config'
 import type { Context } from '../runtime/context'
 import { createEventBus } from '../runtime/event-bus'
-import { type BeforeHook, type BeforeHooks, createHookRunner } from '../runtime/events'
+import { createHookRunner } from '../runtime/events'
 import { runInOrganization } from '../runtime/organization-context'
 import { parseDuration } from '../shared/duration'
 import { OrgkitConfigError } from '../shared/errors'
 import type { ApiKeyActor } from '../shared/types'
 import { createClient } from './client'
-import type { Orgkit } from './orgkit'
+import type { NoFields, Orgkit } from './orgkit'
 import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 
 /** The industry choices when the host configures none. */
@@ -47,8 +47,27 @@ const DEFAULT_INVITATION_TTL = '7d'
 /**
  * Creates an orgkit instance. Options are checked here, once: a mistake throws an
  * `OrgkitConfigError` naming the option, before any request is served.
+ *
+ * Written in place, the options also type the instance: the permissions `P` (no `as const`
+ * needed), the role keys `R` and the `organizationFields` `F` are inferred, so that a grant,
+ * an `extends`, a `can`, a `requirePermission` or an API key naming a permission that is not
+ * declared fails to compile, and the organization views carry the host's fields.
  */
-export function createOrgkit<Transaction = unknown>(options: OrgkitOptions<Transaction>): Orgkit<Transaction> {
+export function createOrgkit<
+  const P extends string = never,
+  const R extends string = never,
+  F extends object = NoFields,
+  Transaction = unknown,
+>(options: OrgkitOptions<P, R, F, Transaction>): Orgkit<P | BuiltInPermission, F, Transaction> {
+  return createInstance(options as OrgkitOptions) as unknown as Orgkit<P | BuiltInPermission, F, Transaction>
+}
+
+/**
+ * The instance, on options as the checks and services see them (any strings). The typed
+ * instance `createOrgkit` returns is this one: the permissions it accepts are checked here
+ * at run time too, and `organizationFields`' fields are on every view it returns.
+ */
+function createInstance(options: OrgkitOptions): Orgkit {
   if (!options || typeof options.storage?.transaction !== 'function') {
     throw new OrgkitConfigError('createOrgkit needs a storage, e.g. kyselyStorage(db, …) from @orgkit/kysely')
   }
@@ -94,13 +113,13 @@ export function createOrgkit<Transaction = unknown>(options: OrgkitOptions<Trans
   }
   let hooks: ReturnType<typeof createHookRunner>
   try {
-    hooks = createHookRunner(options.before as BeforeHooks | undefined)
+    hooks = createHookRunner(options.before)
   } catch (error) {
     throw new OrgkitConfigError(`before: ${(error as Error).message.replace('@orgkit/core: ', '')}`)
   }
 
   const ctx: Context = {
-    options: options as OrgkitOptions,
+    options,
     storage: options.storage,
     engine,
     events: createEventBus(onListenerError),
@@ -116,15 +135,15 @@ export function createOrgkit<Transaction = unknown>(options: OrgkitOptions<Trans
     reportError: onListenerError,
   }
 
-  const orgkit: Orgkit<Transaction> & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
-    options: ctx.options,
+  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
+    options,
     engine,
     industries,
     as: (actor) => createClient(ctx, actor),
     publicOrganization: (org) => getPublicOrganization(ctx, org),
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
-    before: (action, hook) => ctx.hooks.add(action, hook as BeforeHook<typeof action>),
+    before: (action, hook) => ctx.hooks.add(action, hook),
     runInOrganization,
     async authorize(actor, org, permission) {
       const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)

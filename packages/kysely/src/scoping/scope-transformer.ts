@@ -243,12 +243,18 @@ export class ScopeTransformer extends OperationNodeTransformer {
    * A write may set a scoped table's organization column only to the scoped organization
    * (or, in an upsert, to the row being inserted, which is stamped with it).
    */
-  #checkUpdates(updates: readonly ColumnUpdateNode[], targets: readonly Target[], what: string): void {
+  #checkUpdates(
+    updates: readonly ColumnUpdateNode[],
+    targets: readonly Target[],
+    what: 'an update' | 'an upsert',
+  ): void {
     for (const update of updates) {
       const column = columnName(update.column)
       const target = targets.find((candidate) => candidate.scoped.column === column)
       if (target === undefined) continue
-      if (this.#isOrganization(update.value) || isExcludedColumn(update.value, column)) continue
+      if (this.#isOrganization(update.value)) continue
+      // Only in `on conflict … do update` is `excluded` the stamped row; elsewhere it is whatever a host aliased so.
+      if (what === 'an upsert' && isExcludedColumn(update.value, column)) continue
       throw foreignOrganization(target.scoped.name, what)
     }
   }

@@ -548,6 +548,82 @@ describe.each(testDialects())('the tenant scope plugin on %s', (dialect) => {
     })
   })
 
+  describe('more statement shapes', () => {
+    it('scopes a derived table built on the unscoped instance', async () => {
+      const derived = scoped.selectFrom(db.selectFrom('projects').select(['id', 'name']).as('x')).select('x.id as id')
+      expect(sqlOf(derived)).toBe(
+        'select "x"."id" as "id" from (select "id", "name" from "projects" where "projects"."organization_id" = ?) as "x"',
+      )
+      expect(ids(await derived.execute())).toEqual(aProjects)
+    })
+
+    it('scopes the joined tables of an update', async () => {
+      const update =
+        dialect === 'mysql'
+          ? scoped
+              .updateTable(['tasks', 'projects'])
+              .set('tasks.title', (eb: AnyExpressions) => eb.ref('projects.name'))
+              .whereRef('projects.id', '=', 'tasks.project_id')
+          : scoped
+              .updateTable('tasks')
+              .from('projects')
+              .set((eb: AnyExpressions) => ({ title: eb.ref('projects.name') }))
+              .whereRef('projects.id', '=', 'tasks.project_id')
+      const text = sqlOf(update)
+      expect(text).toContain('"tasks"."organization_id" = ?')
+      expect(text).toContain('"projects"."organization_id" = ?')
+      await update.execute()
+      const titles = Object.fromEntries((await allRows(db, 'tasks')).map((row) => [row.id, row.title]))
+      // tb2, B's task on A's project, keeps its title: the update's target is scoped too.
+      expect(titles).toEqual({ ta1: 'Apollo', ta2: 'Apollo', ta3: 'triage', tb1: 'design', tb2: 'intrude' })
+    })
+
+    it.runIf(dialect !== 'sqlite')('scopes the USING tables of a delete', async () => {
+      const remove =
+        dialect === 'mysql'
+          ? scoped
+              .deleteFrom('tasks')
+              .using('tasks')
+              .innerJoin('projects', 'projects.id', 'tasks.project_id')
+              .where('projects.name', '=', 'Apollo')
+          : scoped
+              .deleteFrom('tasks')
+              .using('projects')
+              .whereRef('projects.id', '=', 'tasks.project_id')
+              .where('projects.name', '=', 'Apollo')
+      expect(sqlOf(remove)).toContain('"projects"."organization_id" = ?')
+      await remove.execute()
+      expect(ids(await allRows(db, 'tasks'))).toEqual(['ta3', 'tb1', 'tb2'])
+    })
+
+    it.runIf(dialect === 'postgres')('scopes a lateral join’s subquery', async () => {
+      const lateral = scoped
+        .selectFrom('projects as p')
+        .innerJoinLateral(
+          (eb: AnyExpressions) =>
+            eb.selectFrom('tasks').select('tasks.id as task').whereRef('tasks.project_id', '=', 'p.id').as('l'),
+          (join) => join.onTrue(),
+        )
+        .select(['p.id as id', 'l.task as task'])
+      expect((await lateral.execute()).map((row) => row.task).sort()).toEqual(['ta1', 'ta2'])
+    })
+
+    it('stamps default values, and takes `excluded` only in an upsert', async () => {
+      expect(sqlOf(scoped.insertInto('projects').defaultValues())).toBe(
+        'insert into "projects" ("organization_id") values (?)',
+      )
+      await refusal(
+        () =>
+          scoped
+            .updateTable('projects')
+            .from('templates as excluded')
+            .set((eb: AnyExpressions) => ({ organization_id: eb.ref('excluded.id') }))
+            .compile(),
+        'forbidden',
+      )
+    })
+  })
+
   describe('statements it cannot make safe', () => {
     it('refuses DDL and MERGE on a scoped table, and passes them on other tables', async () => {
       expect(await refusal(() => scoped.schema.dropTable('projects').execute())).toContain('projects')

@@ -206,7 +206,12 @@ export interface Operations {
   }
   deleteOrganization: { params: [org: string]; query: undefined; body: undefined; response: undefined }
   leaveOrganization: { params: [org: string]; query: undefined; body: undefined; response: undefined }
-  transferOwnership: { params: [org: string]; query: undefined; body: { userId: string }; response: Organization }
+  transferOwnership: {
+    params: [org: string]
+    query: undefined
+    body: { userId: string | number }
+    response: Organization
+  }
   getMyPermissions: { params: [org: string]; query: undefined; body: undefined; response: PermissionMap }
   listMembers: {
     params: [org: string]
@@ -223,7 +228,7 @@ export interface Operations {
     params: [org: string]
     query: undefined
     body: {
-      userId?: string | undefined
+      userId?: string | number | undefined
       username?: string | undefined
       email?: string | undefined
       role?: string | undefined
@@ -314,7 +319,7 @@ export interface Operations {
   addTeamMember: {
     params: [org: string, team: string]
     query: undefined
-    body: { userId: string; role?: string | undefined }
+    body: { userId: string | number; role?: string | undefined }
     response: TeamMember
   }
   updateTeamMember: {

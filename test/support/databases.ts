@@ -32,6 +32,7 @@ import { Kysely, type LogEvent, MysqlDialect, PostgresDialect, SqliteDialect, sq
 import { createConnection, createPool } from 'mysql2'
 import pg from 'pg'
 import { memoryStorage } from '../../packages/core/test/support/memory-storage'
+import { onCitus, runDdl, scalingDdl } from './citus'
 import { mysqlTestUrl, postgresTestUrl } from './servers'
 
 export type TestDialect = 'sqlite' | 'postgres' | 'mysql'
@@ -426,6 +427,10 @@ export async function createTestStorage(
     await createUsersTable(database, 'users', { shape })
     const { error } = await migrateToLatest(database.db, { tablePrefix: options.tablePrefix })
     if (error) throw error
+    // On a Citus cluster: orgkit's tables distributed as docs/scaling.md says.
+    if (dialect === 'postgres' && onCitus() && options.tablePrefix === undefined) {
+      await runDdl(database.db, scalingDdl('### The DDL'))
+    }
     const created: TestStorage = {
       name: dialect,
       dialect,

@@ -34,10 +34,12 @@ export type * from './runtime/config'
 export type {
   BeforeHook,
   BeforeHooks,
+  HookContext,
   OrgkitEvent,
   OrgkitEventAction,
   OrgkitEventMap,
 } from './runtime/events'
+export { currentOrganizationId, type OrganizationScope, runInOrganization } from './runtime/organization-context'
 export { ERROR_CODES, type ErrorCode, type ErrorDetail, isOrgkitError, OrgkitError } from './shared/errors'
 export { createId, hasIdPrefix, ID_PREFIXES, type IdKind } from './shared/ids'
 export {

@@ -10,6 +10,7 @@ import type { OrgkitOptions } from '../runtime/config'
 import type { Context } from '../runtime/context'
 import { createEventBus } from '../runtime/event-bus'
 import { createHookRunner } from '../runtime/events'
+import { runInOrganization } from '../runtime/organization-context'
 import { parseDuration } from '../shared/duration'
 import { OrgkitConfigError } from '../shared/errors'
 import { clientContext, createClient } from './client'
@@ -54,8 +55,9 @@ export function createOrgkit<
   const P extends string = never,
   const R extends string = never,
   F extends object = NoFields,
->(options: OrgkitOptions<P, R, F>): Orgkit<P | BuiltInPermission, F> {
-  return createInstance(options as OrgkitOptions) as Orgkit<P | BuiltInPermission, F>
+  Transaction = unknown,
+>(options: OrgkitOptions<P, R, F, Transaction>): Orgkit<P | BuiltInPermission, F, Transaction> {
+  return createInstance(options as OrgkitOptions) as unknown as Orgkit<P | BuiltInPermission, F, Transaction>
 }
 
 /**
@@ -141,6 +143,7 @@ function createInstance(options: OrgkitOptions): Orgkit {
     authenticateApiKeyForRequest: (presented) => authenticateApiKeyForRequest(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
+    runInOrganization,
     async authorize(actor, org, permission, clientOptions = {}) {
       const { organization, role } = await authorize(clientContext(ctx, clientOptions), ctx.storage, actor, org, {
         kind: 'permission',

@@ -110,9 +110,10 @@ export type OrgkitListener<A extends OrgkitEventAction = OrgkitEventAction> = (
  * An orgkit instance. `P` is its declared permissions (orgkit's own and the host's) and `F`
  * the fields its `organizationFields` adds, as `createOrgkit` inferred them from its options,
  * so that a misspelled permission is a compile error wherever one is checked. A plain
- * `Orgkit` takes any instance.
+ * `Orgkit` takes any instance. `Transaction` is its storage's transaction handle (a Kysely
+ * `Transaction` with `kyselyStorage`), which `before` hooks receive.
  */
-export interface Orgkit<P extends string = string, F extends object = NoFields> {
+export interface Orgkit<P extends string = string, F extends object = NoFields, Transaction = unknown> {
   readonly options: Readonly<OrgkitOptions>
   /** The compiled system roles and declared permissions. */
   readonly engine: PermissionEngine
@@ -150,9 +151,20 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
   /**
    * Adds a `before` hook: it runs inside the transaction of every mutation that writes an
    * `action` event, just before the event is written, and vetoes the mutation by throwing
-   * (nothing is written; an `OrgkitError` reaches the caller as is). Returns a remove function.
+   * (nothing is written; an `OrgkitError` reaches the caller as is). Its second argument,
+   * `{ transaction }`, is the storage's transaction: the host's writes through it commit or
+   * roll back with the mutation. It runs in the event's organization (`runInOrganization`).
+   * Returns a remove function.
    */
-  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A>): () => void
+  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A, Transaction>): () => void
+  /**
+   * Runs `fn` with `organization` (its id, or the organization) as the request's current
+   * organization, the one `scopedDb(db)` from `@orgkit/kysely` scopes the host's queries to.
+   * It follows `fn` through `await`, timers and streams; concurrent calls never see each
+   * other's. The adapters' `requirePermission` runs the route handler in the organization it
+   * authorized; orgkit's own routes run the host's hooks and listeners in the event's.
+   */
+  runInOrganization<T>(organization: string | { id: string }, fn: () => T): T
   /**
    * Checks `permission` for `actor` in an organization exactly as orgkit's own routes do, for
    * the host's routes (`requirePermission`). Resolves to the organization and the role the

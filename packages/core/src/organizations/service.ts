@@ -283,14 +283,16 @@ export async function deleteOrganization(ctx: Context, actor: Actor, ref: string
     if (organization.type === 'personal' && actor.type !== 'system') {
       throw new OrgkitError('conflict', 'A personal organization cannot be deleted.')
     }
-    await tx.organizations.delete(organization.id)
-    // Its audit trail goes with it; listeners still hear of the deletion.
+    // Its audit trail goes with it; listeners still hear of the deletion. The hooks run
+    // first, while the organization and the host's rows are still there to read (or to move
+    // elsewhere, through the transaction they receive); a hook that throws costs no deletion.
     await announce({
       organizationId: organization.id,
       action: 'organization.deleted',
       target: { type: 'organization', id: organization.id },
       changes: { name: organization.name, slug: organization.slug },
     })
+    await tx.organizations.delete(organization.id)
   })
 }
 

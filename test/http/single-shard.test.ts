@@ -90,7 +90,8 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
   }
 
   beforeAll(async () => {
-    app = await createTestApp('fastify', dialect, {}, { log })
+    // Told its tables are distributed on every database, as on Citus, where the rules matter.
+    app = await createTestApp('fastify', dialect, {}, { log, distributed: true })
     for (const id of ['ann', 'bob', 'cat'])
       await app.addUser({ id, email: `${id}@example.com`, username: id, emailVerified: true })
   })

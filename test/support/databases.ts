@@ -380,6 +380,8 @@ export interface TestStorageOptions {
   userIds?: UserIdShape
   /** Hears the storage's warnings (see `KyselyStorageOptions.logger`). @default console */
   logger?: KyselyStorageOptions['logger']
+  /** Tells the storage its tables are distributed (see `KyselyStorageOptions.distributed`). @default detected */
+  distributed?: boolean | undefined
 }
 
 /**
@@ -439,6 +441,7 @@ export async function createTestStorage(
         users: { ...TEST_USERS_TABLE, idType: shape },
         tablePrefix: options.tablePrefix,
         logger: options.logger,
+        distributed: options.distributed,
       }),
       addUser: (user) => insertUser(database, user, 'users', shape),
       destroy: () => database.destroy(),

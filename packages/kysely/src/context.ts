@@ -24,6 +24,11 @@ export interface StorageContext {
   atomic<T>(fn: (db: Kysely<OrgkitDatabase>, host: Transaction<any>) => Promise<T>): Promise<T>
   /** The host's tables whose rows an organization's deletion deletes (`organizationTables`). */
   organizationTables: readonly ResolvedOrganizationTable[]
+  /**
+   * Whether orgkit's tables are distributed (`distributed`, or the catalog read once on the
+   * first call): what an organization's deletion keys its lookup and per-user rows by.
+   */
+  distributed(db: Kysely<OrgkitDatabase>): Promise<boolean>
   /** The storage's compiled queries (see `compiled`), shared by the repositories of every transaction. */
   compiled: CompiledQueryCache
 }

@@ -82,6 +82,15 @@ export interface KyselyStorageOptions<DB = any> extends OrgkitTablesOptions {
    * @default []
    */
   organizationTables?: OrganizationTables<DB> | undefined
+  /**
+   * Whether orgkit's tables are distributed (Citus, laid out as docs/scaling.md says). Only
+   * deleting an organization reads it: distributed, each of its global lookup and per-user
+   * rows is deleted by the key it is placed by (one statement per member, invitation and key,
+   * each on one shard); otherwise each of those tables is cleared with one indexed
+   * `where organization_id = ?`, whatever the organization's size.
+   * @default detected once: true when the database has the `citus` extension (PostgreSQL only)
+   */
+  distributed?: boolean | undefined
 }
 
 /** How orgkit meets the host's id column (`'bigint'` is `'integer'`). */

@@ -1,5 +1,5 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
 import type { HostUsers, StorageContext } from './context'
 import { type DialectName, storageDialect } from './dialects'
@@ -46,6 +46,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>
   const dialect = storageDialect(resolveDialect(db as Kysely<unknown>, options))
   const hostUsers = hostUsersOf(dialect.name, users, options?.logger ?? console)
+  const distributed = distributionOf(dialect.name, options?.distributed)
   /**
    * A transaction on the host's instance (the host's plugins, its tables' names as they are)
    * and the same transaction as orgkit's repositories see it (its tables renamed): one
@@ -62,6 +63,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
     hostUsers,
     atomic: transaction,
     organizationTables,
+    distributed,
     compiled,
   })
 
@@ -88,6 +90,7 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
             hostUsers,
             atomic: (inner) => inner(trx, host),
             organizationTables,
+            distributed,
             compiled,
           }),
           // What the host's `before` hooks receive: its own instance, on this transaction.
@@ -124,6 +127,22 @@ function hostUsersOf(
     },
   }
   return hostUsers
+}
+
+/**
+ * Whether orgkit's tables are distributed: as the host says, or, on PostgreSQL, whether the
+ * `citus` extension is installed, read once (a catalog read no privilege is needed for).
+ */
+function distributionOf(dialect: DialectName, configured: boolean | undefined): StorageContext['distributed'] {
+  if (configured !== undefined || dialect !== 'postgres') {
+    const answer = Promise.resolve(configured ?? false)
+    return () => answer
+  }
+  let found: Promise<boolean> | undefined
+  return (db) =>
+    (found ??= sql<{ citus: boolean }>`select exists (select 1 from pg_extension where extname = 'citus') as citus`
+      .execute(db)
+      .then((result) => result.rows[0]?.citus === true))
 }
 
 function createRepositories(context: StorageContext): Omit<TransactionRepositories, 'transaction'> {

@@ -71,6 +71,7 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
       hostUsers: { id: hostIdSql(dialect, 'text'), emailLookup: 'lower', ready: async () => {} },
       atomic: () => Promise.reject(new Error('not used')),
       organizationTables: [],
+      distributed: async () => false,
       compiled: new Map(),
     }
     const query = compiled((c) =>

@@ -16,10 +16,12 @@ import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
 import {
+  GLOBAL_LOOKUP_TABLES,
   type InvitationsTable,
   ORGANIZATION_OWNED_TABLES,
   type OrganizationsTable,
   type OrgkitDatabase,
+  USER_INDEX_TABLES,
 } from '../schema'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
 import { hostUserColumns, insertMembership, userSummaryFromRow, userSummarySelection } from './members'
@@ -364,7 +366,14 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         // The host's rows first: its tables may point at orgkit's (a project's team), never
         // the other way round.
         await deleteOrganizationRows(host, context.organizationTables, id, dialect.name)
-        await deleteLookupAndUserRows(trx, id, organization.slug)
+        if (await context.distributed(trx)) {
+          await deleteLookupAndUserRows(trx, id, organization.slug)
+        } else {
+          // One indexed statement a table, whatever the organization's size.
+          for (const table of [...GLOBAL_LOOKUP_TABLES, ...USER_INDEX_TABLES]) {
+            await trx.deleteFrom(table).where('organization_id', '=', id).execute()
+          }
+        }
         // Everything the organization owns, in one transaction. There are no foreign keys to
         // cascade (see docs/storage.md): the list of owned tables in schema.ts is the cascade.
         for (const table of ORGANIZATION_OWNED_TABLES) {
@@ -531,7 +540,8 @@ function patchToRow(patch: OrganizationPatch, now: Date, dialect: StorageDialect
  * placed by — a slug, a public invitation id, a token hash, a key prefix, a user id, an email —
  * read first from the organization's own rows in this transaction. On Citus those tables are
  * reference tables or distributed by that key, so `where organization_id = ?` there would
- * visit every shard; one statement per key visits one. The organization's rows are locked by
+ * visit every shard; one statement per key visits one. Only on a distributed database: on
+ * one server the per-table form is one indexed statement each. The organization's rows are locked by
  * nothing here, but the organization is being deleted by the caller's transaction: a member,
  * invitation or key added concurrently either commits first (and is read here) or conflicts.
  */

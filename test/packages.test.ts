@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
-const PUBLISHED = ['core', 'kysely', 'express', 'fastify'] as const
+const PUBLISHED = ['core', 'kysely', 'express', 'fastify', 'testing'] as const
 const readJson = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8'))
 
 // What a package consumer meets first: the manifest and what `npm pack` puts in the

@@ -29,6 +29,7 @@ const CHECKED_DOCS = [
   'packages/kysely/README.md',
   'packages/express/README.md',
   'packages/fastify/README.md',
+  'packages/testing/README.md',
 ]
 
 describe('the code samples in the docs', () => {

@@ -1,7 +1,7 @@
 import { createOrgkit, type UserActor } from '@orgkit/core'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { createTestStorage, type TestStorage, testDialects } from '../support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${userId}@example.com` })
 

@@ -1,7 +1,7 @@
 /**
  * The whole storage port on plain `Map`s, for tests: the core's services run on it without a
  * database, and it is the smallest example of a `Storage` that passes the conformance suite
- * (test/conformance/storage-conformance.ts).
+ * (`runStorageConformance` in this package).
  *
  * How it keeps the port's guarantees:
  * - Transactions run one at a time (an async mutex), each on its own copy of the tables,

@@ -21,6 +21,7 @@ import { type RolesApi, rolesApi } from './roles/service'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from './teams/roles'
 import { type TeamsApi, teamsApi } from './teams/service'
 import type { Actor, ApiKeyActor } from './types'
+import { assertName, assertStoredArguments } from './validate'
 
 /** The industry choices when the host configures none. */
 export const DEFAULT_INDUSTRIES = [
@@ -125,11 +126,15 @@ export function createOrgkit(options: OrgkitOptions): Orgkit {
     engine,
     industries,
     as: (actor) => createClient(ctx, actor),
-    publicOrganization: (org) => getPublicOrganization(ctx, org),
+    publicOrganization: async (org) => {
+      assertName(org, 'org')
+      return getPublicOrganization(ctx, org)
+    },
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
     async authorize(actor, org, permission) {
+      assertStoredArguments(actor, [org], ['org'])
       const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
       return { organization, role }
     },
@@ -154,31 +159,31 @@ export function createClient(ctx: Context, actor: Actor) {
   return {
     actor,
     get organizations(): OrganizationsApi {
-      organizations ??= organizationsApi(ctx, actor)
+      organizations ??= checkedCalls(organizationsApi(ctx, actor), actor, ['org'])
       return organizations
     },
     get members(): MembersApi {
-      members ??= membersApi(ctx, actor)
+      members ??= checkedCalls(membersApi(ctx, actor), actor, ['org', 'userId'])
       return members
     },
     get teams(): TeamsApi {
-      teams ??= teamsApi(ctx, actor)
+      teams ??= checkedCalls(teamsApi(ctx, actor), actor, ['org', 'team'], { members: ['org', 'team', 'userId'] })
       return teams
     },
     get roles(): RolesApi {
-      roles ??= rolesApi(ctx, actor)
+      roles ??= checkedCalls(rolesApi(ctx, actor), actor, ['org', 'key'])
       return roles
     },
     get invitations(): InvitationsApi {
-      invitations ??= invitationsApi(ctx, actor)
+      invitations ??= checkedCalls(invitationsApi(ctx, actor), actor, ['org', 'id'])
       return invitations
     },
     get apiKeys(): ApiKeysApi {
-      apiKeys ??= apiKeysApi(ctx, actor)
+      apiKeys ??= checkedCalls(apiKeysApi(ctx, actor), actor, ['org', 'id'])
       return apiKeys
     },
     get audit(): AuditApi {
-      audit ??= auditApi(ctx, actor)
+      audit ??= checkedCalls(auditApi(ctx, actor), actor, ['org'])
       return audit
     },
     /**
@@ -188,6 +193,7 @@ export function createClient(ctx: Context, actor: Actor) {
      */
     async can(org: string, permission: string, options: { teamId?: string } = {}): Promise<boolean> {
       ctx.engine.assertDeclared(permission)
+      assertStoredArguments(actor, [org, options], ['org'])
       try {
         await authorize(ctx, ctx.storage, actor, org, permission, { team: options.teamId })
         return true
@@ -197,4 +203,38 @@ export function createClient(ctx: Context, actor: Actor) {
       }
     },
   }
+}
+
+/**
+ * `api` with every method holding its call to the stored-text rule and the depth limit
+ * first (`assertStoredArguments`): what reaches a service, and so the database, from the
+ * imported API is what an HTTP request could bring, a NUL in an id refused alike. `names`
+ * names the string arguments in order; `nested` does the same for an area's sub-API
+ * (`teams.members`). A refusal is a rejected promise, as every method's other refusals are.
+ */
+function checkedCalls<T extends object>(
+  api: T,
+  actor: Actor,
+  names: readonly string[],
+  nested: Record<string, readonly string[]> = {},
+): T {
+  const checked: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(api)) {
+    const nestedNames = nested[key]
+    if (typeof value === 'function') {
+      checked[key] = (...args: unknown[]) => {
+        try {
+          assertStoredArguments(actor, args, names)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        return value(...args)
+      }
+    } else if (nestedNames !== undefined && typeof value === 'object' && value !== null) {
+      checked[key] = checkedCalls(value, actor, nestedNames)
+    } else {
+      checked[key] = value
+    }
+  }
+  return checked as T
 }

@@ -938,6 +938,16 @@ class DeleteRole extends Step {
         if (reassignTo !== null) {
           for (const [userId, role] of org.members) if (role === key) org.members.set(userId, reassignTo)
         }
+        // Keys and pending invitations naming a deleted role are revoked with it, so that a role
+        // created later under its key gives them nothing; a shadow's fall back to the system role.
+        if (!SYSTEM_ROLES.has(key)) {
+          for (const k of model.keys) if (k.orgId === org.id && k.role === key) k.revoked = true
+          for (const invitation of model.invitations) {
+            if (invitation.orgId === org.id && invitation.role === key && invitation.status === 'pending') {
+              invitation.status = 'revoked'
+            }
+          }
+        }
         org.custom.delete(key)
       },
     }

@@ -459,6 +459,12 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         (organizationId: string, now: Date) =>
           rowsOf(t.invitations, organizationId).filter((invitation) => isLive(invitation, now)).length,
       ),
+      revokePendingWithRole: op((organizationId: string, role: string, now: Date) => {
+        const pending = rowsOf(t.invitations, organizationId).filter((i) => i.status === 'pending' && i.role === role)
+        for (const invitation of pending)
+          setInvitation({ ...invitation, status: 'revoked', respondedBy: null, updatedAt: now })
+        return pending.length
+      }),
     },
 
     apiKeys: {
@@ -485,6 +491,11 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
       }),
       revokeCreatedBy: op((organizationId: string, userId: string, now: Date) => {
         const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.createdBy === userId && k.revokedAt === null)
+        for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
+        return keys.length
+      }),
+      revokeWithRole: op((organizationId: string, role: string, now: Date) => {
+        const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.role === role && k.revokedAt === null)
         for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
         return keys.length
       }),

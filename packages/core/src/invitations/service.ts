@@ -390,11 +390,16 @@ export async function acceptInvitation(
     // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
     const roles = await ctx.roles.forOrganization(tx, organization)
     const role = roles.get(invitation.role)
+    if (!role) {
+      throw new OrgkitError(
+        'forbidden',
+        `The role "${invitation.role}" this invitation grants no longer exists; ask for a new invitation.`,
+      )
+    }
     const inviterRole = inviter ? roleIn(roles, inviter.role) : null
     if (
       !inviter ||
       !inviterRole ||
-      !role ||
       (role.key === OWNER_ROLE && inviter.role !== OWNER_ROLE) ||
       inviterRole.missing(role).length > 0
     ) {

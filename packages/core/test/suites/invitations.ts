@@ -184,9 +184,33 @@ export function invitationsSuite(name: string, make: MakeStorage): void {
         .invitations.create('acme', { email: 'zed@example.com', role: 'admin' })
       await env.addUser({ id: 'zed', email: 'zed@example.com' })
       await orgkit.as(user('ann')).members.update('acme', 'bob', { role: 'member' })
-      await expect(orgkit.as(user('zed')).invitations.accept({ token })).rejects.toMatchObject({ code: 'forbidden' })
+      await expect(orgkit.as(user('zed')).invitations.accept({ token })).rejects.toMatchObject({
+        code: 'forbidden',
+        message: expect.stringContaining('inviter can no longer grant'),
+      })
       await orgkit.as(user('ann')).members.update('acme', 'bob', { role: 'admin' })
       await expect(orgkit.as(user('zed')).invitations.accept({ token })).resolves.toMatchObject({ role: 'admin' })
+    })
+
+    it('names a role that no longer exists at accept time as the reason, not the inviter', async () => {
+      // A role the configuration no longer has (deleting a custom role revokes its invitations).
+      const configured = createOrgkit({
+        storage: env.storage,
+        clock: () => now,
+        roles: { reviewer: { extends: 'member', grants: [] } },
+      })
+      const org = await configured.as(user('fay')).organizations.create({ name: 'Reviews' })
+      const { token } = await configured
+        .as(user('fay'))
+        .invitations.create(org.id, { email: 'eve@example.com', role: 'reviewer' })
+      const refusal = await orgkit
+        .as(user('eve'))
+        .invitations.accept({ token })
+        .catch((error: unknown) => error)
+      expect(refusal).toMatchObject({ code: 'forbidden', message: expect.stringContaining('"reviewer"') })
+      expect((refusal as Error).message).toContain('no longer exists')
+      expect((refusal as Error).message).not.toContain('inviter')
+      expect((await orgkit.as(user('fay')).invitations.list(org.id)).data[0]?.status).toBe('pending')
     })
 
     it('writes audit events for every invitation change', async () => {

@@ -16,7 +16,7 @@ export function rolesSuite(name: string, make: MakeStorage): void {
 
     beforeAll(async () => {
       env = await make()
-      for (const id of ['owner', 'admin', 'member', 'helper', 'owner2', 'member2']) {
+      for (const id of ['owner', 'admin', 'member', 'helper', 'owner2', 'member2', 'invitee']) {
         await env.addUser({ id, email: `${id}@example.com`, username: id, name: id })
       }
       const options = { permissions: ['projects.read', 'projects.update', 'billing.manage'] }
@@ -144,6 +144,66 @@ export function rolesSuite(name: string, make: MakeStorage): void {
       expect((await owner.roles.list(acme)).map((role) => role.key)).not.toContain('deployer')
       const events = await owner.audit.list(acme, { action: 'role.deleted' })
       expect(events.data[0]?.changes).toMatchObject({ key: 'deployer', reassignedTo: 'member', reassignedMembers: 1 })
+    })
+
+    it('revokes the keys and pending invitations of a deleted role: one re-created under its key gives them nothing', async () => {
+      const owner = orgkit.as(user('owner'))
+      await owner.roles.create(acme, { key: 'auditor', name: 'Auditor', permissions: ['audit.read'] })
+      const key = await owner.apiKeys.create(acme, { name: 'auditing', role: 'auditor' })
+      const listed = await owner.apiKeys.create(acme, { name: 'listed', permissions: ['audit.read'] })
+      const invited = await owner.invitations.create(acme, { email: 'invitee@example.com', role: 'auditor' })
+      await owner.roles.delete(acme, 'auditor')
+      const events = await owner.audit.list(acme, { action: 'role.deleted' })
+      expect(events.data[0]?.changes).toEqual({ key: 'auditor', revokedApiKeys: 1, revokedInvitations: 1 })
+
+      // A role under the same key, holding more: nothing of it reaches what the old one left.
+      await owner.roles.create(acme, { key: 'auditor', name: 'Auditor', permissions: ['audit.read', 'members.remove'] })
+      await expect(orgkit.authenticateApiKey(key.secret)).rejects.toMatchObject({ code: 'unauthenticated' })
+      const keys = (await owner.apiKeys.list(acme)).data
+      expect(keys.find((k) => k.id === key.id)?.revokedAt).toBeInstanceOf(Date)
+      await expect(orgkit.as(user('invitee')).invitations.accept({ token: invited.token })).rejects.toMatchObject({
+        code: 'invitation_revoked',
+      })
+      await expect(owner.invitations.resend(acme, invited.id)).rejects.toMatchObject({ code: 'invitation_revoked' })
+      await expect(owner.members.get(acme, 'invitee')).rejects.toMatchObject({ code: 'not_found' })
+      // A key with a permission list holds no role, and keeps working.
+      const listActor = await orgkit.authenticateApiKey(listed.secret)
+      expect(await orgkit.as(listActor).can(acme, 'audit.read')).toBe(true)
+      await owner.apiKeys.revoke(acme, listed.id)
+      await owner.roles.delete(acme, 'auditor')
+    })
+
+    it("keeps a deleted shadow's keys: they fall back to the system role, as its members do", async () => {
+      const owner = orgkit.as(user('owner'))
+      await owner.roles.create(acme, { key: 'member', name: 'Member+', permissions: ['members.read', 'audit.read'] })
+      const key = await owner.apiKeys.create(acme, { name: 'reader', role: 'member' })
+      expect(await orgkit.as(await orgkit.authenticateApiKey(key.secret)).can(acme, 'audit.read')).toBe(true)
+      await owner.roles.delete(acme, 'member')
+      const actor = await orgkit.authenticateApiKey(key.secret)
+      expect(await orgkit.as(actor).can(acme, 'audit.read')).toBe(false)
+      expect(await orgkit.as(actor).can(acme, 'members.read')).toBe(true)
+      await owner.apiKeys.revoke(acme, key.id)
+    })
+
+    it('refuses a permission listed twice, naming the repeat, in a role and in a key', async () => {
+      const owner = orgkit.as(user('owner'))
+      const repeated = { code: 'validation_failed', details: [{ path: 'permissions.2', message: expect.any(String) }] }
+      await expect(
+        owner.roles.create(acme, {
+          key: 'twice',
+          name: 'Twice',
+          permissions: ['audit.read', 'roles.read', 'audit.read'],
+        }),
+      ).rejects.toMatchObject(repeated)
+      await owner.roles.create(acme, { key: 'twice', name: 'Twice', permissions: ['audit.read'] })
+      await expect(
+        owner.roles.update(acme, 'twice', { permissions: ['audit.read', 'roles.read', ' audit.read'] }),
+      ).rejects.toMatchObject(repeated)
+      expect((await owner.roles.list(acme)).find((role) => role.key === 'twice')?.permissions).toEqual(['audit.read'])
+      await expect(
+        owner.apiKeys.create(acme, { name: 'twice', permissions: ['audit.read', 'roles.read', 'audit.read'] }),
+      ).rejects.toMatchObject(repeated)
+      await owner.roles.delete(acme, 'twice')
     })
 
     it('answers a role of another organization exactly like a nonexistent one', async () => {

@@ -63,4 +63,25 @@ export function apiKeysConformance(t: ConformanceContext): void {
     expect(await revokedAt('listprefix04')).toBeNull()
     expect(await revokedAt('listprefix05')).toBeNull()
   })
+
+  it('revokeWithRole revokes the unrevoked keys holding one role, in one organization, and no list key', async () => {
+    const org = await organizationWith('keys-role')
+    const other = await organizationWith('keys-role-other')
+    const keys = [
+      apiKey(org.id, 'roleprefix01', { role: 'billing' }),
+      apiKey(org.id, 'roleprefix02', { role: 'billing', revokedAt: at(2) }),
+      apiKey(org.id, 'roleprefix03', { role: 'member' }),
+      apiKey(org.id, 'roleprefix04', { role: null, permissions: ['billing'] }),
+      apiKey(other.id, 'roleprefix05', { role: 'billing' }),
+    ]
+    for (const k of keys) expect(await storage.apiKeys.insert(k)).toBe(true)
+    expect(await storage.apiKeys.revokeWithRole(org.id, 'billing', at(9))).toBe(1)
+    expect(await storage.apiKeys.revokeWithRole(org.id, 'billing', at(10))).toBe(0)
+    const revokedAt = async (prefix: string) => (await storage.apiKeys.findByPrefix(prefix))?.revokedAt
+    expect(await revokedAt('roleprefix01')).toEqual(at(9))
+    expect(await revokedAt('roleprefix02')).toEqual(at(2))
+    expect(await revokedAt('roleprefix03')).toBeNull()
+    expect(await revokedAt('roleprefix04')).toBeNull()
+    expect(await revokedAt('roleprefix05')).toBeNull()
+  })
 }

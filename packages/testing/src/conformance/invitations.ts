@@ -157,4 +157,33 @@ export function invitationsConformance(t: ConformanceContext): void {
     await storage.invitations.transition(b.id, fromB.id, { to: 'accepted', respondedBy: 'ivy', now: at(21) })
     expect((await storage.invitations.listPendingForEmail('ivy@example.com', at(21), page())).data).toEqual([fromA])
   })
+
+  it('revokePendingWithRole revokes the pending invitations granting one role, expired ones too, in one organization', async () => {
+    const org = await organizationWith('invite-role')
+    const other = await organizationWith('invite-role-other')
+    const live = invitation(org.id, 'r1@example.com', { role: 'billing' })
+    const lapsed = invitation(org.id, 'r2@example.com', { role: 'billing', expiresAt: at(10) })
+    const settled = invitation(org.id, 'r3@example.com', { role: 'billing' })
+    const otherRole = invitation(org.id, 'r4@example.com', { role: 'member' })
+    const elsewhere = invitation(other.id, 'r1@example.com', { role: 'billing' })
+    for (const i of [live, lapsed, settled, otherRole, elsewhere]) {
+      expect(await storage.invitations.insert(i, T0)).toBe('inserted')
+    }
+    await storage.invitations.transition(org.id, settled.id, { to: 'declined', respondedBy: 'x', now: at(5) })
+    expect(await storage.invitations.revokePendingWithRole(org.id, 'billing', at(20))).toBe(2)
+    expect(await storage.invitations.revokePendingWithRole(org.id, 'billing', at(21))).toBe(0)
+    const status = async (organizationId: string, id: string) =>
+      (await storage.invitations.find(organizationId, id))?.status
+    expect(await status(org.id, live.id)).toBe('revoked')
+    expect(await storage.invitations.find(org.id, lapsed.id)).toMatchObject({ status: 'revoked', updatedAt: at(20) })
+    expect(await status(org.id, settled.id)).toBe('declined')
+    expect(await status(org.id, otherRole.id)).toBe('pending')
+    expect(await status(other.id, elsewhere.id)).toBe('pending')
+    // Revoked as a transition leaves it: off the addressee's pending list, still found by its token.
+    const pending = await storage.invitations.listPendingForEmail('r1@example.com', at(1), page())
+    expect(pending.data.map((i) => i.id)).toEqual([elsewhere.id])
+    expect((await storage.invitations.findByTokenHash(live.tokenHash))?.status).toBe('revoked')
+    // The email may be invited again.
+    expect(await storage.invitations.insert(invitation(org.id, 'r1@example.com'), at(22))).toBe('inserted')
+  })
 }

@@ -4,6 +4,9 @@
  * the answer with `responseText`; the option checks and body reading it needs are here too,
  * so that every adapter behaves the same.
  */
+
+export { type ApiKeyWire, apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from './api-keys/wire'
+export { auditEventWire, serializeAuditEvent } from './audit/wire'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {
   BODY_DRAIN_ALLOWANCE,
@@ -38,4 +41,29 @@ export { assertStoredText } from './http/input'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
 export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
 export { routes } from './http/routes'
-export * from './http/wire'
+export {
+  type InvitationWire,
+  invitationPreviewWire,
+  invitationWire,
+  issuedInvitationWire,
+  serializeInvitation,
+  serializeInvitationPreview,
+  serializeIssuedInvitation,
+} from './invitations/wire'
+export { type MemberWire, memberWire, serializeMember, serializeUser, userWire } from './members/wire'
+export {
+  type OrganizationWire,
+  organizationWire,
+  permissionSummaryWire,
+  serializeOrganization,
+} from './organizations/wire'
+export { roleWire, serializeRole } from './roles/wire'
+export { pageSchema, toPage } from './shared/wire'
+export {
+  serializeTeam,
+  serializeTeamMember,
+  type TeamMemberWire,
+  type TeamWire,
+  teamMemberWire,
+  teamWire,
+} from './teams/wire'

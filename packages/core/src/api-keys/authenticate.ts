@@ -1,8 +1,8 @@
-import { rememberAuthenticatedOrganization, roleIn } from '../access'
-import type { Context } from '../context'
-import { OrgkitError } from '../errors'
-import { secretMatches } from '../secrets'
-import type { ApiKeyActor, OrganizationRecord } from '../types'
+import { rememberAuthenticatedOrganization, roleIn } from '../authorization/access'
+import type { Context } from '../runtime/context'
+import { OrgkitError } from '../shared/errors'
+import { secretMatches } from '../shared/secrets'
+import type { ApiKeyActor, OrganizationRecord } from '../shared/types'
 
 /** `ok_<prefix>_<secret>`: the prefix is public (shown in listings), the secret is stored hashed. */
 export const API_KEY_PATTERN = /^ok_([a-z0-9]{12})_([A-Za-z0-9_-]{32,128})$/

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
-import { refuseRepeats } from '../roles/schemas'
+import { refuseRepeats } from '../shared/validate'
 
 /** A key holds a role, or an explicit permission list, or (neither) the default role. */
 export const createApiKeySchema = z

@@ -1,9 +1,9 @@
 import * as z from 'zod'
-import { authorize } from '../access'
-import type { Context } from '../context'
-import { type Page, pageInput } from '../pagination'
-import type { Actor, AuditEventRecord } from '../types'
-import { parseInput } from '../validate'
+import { authorize } from '../authorization/access'
+import type { Context } from '../runtime/context'
+import { type Page, pageInput } from '../shared/pagination'
+import type { Actor, AuditEventRecord } from '../shared/types'
+import { parseInput } from '../shared/validate'
 
 export const listAuditEventsSchema = z.strictObject({
   limit: z.number().int().min(1).max(100).optional(),

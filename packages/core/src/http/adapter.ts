@@ -1,4 +1,4 @@
-import type { Orgkit } from '../orgkit'
+import type { Orgkit } from '../instance/orgkit'
 import { DEFAULT_BODY_LIMIT } from './body'
 
 /**

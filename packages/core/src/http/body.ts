@@ -1,5 +1,5 @@
-import { OrgkitError } from '../errors'
-import { MAX_INPUT_DEPTH } from '../validate'
+import { OrgkitError } from '../shared/errors'
+import { MAX_INPUT_DEPTH } from '../shared/validate'
 
 /** The largest request body either adapter accepts unless told otherwise: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1_048_576

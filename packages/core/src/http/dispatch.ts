@@ -1,5 +1,5 @@
-import { OrgkitError } from '../errors'
-import type { Orgkit } from '../orgkit'
+import type { Orgkit } from '../instance/orgkit'
+import { OrgkitError } from '../shared/errors'
 import { type BodyRead, parseJsonBody } from './body'
 import { errorToResponse, type HttpResponse } from './errors'
 import { type HandleOptions, type HttpRequestInput, handleRequest } from './handle'

@@ -1,4 +1,4 @@
-import { type ErrorCode, type ErrorDetail, isOrgkitError } from '../errors'
+import { type ErrorCode, type ErrorDetail, isOrgkitError } from '../shared/errors'
 
 /** The one table from error codes to HTTP statuses, used by every adapter. */
 export const STATUS_BY_CODE = {

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { ERROR_CODES } from '../errors'
+import { ERROR_CODES } from '../shared/errors'
 import { STATUS_BY_CODE } from './errors'
 import type { RouteDefinition } from './route'
 

@@ -1,6 +1,6 @@
 import type * as z from 'zod'
-import type { Orgkit } from '../orgkit'
-import type { Actor } from '../types'
+import type { Orgkit } from '../instance/orgkit'
+import type { Actor } from '../shared/types'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 

@@ -1,15 +1,22 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser, roleIn } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
+import {
+  assertMayGrant,
+  assignableRole,
+  authorize,
+  authorizeForUpdate,
+  requireUser,
+  roleIn,
+} from '../authorization/access'
+import { OWNER_ROLE } from '../authorization/permissions'
 import { assertMemberRoom } from '../members/service'
-import { mapPage, type Page, pageInput } from '../pagination'
-import { OWNER_ROLE } from '../roles/permissions'
-import { hashSecret, randomSecret } from '../secrets'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { createId } from '../shared/ids'
+import { mapPage, type Page, pageInput } from '../shared/pagination'
+import { hashSecret, randomSecret } from '../shared/secrets'
+import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../shared/types'
+import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
-import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
 import {
   type CreateInvitationInput,
   createInvitationSchema,

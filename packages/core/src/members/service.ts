@@ -1,12 +1,12 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, roleIn } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
+import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, roleIn } from '../authorization/access'
 import { assertOwnerRemains } from '../organizations/service'
-import { type Page, pageInput } from '../pagination'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { type Page, pageInput } from '../shared/pagination'
+import type { Actor, MemberWithUser, OrganizationRecord, UserSummary } from '../shared/types'
+import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
-import type { Actor, MemberWithUser, OrganizationRecord, UserSummary } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
 import {
   type AddMemberInput,
   addMemberSchema,

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto'
-import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
-import type { OrganizationView, PermissionSummary } from '../orgkit'
-import { mapPage, type Page, pageInput } from '../pagination'
-import { OWNER_ROLE } from '../roles/permissions'
+import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../authorization/access'
+import { OWNER_ROLE } from '../authorization/permissions'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { createId } from '../shared/ids'
+import { mapPage, type Page, pageInput } from '../shared/pagination'
+import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../shared/types'
+import { invalid, parseInput } from '../shared/validate'
 import type { TransactionRepositories } from '../storage/port'
-import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../types'
-import { mutate } from '../unit-of-work'
-import { invalid, parseInput } from '../validate'
 import {
   type CreateOrganizationInput,
   createOrganizationSchema,
@@ -21,6 +20,21 @@ import {
   updateOrganizationSchema,
 } from './schemas'
 import { slugCandidates } from './slug'
+
+/**
+ * An organization as a caller sees it: with the counts and the caller's role (`null` for a
+ * non-member), and any fields the host adds with `organizationFields`.
+ */
+export interface OrganizationView extends OrganizationRecord {
+  role: string | null
+}
+
+/** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
+export interface PermissionSummary {
+  role: string | null
+  permissions: string[]
+  teams: { teamId: string; role: string; permissions: string[] }[]
+}
 
 /** The role that a previous owner gets when ownership is transferred. */
 const FORMER_OWNER_ROLE = 'admin'

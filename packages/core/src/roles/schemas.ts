@@ -1,19 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
-
-/**
- * A permission list holds each permission once: a repeated one is refused at its index
- * (`permissions.2`), naming the first, rather than silently merged, so what a caller sends is
- * what is stored and shown.
- */
-export function refuseRepeats(list: readonly string[], context: z.core.$RefinementCtx<string[]>): void {
-  const first = new Map<string, number>()
-  for (const [index, item] of list.entries()) {
-    const seen = first.get(item)
-    if (seen === undefined) first.set(item, index)
-    else context.addIssue({ code: 'custom', path: [index], message: `Repeats "${item}" (already at ${seen})` })
-  }
-}
+import { refuseRepeats } from '../shared/validate'
 
 const permissionsSchema = z.array(z.string().trim().min(1).max(200)).max(500).superRefine(refuseRepeats)
 

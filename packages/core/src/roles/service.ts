@@ -1,12 +1,19 @@
-import { type Access, assertHoldsAll, assertMayGrant, assignableRole, authorize, authorizeForUpdate } from '../access'
-import type { Context } from '../context'
-import { notFound, OrgkitError } from '../errors'
-import { createId } from '../ids'
-import type { Actor, CustomRolePatch } from '../types'
-import { mutate } from '../unit-of-work'
-import { parseInput } from '../validate'
-import type { CompiledRole } from './engine'
-import { OWNER_ROLE } from './permissions'
+import {
+  type Access,
+  assertHoldsAll,
+  assertMayGrant,
+  assignableRole,
+  authorize,
+  authorizeForUpdate,
+} from '../authorization/access'
+import type { CompiledRole } from '../authorization/engine'
+import { OWNER_ROLE } from '../authorization/permissions'
+import type { Context } from '../runtime/context'
+import { mutate } from '../runtime/unit-of-work'
+import { notFound, OrgkitError } from '../shared/errors'
+import { createId } from '../shared/ids'
+import type { Actor, CustomRolePatch } from '../shared/types'
+import { parseInput } from '../shared/validate'
 import {
   type CreateRoleInput,
   createRoleSchema,

@@ -1,4 +1,4 @@
-import type { Page, PageInput } from '../pagination'
+import type { Page, PageInput } from '../shared/pagination'
 import type {
   ApiKeyRecord,
   AuditEventRecord,
@@ -15,7 +15,7 @@ import type {
   TeamPatch,
   TeamRecord,
   UserSummary,
-} from '../types'
+} from '../shared/types'
 
 /**
  * The storage port: what the core needs from a database, as typed repositories per

@@ -1,7 +1,8 @@
 import * as z from 'zod'
 import { createApiKeySchema } from '../../api-keys/schemas'
+import { apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from '../../api-keys/wire'
+import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { apiKeyWire, issuedApiKeyWire, pageSchema, serializeApiKey, serializeIssuedApiKey, toPage } from '../wire'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 const tag = 'API keys'

@@ -5,19 +5,17 @@ import {
   previewInvitationSchema,
   respondToInvitationSchema,
 } from '../../invitations/schemas'
-import { defineRoute } from '../route'
 import {
   invitationPreviewWire,
   invitationWire,
   issuedInvitationWire,
-  memberWire,
-  pageSchema,
   serializeInvitation,
   serializeInvitationPreview,
   serializeIssuedInvitation,
-  serializeMember,
-  toPage,
-} from '../wire'
+} from '../../invitations/wire'
+import { memberWire, serializeMember } from '../../members/wire'
+import { pageSchema, toPage } from '../../shared/wire'
+import { defineRoute } from '../route'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 const tag = 'Invitations'

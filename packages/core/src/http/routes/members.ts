@@ -1,7 +1,8 @@
 import * as z from 'zod'
 import { addMemberSchema, roleKeySchema, updateMemberSchema } from '../../members/schemas'
+import { memberWire, serializeMember } from '../../members/wire'
+import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { memberWire, pageSchema, serializeMember, toPage } from '../wire'
 import { memberParams, orgParams, pageQuery, signedIn } from './shared'
 
 const tag = 'Members'

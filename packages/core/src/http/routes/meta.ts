@@ -1,6 +1,7 @@
 import * as z from 'zod'
+import { auditEventWire, serializeAuditEvent } from '../../audit/wire'
+import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { auditEventWire, pageSchema, serializeAuditEvent, toPage } from '../wire'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 export const industryRoutes = [

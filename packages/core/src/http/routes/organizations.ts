@@ -4,8 +4,9 @@ import {
   transferOwnershipSchema,
   updateOrganizationSchema,
 } from '../../organizations/schemas'
+import { organizationWire, permissionSummaryWire, serializeOrganization } from '../../organizations/wire'
+import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { organizationWire, pageSchema, permissionSummaryWire, serializeOrganization, toPage } from '../wire'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 // `privateMetadata` is for the host's server code only: it is neither accepted nor returned here.

@@ -1,33 +1,12 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../../members/schemas'
 import { createRoleSchema, updateRoleSchema } from '../../roles/schemas'
-import type { RoleView } from '../../roles/service'
+import { roleWire, serializeRole } from '../../roles/wire'
+import { pageSchema } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { pageSchema } from '../wire'
 import { orgParams, signedIn } from './shared'
 
 const tag = 'Roles'
-
-export const roleWire = z.object({
-  key: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  permissions: z.array(z.string()),
-  system: z.boolean(),
-  shadowsSystemRole: z.boolean(),
-})
-
-/** Picks the fields one by one, like every serializer of the API. */
-export function serializeRole(role: RoleView): z.output<typeof roleWire> {
-  return {
-    key: role.key,
-    name: role.name,
-    description: role.description,
-    permissions: [...role.permissions],
-    system: role.system,
-    shadowsSystemRole: role.shadowsSystemRole,
-  }
-}
 
 const roleParams = z.strictObject({ org: orgParams.shape.org, key: z.string().min(1).max(255) })
 

@@ -1,6 +1,6 @@
 import * as z from 'zod'
-import { OrgkitError } from '../../errors'
-import type { Actor } from '../../types'
+import { OrgkitError } from '../../shared/errors'
+import type { Actor } from '../../shared/types'
 
 /** `{org}`: a slug, an id or `me`; anything else answers 404 from the core. */
 export const orgParams = z.strictObject({ org: z.string().min(1).max(255) })

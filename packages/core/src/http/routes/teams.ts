@@ -1,8 +1,8 @@
 import * as z from 'zod'
+import { pageSchema, toPage } from '../../shared/wire'
 import { addTeamMemberSchema, createTeamSchema, updateTeamMemberSchema, updateTeamSchema } from '../../teams/schemas'
+import { serializeTeam, serializeTeamMember, teamMemberWire, teamWire } from '../../teams/wire'
 import { defineRoute } from '../route'
-import { pageSchema, toPage } from '../wire'
-import { serializeTeam, serializeTeamMember, teamMemberWire, teamWire } from '../wire-teams'
 import { orgParams, pageQuery, signedIn } from './shared'
 
 const tag = 'Teams'

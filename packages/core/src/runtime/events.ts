@@ -1,4 +1,4 @@
-import type { AuditEventRecord, JsonObject } from '../types'
+import type { AuditEventRecord, JsonObject } from '../shared/types'
 
 type Change<T> = { from: T; to: T }
 

@@ -1,34 +1,20 @@
-import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from './audit/events'
-import type { OrgkitOptions } from './config'
-import type { createClient } from './create-orgkit'
-import type { CompiledRole, PermissionEngine } from './roles/engine'
-import type { Actor, ApiKeyActor, OrganizationRecord } from './types'
-
-/**
- * An organization as a caller sees it: with the counts and the caller's role (`null` for a
- * non-member), and any fields the host adds with `organizationFields`.
- */
-export interface OrganizationView extends OrganizationRecord {
-  role: string | null
-}
-
-/** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
-export interface PermissionSummary {
-  role: string | null
-  permissions: string[]
-  teams: { teamId: string; role: string; permissions: string[] }[]
-}
+import type { CompiledRole, PermissionEngine } from '../authorization/engine'
+import type { OrganizationView } from '../organizations/service'
+import type { OrgkitOptions } from '../runtime/config'
+import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
+import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
+import type { createClient } from './client'
 
 /** `{org}`: an organization's slug, its id, or `me` (the actor's current organization). */
 export type OrganizationRef = string
 
-export type { ApiKeysApi } from './api-keys/service'
-export type { AuditApi } from './audit/service'
-export type { InvitationsApi } from './invitations/service'
-export type { MembersApi } from './members/service'
-export type { OrganizationsApi } from './organizations/service'
-export type { RolesApi } from './roles/service'
-export type { TeamsApi } from './teams/service'
+export type { ApiKeysApi } from '../api-keys/service'
+export type { AuditApi } from '../audit/service'
+export type { InvitationsApi } from '../invitations/service'
+export type { MembersApi } from '../members/service'
+export type { OrganizationsApi, OrganizationView, PermissionSummary } from '../organizations/service'
+export type { RolesApi } from '../roles/service'
+export type { TeamsApi } from '../teams/service'
 
 /** Everything an actor can do, bound to that actor: `orgkit.as(actor).members.list('acme')`. Built by `createClient`. */
 export type OrgkitClient = ReturnType<typeof createClient>

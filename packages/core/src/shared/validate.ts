@@ -29,6 +29,20 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefi
   throw new OrgkitError('validation_failed', 'The request is not valid.', { details })
 }
 
+/**
+ * A permission list holds each permission once: a repeated one is refused at its index
+ * (`permissions.2`), naming the first, rather than silently merged, so what a caller sends is
+ * what is stored and shown.
+ */
+export function refuseRepeats(list: readonly string[], context: z.core.$RefinementCtx<string[]>): void {
+  const first = new Map<string, number>()
+  for (const [index, item] of list.entries()) {
+    const seen = first.get(item)
+    if (seen === undefined) first.set(item, index)
+    else context.addIssue({ code: 'custom', path: [index], message: `Repeats "${item}" (already at ${seen})` })
+  }
+}
+
 export function invalid(path: string, message: string): OrgkitError {
   return new OrgkitError('validation_failed', message, { details: [{ path, message }] })
 }

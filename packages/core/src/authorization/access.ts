@@ -1,10 +1,5 @@
-import type { Context } from './context'
-import { notFound, OrgkitError } from './errors'
-import { hasIdPrefix } from './ids'
-import type { CompiledRole } from './roles/engine'
-import { OWNER_ROLE } from './roles/permissions'
-import type { RoleSet } from './roles/resolver'
-import type { Repositories, TransactionRepositories } from './storage/port'
+import { notFound, OrgkitError } from '../shared/errors'
+import { hasIdPrefix } from '../shared/ids'
 import type {
   Actor,
   ApiKeyActor,
@@ -13,7 +8,20 @@ import type {
   TeamMemberRecord,
   TeamRecord,
   UserActor,
-} from './types'
+} from '../shared/types'
+import type { Repositories, TransactionRepositories } from '../storage/port'
+import type { CompiledRole, PermissionEngine } from './engine'
+import { OWNER_ROLE } from './permissions'
+import type { RoleResolver, RoleSet } from './resolver'
+
+/** What authorizing needs of the instance: the engine, each organization's roles and the team roles. */
+export interface AuthorizationContext {
+  engine: PermissionEngine
+  /** Each organization's compiled roles (system roles with its custom roles over them). */
+  roles: RoleResolver
+  /** The configured team roles, compiled. */
+  teamRoles: ReadonlyMap<string, CompiledRole>
+}
 
 /** Who the actor is inside one organization. */
 export interface Access {
@@ -118,7 +126,7 @@ export function findTeam(repos: Repositories, organizationId: string, ref: strin
  * the organization (its custom roles shadow system roles).
  */
 export function authorize(
-  ctx: Context,
+  ctx: AuthorizationContext,
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
@@ -136,7 +144,7 @@ export function authorize(
  * transaction that held the lock before.
  */
 export function authorizeForUpdate(
-  ctx: Context,
+  ctx: AuthorizationContext,
   tx: TransactionRepositories,
   actor: Actor,
   ref: string | OrganizationRecord,
@@ -147,7 +155,7 @@ export function authorizeForUpdate(
 }
 
 async function check(
-  ctx: Context,
+  ctx: AuthorizationContext,
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
@@ -229,7 +237,12 @@ async function check(
 }
 
 /** With a `team` option: the team (404 when the organization has none such) and the actor's role in it. */
-async function withTeam(ctx: Context, repos: Repositories, access: Access, options: AuthorizeOptions): Promise<Access> {
+async function withTeam(
+  ctx: AuthorizationContext,
+  repos: Repositories,
+  access: Access,
+  options: AuthorizeOptions,
+): Promise<Access> {
   if (options.team === undefined) return access
   const team = await findTeam(repos, access.organization.id, options.team)
   if (!team) throw notFound('Team not found.')
@@ -292,7 +305,7 @@ export function assignableRole(roles: RoleSet, key: string): CompiledRole {
 const apiKeyRoles = new WeakMap<ApiKeyActor, CompiledRole>()
 
 /** An API key's permissions, compiled once per authenticated actor. */
-export function apiKeyRole(ctx: Context, actor: ApiKeyActor): CompiledRole {
+export function apiKeyRole(ctx: AuthorizationContext, actor: ApiKeyActor): CompiledRole {
   let role = apiKeyRoles.get(actor)
   if (!role) {
     role = ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })

@@ -1,28 +1,10 @@
-import type { BeforeHooks } from './audit/events'
-import type { Storage } from './storage/port'
-import type { InvitationRecord, JsonObject, OrganizationRecord } from './types'
+import type { RoleDefinition } from '../authorization/defaults'
+import type { TeamRoleDefinition } from '../authorization/team-roles'
+import type { InvitationRecord, JsonObject, OrganizationRecord } from '../shared/types'
+import type { Storage } from '../storage/port'
+import type { BeforeHooks } from './events'
 
-/** A role as configured: its grants, optionally on top of another role's. */
-export interface RoleDefinition {
-  /** Display name. @default the key, capitalized */
-  name?: string
-  description?: string
-  /** Roles whose grants this role also has. */
-  extends?: string | readonly string[]
-  /** Permissions or wildcards (`projects.*`, `*`) granted by this role. */
-  grants?: readonly string[]
-  /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
-  except?: readonly string[]
-}
-
-/** A team role: grants that apply only to the resources of the team it is held in. */
-export interface TeamRoleDefinition {
-  /** Display name. @default the key, capitalized */
-  name?: string
-  description?: string
-  /** Permissions or wildcards (`projects.*`) the role grants inside its team. */
-  grants: readonly string[]
-}
+export type { RoleDefinition, TeamRoleDefinition }
 
 export interface InvitationOptions {
   /** How long an invitation stays valid: milliseconds, or `'30m'`, `'12h'`, `'7d'`. @default '7d' */

@@ -46,3 +46,11 @@ export function isOrgkitError(error: unknown): error is OrgkitError {
 export function notFound(what = 'Not found.'): OrgkitError {
   return new OrgkitError('not_found', what)
 }
+
+/** A configuration mistake: thrown by `createOrgkit`, names the package and the fix. */
+export class OrgkitConfigError extends Error {
+  override readonly name = 'OrgkitConfigError'
+  constructor(message: string) {
+    super(`@orgkit/core: ${message}`)
+  }
+}

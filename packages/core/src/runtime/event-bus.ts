@@ -1,4 +1,4 @@
-import type { Actor, AuditEventRecord } from '../types'
+import type { Actor, AuditEventRecord } from '../shared/types'
 
 export type Listener = (event: AuditEventRecord) => void | Promise<void>
 

@@ -1,7 +1,9 @@
-import type { RoleDefinition } from '../config'
-import { OrgkitError } from '../errors'
-import { DEFAULT_ROLES } from './defaults'
+import { OrgkitConfigError, OrgkitError } from '../shared/errors'
+import { DEFAULT_ROLES, type RoleDefinition } from './defaults'
 import { GRANT_PATTERN, ORGKIT_PERMISSIONS, OWNER_ROLE, PERMISSION_PATTERN } from './permissions'
+
+export type { RoleDefinition }
+export { OrgkitConfigError }
 
 /** Why a check came out the way it did. */
 export type PermissionDecision =
@@ -55,14 +57,6 @@ export interface PermissionEngineOptions {
   permissions?: readonly string[]
   /** System roles merged over the defaults. */
   roles?: Record<string, RoleDefinition>
-}
-
-/** A configuration mistake: thrown by `createOrgkit`, names the package and the fix. */
-export class OrgkitConfigError extends Error {
-  override readonly name = 'OrgkitConfigError'
-  constructor(message: string) {
-    super(`@orgkit/core: ${message}`)
-  }
 }
 
 const ROLE_KEY_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/

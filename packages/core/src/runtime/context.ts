@@ -1,22 +1,16 @@
-import type { EventBus } from './audit/event-bus'
-import type { HookRunner } from './audit/events'
+import type { AuthorizationContext } from '../authorization/access'
+import type { Storage } from '../storage/port'
 import type { OrgkitOptions } from './config'
-import type { CompiledRole, PermissionEngine } from './roles/engine'
-import type { RoleResolver } from './roles/resolver'
-import type { Storage } from './storage/port'
+import type { EventBus } from './event-bus'
+import type { HookRunner } from './events'
 
 /** What every service function receives: the options, resolved once by `createOrgkit`. */
-export interface Context {
+export interface Context extends AuthorizationContext {
   options: OrgkitOptions
   storage: Storage
-  engine: PermissionEngine
   events: EventBus
   /** The `before` hooks, run inside each mutation's transaction. */
   hooks: HookRunner
-  /** Each organization's compiled roles (system roles with its custom roles over them). */
-  roles: RoleResolver
-  /** The configured team roles, compiled. */
-  teamRoles: ReadonlyMap<string, CompiledRole>
   defaultTeamRole: string
   now: () => Date
   defaultRole: string

@@ -1,5 +1,5 @@
+import type { CustomRoleRecord, OrganizationRecord } from '../shared/types'
 import type { Repositories } from '../storage/port'
-import type { CustomRoleRecord, OrganizationRecord } from '../types'
 import type { CompiledRole, PermissionEngine } from './engine'
 
 /** One organization's roles: the system roles, with its custom roles over them. */

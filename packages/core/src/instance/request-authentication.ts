@@ -1,5 +1,5 @@
+import type { ApiKeyActor } from '../shared/types'
 import type { Orgkit } from './orgkit'
-import type { ApiKeyActor } from './types'
 
 /**
  * How orgkit's own HTTP layer authenticates an API key for one request, so that the

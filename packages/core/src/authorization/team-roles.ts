@@ -1,5 +1,14 @@
-import type { TeamRoleDefinition } from '../config'
-import { type CompiledRole, OrgkitConfigError, type PermissionEngine } from '../roles/engine'
+import { OrgkitConfigError } from '../shared/errors'
+import type { CompiledRole, PermissionEngine } from './engine'
+
+/** A team role: grants that apply only to the resources of the team it is held in. */
+export interface TeamRoleDefinition {
+  /** Display name. @default the key, capitalized */
+  name?: string
+  description?: string
+  /** Permissions or wildcards (`projects.*`) the role grants inside its team. */
+  grants: readonly string[]
+}
 
 /** The default team roles: a lead manages its own team's members, a member sees the team. */
 export const DEFAULT_TEAM_ROLES: Record<string, TeamRoleDefinition> = {

@@ -1,4 +1,15 @@
-import type { RoleDefinition } from '../config'
+/** A role as configured: its grants, optionally on top of another role's. */
+export interface RoleDefinition {
+  /** Display name. @default the key, capitalized */
+  name?: string
+  description?: string
+  /** Roles whose grants this role also has. */
+  extends?: string | readonly string[]
+  /** Permissions or wildcards (`projects.*`, `*`) granted by this role. */
+  grants?: readonly string[]
+  /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
+  except?: readonly string[]
+}
 
 /** The default system roles; `roles` in the options is merged over these. */
 export const DEFAULT_ROLES: Record<string, RoleDefinition> = {

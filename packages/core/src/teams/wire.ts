@@ -1,8 +1,8 @@
 import * as z from 'zod'
-import type { TeamMemberWithUser, TeamRecord } from '../types'
-import { serializeUser, userWire } from './wire'
+import { serializeUser, userWire } from '../members/wire'
+import type { TeamMemberWithUser, TeamRecord } from '../shared/types'
 
-/** The team objects of the HTTP API (SPEC §6), picked field by field like those of `wire.ts`. */
+/** The team objects of the HTTP API, picked field by field like every serializer of the API. */
 
 export const teamWire = z.object({
   id: z.string(),

@@ -1,9 +1,9 @@
-import { actorRef } from './audit/event-bus'
-import type { OrgkitEventAction, OrgkitEventMap } from './audit/events'
+import { createSortableId } from '../shared/ids'
+import type { Actor, AuditEventRecord, JsonObject } from '../shared/types'
+import type { TransactionRepositories } from '../storage/port'
 import type { Context } from './context'
-import { createSortableId } from './ids'
-import type { TransactionRepositories } from './storage/port'
-import type { Actor, AuditEventRecord, JsonObject } from './types'
+import { actorRef } from './event-bus'
+import type { OrgkitEventAction, OrgkitEventMap } from './events'
 
 /** An event to write, typed by its action: `changes` must have the shape `OrgkitEventMap` gives it. */
 export type EventInput = {

@@ -1,0 +1,139 @@
+import { authenticateApiKey, authenticateApiKeyForRequest } from '../api-keys/authenticate'
+import { authorize } from '../authorization/access'
+import { createPermissionEngine } from '../authorization/engine'
+import { OWNER_ROLE } from '../authorization/permissions'
+import { createRoleResolver } from '../authorization/resolver'
+import { compileTeamRoles, DEFAULT_TEAM_ROLE } from '../authorization/team-roles'
+import { getPublicOrganization } from '../organizations/service'
+import { RESERVED_SLUGS } from '../organizations/slug'
+import type { OrgkitOptions } from '../runtime/config'
+import type { Context } from '../runtime/context'
+import { createEventBus } from '../runtime/event-bus'
+import { createHookRunner } from '../runtime/events'
+import { parseDuration } from '../shared/duration'
+import { OrgkitConfigError } from '../shared/errors'
+import type { ApiKeyActor } from '../shared/types'
+import { assertName, assertStoredArguments } from '../shared/validate'
+import { createClient } from './client'
+import type { Orgkit } from './orgkit'
+import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
+
+/** The industry choices when the host configures none. */
+export const DEFAULT_INDUSTRIES = [
+  'agriculture',
+  'construction',
+  'consulting',
+  'education',
+  'energy',
+  'finance',
+  'government',
+  'healthcare',
+  'hospitality',
+  'insurance',
+  'legal',
+  'logistics',
+  'manufacturing',
+  'media',
+  'nonprofit',
+  'real-estate',
+  'retail',
+  'technology',
+  'telecommunications',
+  'other',
+] as const
+
+const DEFAULT_INVITATION_TTL = '7d'
+
+/**
+ * Creates an orgkit instance. Options are checked here, once: a mistake throws an
+ * `OrgkitConfigError` naming the option, before any request is served.
+ */
+export function createOrgkit(options: OrgkitOptions): Orgkit {
+  if (!options || typeof options.storage?.transaction !== 'function') {
+    throw new OrgkitConfigError('createOrgkit needs a storage, e.g. kyselyStorage(db, …) from @orgkit/kysely')
+  }
+  const engine = createPermissionEngine({
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+    ...(options.roles ? { roles: options.roles } : {}),
+  })
+  const defaultRole = options.defaultRole ?? 'member'
+  if (!engine.role(defaultRole)) throw new OrgkitConfigError(`defaultRole "${defaultRole}" is not a configured role`)
+  if (defaultRole === OWNER_ROLE) throw new OrgkitConfigError('defaultRole cannot be owner')
+  for (const [name, value] of Object.entries(options.limits ?? {})) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw new OrgkitConfigError(`limits.${name} must be a whole number ≥ 0`)
+    }
+  }
+  for (const name of ['acceptUrl', 'send'] as const) {
+    const value = options.invitations?.[name]
+    if (value !== undefined && typeof value !== 'function') {
+      throw new OrgkitConfigError(`invitations.${name} must be a function`)
+    }
+  }
+  const precision = options.apiKeys?.lastUsedPrecisionMs
+  if (precision !== undefined && (!Number.isInteger(precision) || precision < 0)) {
+    throw new OrgkitConfigError('apiKeys.lastUsedPrecisionMs must be a whole number of milliseconds ≥ 0')
+  }
+  const industries = options.industries ?? DEFAULT_INDUSTRIES
+  const onListenerError =
+    options.onListenerError ??
+    ((error: unknown, event: { action: string }) =>
+      console.error(`orgkit: a listener for ${event.action} failed`, error))
+
+  const roleCacheSize = options.roleCacheSize
+  if (roleCacheSize !== undefined && (!Number.isInteger(roleCacheSize) || roleCacheSize < 1)) {
+    throw new OrgkitConfigError('roleCacheSize must be a whole number ≥ 1')
+  }
+  if (options.organizationFields !== undefined && typeof options.organizationFields !== 'function') {
+    throw new OrgkitConfigError('organizationFields must be a function')
+  }
+  const teamRoles = compileTeamRoles(engine, options.teamRoles)
+  const defaultTeamRole = options.defaultTeamRole ?? DEFAULT_TEAM_ROLE
+  if (!teamRoles.has(defaultTeamRole)) {
+    throw new OrgkitConfigError(`defaultTeamRole "${defaultTeamRole}" is not a configured team role`)
+  }
+  let hooks: ReturnType<typeof createHookRunner>
+  try {
+    hooks = createHookRunner(options.before)
+  } catch (error) {
+    throw new OrgkitConfigError(`before: ${(error as Error).message.replace('@orgkit/core: ', '')}`)
+  }
+
+  const ctx: Context = {
+    options,
+    storage: options.storage,
+    engine,
+    events: createEventBus(onListenerError),
+    hooks,
+    roles: createRoleResolver(engine, roleCacheSize),
+    teamRoles,
+    defaultTeamRole,
+    now: options.clock ?? (() => new Date()),
+    defaultRole,
+    industries,
+    reservedSlugs: new Set([...RESERVED_SLUGS, ...(options.reservedSlugs ?? [])]),
+    invitationTtlMs: parseDuration(options.invitations?.expiresIn ?? DEFAULT_INVITATION_TTL, 'invitations.expiresIn'),
+    reportError: onListenerError,
+  }
+
+  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
+    options,
+    engine,
+    industries,
+    as: (actor) => createClient(ctx, actor),
+    publicOrganization: async (org) => {
+      assertName(org, 'org')
+      return getPublicOrganization(ctx, org)
+    },
+    authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
+    on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
+    before: (action, hook) => ctx.hooks.add(action, hook),
+    async authorize(actor, org, permission) {
+      assertStoredArguments(actor, [org], ['org'])
+      const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
+      return { organization, role }
+    },
+    [AUTHENTICATE_FOR_REQUEST]: (presented) => authenticateApiKeyForRequest(ctx, presented),
+  }
+  return orgkit
+}

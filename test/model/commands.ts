@@ -313,11 +313,13 @@ class AddMember extends Step {
     readonly bySlug: boolean,
     readonly target: TargetRef,
     readonly role: string,
+    /** How the caller names the user: the directory resolves a username or an email. */
+    readonly by: 'userId' | 'username' | 'email' = 'userId',
   ) {
     super(via, actor)
   }
-  args = () => ({ org: this.org, bySlug: this.bySlug, target: this.target, role: this.role })
-  label = (model: Model) => `addMember ${memberLabel(model, this)} as ${this.role}`
+  args = () => ({ org: this.org, bySlug: this.bySlug, target: this.target, role: this.role, by: this.by })
+  label = (model: Model) => `addMember ${memberLabel(model, this)} by ${this.by} as ${this.role}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
     const target = targetOf(model, this.target, org)
@@ -331,7 +333,17 @@ class AddMember extends Step {
         mayGrant(access, this.role, assignable(org, this.role))
         if (org.members.has(target.id)) refuse('conflict')
       },
-      call: (d, c) => d.addMember(c, orgRef(org, this.bySlug), target.id, this.role),
+      call: (d, c) =>
+        d.addMember(
+          c,
+          orgRef(org, this.bySlug),
+          this.by === 'username'
+            ? { username: target.username }
+            : this.by === 'email'
+              ? { email: target.email.toUpperCase() }
+              : { userId: target.id },
+          this.role,
+        ),
       apply: (value, step) => {
         belongs(step, value, 'organizationId', org.id)
         belongs(step, value, 'userId', target.id)
@@ -648,6 +660,72 @@ class RevokeInvitation extends Step {
       call: (d, c) => d.revokeInvitation(c, org.id, invitation.id),
       apply: () => {
         invitation.status = 'revoked'
+      },
+    }
+  }
+}
+
+class ResendInvitation extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly invitation: LocalRef,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, invitation: this.invitation })
+  label = (model: Model) =>
+    `resendInvitation ${orgName(model, pick(model.orgs, this.org)!)} inv${model.invitations.indexOf(local(model.invitations, pick(model.orgs, this.org), this.invitation)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    const invitation = local(model.invitations, pick(model.orgs, this.org), this.invitation)
+    if (!org || !invitation) return null
+    const actor = who({ org, invitation })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        const access = authorize(model, actor, org, 'invitations.create')
+        if (invitation.orgId !== org.id) refuse('not_found')
+        // Re-issuing is granting again: the resender must be able to grant the role.
+        mayGrant(access, invitation.role, rolePermissions(org, invitation.role))
+        if (invitation.status === 'revoked') refuse('invitation_revoked')
+        if (invitation.status !== 'pending') refuse('invitation_used')
+      },
+      call: (d, c) => d.resendInvitation(c, org.id, invitation.id),
+      apply: (value, step) => {
+        belongs(step, value, 'organizationId', org.id)
+        belongs(step, value, 'id', invitation.id)
+        // The old token stops working: later accepts by token use the new one.
+        invitation.token = (value as { token: string }).token
+      },
+    }
+  }
+}
+
+/** `me`: an API key's own organization; a user whose host names no current organization has none. */
+class Me extends Step {
+  label = () => 'permissions me'
+  args = () => ({})
+  bind(model: Model, who: Who): Bound | null {
+    const actor = who({})
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authenticate(model, actor)
+        if (actor.kind === 'user') refuse('not_found')
+      },
+      call: (d, c) => d.permissions(c, 'me'),
+      apply: (value, step) => {
+        if (actor.kind !== 'key') throw new Error(`${step}: a user without a current organization got an answer`)
+        const summary = value as { permissions: string[] }
+        const want = keyPermissions(model, actor.key) ?? new Set<string>()
+        const sorted = (items: Iterable<string>) => [...items].sort().join(' ')
+        if (sorted(summary.permissions) !== sorted(want)) {
+          throw new Error(`${step}: permissions ${sorted(summary.permissions)}, the model says ${sorted(want)}`)
+        }
       },
     }
   }
@@ -1149,8 +1227,16 @@ export function commandArbitraries() {
   const all = [
     fc.record({ via, actor }).map((a) => new CreateOrganization(a.via, a.actor)),
     fc
-      .record({ via, actor, org, bySlug: fc.boolean(), target: nonMember, role })
-      .map((a) => new AddMember(a.via, a.actor, a.org, a.bySlug, a.target, a.role)),
+      .record({
+        via,
+        actor,
+        org,
+        bySlug: fc.boolean(),
+        target: nonMember,
+        role,
+        by: fc.constantFrom('userId', 'userId', 'username', 'email') as fc.Arbitrary<'userId' | 'username' | 'email'>,
+      })
+      .map((a) => new AddMember(a.via, a.actor, a.org, a.bySlug, a.target, a.role, a.by)),
     fc
       .record({ via, actor, org, target: member, role })
       .map((a) => new UpdateMember(a.via, a.actor, a.org, a.target, a.role)),
@@ -1222,6 +1308,10 @@ export function commandArbitraries() {
         team: fc.option(localRef, { freq: 2 }),
       })
       .map((a) => new Can(a.via, a.actor, a.org, a.permission, a.team)),
+    fc
+      .record({ via, actor, org, invitation: localRef })
+      .map((a) => new ResendInvitation(a.via, a.actor, a.org, a.invitation)),
+    fc.record({ via, actor }).map((a) => new Me(a.via, a.actor)),
   ]
   const twice = new Set([1, 2, 3, 6, 7, 17])
   return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))

@@ -74,6 +74,8 @@ export const TEAM_ROLES: ReadonlyMap<string, PermissionSet> = new Map([
 export interface ModelUser {
   id: string
   email: string
+  /** What adding a member by username names. */
+  username: string
 }
 
 export interface ModelOrg {

@@ -853,6 +853,38 @@ class UpdateTeamMember extends Step {
   }
 }
 
+class DeleteTeam extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly team: LocalRef,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, team: this.team })
+  label = (model: Model) =>
+    `deleteTeam ${orgName(model, pick(model.orgs, this.org)!)} team${model.teams.indexOf(local(model.teams, pick(model.orgs, this.org), this.team)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    const team = local(model.teams, pick(model.orgs, this.org), this.team)
+    if (!org || !team) return null
+    const actor = who({ org, team })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authorize(model, actor, org, 'teams.delete', team)
+      },
+      call: (d, c) => d.deleteTeam(c, org.id, team.id),
+      // The team goes with its memberships; an invitation naming it later joins no team.
+      apply: () => {
+        model.teams.splice(model.teams.indexOf(team), 1)
+      },
+    }
+  }
+}
+
 class RemoveTeamMember extends Step {
   constructor(
     via: Channel,
@@ -1263,6 +1295,7 @@ export function commandArbitraries() {
       .record({ via, actor, org, invitation: localRef })
       .map((a) => new RevokeInvitation(a.via, a.actor, a.org, a.invitation)),
     fc.record({ via, actor, org }).map((a) => new CreateTeam(a.via, a.actor, a.org)),
+    fc.record({ via, actor, org, team: localRef }).map((a) => new DeleteTeam(a.via, a.actor, a.org, a.team)),
     fc
       .record({ via, actor, org, team: localRef, target: member, role: teamRole })
       .map((a) => new AddTeamMember(a.via, a.actor, a.org, a.team, a.target, a.role)),
@@ -1313,6 +1346,6 @@ export function commandArbitraries() {
       .map((a) => new ResendInvitation(a.via, a.actor, a.org, a.invitation)),
     fc.record({ via, actor }).map((a) => new Me(a.via, a.actor)),
   ]
-  const twice = new Set([1, 2, 3, 6, 7, 17])
+  const twice = new Set([1, 2, 3, 6, 7, 18])
   return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))
 }

@@ -38,6 +38,7 @@ export interface Driver {
   /** Rotates the token and extends the expiry: `{ token }` anew. */
   resendInvitation(caller: Caller, org: string, id: string): Promise<Outcome>
   createTeam(caller: Caller, org: string, name: string): Promise<Outcome>
+  deleteTeam(caller: Caller, org: string, team: string): Promise<Outcome>
   addTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
   updateTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
   removeTeamMember(caller: Caller, org: string, team: string, userId: string): Promise<Outcome>
@@ -82,6 +83,7 @@ export function coreDriver(app: TestApp): Driver {
     revokeInvitation: (c, org, id) => call(c, (k) => k.invitations.revoke(org, id)),
     resendInvitation: (c, org, id) => call(c, (k) => k.invitations.resend(org, id)),
     createTeam: (c, org, name) => call(c, (k) => k.teams.create(org, { name })),
+    deleteTeam: (c, org, team) => call(c, (k) => k.teams.delete(org, team)),
     addTeamMember: (c, org, team, userId, role) => call(c, (k) => k.teams.members.add(org, team, { userId, role })),
     updateTeamMember: (c, org, team, userId, role) =>
       call(c, (k) => k.teams.members.update(org, team, userId, { role })),
@@ -132,6 +134,7 @@ export function httpDriver(app: TestApp): Driver {
     revokeInvitation: (c, org, id) => send(c, 'DELETE', `${o(org)}/invitations/${e(id)}`),
     resendInvitation: (c, org, id) => send(c, 'POST', `${o(org)}/invitations/${e(id)}/resend`),
     createTeam: (c, org, name) => send(c, 'POST', `${o(org)}/teams`, { name }),
+    deleteTeam: (c, org, team) => send(c, 'DELETE', `${o(org)}/teams/${e(team)}`),
     addTeamMember: (c, org, team, userId, role) =>
       send(c, 'POST', `${o(org)}/teams/${e(team)}/members`, { userId, role }),
     updateTeamMember: (c, org, team, userId, role) =>

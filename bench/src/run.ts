@@ -6,12 +6,17 @@
  * of its own, so that its peak RSS is its own; the HTTP servers too, driven by autocannon
  * from this process over loopback. The smoke mode runs everything in this process: it
  * checks that every workload works, and its numbers mean nothing.
+ * `npm run bench -- --only=invitation-emails` runs that workload alone (invitations against a
+ * users table as apps have it, at 10,000 and the large size of users, on SQLite, PostgreSQL
+ * and MariaDB), adds its figures to the last full run's results and rewrites the page.
+ * `npm run bench -- --help` says all this and runs nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type HttpResult, load, STATEMENTS_PATH } from './http'
+import { type EmailBenchDatabase, type InvitationEmailsResult, runInvitationEmails } from './invitation-emails'
 import { benchSettings, type SystemResult, spread } from './measure'
 import { collectMachine, type Report, renderMarkdown, renderSvg } from './report'
 import { type HttpServer, runSystem, serveHttp } from './systems'
@@ -28,6 +33,17 @@ function writeDocs(report: Report): void {
   writeFileSync(join(root, 'docs', 'images', 'benchmarks.svg'), renderSvg(report))
   writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(report))
   console.error('wrote docs/benchmarks.md and docs/images/benchmarks.svg')
+}
+
+if (process.argv.includes('--help')) {
+  console.error(`npm run bench [-- options]: measures and writes docs/benchmarks.md (about an hour in full)
+  --smoke                    every workload tiny, nothing written (also BENCH_SMOKE=1)
+  --large                    adds the organization and users table of a million (also BENCH_LARGE=1)
+  --render                   rewrites the page from bench/results/latest.json, measuring nothing
+  --only=invitation-emails   only invitations against a users table as apps have it (10,000 users,
+                             then the large size), on SQLite, PostgreSQL and MariaDB; added to the last results
+environment: BENCH_RUNS (runs per workload, default 5), ORGKIT_BENCH_PG_URL (or 'off'), ORGKIT_BENCH_MYSQL_URL (or 'off')`)
+  process.exit(0)
 }
 
 if (process.argv.includes('--render')) {
@@ -49,7 +65,7 @@ function startWorker(args: string[]): ChildProcess {
 }
 
 /** Runs a worker to its end and returns the JSON on its last line of output. */
-function runWorker(args: string[]): Promise<SystemResult> {
+function runWorker<T = SystemResult>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = startWorker(args)
     let out = ''
@@ -60,7 +76,7 @@ function runWorker(args: string[]): Promise<SystemResult> {
     child.on('exit', (code) => {
       const last = out.trim().split('\n').at(-1)
       if (code !== 0 || last === undefined) reject(new Error(`worker ${args.join(' ')} exited with ${code}`))
-      else resolve(JSON.parse(last) as SystemResult)
+      else resolve(JSON.parse(last) as T)
     })
   })
 }
@@ -150,6 +166,49 @@ const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
   return result
 }
 
+if (process.argv.includes('--only=invitation-emails')) {
+  const results: InvitationEmailsResult[] = []
+  const databases: EmailBenchDatabase[] = ['sqlite']
+  if (process.env.ORGKIT_BENCH_PG_URL !== 'off') databases.push('postgres')
+  if (process.env.ORGKIT_BENCH_MYSQL_URL !== 'off') databases.push('mysql')
+  for (const database of databases) {
+    results.push(
+      await phase(`invitation emails on ${database}`, () =>
+        settings.smoke
+          ? runInvitationEmails(database, settings)
+          : runWorker<InvitationEmailsResult>(['invitation-emails', database]),
+      ),
+    )
+  }
+  if (settings.smoke) {
+    console.error('smoke mode: nothing written')
+  } else {
+    const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+    report.invitationEmails = { results, commit: (await collectMachine(root)).commit, runs: settings.runs }
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
+/** The tenant scope's section, measured with its own date and commit. */
+async function measureScoping(): Promise<NonNullable<Report['scoping']>> {
+  const { scoping } = await phase('tenant scope', () => measureSystem('scoping'))
+  const { date, commit } = await collectMachine(root)
+  return { ...scoping!, date, commit }
+}
+
+if (process.argv.includes('--scoping')) {
+  // The tenant scope's section alone, into the last full run's results.
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+  report.scoping = await measureScoping()
+  if (!settings.smoke) {
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
 const systems: SystemResult[] = []
 console.error(
   `orgkit bench: ${settings.smoke ? 'smoke' : 'full'}, ${settings.runs} run(s)${settings.large ? ', large' : ''}`,
@@ -160,6 +219,7 @@ if (process.env.ORGKIT_BENCH_PG_URL !== 'off') {
   systems.push(await phase('orgkit on PostgreSQL', () => measureSystem('orgkit-postgres')))
 }
 const inMemory = await phase('in-memory checks', () => measureSystem('in-memory'))
+const scoping = await measureScoping()
 const http: HttpResult[] = []
 for (const framework of ['express', 'fastify'])
   http.push(await phase(`HTTP, ${framework}`, () => measureHttp(framework)))
@@ -170,7 +230,15 @@ if (settings.smoke) {
   console.error('smoke mode: nothing written')
 } else {
   const machine = await collectMachine(root)
-  const report: Report = { settings, systems, inMemory, http, machine, seconds }
+  // The invitation-emails figures are measured apart (`--only=invitation-emails`): kept.
+  const previous = (() => {
+    try {
+      return (JSON.parse(readFileSync(resultsFile, 'utf8')) as Report).invitationEmails
+    } catch {
+      return undefined
+    }
+  })()
+  const report: Report = { settings, systems, inMemory, http, scoping, machine, seconds, invitationEmails: previous }
   mkdirSync(dirname(resultsFile), { recursive: true })
   writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
   writeDocs(report)

@@ -1,8 +1,10 @@
 /**
  * One system in a process of its own, so that its peak RSS is its own:
  * `worker.ts <system>` prints a `SystemResult` as JSON on its last line of stdout;
- * `worker.ts http-server <framework>` prints `{ port, org, userId }` and serves until ended.
+ * `worker.ts http-server <framework>` prints `{ port, org, userId }` and serves until ended;
+ * `worker.ts invitation-emails <database>` prints an `InvitationEmailsResult`.
  */
+import { type EmailBenchDatabase, runInvitationEmails } from './invitation-emails'
 import { benchSettings } from './measure'
 import { runSystem, serveHttp } from './systems'
 
@@ -15,6 +17,8 @@ if (system === 'http-server') {
     server.close().finally(() => process.exit(0))
   })
   console.log(JSON.stringify({ port: server.port, org: server.org, userId: server.userId }))
+} else if (system === 'invitation-emails') {
+  console.log(JSON.stringify(await runInvitationEmails(framework as EmailBenchDatabase, settings)))
 } else {
   console.log(JSON.stringify(await runSystem(system, settings)))
 }

@@ -23,7 +23,7 @@ export function documents(): string[] {
     .filter((name) => name.endsWith('.md'))
     .map((name) => `docs/${name}`)
   const readmes = readdirSync(join(ROOT, 'packages')).map((name) => `packages/${name}/README.md`)
-  return [...docs, ...readmes]
+  return ['README.md', ...docs, ...readmes]
 }
 
 export function codeBlocks(file: string): DocBlock[] {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { createOrgkit, type Orgkit } from '@orgkit/core'
 import { kyselyStorage } from '@orgkit/kysely'
+import express from 'express'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -19,16 +20,24 @@ import * as samples from './samples'
 const SAMPLES = new Map([
   ...regions(new URL('./samples.ts', import.meta.url).pathname),
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./getting-started.ts', import.meta.url).pathname),
+  ...regions(new URL('./scoping-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./client-samples.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */
 const CHECKED_DOCS = [
+  'README.md',
   'docs/configuration.md',
+  'docs/getting-started.md',
   'docs/permissions.md',
   'docs/core-api.md',
+  'docs/scoping.md',
   'packages/core/README.md',
   'packages/kysely/README.md',
   'packages/express/README.md',
   'packages/fastify/README.md',
+  'docs/client.md',
+  'packages/client/README.md',
   'packages/testing/README.md',
 ]
 
@@ -162,10 +171,58 @@ describe('the samples, run', () => {
       expect((await scoped.inject({ method: 'DELETE', url: billing, headers: as(ann.id) })).statusCode).toBe(204)
       expect((await scoped.inject({ method: 'DELETE', url: billing, headers: as(bob.id) })).statusCode).toBe(404)
       expect((await scoped.inject({ url: '/api/organizations', headers: as(ann.id) })).statusCode).toBe(200)
+      // The plugin's bodyLimit, not Fastify's (1 MiB): 70 KiB is over it.
+      const big = await scoped.inject({
+        method: 'POST',
+        url: '/api/organizations',
+        headers: as(ann.id),
+        payload: { name: 'x'.repeat(70 * 1024) },
+      })
+      expect(big.statusCode).toBe(400)
+      expect(big.json()).toMatchObject({ error: { message: 'The request body is too large.' } })
       expect(errors).toEqual([])
       await app.close()
       await scoped.close()
     })
+  })
+
+  it('readme-in-your-app: migrate, mount, guard, map errors, call from domain code', async () => {
+    await createOrgkit({ storage: kyselyStorage(database.db, { users: TEST_USERS_TABLE }) })
+      .as({ type: 'user', userId: ann.id })
+      .organizations.create({ name: 'Acme', slug: 'acme' })
+    const app = express()
+    // The host's session, standing in: `req.user` from a header.
+    app.use((req, _res, next) => {
+      const id = req.headers['x-test-user']
+      if (typeof id === 'string') Object.assign(req, { user: { id, email: 'x@example.com', emailVerified: true } })
+      next()
+    })
+    const updateProject: express.RequestHandler = (_req, res) => {
+      res.json({ organization: res.locals.orgkit?.organization.slug })
+    }
+    const sent: string[] = []
+    const orgkit = await samples.readmeInYourApp(
+      database.db,
+      app,
+      { send: async (to) => void sent.push(to) },
+      updateProject,
+      ann.id,
+    )
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const patch = (userId?: string) =>
+        fetch(`${base}/projects/acme/p1`, { method: 'PATCH', headers: userId ? { 'x-test-user': userId } : {} })
+      expect(await (await patch(ann.id)).json()).toEqual({ organization: 'acme' })
+      expect((await patch()).status).toBe(401)
+      expect((await patch(bob.id)).status).toBe(404)
+      expect((await fetch(`${base}/api/organizations/acme`, { headers: { 'x-test-user': ann.id } })).status).toBe(200)
+      await orgkit.as({ type: 'user', userId: ann.id }).invitations.create('acme', { email: 'dan@example.com' })
+      await expect.poll(() => sent).toEqual(['dan@example.com'])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('configuration-orgkit: every option is accepted and takes effect', async () => {

@@ -7,10 +7,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { type Actor, createOrgkit, type Orgkit, type OrgkitOptions } from '@orgkit/core'
-import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
+import { createExpressRouter, orgkitErrorHandler, requirePermission } from '@orgkit/express'
 import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
 import { type ConformanceUser, memoryStorage, runInvitationsConformance, runStorageConformance } from '@orgkit/testing'
-import express from 'express'
+import express, { type Request, type RequestHandler } from 'express'
 import type { Kysely } from 'kysely'
 
 // biome-ignore lint/suspicious/noExplicitAny: the samples run on a scratch database of the tests.
@@ -82,12 +82,51 @@ export function expressReadme(orgkit: Orgkit) {
     '/organizations/:org/projects',
     requirePermission(orgkit, 'projects.read', { resolveActor: currentUser }),
     async (_req, res) => {
-      const { organization } = res.locals.orgkit as OrgkitLocals
-      res.json(await projects.list(organization.id))
+      // Typed, no cast: the grant of the guard before this handler.
+      res.json(await projects.list(res.locals.orgkit.organization.id))
     },
   )
   // #endregion express-readme
   return app
+}
+
+// ── README.md ─────────────────────────────────────────────────────────────────────
+
+export async function readmeInYourApp(
+  db: Db,
+  app: express.Express,
+  mailer: { send(to: string, link: string): Promise<void> },
+  updateProject: RequestHandler,
+  userId: string,
+) {
+  // #region readme-in-your-app
+  const { error } = await migrateToLatest(db) // your Kysely instance; orgkit's tables are prefixed `orgkit_`
+  if (error) throw error
+  const orgkit = createOrgkit({
+    storage: kyselyStorage(db, { users: { table: 'users', columns: { id: 'id', email: 'email', name: 'name' } } }),
+    permissions: ['projects.read', 'projects.update'],
+    roles: { member: { grants: ['members.read', 'projects.read'] } },
+    invitations: {
+      acceptUrl: (token) => `https://app.example/join?token=${token}`,
+      send: (invitation, { acceptUrl }) => mailer.send(invitation.email, acceptUrl),
+    },
+  })
+
+  // Who is calling, from your own login (here a session that put `req.user` there).
+  type SignedIn = { user?: { id: string; email: string; emailVerified: boolean } }
+  const resolveActor = (req: Request & SignedIn): Actor | null =>
+    req.user
+      ? { type: 'user', userId: req.user.id, email: req.user.email, emailVerified: req.user.emailVerified }
+      : null
+  app.use('/api', createExpressRouter(orgkit, { resolveActor }))
+  // Your own routes: 401/404/403 as on orgkit's; the handler finds the grant on res.locals.orgkit.
+  app.patch('/projects/:org/:id', requirePermission(orgkit, 'projects.update', { resolveActor }), updateProject)
+  app.use(orgkitErrorHandler()) // an OrgkitError thrown in your handlers, answered in orgkit's shape
+
+  // or from domain code:
+  await orgkit.as({ type: 'user', userId }).members.list('acme', { role: 'admin' })
+  // #endregion readme-in-your-app
+  return orgkit
 }
 
 // ── docs/configuration.md ─────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import {
   type TestDatabaseOptions,
   type TestDialect,
   type TestStorage,
+  type TestStorageOptions,
   type TestUser,
   testDialects,
 } from '../support/databases'
@@ -69,7 +70,8 @@ export interface TestApp {
   adapter: AdapterName
   orgkit: Orgkit
   env: TestStorage
-  addUser(user: Partial<TestUser> & { id: string; platformRole?: 'superadmin' }): Promise<TestUser>
+  /** Adds a host user; `id` may be left to the database where the users table generates ids. */
+  addUser(user: Partial<TestUser> & { platformRole?: 'superadmin' }): Promise<TestUser>
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>
   close(): Promise<void>
 }
@@ -78,8 +80,11 @@ export async function createTestApp(
   adapter: AdapterName,
   dialect: TestDialect,
   options: Omit<OrgkitOptions, 'storage'> = {},
-  /** For the test database: `log` hears every statement (see `TestDatabaseOptions`). */
-  database: TestDatabaseOptions = {},
+  /**
+   * For the test database: `log` hears every statement (see `TestDatabaseOptions`),
+   * `userIds` shapes the host's users table (see `TestStorageOptions`).
+   */
+  database: TestDatabaseOptions & TestStorageOptions = {},
 ): Promise<TestApp> {
   const env = await createTestStorage(dialect, database)
   const orgkit = createOrgkit({ ...options, storage: env.storage })

@@ -24,7 +24,7 @@ async function serve(
       resolveActor: (req) => actorOf(req.headers['x-user-id']),
     })
     const handler = (_req: express.Request, res: express.Response) =>
-      res.json({ organization: res.locals.orgkit.organization.slug, role: res.locals.orgkit.role.key })
+      res.json({ organization: res.locals.orgkit!.organization.slug, role: res.locals.orgkit!.role!.key })
     const app =
       adapter === 'express'
         ? express().get('/projects/:org', guard, handler)

@@ -1,6 +1,22 @@
-import { API_PREFIX, apiIndex, type DemoHost, frameworkError, referenceFile } from '@orgkit/example-shared'
-import { createExpressRouter, type OrgkitLocals, requirePermission } from '@orgkit/express'
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express'
+import {
+  ADMIN_SCRIPT_PATH,
+  API_PREFIX,
+  adminPageFile,
+  apiIndex,
+  type DemoHost,
+  type DemoResponse,
+  frameworkError,
+  JSON_CONTENT_TYPE,
+  jsonText,
+  referenceFile,
+} from '@orgkit/example-shared'
+import { createExpressRouter, orgkitErrorHandler, requirePermission } from '@orgkit/express'
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express'
+
+/** Writes a demo answer as orgkit writes its own: the same type, and a final newline. */
+function reply(res: Response, { status, body }: DemoResponse): void {
+  res.status(status).type(JSON_CONTENT_TYPE).send(jsonText(body))
+}
 
 /**
  * The host app: its own routes (the demo sign-up and a tenant resource guarded by orgkit
@@ -13,8 +29,7 @@ export function createApp(host: DemoHost): Express {
 
   // DEMO ONLY: creates users without any authentication, standing in for the host's sign-up.
   app.post('/demo/users', express.json(), async (req, res) => {
-    const { status, body } = await host.createUser(req.body)
-    res.status(status).json(body)
+    reply(res, await host.createUser(req.body))
   })
   // Where the printed invitation links lead.
   app.get('/invitations/accept', (req, res) => {
@@ -24,13 +39,11 @@ export function createApp(host: DemoHost): Express {
 
   // The host's own routes, checked by orgkit: `:org` is a slug, an id or `me`; 401, 404
   // and 403 answer exactly as on orgkit's routes, and an API key works here too.
-  const grant = (res: express.Response) => res.locals.orgkit as OrgkitLocals
   app.get(
     '/organizations/:org/projects',
     requirePermission(host.orgkit, 'projects.read', { resolveActor }),
     async (_req, res) => {
-      const { status, body } = await host.projects.list(grant(res).organization.id)
-      res.status(status).json(body)
+      reply(res, await host.projects.list(res.locals.orgkit.organization.id))
     },
   )
   app.post(
@@ -38,15 +51,22 @@ export function createApp(host: DemoHost): Express {
     requirePermission(host.orgkit, 'projects.create', { resolveActor }),
     express.json(),
     async (req, res) => {
-      const { status, body } = await host.projects.create(grant(res).organization.id, req.body)
-      res.status(status).json(body)
+      reply(res, await host.projects.create(res.locals.orgkit.organization.id, req.body))
     },
   )
 
+  // The organization admin page, built on @orgkit/client.
+  const admin =
+    (file: 'page' | 'script'): express.RequestHandler =>
+    (_req, res, next) => {
+      adminPageFile(file).then(({ status, contentType, body }) => res.status(status).type(contentType).send(body), next)
+    }
+  app.get('/', admin('page'))
+  app.get(ADMIN_SCRIPT_PATH, admin('script'))
+
   // What `/api` is, and a readable reference of it, before orgkit's own routes.
   app.get(API_PREFIX, (_req, res) => {
-    const { status, body } = apiIndex(API_PREFIX)
-    res.status(status).json(body)
+    reply(res, apiIndex(API_PREFIX))
   })
   const reference: express.RequestHandler = (req, res, next) => {
     referenceFile(API_PREFIX, (req.params as { file?: string }).file ?? '').then(
@@ -59,11 +79,10 @@ export function createApp(host: DemoHost): Express {
 
   app.use(API_PREFIX, createExpressRouter(host.orgkit, { resolveActor }))
 
-  // Malformed JSON on the host's routes answers in orgkit's error shape too.
-  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-    const { status, body } = frameworkError(error)
-    res.status(status).json(body)
-  }
+  // Malformed JSON (and an OrgkitError) on the host's routes answers in orgkit's error
+  // shape too; anything else is the app's own bare 500.
+  app.use(orgkitErrorHandler())
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => reply(res, frameworkError(error))
   app.use(onError)
   return app
 }

@@ -7,10 +7,11 @@ import { createHostTables, type DatabaseKind, type HostDatabase, openDatabase } 
 import { PROJECT_PERMISSIONS, projectRoutes } from './projects'
 import { conflict, type DemoResponse, validationFailed } from './responses'
 
+export { ADMIN_SCRIPT_PATH, type AdminPageFile, adminPageFile, bundleAdminScript } from './admin-page'
 export { DEFAULT_DATABASE_URL, openDatabase } from './database'
 export { PROJECT_PERMISSIONS } from './projects'
 export { API_PREFIX, apiIndex, ORGKIT_VERSION, type ReferenceFile, referenceFile } from './reference'
-export { type DemoResponse, frameworkError } from './responses'
+export { type DemoResponse, frameworkError, JSON_CONTENT_TYPE, jsonText } from './responses'
 
 export interface DemoHost {
   orgkit: Orgkit

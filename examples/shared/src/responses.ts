@@ -36,3 +36,14 @@ export function frameworkError(error: unknown): DemoResponse {
   console.error(error)
   return { status: 500, body: { error: { code: 'internal', message: 'Something went wrong.' } } }
 }
+
+/** The content type of every JSON answer, orgkit's and the app's. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+
+/**
+ * A JSON answer's text as orgkit writes its own: one line and a final newline, so that
+ * answers printed one after another (the README's curl tour) stay on lines of their own.
+ */
+export function jsonText(body: unknown): string {
+  return `${JSON.stringify(body)}\n`
+}

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { createDemoHost, type DemoHost, ORGKIT_VERSION } from '@orgkit/example-shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -169,6 +171,77 @@ export function describeQuickstart(name: string, start: (host: DemoHost) => Prom
       ]) {
         expect((await fetch(`${base}${path}`)).status, path).toBe(404)
       }
+    })
+
+    it("ends the app's own JSON answers with a newline, as orgkit's", async () => {
+      const id = (await call('POST', '/demo/users', { email: 'lines@example.com' })).body.id
+      await call('POST', '/api/organizations', { name: 'Lines' }, { 'x-user-id': id })
+      for (const [method, path, body] of [
+        ['GET', '/api'],
+        ['POST', '/demo/users', '{"email":"lines@example.com"}'],
+        ['GET', '/organizations/lines/projects'],
+        ['POST', '/organizations/lines/projects', '{"name":"Lined"}'],
+        ['GET', '/api/organizations/lines'],
+      ] as const) {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: { 'x-user-id': id, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ?? null,
+        })
+        expect(response.headers.get('content-type'), path).toBe('application/json; charset=utf-8')
+        expect(await response.text(), `${method} ${path}`).toMatch(/^\{.*\}\n$/)
+      }
+    })
+
+    it("runs the README's curl tour as written, twice, with the same answers", async () => {
+      const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8')
+      const tour = readme.slice(readme.indexOf('## A tour with curl'), readme.indexOf('### What the quickstart'))
+      const script = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)]
+        .map((match) => match[1]!)
+        .join('\n')
+        .replaceAll('localhost:3000', base.replace('http://', ''))
+      expect(script).toContain('TOKEN=')
+      /** Each printed line: `id`, a status, `ok` for a JSON answer, `error:<code>` for a refusal. */
+      const run = async () => {
+        const { stdout } = await promisify(execFile)('bash', ['-c', script])
+        return stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => {
+            if (/^usr_\w+$/.test(line)) return 'id'
+            if (/^\d{3}$/.test(line)) return line
+            try {
+              const body = JSON.parse(line) as { error?: { code: string } }
+              return body.error ? `error:${body.error.code}` : 'ok'
+            } catch {
+              return `not one JSON answer: ${line}`
+            }
+          })
+      }
+      const expected = [
+        'id',
+        'ok', // Ann's organization
+        'ok', // Bob added
+        'ok', // the members
+        'error:forbidden',
+        'error:not_found',
+        'ok', // the preview: the invitation step gave a token
+        'error:email_mismatch',
+        'ok', // Cat accepts
+        'error:invitation_used',
+        'ok', // a project
+        'ok', // the projects
+        'error:forbidden',
+        'ok', // the API key
+        'ok', // `me` by key
+        'ok', // the projects by key
+        '204',
+        'error:unauthenticated',
+        'ok', // the audit trail
+        'error:last_owner',
+      ]
+      expect(await run()).toEqual(expected)
+      expect(await run()).toEqual(expected)
     })
 
     it('answers malformed JSON on its own routes in the same error shape', async () => {

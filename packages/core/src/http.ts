@@ -2,7 +2,8 @@
  * `@orgkit/core/http`: the framework-free HTTP API. An adapter hands each request under its
  * mount prefix to `dispatch` (routing, decoding, body parsing, validation, errors) and writes
  * the answer with `responseText`; the option checks and body reading it needs are here too,
- * so that every adapter behaves the same.
+ * so that every adapter behaves the same. For hosts, `httpStatusOf` (also exported by both
+ * adapters) is public and stable; the rest is for adapters.
  */
 
 export { type ApiKeyWire, apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from './api-keys/wire'
@@ -10,8 +11,11 @@ export { auditEventWire, serializeAuditEvent } from './audit/wire'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {
   BODY_DRAIN_ALLOWANCE,
+  BODY_PROBLEMS,
+  type BodyProblem,
   type BodyRead,
   type BodyStream,
+  bodyError,
   DEFAULT_BODY_LIMIT,
   isJsonContentType,
   parseJsonBody,
@@ -27,7 +31,14 @@ export {
   type RouteMatch,
   responseText,
 } from './http/dispatch'
-export { type ErrorBody, errorToResponse, type HttpResponse, STATUS_BY_CODE, statusForCode } from './http/errors'
+export {
+  type ErrorBody,
+  errorToResponse,
+  type HttpResponse,
+  httpStatusOf,
+  STATUS_BY_CODE,
+  statusForCode,
+} from './http/errors'
 export {
   type ActorResolution,
   authorizeRequest,
@@ -39,8 +50,14 @@ export {
 } from './http/handle'
 export { assertStoredText } from './http/input'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
-export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
-export { routes } from './http/routes'
+export {
+  defineRoute,
+  type HttpMethod,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteSignature,
+} from './http/route'
+export { type HttpRoute, routes } from './http/routes'
 export {
   type InvitationWire,
   invitationPreviewWire,

@@ -11,7 +11,14 @@ export {
   type PermissionEngine,
   type PermissionEngineOptions,
 } from './authorization/engine'
-export { ORGKIT_PERMISSIONS, type OrgkitPermission, OWNER_ROLE } from './authorization/permissions'
+export {
+  type BuiltInPermission,
+  type Grant,
+  ORGKIT_PERMISSIONS,
+  type OrgkitPermission,
+  OWNER_ROLE,
+  type PermissionResource,
+} from './authorization/permissions'
 export type { RoleSet } from './authorization/resolver'
 export { DEFAULT_TEAM_ROLE, DEFAULT_TEAM_ROLES } from './authorization/team-roles'
 export { createOrgkit, DEFAULT_INDUSTRIES } from './instance/create-orgkit'

@@ -1,22 +1,27 @@
-import type { Orgkit } from '@orgkit/core'
+import { isOrgkitError, type Orgkit } from '@orgkit/core'
 import {
   type ActorResolution,
   assertFunctionOptions,
   assertOrgkitInstance,
   authorizeRequest,
+  type BodyProblem,
   type BodyRead,
+  bodyError,
   bodyLimitOption,
   type DispatchResponse,
   dispatch,
   errorToResponse,
   type HttpResponse,
+  httpStatusOf,
   type RequestGrant,
   readBody,
   responseText,
 } from '@orgkit/core/http'
-import type { Request, RequestHandler, Response } from 'express'
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express'
 
 const PACKAGE = '@orgkit/express'
+
+export { httpStatusOf }
 
 export interface ExpressAdapterOptions {
   /**
@@ -81,15 +86,41 @@ export interface RequirePermissionOptions {
 export type OrgkitLocals = RequestGrant
 
 /**
+ * The handler `requirePermission` returns. Its `res.locals` type carries `orgkit`, so that the
+ * handlers after it on the same route (`app.get(path, requirePermission(…), (req, res) => …)`)
+ * see `res.locals.orgkit` typed, with no cast.
+ */
+export type PermissionHandler = RequestHandler<
+  Request['params'],
+  // biome-ignore lint/suspicious/noExplicitAny: Express's own defaults, so that the guard types only `locals`.
+  any,
+  // biome-ignore lint/suspicious/noExplicitAny: as above: the route's `req.body` stays as Express types it.
+  any,
+  Request['query'],
+  { orgkit: OrgkitLocals }
+>
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** Set by `requirePermission` from `@orgkit/express`; absent on routes it does not guard. */
+      orgkit?: OrgkitLocals
+    }
+  }
+}
+
+/**
  * Guards a host route with an orgkit permission, checked exactly as orgkit's own routes
  * check theirs: 401 without an actor, 404 for an organization the caller may not see,
- * 403 without the permission. On success the grant is on `res.locals.orgkit`.
+ * 403 without the permission. On success the grant is on `res.locals.orgkit`. `permission`
+ * must be one the instance declares: a misspelled one fails to compile (and, untyped, throws
+ * here).
  */
-export function requirePermission(
-  orgkit: Orgkit,
-  permission: string,
+export function requirePermission<P extends string>(
+  orgkit: Orgkit<P>,
+  permission: NoInfer<P>,
   options: RequirePermissionOptions = {},
-): RequestHandler {
+): PermissionHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
   assertFunctionOptions(options, PACKAGE)
   // An undeclared permission is a programming error: fail when the app is built, not per request.
@@ -112,6 +143,52 @@ export function requirePermission(
       )
       .catch(next)
   }
+}
+
+export interface OrgkitErrorHandlerOptions {
+  /** Receives an `OrgkitError` of code `internal`, answered as a bare 500. @default console.error */
+  onError?: (error: unknown) => void
+}
+
+/**
+ * Express error middleware for the host's own routes: answers an `OrgkitError` (thrown by
+ * `orgkit.as(actor).…` in a handler and passed to `next`, or thrown in an Express 5 async
+ * handler) and a body Express's JSON parser refused (malformed JSON, too large) in orgkit's
+ * error shape and status, `{ "error": { "code", "message", "details"? } }`, as orgkit's own
+ * routes answer them. Any other error goes on to the next error middleware, the host's.
+ *
+ * ```ts
+ * app.use(orgkitErrorHandler()) // after the routes, before the host's own error handler
+ * ```
+ */
+export function orgkitErrorHandler(options: OrgkitErrorHandlerOptions = {}): ErrorRequestHandler {
+  assertFunctionOptions(options, PACKAGE)
+  return (error, _req, res, next) => {
+    const refused = isOrgkitError(error) ? error : bodyParserError(error)
+    // An answer already on its way cannot be replaced: Express closes the connection.
+    if (refused === undefined || res.headersSent) {
+      next(error)
+      return
+    }
+    send(res, errorToResponse(refused, options.onError))
+  }
+}
+
+/** The `type`s body-parser (`express.json()`) gives the errors of a body it could not read. */
+const BODY_PARSER_PROBLEMS: Record<string, BodyProblem> = {
+  'entity.parse.failed': 'invalid-json',
+  'entity.too.large': 'too-large',
+  'charset.unsupported': 'not-utf-8',
+  'encoding.unsupported': 'unreadable',
+  'request.size.invalid': 'unreadable',
+}
+
+/** orgkit's 400 for an error of Express's body parser, or `undefined` for anything else. */
+function bodyParserError(error: unknown) {
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown }
+  if (typeof type !== 'string' || typeof status !== 'number' || status < 400 || status >= 500) return undefined
+  const problem = BODY_PARSER_PROBLEMS[type]
+  return problem === undefined ? undefined : bodyError(problem)
 }
 
 function send(res: Response, response: HttpResponse & { closeConnection?: boolean }): void {

@@ -1,14 +1,17 @@
-import type { Orgkit } from '@orgkit/core'
+import { isOrgkitError, type Orgkit } from '@orgkit/core'
 import {
   type ActorResolution,
   assertFunctionOptions,
   assertOrgkitInstance,
   authorizeRequest,
+  type BodyProblem,
   type BodyRead,
+  bodyError,
   bodyLimitOption,
   dispatch,
   errorToResponse,
   type HttpResponse,
+  httpStatusOf,
   malformedUrlResponse,
   type RequestGrant,
   readBody,
@@ -16,6 +19,7 @@ import {
   routes,
 } from '@orgkit/core/http'
 import type {
+  FastifyError,
   FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
@@ -24,6 +28,8 @@ import type {
 } from 'fastify'
 
 const PACKAGE = '@orgkit/fastify'
+
+export { httpStatusOf }
 
 export interface OrgkitFastifyOptions {
   orgkit: Orgkit
@@ -148,11 +154,12 @@ declare module 'fastify' {
  * A preHandler that guards a host route with an orgkit permission, checked exactly as
  * orgkit's own routes check theirs: 401 without an actor, 404 for an organization the
  * caller may not see, 403 without the permission. On success the grant is on
- * `request.orgkit`.
+ * `request.orgkit`. `permission` must be one the instance declares: a misspelled one fails
+ * to compile (and, untyped, throws here).
  */
-export function requirePermission(
-  orgkit: Orgkit,
-  permission: string,
+export function requirePermission<P extends string>(
+  orgkit: Orgkit<P>,
+  permission: NoInfer<P>,
   options: RequirePermissionOptions = {},
 ): preHandlerAsyncHookHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
@@ -170,6 +177,59 @@ export function requirePermission(
       return send(reply, errorToResponse(error, options.onError))
     }
   }
+}
+
+/** A Fastify error handler: what `app.setErrorHandler` takes. */
+export type FastifyErrorHandler = (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => FastifyReply | undefined | Promise<unknown>
+
+export interface OrgkitErrorHandlerOptions {
+  /** Receives an `OrgkitError` of code `internal`, answered as a bare 500. @default console.error */
+  onError?: (error: unknown) => void
+  /**
+   * The host's own error handler, for every other error. Without it, another error is
+   * thrown on, to the parent context's error handler (Fastify's default at the root).
+   */
+  otherwise?: FastifyErrorHandler
+}
+
+/**
+ * An error handler for the host's own routes, `app.setErrorHandler(orgkitErrorHandler())`:
+ * answers an `OrgkitError` (thrown by `orgkit.as(actor).…` in a handler) and a body Fastify's
+ * parser refused (malformed JSON, too large, a content type it has no parser for) in orgkit's
+ * error shape and status, `{ "error": { "code", "message", "details"? } }`, as orgkit's own
+ * routes answer them. Any other error goes to `otherwise`, the host's handler.
+ */
+export function orgkitErrorHandler(options: OrgkitErrorHandlerOptions = {}): FastifyErrorHandler {
+  for (const name of ['onError', 'otherwise'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${PACKAGE}: the \`${name}\` option of orgkitErrorHandler must be a function`)
+    }
+  }
+  return (error, request, reply) => {
+    const refused = isOrgkitError(error) ? error : fastifyBodyError(error)
+    if (refused !== undefined) return send(reply, errorToResponse(refused, options.onError))
+    if (options.otherwise) return options.otherwise(error, request, reply)
+    throw error
+  }
+}
+
+/** The codes Fastify gives the errors of a body its content-type parsers refused. */
+const FASTIFY_BODY_PROBLEMS: Record<string, BodyProblem> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid-json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid-json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'not-json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'unreadable',
+}
+
+/** orgkit's 400 for an error of Fastify's body parsing, or `undefined` for anything else. */
+function fastifyBodyError(error: FastifyError) {
+  const problem = typeof error?.code === 'string' ? FASTIFY_BODY_PROBLEMS[error.code] : undefined
+  return problem === undefined ? undefined : bodyError(problem)
 }
 
 function send(reply: FastifyReply, response: HttpResponse & { closeConnection?: boolean }): FastifyReply {

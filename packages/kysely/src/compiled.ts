@@ -35,6 +35,14 @@ export interface CompiledQueryDefinition<Row> {
   run(context: StorageContext, values: object): Promise<QueryResult<Row>>
 }
 
+export interface CompiledOptions {
+  /**
+   * The query reads the host's users table: it is compiled after the storage has read that
+   * table's catalog (see `HostUsers.ready`), whose findings may shape it.
+   */
+  meetsHostUsers?: boolean | undefined
+}
+
 interface Template {
   sql: string
   /** The compiled parameters: constants as they are, slots where each run's values go. */
@@ -42,11 +50,15 @@ interface Template {
   slots: ReadonlySet<string>
 }
 
-export function compiled<Row>(build: (context: StorageContext) => Compilable<Row>): CompiledQueryDefinition<Row> {
+export function compiled<Row>(
+  build: (context: StorageContext) => Compilable<Row>,
+  options: CompiledOptions = {},
+): CompiledQueryDefinition<Row> {
   const definition: CompiledQueryDefinition<Row> = {
     async run(context, values) {
       let template = context.compiled.get(definition)
       if (template === undefined) {
+        if (options.meetsHostUsers) await context.hostUsers.ready(context.db)
         template = compile(build(context))
         context.compiled.set(definition, template)
       }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
 import type { StorageDialect } from './dialects'
+import type { EmailLookup, HostIdSql } from './host-users'
 import type { UsersTableMapping } from './options'
 import type { OrgkitDatabase } from './schema'
 
@@ -10,6 +11,8 @@ export interface StorageContext {
   db: Kysely<OrgkitDatabase>
   dialect: StorageDialect
   users: UsersTableMapping
+  /** How statements meet the host's users table; shared by the repositories of every transaction. */
+  hostUsers: HostUsers
   /**
    * Runs a multi-statement method atomically: inside the current transaction when there is
    * one, otherwise in a transaction of its own (with the same retries as `transaction`).
@@ -17,4 +20,18 @@ export interface StorageContext {
   atomic<T>(fn: (db: Kysely<OrgkitDatabase>) => Promise<T>): Promise<T>
   /** The storage's compiled queries (see `compiled`), shared by the repositories of every transaction. */
   compiled: CompiledQueryCache
+}
+
+/** The host's users table as the storage found it. */
+export interface HostUsers {
+  /** Compares orgkit's text ids with the host's id column. */
+  id: HostIdSql
+  /** How lookups by email compare; settled by `ready`. */
+  emailLookup: EmailLookup
+  /**
+   * Reads the users table's catalog the first time it is called (on `db`, which may be a
+   * transaction), says what it lacks once, and settles `emailLookup`. Statements that meet
+   * the users table are compiled after it.
+   */
+  ready(db: Kysely<OrgkitDatabase>): Promise<void>
 }

@@ -35,11 +35,25 @@ export interface UsersTableOptions {
     imageUrl?: string | undefined
   }
   /**
+   * The type of the id column, which decides how orgkit's text ids meet it: `'text'` (any
+   * character type), `'integer'` or `'bigint'` (any integer column: serial, identity,
+   * auto-increment; both mean the same), `'uuid'` (PostgreSQL's and MariaDB's `uuid`; on
+   * SQLite a uuid is text). Ids cross orgkit's API as strings: an integer as its decimal
+   * digits, a uuid in its 36-character form. An id that no row of this type can have (`'abc'`
+   * for an integer column) names no user. Checked against the catalog once, at the first
+   * statement that meets the users table; a mismatch is warned about (see `logger`).
+   * @default 'text'
+   */
+  idType?: 'text' | 'integer' | 'bigint' | 'uuid' | undefined
+  /**
    * The host stores emails trimmed and lower-cased. orgkit then looks a user up by email
    * with `email = ?`, which the host's ordinary index on the column serves on every
    * database. Without it orgkit compares `lower(email) = ?`, which only an index on
-   * `lower(email)` serves (PostgreSQL, SQLite; MariaDB has no such index): see
-   * docs/storage.md, "Looking users up by email".
+   * `lower(email)` serves (PostgreSQL, SQLite), unless the column compares
+   * case-insensitively already (a `_ci` collation on MariaDB, `citext` on PostgreSQL), where
+   * `email = ?` is used. What the table has is read from the catalog once, and a lookup no
+   * index serves is warned about with the statement that fixes it: see docs/storage.md,
+   * "Looking users up by email".
    * @default false
    */
   emailNormalized?: boolean | undefined
@@ -48,7 +62,17 @@ export interface UsersTableOptions {
 export interface KyselyStorageOptions extends OrgkitTablesOptions {
   /** Joined into member listings in the same query, and read by the user directory. */
   users: UsersTableOptions
+  /**
+   * Hears, once per storage, what the users table lacks: an index for the lookup by email,
+   * or an `idType` that differs from the id column's type. Each message names the statement
+   * or option that fixes it.
+   * @default console
+   */
+  logger?: { warn(message: string): void } | undefined
 }
+
+/** How orgkit meets the host's id column (`'bigint'` is `'integer'`). */
+export type HostIdType = 'text' | 'integer' | 'uuid'
 
 /** Validates the prefix, which ends up in table, index and constraint names. */
 export function resolvePrefix(options: OrgkitTablesOptions | undefined): string {
@@ -80,9 +104,13 @@ export interface UsersTableMapping {
   username: string | undefined
   name: string | undefined
   imageUrl: string | undefined
+  /** See `UsersTableOptions.idType`. */
+  idType: HostIdType
   /** See `UsersTableOptions.emailNormalized`. */
   emailNormalized: boolean
 }
+
+const ID_TYPES: Record<string, HostIdType> = { text: 'text', integer: 'integer', bigint: 'integer', uuid: 'uuid' }
 
 export function resolveUsersTable(users: UsersTableOptions | undefined): { table: string; columns: UsersTableMapping } {
   if (users === undefined || typeof users.table !== 'string' || typeof users.columns !== 'object') {
@@ -109,7 +137,19 @@ export function resolveUsersTable(users: UsersTableOptions | undefined): { table
       username: column('username'),
       name: column('name'),
       imageUrl: column('imageUrl'),
+      idType: resolveIdType(users.idType),
       emailNormalized: users.emailNormalized === true,
     },
   }
+}
+
+function resolveIdType(idType: unknown): HostIdType {
+  if (idType === undefined) return 'text'
+  const resolved = typeof idType === 'string' && Object.hasOwn(ID_TYPES, idType) ? ID_TYPES[idType] : undefined
+  if (resolved === undefined) {
+    throw new Error(
+      `@orgkit/kysely: options.users.idType ${JSON.stringify(idType)} must be 'text', 'integer', 'bigint' or 'uuid'.`,
+    )
+  }
+  return resolved
 }

@@ -1,14 +1,16 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
 import type { Kysely } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
-import type { StorageContext } from './context'
-import { storageDialect } from './dialects'
+import type { HostUsers, StorageContext } from './context'
+import { type DialectName, storageDialect } from './dialects'
+import { hostIdSql, inspectUsersTable } from './host-users'
 import {
   type KyselyStorageOptions,
   physicalTableNames,
   resolveDialect,
   resolvePrefix,
   resolveUsersTable,
+  type UsersTableMapping,
 } from './options'
 import { apiKeyRepository } from './repositories/api-keys'
 import { auditRepository } from './repositories/audit'
@@ -40,12 +42,14 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
   physicalNames.set('host_users', users.table)
   const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNamesPlugin(physicalNames))
   const dialect = storageDialect(resolveDialect(db, options))
+  const hostUsers = hostUsersOf(dialect.name, users, options?.logger ?? console)
 
   const compiled: CompiledQueryCache = new Map()
   const repositories = createRepositories({
     db: orgkitDb,
     dialect,
     users: users.columns,
+    hostUsers,
     atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
     compiled,
   })
@@ -65,9 +69,47 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     transaction: (fn) =>
       runTransaction(orgkitDb, dialect, (trx) =>
         // Inside, multi-statement methods join this transaction instead of opening one.
-        fn(createRepositories({ db: trx, dialect, users: users.columns, atomic: (inner) => inner(trx), compiled })),
+        fn(
+          createRepositories({
+            db: trx,
+            dialect,
+            users: users.columns,
+            hostUsers,
+            atomic: (inner) => inner(trx),
+            compiled,
+          }),
+        ),
       ),
   }
+}
+
+/**
+ * The users table's id comparisons, and its catalog read once: when the catalog cannot be
+ * read (permissions, a view), the email lookup keeps the form the options give.
+ */
+function hostUsersOf(
+  dialect: DialectName,
+  users: { table: string; columns: UsersTableMapping },
+  logger: { warn(message: string): void },
+): HostUsers {
+  let inspected: Promise<void> | undefined
+  const hostUsers: HostUsers = {
+    id: hostIdSql(dialect, users.columns.idType),
+    emailLookup: users.columns.emailNormalized ? 'column' : 'lower',
+    ready(db) {
+      inspected ??= inspectUsersTable(db as Kysely<unknown>, dialect, users.table, users.columns).then(
+        (inspection) => {
+          hostUsers.emailLookup = inspection.emailLookup
+          for (const warning of inspection.warnings) logger.warn(warning)
+        },
+        (error: unknown) => {
+          logger.warn(`@orgkit/kysely: could not read the catalog of the users table ${users.table}: ${String(error)}`)
+        },
+      )
+      return inspected
+    },
+  }
+  return hostUsers
 }
 
 function createRepositories(context: StorageContext): TransactionRepositories {

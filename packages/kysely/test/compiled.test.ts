@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase, testDialects } from '../../../te
 import { compiled, slot } from '../src/compiled'
 import type { StorageContext } from '../src/context'
 import { storageDialect } from '../src/dialects'
+import { hostIdSql } from '../src/host-users'
 
 describe.each(testDialects())('compiled queries on %s', (dialect) => {
   let database: TestDatabase
@@ -67,6 +68,7 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
       db: database.db as unknown as StorageContext['db'],
       dialect: storageDialect(dialect),
       users: { table: 'people_a', id: 'people_a_id', email: 'mail' } as unknown as StorageContext['users'],
+      hostUsers: { id: hostIdSql(dialect, 'text'), emailLookup: 'lower', ready: async () => {} },
       atomic: (fn) => fn(database.db as unknown as StorageContext['db']),
       compiled: new Map(),
     }

@@ -1,14 +1,20 @@
-/** A role as configured: its grants, optionally on top of another role's. */
-export interface RoleDefinition {
+import type { Grant } from './permissions'
+
+/**
+ * A role as configured: its grants, optionally on top of another role's. `P` is the
+ * declared permissions and `R` the role keys, so that `createOrgkit` refuses a misspelled
+ * grant or role at compile time; both are `string` where they are not known.
+ */
+export interface RoleDefinition<P extends string = string, R extends string = string> {
   /** Display name. @default the key, capitalized */
   name?: string
   description?: string
   /** Roles whose grants this role also has. */
-  extends?: string | readonly string[]
+  extends?: R | readonly R[]
   /** Permissions or wildcards (`projects.*`, `*`) granted by this role. */
-  grants?: readonly string[]
+  grants?: readonly Grant<P>[]
   /** Permissions or wildcards taken away again after `grants` and `extends` (admin: `['organization.delete']`). */
-  except?: readonly string[]
+  except?: readonly Grant<P>[]
 }
 
 /** The default system roles; `roles` in the options is merged over these. */

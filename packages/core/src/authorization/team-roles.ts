@@ -1,13 +1,14 @@
 import { OrgkitConfigError } from '../shared/errors'
 import type { CompiledRole, PermissionEngine } from './engine'
+import type { Grant } from './permissions'
 
 /** A team role: grants that apply only to the resources of the team it is held in. */
-export interface TeamRoleDefinition {
+export interface TeamRoleDefinition<P extends string = string> {
   /** Display name. @default the key, capitalized */
   name?: string
   description?: string
   /** Permissions or wildcards (`projects.*`) the role grants inside its team. */
-  grants: readonly string[]
+  grants: readonly Grant<P>[]
 }
 
 /** The default team roles: a lead manages its own team's members, a member sees the team. */

@@ -100,25 +100,25 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  */
 export function parseJsonBody(read: BodyRead | undefined, contentType: string | undefined): unknown {
   if (read === undefined) return undefined
-  if (read.kind === 'too-large') throw bodyError('The request body is too large.')
+  if (read.kind === 'too-large') throw bodyError('too-large')
   if (read.bytes.length === 0) return undefined
-  if (!isJsonContentType(contentType)) throw bodyError('Send the body as application/json.')
+  if (!isJsonContentType(contentType)) throw bodyError('not-json')
   let text: string
   try {
     text = utf8.decode(read.bytes)
   } catch {
-    throw bodyError('The request body is not valid UTF-8.')
+    throw bodyError('not-utf-8')
   }
   if (text.trim() === '') return undefined
   // Before parsing: a body nested thousands deep is refused in one pass over its text, and
   // never becomes a value that a walk over it (ours, zod's) would have to descend.
   if (nestsDeeperThan(text, MAX_INPUT_DEPTH)) {
-    throw bodyError(`The request body nests objects and arrays more than ${MAX_INPUT_DEPTH} deep.`)
+    throw bodyError('too-deep')
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw bodyError('The request body is not valid JSON.')
+    throw bodyError('invalid-json')
   }
 }
 
@@ -156,6 +156,20 @@ export function isJsonContentType(header: string | undefined): boolean {
   })
 }
 
-function bodyError(message: string): OrgkitError {
+/** Why a request body was refused: each is a 400 `validation_failed`, on orgkit's routes and, through the adapters' error handlers, on the host's. */
+export const BODY_PROBLEMS = {
+  'too-large': 'The request body is too large.',
+  'not-json': 'Send the body as application/json.',
+  'not-utf-8': 'The request body is not valid UTF-8.',
+  'invalid-json': 'The request body is not valid JSON.',
+  'too-deep': `The request body nests objects and arrays more than ${MAX_INPUT_DEPTH} deep.`,
+  unreadable: 'The request body could not be read.',
+} as const
+
+export type BodyProblem = keyof typeof BODY_PROBLEMS
+
+/** The 400 `validation_failed` for a body refused for `problem`, detailed at `body`. */
+export function bodyError(problem: BodyProblem): OrgkitError {
+  const message = BODY_PROBLEMS[problem]
   return new OrgkitError('validation_failed', message, { details: [{ path: 'body', message }] })
 }

@@ -21,6 +21,21 @@ export function statusForCode(code: ErrorCode): number {
   return STATUS_BY_CODE[code]
 }
 
+/**
+ * The HTTP status orgkit answers `error` with, for a host that shapes error answers in its
+ * own error layer: the status of an `OrgkitError`'s code (`not_found` → 404, `internal` →
+ * 500, the table of the HTTP contract), and `undefined` for anything else, which is the
+ * host's to answer. Public: the same table both adapters use.
+ *
+ * ```ts
+ * const status = httpStatusOf(error)
+ * if (status !== undefined) return reply(status, { error: { code: error.code, message: error.message } })
+ * ```
+ */
+export function httpStatusOf(error: unknown): number | undefined {
+  return isOrgkitError(error) ? statusForCode(error.code) : undefined
+}
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: ErrorDetail[] }
 }

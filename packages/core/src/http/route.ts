@@ -46,9 +46,45 @@ export interface RouteDefinition<Params = any, Query = any, Body = any> {
   handler: (context: RouteContext<Params, Query, Body>) => Promise<unknown>
 }
 
-/** Keeps a route's schema types and handler types tied together. */
-export function defineRoute<Params = undefined, Query = undefined, Body = undefined>(
-  route: RouteDefinition<Params, Query, Body>,
-): RouteDefinition<Params, Query, Body> {
+/**
+ * What a route's declaration says about its types, kept literal by `defineRoute` so that a
+ * typed client (`@orgkit/client`) is checked against the same schemas the server validates.
+ */
+export interface RouteSignature<
+  Method extends HttpMethod = HttpMethod,
+  Path extends string = string,
+  Id extends string = string,
+  QuerySchema extends z.ZodType = z.ZodType,
+  BodySchema extends z.ZodType = z.ZodType,
+  ResponseSchema extends z.ZodType = z.ZodType,
+  Status extends 200 | 201 | 204 = 200 | 201 | 204,
+> {
+  method: Method
+  path: Path
+  operationId: Id
+  query?: QuerySchema
+  body?: BodySchema
+  response?: ResponseSchema
+  status: Status
+}
+
+/** Keeps a route's schema types and handler types tied together, and its signature literal. */
+export function defineRoute<
+  Params = undefined,
+  Query = undefined,
+  Body = undefined,
+  const Method extends HttpMethod = HttpMethod,
+  const Path extends string = string,
+  const Id extends string = string,
+  // `never` when the route has none: the property then reads as `undefined`.
+  QuerySchema extends z.ZodType<Query> = never,
+  BodySchema extends z.ZodType<Body> = never,
+  ResponseSchema extends z.ZodType = never,
+  const Status extends 200 | 201 | 204 = 200 | 201 | 204,
+>(
+  route: RouteDefinition<Params, Query, Body> &
+    RouteSignature<Method, Path, Id, QuerySchema, BodySchema, ResponseSchema, Status>,
+): Omit<RouteDefinition<Params, Query, Body>, keyof RouteSignature> &
+  RouteSignature<Method, Path, Id, QuerySchema, BodySchema, ResponseSchema, Status> {
   return route
 }

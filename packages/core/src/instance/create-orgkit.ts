@@ -1,7 +1,7 @@
 import { authenticateApiKey, authenticateApiKeyForRequest } from '../api-keys/authenticate'
 import { authorize } from '../authorization/access'
 import { createPermissionEngine } from '../authorization/engine'
-import { OWNER_ROLE } from '../authorization/permissions'
+import { type BuiltInPermission, OWNER_ROLE } from '../authorization/permissions'
 import { createRoleResolver } from '../authorization/resolver'
 import { compileTeamRoles, DEFAULT_TEAM_ROLE } from '../authorization/team-roles'
 import { getPublicOrganization } from '../organizations/service'
@@ -15,7 +15,7 @@ import { OrgkitConfigError } from '../shared/errors'
 import type { ApiKeyActor } from '../shared/types'
 import { assertName, assertStoredArguments } from '../shared/validate'
 import { createClient } from './client'
-import type { Orgkit } from './orgkit'
+import type { NoFields, Orgkit } from './orgkit'
 import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 
 /** The industry choices when the host configures none. */
@@ -47,8 +47,26 @@ const DEFAULT_INVITATION_TTL = '7d'
 /**
  * Creates an orgkit instance. Options are checked here, once: a mistake throws an
  * `OrgkitConfigError` naming the option, before any request is served.
+ *
+ * Written in place, the options also type the instance: the permissions `P` (no `as const`
+ * needed), the role keys `R` and the `organizationFields` `F` are inferred, so that a grant,
+ * an `extends`, a `can`, a `requirePermission` or an API key naming a permission that is not
+ * declared fails to compile, and the organization views carry the host's fields.
  */
-export function createOrgkit(options: OrgkitOptions): Orgkit {
+export function createOrgkit<
+  const P extends string = never,
+  const R extends string = never,
+  F extends object = NoFields,
+>(options: OrgkitOptions<P, R, F>): Orgkit<P | BuiltInPermission, F> {
+  return createInstance(options as OrgkitOptions) as Orgkit<P | BuiltInPermission, F>
+}
+
+/**
+ * The instance, on options as the checks and services see them (any strings). The typed
+ * instance `createOrgkit` returns is this one: the permissions it accepts are checked here
+ * at run time too, and `organizationFields`' fields are on every view it returns.
+ */
+function createInstance(options: OrgkitOptions): Orgkit {
   if (!options || typeof options.storage?.transaction !== 'function') {
     throw new OrgkitConfigError('createOrgkit needs a storage, e.g. kyselyStorage(db, …) from @orgkit/kysely')
   }

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { userIdSchema } from '../shared/user-ids'
 
 export const roleKeySchema = z
   .string()
@@ -8,7 +9,7 @@ export const roleKeySchema = z
 /** Exactly one of `userId`, `username` or `email` names the user. */
 export const addMemberSchema = z
   .strictObject({
-    userId: z.string().trim().min(1).max(255).optional(),
+    userId: userIdSchema.optional(),
     username: z.string().trim().min(1).max(255).optional(),
     email: z.email().trim().toLowerCase().max(320).optional(),
     role: roleKeySchema.optional(),

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { userIdSchema } from '../shared/user-ids'
 
 /** Slug pattern of SPEC §2: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/
@@ -75,7 +76,7 @@ export const updateOrganizationSchema = z.strictObject({
 })
 export type UpdateOrganizationInput = z.input<typeof updateOrganizationSchema>
 
-export const transferOwnershipSchema = z.strictObject({ userId: z.string().min(1).max(255) })
+export const transferOwnershipSchema = z.strictObject({ userId: userIdSchema })
 export type TransferOwnershipInput = z.input<typeof transferOwnershipSchema>
 
 export const listOrganizationsSchema = z.strictObject({

@@ -1,8 +1,12 @@
 import type { RoleDefinition } from '../authorization/defaults'
+import type { BuiltInPermission } from '../authorization/permissions'
 import type { TeamRoleDefinition } from '../authorization/team-roles'
 import type { InvitationRecord, JsonObject, OrganizationRecord } from '../shared/types'
 import type { Storage } from '../storage/port'
 import type { BeforeHooks } from './events'
+
+/** The system roles every configuration has (`roles` may redefine `admin` and `member`). */
+export type DefaultRoleKey = 'owner' | 'admin' | 'member'
 
 export type { RoleDefinition, TeamRoleDefinition }
 
@@ -45,24 +49,30 @@ export interface LimitOptions {
   customRolesPerOrganization?: number
 }
 
-export interface OrgkitOptions {
+/**
+ * The options of `createOrgkit`. `P` is the host's permissions, `R` the keys of `roles` and
+ * `F` the fields `organizationFields` adds: `createOrgkit` infers all three from the options
+ * written in place, so that grants, role keys and permission checks are checked by the
+ * compiler. Written as a plain `OrgkitOptions`, all of them are just strings.
+ */
+export interface OrgkitOptions<P extends string = string, R extends string = string, F extends object = JsonObject> {
   /** Where orgkit keeps its data: `kyselyStorage(db, …)` from `@orgkit/kysely`. */
   storage: Storage
   /** The host's own permissions, `resource.action`. orgkit's own are always declared. */
-  permissions?: readonly string[]
+  permissions?: readonly P[]
   /**
    * System roles, merged over the defaults (`owner` = `*`; `admin` = everything except
    * `organization.delete`; `member` = `members.read teams.read roles.read`). `owner` always
    * holds `*` and cannot be redefined.
    */
-  roles?: Record<string, RoleDefinition>
+  roles?: { readonly [K in R]: RoleDefinition<NoInfer<P> | BuiltInPermission, NoInfer<R> | DefaultRoleKey> }
   /** The role a direct add or invitation gets when none is named. @default 'member' */
-  defaultRole?: string
+  defaultRole?: NoInfer<R> | DefaultRoleKey
   /**
    * Team roles, replacing the defaults: `lead` = `teams.read teams.update` (manages its own
    * team's members), `member` = `teams.read`.
    */
-  teamRoles?: Record<string, TeamRoleDefinition>
+  teamRoles?: Record<string, TeamRoleDefinition<NoInfer<P> | BuiltInPermission>>
   /** The team role a team member gets when none is named, and on joining through an invitation. @default 'member' */
   defaultTeamRole?: string
   /** How many organizations' compiled custom roles stay cached in memory. @default 1000 */
@@ -79,9 +89,7 @@ export interface OrgkitOptions {
    * called once per response with the organizations it shows, returns their extra fields in
    * the same order (`[{ projectCount: 3 }]`). orgkit's own fields win over a field of the same name.
    */
-  organizationFields?: (
-    organizations: readonly OrganizationRecord[],
-  ) => Promise<readonly JsonObject[]> | readonly JsonObject[]
+  organizationFields?: (organizations: readonly OrganizationRecord[]) => Promise<readonly F[]> | readonly F[]
   invitations?: InvitationOptions
   apiKeys?: ApiKeyOptions
   limits?: LimitOptions

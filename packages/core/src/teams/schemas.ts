@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { slugSchema } from '../organizations/schemas'
+import { userIdSchema } from '../shared/user-ids'
 
 /** A team role key; whether it names a configured team role is checked by the service. */
 export const teamRoleKeySchema = z
@@ -43,7 +44,7 @@ export type ListTeamMembersInput = z.input<typeof listTeamMembersSchema>
 
 /** `role` defaults to the configured `defaultTeamRole`. */
 export const addTeamMemberSchema = z.strictObject({
-  userId: z.string().trim().min(1).max(255),
+  userId: userIdSchema,
   role: teamRoleKeySchema.optional(),
 })
 export type AddTeamMemberInput = z.input<typeof addTeamMemberSchema>

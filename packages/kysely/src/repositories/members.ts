@@ -5,6 +5,7 @@ import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slo
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
+import { emailCondition, hostIdValue } from '../host-users'
 import { type KeysetSort, keysetPage, keysetTemplate, keysetValues } from '../keyset'
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
@@ -57,33 +58,44 @@ const findMember = compiled((context) =>
     .where('organization_id', '=', slot<string>('organizationId'))
     .where('user_id', '=', slot<string>('userId')),
 )
-const findMemberWithUser = compiled<MemberUserRow>((context) =>
-  membersWithUsers(context, context.db, slot<string>('organizationId')).where('m.user_id', '=', slot<string>('userId')),
+const findMemberWithUser = compiled<MemberUserRow>(
+  (context) =>
+    membersWithUsers(context, context.db, slot<string>('organizationId')).where(
+      'm.user_id',
+      '=',
+      slot<string>('userId'),
+    ),
+  { meetsHostUsers: true },
 )
 
 /**
  * The invitee by email with their membership here (marked 0), then the inviter by id
  * (marked 1): two index seeks in one statement. The membership is joined by the organization
- * and the user, so the statement stays on the organization's shard.
+ * and the user (the host's id as text, so that the member key serves both), so the statement
+ * stays on the organization's shard.
  */
-const findInviteeAndInviter = compiled((context) => {
-  const columns = hostUserColumns(context.users)
-  const summary = userSummarySelection(columns)
-  const invitee = context.db
-    .selectFrom('host_users as u')
-    .leftJoin('members as m', (join) =>
-      join
-        .on('m.organization_id', '=', slot<string>('organizationId'))
-        .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${columns.id}`),
-    )
-    .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
-    .where(emailIs(context.users, columns, slot<string>('email')))
-  const inviter = context.db
-    .selectFrom('host_users as u')
-    .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
-    .where(sql<SqlBool>`${columns.id} = ${slot<string>('inviterId')}`)
-  return invitee.unionAll(inviter)
-})
+const findInviteeAndInviter = compiled(
+  (context) => {
+    const columns = hostUserColumns(context.users)
+    const summary = userSummarySelection(columns)
+    const { id } = context.hostUsers
+    const invitee = context.db
+      .selectFrom('host_users as u')
+      .leftJoin('members as m', (join) =>
+        join
+          .on('m.organization_id', '=', slot<string>('organizationId'))
+          .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${id.asText(columns.id)}`),
+      )
+      .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
+      .where(emailIs(context, columns, slot<string>('email')))
+    const inviter = context.db
+      .selectFrom('host_users as u')
+      .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
+      .where(sql<SqlBool>`${columns.id} = ${id.fromParameter(slot<string | null>('inviterId'))}`)
+    return invitee.unionAll(inviter)
+  },
+  { meetsHostUsers: true },
+)
 
 /** A host user's row as orgkit speaks of it (host ids may be numbers; orgkit's are strings). */
 export function userSummaryFromRow(row: {
@@ -117,7 +129,9 @@ function membersWithUsers(context: StorageContext, executor: Kysely<OrgkitDataba
   const mapped = USER_FIELDS.filter(([field]) => userColumns[field] !== NULL_COLUMN)
   return executor
     .selectFrom('members as m')
-    .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('m.user_id')}`))
+    .leftJoin('host_users as u', (join) =>
+      join.on(sql<SqlBool>`${userColumns.id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref('m.user_id'))}`),
+    )
     .select(['m.user_id', 'm.role', 'm.joined_at'])
     .select(mapped.map(([field, alias]) => userColumns[field].as(alias)))
     .where('m.organization_id', '=', organizationId)
@@ -137,21 +151,24 @@ function memberPage(direction: 'after' | 'before' | null, byRole: boolean, bySea
   const variant = `${direction ?? 'first'} ${byRole} ${bySearch}`
   let query = memberPages.get(variant)
   if (query === undefined) {
-    query = compiled((context) => {
-      let members = membersWithUsers(context, context.db, slot<string>('organizationId'))
-      if (byRole) members = members.where('m.role', '=', slot<string>('role'))
-      if (bySearch) {
-        const columns = hostUserColumns(context.users)
-        const pattern = slot<string>('pattern')
-        const searchable = [columns.name, columns.email, columns.username].filter((column) => column !== NULL_COLUMN)
-        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
-        // collation, SQLite's folds ASCII only; this reads the same on all three.
-        members = members.where((eb) =>
-          eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
-        )
-      }
-      return keysetTemplate(members, MEMBER_ORDER, direction, context.dialect)
-    })
+    query = compiled(
+      (context) => {
+        let members = membersWithUsers(context, context.db, slot<string>('organizationId'))
+        if (byRole) members = members.where('m.role', '=', slot<string>('role'))
+        if (bySearch) {
+          const columns = hostUserColumns(context.users)
+          const pattern = slot<string>('pattern')
+          const searchable = [columns.name, columns.email, columns.username].filter((column) => column !== NULL_COLUMN)
+          // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
+          // collation, SQLite's folds ASCII only; this reads the same on all three.
+          members = members.where((eb) =>
+            eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
+          )
+        }
+        return keysetTemplate(members, MEMBER_ORDER, direction, context.dialect)
+      },
+      { meetsHostUsers: true },
+    )
     memberPages.set(variant, query)
   }
   return query
@@ -191,7 +208,8 @@ export function memberRepository(context: StorageContext): MemberRepository {
       const { rows } = await findInviteeAndInviter.run(context, {
         organizationId,
         email: email.trim().toLowerCase(),
-        inviterId,
+        // An id the host's column cannot hold names no user (and is not sent to it).
+        inviterId: hostIdValue(context.users.idType, inviterId),
       })
       // Several host users may share an email differing in case only: the first, as `findByEmail`.
       const invitee = rows.find((row) => Number(row.marker) === 0)
@@ -308,14 +326,13 @@ export function hostUserColumns(users: UsersTableMapping): HostUserColumns {
 }
 
 /**
- * A host user's email equals `email` (given lower-cased): the column as stored when the host
- * stores emails lower-cased (`emailNormalized`, served by its plain index), otherwise
- * `lower()` of it (served by an index on `lower(email)` where the engine has one).
+ * A host user's email equals `email` (given lower-cased), in the form the storage settled on
+ * after reading the users table's catalog (`HostUsers.ready`; see `EmailLookup`): the column
+ * as stored where it holds lower-cased emails or compares case-insensitively already (served
+ * by its plain index), otherwise `lower()` of it (served by an index on `lower(email)`).
  */
-export function emailIs(users: UsersTableMapping, columns: HostUserColumns, email: string): RawBuilder<SqlBool> {
-  return users.emailNormalized
-    ? sql<SqlBool>`${columns.email} = ${email}`
-    : sql<SqlBool>`lower(${columns.email}) = ${email}`
+export function emailIs(context: StorageContext, columns: HostUserColumns, email: string): RawBuilder<SqlBool> {
+  return emailCondition(context.hostUsers.emailLookup, columns.email, email)
 }
 
 /**

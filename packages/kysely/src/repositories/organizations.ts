@@ -12,6 +12,7 @@ import { affected, parseJsonObject, toCount, toJson } from '../codec'
 import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
+import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { type InvitationsTable, ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
@@ -112,12 +113,14 @@ const selectForAcceptance = (context: StorageContext, withUser: boolean) => {
   const user = hostUserColumns(context.users)
   return context.dialect.forUpdate(
     query
-      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${user.id} = ${slot<string>('userId')}`))
+      .leftJoin('host_users as u', (join) =>
+        join.on(sql<SqlBool>`${user.id} = ${context.hostUsers.id.fromParameter(slot<string | null>('userId'))}`),
+      )
       .select(userSummarySelection(user, 'u_')),
     'o',
   )
 }
-const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true))
+const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true), { meetsHostUsers: true })
 const lockForAcceptanceAlone = compiled((context) => selectForAcceptance(context, false))
 
 type AcceptanceRow = Selectable<OrganizationsTable> & {
@@ -275,7 +278,12 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {
       const withUser = dialect.name !== 'mysql'
       const { rows } = withUser
-        ? await lockForAcceptanceWithUser.run(context, { id, invitationId, userId })
+        ? await lockForAcceptanceWithUser.run(context, {
+            id,
+            invitationId,
+            // An id the host's column cannot hold names no user (and is not sent to it).
+            userId: hostIdValue(context.users.idType, userId),
+          })
         : await lockForAcceptanceAlone.run(context, { id, invitationId })
       const row = rows[0] as AcceptanceRow | undefined
       if (row === undefined) return null

@@ -15,7 +15,9 @@ export function teamMemberRepository(context: StorageContext): TeamMemberReposit
   const withUsers = (executor: Kysely<OrgkitDatabase>, organizationId: string, teamId: string) =>
     executor
       .selectFrom('team_members as tm')
-      .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${userColumns.id} = ${sql.ref('tm.user_id')}`))
+      .leftJoin('host_users as u', (join) =>
+        join.on(sql<SqlBool>`${userColumns.id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref('tm.user_id'))}`),
+      )
       .selectAll('tm')
       .select([
         userColumns.email.as('user_email'),

@@ -2,14 +2,9 @@ import type { UserDirectory, UserSummary } from '@orgkit/core'
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { compiled, slot } from '../compiled'
 import type { StorageContext } from '../context'
+import { hostIdValue } from '../host-users'
 import { emailIs, type HostUserColumns, hostUserColumns, userSummaryFromRow, userSummarySelection } from './members'
 
-/**
- * The host's user table, read-only. Emails compare case-insensitively: against the column
- * as stored when the host says it stores them lower-cased (`emailNormalized`, served by its
- * plain index on the column), otherwise with `lower()` on the column (served by an index on
- * `lower(email)` where the engine has one). Usernames compare exactly, as the host stores them.
- */
 /** One user's summary, by `condition` (built from the storage's column mapping). */
 const selectUser = (context: StorageContext, condition: (columns: HostUserColumns) => RawBuilder<SqlBool>) => {
   const columns = hostUserColumns(context.users)
@@ -20,12 +15,24 @@ const selectUser = (context: StorageContext, condition: (columns: HostUserColumn
     .limit(1)
 }
 
-const userById = compiled((context) => selectUser(context, (c) => sql<SqlBool>`${c.id} = ${slot<string>('id')}`))
-const userByEmail = compiled((context) => selectUser(context, (c) => emailIs(context.users, c, slot<string>('email'))))
-const userByUsername = compiled((context) =>
-  selectUser(context, (c) => sql<SqlBool>`${c.username} = ${slot<string>('username')}`),
+const userById = compiled(
+  (context) =>
+    selectUser(context, (c) => sql<SqlBool>`${c.id} = ${context.hostUsers.id.fromParameter(slot<string>('id'))}`),
+  { meetsHostUsers: true },
+)
+const userByEmail = compiled((context) => selectUser(context, (c) => emailIs(context, c, slot<string>('email'))), {
+  meetsHostUsers: true,
+})
+const userByUsername = compiled(
+  (context) => selectUser(context, (c) => sql<SqlBool>`${c.username} = ${slot<string>('username')}`),
+  { meetsHostUsers: true },
 )
 
+/**
+ * The host's user table, read-only. Ids compare as the host's id type (see `HostIdSql`).
+ * Emails compare case-insensitively (see `emailIs`). Usernames compare exactly, as the host
+ * stores them.
+ */
 export function userDirectory(context: StorageContext): UserDirectory {
   const { users } = context
 
@@ -38,7 +45,11 @@ export function userDirectory(context: StorageContext): UserDirectory {
   }
 
   return {
-    findById: (id) => findOne(userById, { id }),
+    async findById(id) {
+      // An id the host's column cannot hold ('abc' for an integer column) names no user.
+      const value = hostIdValue(users.idType, id)
+      return value === null ? null : findOne(userById, { id: value })
+    },
     findByEmail: (email) => findOne(userByEmail, { email: email.trim().toLowerCase() }),
     async findByUsername(username) {
       if (users.username === undefined) return null

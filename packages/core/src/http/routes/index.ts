@@ -31,7 +31,7 @@ const openApiRoute = defineRoute({
  * Every route of the HTTP API, in registration order. Adapters register exactly these;
  * one file per area keeps each area's routes next to each other.
  */
-export const routes: readonly RouteDefinition[] = [
+const routeTable = [
   ...organizationRoutes,
   ...memberRoutes,
   ...roleRoutes,
@@ -42,3 +42,11 @@ export const routes: readonly RouteDefinition[] = [
   ...auditRoutes,
   openApiRoute,
 ]
+
+export const routes: readonly RouteDefinition[] = routeTable
+
+/**
+ * The routes of the table as a union of their literal signatures (method, path, operationId
+ * and schemas), for typed clients: `Extract<HttpRoute, { operationId: 'addMember' }>`.
+ */
+export type HttpRoute = (typeof routeTable)[number]

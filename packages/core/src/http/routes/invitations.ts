@@ -69,12 +69,12 @@ export const invitationRoutes = [
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
-  {
+  defineRoute({
     ...resendRoute,
     path: '/organizations/:org/invitations/:id',
     operationId: 'resendInvitationAlias',
     summary: 'The same as POST …/invitations/{id}/resend',
-  },
+  }),
   defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',

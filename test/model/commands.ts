@@ -305,6 +305,42 @@ class CreateOrganization extends Step {
   }
 }
 
+class DeleteOrganization extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly bySlug: boolean,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, bySlug: this.bySlug })
+  label = (model: Model) => `deleteOrganization ${orgName(model, pick(model.orgs, this.org)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    if (!org) return null
+    const actor = who({ org })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authorize(model, actor, org, 'organization.delete')
+      },
+      call: (d, c) => d.deleteOrganization(c, orgRef(org, this.bySlug)),
+      // Everything it owns goes with it, in one transaction; the invariants then ask that its
+      // id answers not_found and its keys no longer authenticate.
+      apply: () => {
+        model.orgs.splice(model.orgs.indexOf(org), 1)
+        model.teams = model.teams.filter((team) => team.orgId !== org.id)
+        model.invitations = model.invitations.filter((invitation) => invitation.orgId !== org.id)
+        for (const key of model.keys) if (key.orgId === org.id) model.deleted.keySecrets.push(key.secret)
+        model.keys = model.keys.filter((key) => key.orgId !== org.id)
+        model.deleted.orgIds.push(org.id)
+      },
+    }
+  }
+}
+
 class AddMember extends Step {
   constructor(
     via: Channel,
@@ -1259,6 +1295,9 @@ export function commandArbitraries() {
   const all = [
     fc.record({ via, actor }).map((a) => new CreateOrganization(a.via, a.actor)),
     fc
+      .record({ via, actor, org, bySlug: fc.boolean() })
+      .map((a) => new DeleteOrganization(a.via, a.actor, a.org, a.bySlug)),
+    fc
       .record({
         via,
         actor,
@@ -1346,6 +1385,6 @@ export function commandArbitraries() {
       .map((a) => new ResendInvitation(a.via, a.actor, a.org, a.invitation)),
     fc.record({ via, actor }).map((a) => new Me(a.via, a.actor)),
   ]
-  const twice = new Set([1, 2, 3, 6, 7, 18])
+  const twice = new Set([2, 3, 4, 7, 8, 19])
   return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))
 }

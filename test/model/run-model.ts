@@ -99,6 +99,7 @@ async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model
     ],
     invitations: [],
     keys: [],
+    deleted: { orgIds: [], keySecrets: [] },
   }
   const real: Real = { app, adapter, drivers: { core: coreDriver(app), http: httpDriver(app) } }
   return { model, real }

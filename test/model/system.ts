@@ -25,6 +25,7 @@ export interface RespondRef {
 /** Every operation the model drives. `org` is an organization's id or slug. */
 export interface Driver {
   createOrganization(caller: Caller, name: string): Promise<Outcome>
+  deleteOrganization(caller: Caller, org: string): Promise<Outcome>
   /** `user`: who to add, by id, username or email, as the caller may name them. */
   addMember(caller: Caller, org: string, user: MemberRef, role: string): Promise<Outcome>
   updateMember(caller: Caller, org: string, userId: string, role: string): Promise<Outcome>
@@ -71,6 +72,7 @@ export function coreDriver(app: TestApp): Driver {
   }
   return {
     createOrganization: (c, name) => call(c, (k) => k.organizations.create({ name })),
+    deleteOrganization: (c, org) => call(c, (k) => k.organizations.delete(org)),
     addMember: (c, org, user, role) => call(c, (k) => k.members.add(org, { ...user, role })),
     updateMember: (c, org, userId, role) => call(c, (k) => k.members.update(org, userId, { role })),
     removeMember: (c, org, userId) => call(c, (k) => k.members.remove(org, userId)),
@@ -122,6 +124,7 @@ export function httpDriver(app: TestApp): Driver {
   const e = encodeURIComponent
   return {
     createOrganization: (c, name) => send(c, 'POST', '/organizations', { name }),
+    deleteOrganization: (c, org) => send(c, 'DELETE', o(org)),
     addMember: (c, org, user, role) => send(c, 'POST', `${o(org)}/members`, { ...user, role }),
     updateMember: (c, org, userId, role) => send(c, 'PATCH', `${o(org)}/members/${e(userId)}`, { role }),
     removeMember: (c, org, userId) => send(c, 'DELETE', `${o(org)}/members/${e(userId)}`),

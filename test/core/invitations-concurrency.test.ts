@@ -8,7 +8,7 @@ const PARALLEL = 20
 const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${userId}@example.com` })
 
 /**
- * Rule 4 of SPEC §2 under concurrency, at each database's default isolation level: an
+ * "An invitation is accepted at most once" under concurrency, at each database's default isolation level: an
  * invitation is consumed by one conditional update, so of many simultaneous accepts exactly
  * one creates the membership, and an accept racing a revoke ends as exactly one of the two.
  */

@@ -7,7 +7,7 @@ const user = (userId: string): UserActor => ({ type: 'user', userId })
 const ROUNDS = 50
 
 /**
- * Rule 3 of SPEC §2 under concurrency: two owners demote or remove each other at the same
+ * "At least one owner" under concurrency: two owners demote or remove each other at the same
  * moment, at the database's default isolation level. Exactly one may win each round; a
  * lost round must answer `last_owner`, never leave the organization ownerless.
  */

@@ -22,6 +22,7 @@ const SAMPLES = new Map([
   ...regions(new URL('./fastify-samples.ts', import.meta.url).pathname),
   ...regions(new URL('./getting-started.ts', import.meta.url).pathname),
   ...regions(new URL('./scoping-samples.ts', import.meta.url).pathname),
+  ...regions(new URL('./lifecycle-samples.ts', import.meta.url).pathname),
   ...regions(new URL('./client-samples.ts', import.meta.url).pathname),
 ])
 /** Guides written with this check: every TypeScript block in them is a checked sample. */

@@ -36,6 +36,7 @@ import {
   type TestUser,
   testUser,
 } from '../../packages/core/test/support/storages'
+import { onCitus, runDdl, scalingDdl } from './citus'
 import { mysqlTestUrl, postgresTestUrl } from './servers'
 
 export { type StorageUnderTest, type TestUser, testUser }
@@ -380,6 +381,10 @@ export async function createTestStorage(
     await createUsersTable(database, 'users', { shape })
     const { error } = await migrateToLatest(database.db, { tablePrefix: options.tablePrefix })
     if (error) throw error
+    // On a Citus cluster: orgkit's tables distributed as docs/scaling.md says.
+    if (dialect === 'postgres' && onCitus() && options.tablePrefix === undefined) {
+      await runDdl(database.db, scalingDdl('### The DDL'))
+    }
     const created: TestStorage = {
       name: dialect,
       dialect,

@@ -115,6 +115,8 @@ declare global {
  * 403 without the permission. On success the grant is on `res.locals.orgkit`. `permission`
  * must be one the instance declares: a misspelled one fails to compile (and, untyped, throws
  * here).
+ * The rest of the request (the route handler and what it starts) runs in the authorized
+ * organization (`orgkit.runInOrganization`), which `scopedDb(db)` reads.
  */
 export function requirePermission<P extends string>(
   orgkit: Orgkit<P>,
@@ -137,7 +139,9 @@ export function requirePermission<P extends string>(
       .then(
         (grant) => {
           res.locals.orgkit = grant
-          next()
+          // The rest of the request runs in the organization it was authorized for:
+          // `scopedDb(db)` in the handler scopes the host's queries to it.
+          orgkit.runInOrganization(grant.organization, next)
         },
         (error: unknown) => send(res, errorToResponse(error, options.onError)),
       )

@@ -69,7 +69,8 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
       dialect: storageDialect(dialect),
       users: { table: 'people_a', id: 'people_a_id', email: 'mail' } as unknown as StorageContext['users'],
       hostUsers: { id: hostIdSql(dialect, 'text'), emailLookup: 'lower', ready: async () => {} },
-      atomic: (fn) => fn(database.db as unknown as StorageContext['db']),
+      atomic: () => Promise.reject(new Error('not used')),
+      organizationTables: [],
       compiled: new Map(),
     }
     const query = compiled((c) =>

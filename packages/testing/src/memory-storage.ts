@@ -117,7 +117,9 @@ export function memoryStorage(): MemoryStorage {
       const draft = copyTables(committed)
       const scope = { open: true }
       try {
-        const result = await inTransaction.run(true, () => fn(repositories(draft, users, scope)))
+        // No handle to give the host's hooks: the working copy is not theirs to write.
+        const tx = { ...repositories(draft, users, scope), transaction: undefined }
+        const result = await inTransaction.run(true, () => fn(tx))
         committed = draft
         return result
       } finally {
@@ -155,7 +157,11 @@ export function memoryStorage(): MemoryStorage {
   }
 }
 
-function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open: boolean }): TransactionRepositories {
+function repositories(
+  t: Tables,
+  users: Map<string, UserSummary>,
+  scope: { open: boolean },
+): Omit<TransactionRepositories, 'transaction'> {
   /** Wraps a synchronous body: refused once the transaction ended, results cloned for the caller. */
   const op =
     <A extends unknown[], R>(body: (...args: A) => R) =>

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
+import { pageQueryShape } from '../shared/pagination'
 import { refuseRepeats } from '../shared/validate'
 
 /** A key holds a role, or an explicit permission list, or (neither) the default role. */
@@ -17,8 +18,5 @@ export const createApiKeySchema = z
   })
 export type CreateApiKeyInput = z.input<typeof createApiKeySchema>
 
-export const listApiKeysSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-})
+export const listApiKeysSchema = z.strictObject(pageQueryShape)
 export type ListApiKeysInput = z.input<typeof listApiKeysSchema>

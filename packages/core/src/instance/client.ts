@@ -7,16 +7,31 @@ import { type OrganizationsApi, organizationsApi } from '../organizations/servic
 import { type RolesApi, rolesApi } from '../roles/service'
 import type { Context } from '../runtime/context'
 import { isOrgkitError } from '../shared/errors'
-import type { Actor } from '../shared/types'
+import type { Actor, OrganizationRecord } from '../shared/types'
 import { assertStoredArguments } from '../shared/validate'
 import { type TeamsApi, teamsApi } from '../teams/service'
+
+export interface ClientOptions {
+  /**
+   * The API key's organization as `authenticateApiKeyForRequest` read it: the client's first
+   * authorization that names it (without locking it) uses it instead of reading it again.
+   * Ignored for other actors and for another organization.
+   */
+  organization?: OrganizationRecord | undefined
+}
+
+/** The context of one client: the instance's, plus what the caller already read. */
+export function clientContext(ctx: Context, options: ClientOptions): Context {
+  return options.organization === undefined ? ctx : { ...ctx, preread: { organization: options.organization } }
+}
 
 /**
  * Everything `actor` can do, one API per domain area, each bound to the actor. An area is
  * built when first read and kept: every HTTP request makes a client and uses one area of
  * it, and building all seven (dozens of closures) cost more than routing the request.
  */
-export function createClient(ctx: Context, actor: Actor) {
+export function createClient(instance: Context, actor: Actor, options: ClientOptions = {}) {
+  const ctx = clientContext(instance, options)
   let organizations: OrganizationsApi | undefined
   let members: MembersApi | undefined
   let teams: TeamsApi | undefined
@@ -63,7 +78,14 @@ export function createClient(ctx: Context, actor: Actor) {
       ctx.engine.assertDeclared(permission)
       assertStoredArguments(actor, [org, options], ['org'])
       try {
-        await authorize(ctx, ctx.storage, actor, org, permission, { team: options.teamId })
+        await authorize(
+          ctx,
+          ctx.storage,
+          actor,
+          org,
+          { kind: 'permission', permission, team: options.teamId !== undefined },
+          { team: options.teamId },
+        )
         return true
       } catch (error) {
         if (isOrgkitError(error) && (error.code === 'forbidden' || error.code === 'not_found')) return false

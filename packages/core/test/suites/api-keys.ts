@@ -52,6 +52,23 @@ export function apiKeysSuite(name: string, make: MakeStorage): void {
       expect(listed.data[0]?.lastUsedAt?.toISOString()).toBe(now.toISOString())
     })
 
+    it('hands the organization authentication read to one authorization of that organization only', async () => {
+      const key = await orgkit.as(user('bob')).apiKeys.create('acme', { name: 'Handed', role: 'member' })
+      const { actor, organization } = await orgkit.authenticateApiKeyForRequest(key.secret)
+      expect(actor).toMatchObject({ type: 'apiKey', organizationId: key.organizationId })
+      expect(organization.id).toBe(key.organizationId)
+      expect((await orgkit.as(actor, { organization }).members.list('acme')).data.length).toBeGreaterThan(0)
+      // Another organization's record handed with the key's actor is ignored: the key still
+      // reaches only its own organization.
+      const other = await orgkit.as(user('dan')).organizations.get('dan-co')
+      const client = orgkit.as(actor, { organization: other })
+      await expect(client.members.list('dan-co')).rejects.toMatchObject({ code: 'not_found' })
+      expect((await client.members.list('acme')).data.length).toBeGreaterThan(0)
+      await expect(orgkit.authorize(actor, 'dan-co', 'members.read', { organization: other })).rejects.toMatchObject({
+        code: 'not_found',
+      })
+    })
+
     it('keeps lastUsedAt to a precision instead of writing on every use', async () => {
       const { secret, id } = await orgkit.as(user('ann')).apiKeys.create('acme', { name: 'busy' })
       const organizationId = (await orgkit.as(user('ann')).organizations.get('acme')).id

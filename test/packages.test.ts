@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
-const PUBLISHED = ['core', 'kysely', 'express', 'fastify', 'client'] as const
+const PUBLISHED = ['core', 'kysely', 'express', 'fastify', 'client', 'testing'] as const
 const readJson = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8'))
 /** The packages a host's server installs together: each README's install line names them all and a driver. */
 const SERVER_SIDE = new Set<string>(['core', 'kysely', 'express', 'fastify'])

@@ -1,6 +1,6 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type StorageUnderTest } from '../../../test/support/databases'
+import { memoryStorageUnderTest, type StorageUnderTest } from './support/storages'
 
 /**
  * "May this actor grant this role" has one meaning, whoever asks it: creating an invitation
@@ -48,7 +48,7 @@ describe('one mayGrant', () => {
   }
 
   beforeAll(async () => {
-    env = await createTestStorage('memory')
+    env = await memoryStorageUnderTest()
     await env.addUser({ id: owner.userId, email: owner.email! })
     orgkit = createOrgkit({
       storage: env.storage,

@@ -1,7 +1,7 @@
 import { createOrgkit, ORGKIT_PERMISSIONS, type Orgkit } from '@orgkit/core'
 import { dispatch, type RouteDefinition, requiredPermission, routes } from '@orgkit/core/http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestStorage, type StorageUnderTest } from '../../../test/support/databases'
+import { memoryStorageUnderTest, type StorageUnderTest } from './support/storages'
 
 /**
  * Each route's published requirement (`rule`, `x-orgkit-permission`) is the one the core
@@ -41,7 +41,7 @@ describe('route rules', () => {
   let token: string
 
   beforeAll(async () => {
-    env = await createTestStorage('memory')
+    env = await memoryStorageUnderTest()
     for (const id of [OWNER, ADMIN, PLAIN, MEMBER, OUTSIDER]) await env.addUser({ id, email: `${id}@example.com` })
     orgkit = createOrgkit({ storage: env.storage })
     const owner = orgkit.as({ type: 'user', userId: OWNER })

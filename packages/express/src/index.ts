@@ -220,7 +220,10 @@ async function requestBody(
   limit: number,
 ): Promise<BodyRead | { kind: 'parsed'; value: unknown } | undefined> {
   if (req.method === 'GET' || req.method === 'HEAD') return undefined
-  // body-parser marks what it parsed; Express 4 also sets `req.body = {}` for what it skipped.
+  // body-parser 1 (Express 4) marks what it parsed, and sets `req.body = {}` for what it
+  // skipped; body-parser 2 (Express 5) marks nothing, but leaves `req.body` undefined unless
+  // it read the stream to its end.
   if ((req as Request & { _body?: boolean })._body === true) return { kind: 'parsed', value: req.body }
+  if (req.readableEnded && req.body !== undefined) return { kind: 'parsed', value: req.body }
   return readBody(req, { limit, contentLength: req.headers['content-length'] })
 }

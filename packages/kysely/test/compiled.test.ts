@@ -4,8 +4,8 @@
  * and each run takes its own values.
  */
 import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import { organization } from '@orgkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { organization } from '../../../test/conformance/storage-conformance'
 import { createTestDatabase, type TestDatabase, testDialects } from '../../../test/support/databases'
 import { compiled, slot } from '../src/compiled'
 import type { StorageContext } from '../src/context'

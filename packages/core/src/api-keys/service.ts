@@ -1,5 +1,5 @@
 import { customAlphabet } from 'nanoid'
-import { assertMayGrant, assignableRole, authorize } from '../authorization/access'
+import { assertHoldsAll, assertMayGrant, assignableRole, authorize } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
@@ -89,7 +89,9 @@ export async function createApiKey(
   const key = await mutate(ctx, actor, async ({ tx, now, record }) => {
     const access = await authorize(ctx, tx, actor, ref, apiKeyRules.create)
     const granted = explicit ?? assignableRole(access.roles, data.role ?? ctx.defaultRole)
-    assertMayGrant(access, granted)
+    // A list is no role: the refusal names what the key would hold, not a role called "api-key".
+    if (explicit) assertHoldsAll(access, explicit.permissions, 'give a key these permissions')
+    else assertMayGrant(access, granted)
     for (let attempt = 1; ; attempt++) {
       const candidate: ApiKeyRecord = {
         id: createId('apiKey'),

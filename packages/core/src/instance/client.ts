@@ -8,6 +8,7 @@ import { type RolesApi, rolesApi } from '../roles/service'
 import type { Context } from '../runtime/context'
 import { isOrgkitError } from '../shared/errors'
 import type { Actor, OrganizationRecord } from '../shared/types'
+import { assertStoredArguments } from '../shared/validate'
 import { type TeamsApi, teamsApi } from '../teams/service'
 
 export interface ClientOptions {
@@ -41,31 +42,31 @@ export function createClient(instance: Context, actor: Actor, options: ClientOpt
   return {
     actor,
     get organizations(): OrganizationsApi {
-      organizations ??= organizationsApi(ctx, actor)
+      organizations ??= checkedCalls(organizationsApi(ctx, actor), actor, ['org'])
       return organizations
     },
     get members(): MembersApi {
-      members ??= membersApi(ctx, actor)
+      members ??= checkedCalls(membersApi(ctx, actor), actor, ['org', 'userId'])
       return members
     },
     get teams(): TeamsApi {
-      teams ??= teamsApi(ctx, actor)
+      teams ??= checkedCalls(teamsApi(ctx, actor), actor, ['org', 'team'], { members: ['org', 'team', 'userId'] })
       return teams
     },
     get roles(): RolesApi {
-      roles ??= rolesApi(ctx, actor)
+      roles ??= checkedCalls(rolesApi(ctx, actor), actor, ['org', 'key'])
       return roles
     },
     get invitations(): InvitationsApi {
-      invitations ??= invitationsApi(ctx, actor)
+      invitations ??= checkedCalls(invitationsApi(ctx, actor), actor, ['org', 'id'])
       return invitations
     },
     get apiKeys(): ApiKeysApi {
-      apiKeys ??= apiKeysApi(ctx, actor)
+      apiKeys ??= checkedCalls(apiKeysApi(ctx, actor), actor, ['org', 'id'])
       return apiKeys
     },
     get audit(): AuditApi {
-      audit ??= auditApi(ctx, actor)
+      audit ??= checkedCalls(auditApi(ctx, actor), actor, ['org'])
       return audit
     },
     /**
@@ -75,6 +76,7 @@ export function createClient(instance: Context, actor: Actor, options: ClientOpt
      */
     async can(org: string, permission: string, options: { teamId?: string } = {}): Promise<boolean> {
       ctx.engine.assertDeclared(permission)
+      assertStoredArguments(actor, [org, options], ['org'])
       try {
         await authorize(
           ctx,
@@ -91,4 +93,38 @@ export function createClient(instance: Context, actor: Actor, options: ClientOpt
       }
     },
   }
+}
+
+/**
+ * `api` with every method holding its call to the stored-text rule and the depth limit
+ * first (`assertStoredArguments`): what reaches a service, and so the database, from the
+ * imported API is what an HTTP request could bring, a NUL in an id refused alike. `names`
+ * names the string arguments in order; `nested` does the same for an area's sub-API
+ * (`teams.members`). A refusal is a rejected promise, as every method's other refusals are.
+ */
+function checkedCalls<T extends object>(
+  api: T,
+  actor: Actor,
+  names: readonly string[],
+  nested: Record<string, readonly string[]> = {},
+): T {
+  const checked: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(api)) {
+    const nestedNames = nested[key]
+    if (typeof value === 'function') {
+      checked[key] = (...args: unknown[]) => {
+        try {
+          assertStoredArguments(actor, args, names)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        return value(...args)
+      }
+    } else if (nestedNames !== undefined && typeof value === 'object' && value !== null) {
+      checked[key] = checkedCalls(value, actor, nestedNames)
+    } else {
+      checked[key] = value
+    }
+  }
+  return checked as T
 }

@@ -13,6 +13,7 @@ import { createHookRunner } from '../runtime/events'
 import { runInOrganization } from '../runtime/organization-context'
 import { parseDuration } from '../shared/duration'
 import { OrgkitConfigError } from '../shared/errors'
+import { assertName, assertStoredArguments } from '../shared/validate'
 import { clientContext, createClient } from './client'
 import type { NoFields, Orgkit } from './orgkit'
 
@@ -138,13 +139,17 @@ function createInstance(options: OrgkitOptions): Orgkit {
     engine,
     industries,
     as: (actor, clientOptions) => createClient(ctx, actor, clientOptions),
-    publicOrganization: (org) => getPublicOrganization(ctx, org),
+    publicOrganization: async (org) => {
+      assertName(org, 'org')
+      return getPublicOrganization(ctx, org)
+    },
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
     authenticateApiKeyForRequest: (presented) => authenticateApiKeyForRequest(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
     runInOrganization,
     async authorize(actor, org, permission, clientOptions = {}) {
+      assertStoredArguments(actor, [org], ['org'])
       const { organization, role } = await authorize(clientContext(ctx, clientOptions), ctx.storage, actor, org, {
         kind: 'permission',
         permission,

@@ -399,11 +399,13 @@ export async function acceptInvitation(
     // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
     const roles = await ctx.roles.forOrganization(tx, organization)
     const role = roles.get(invitation.role)
-    if (
-      !inviter ||
-      !role ||
-      !mayGrant({ role: roleIn(roles, inviter.role), owner: inviter.role === OWNER_ROLE }, role)
-    ) {
+    if (!role) {
+      throw new OrgkitError(
+        'forbidden',
+        `The role "${invitation.role}" this invitation grants no longer exists; ask for a new invitation.`,
+      )
+    }
+    if (!inviter || !mayGrant({ role: roleIn(roles, inviter.role), owner: inviter.role === OWNER_ROLE }, role)) {
       throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
     }
     // One conditional update consumes the invitation: of concurrent accepts (and a racing

@@ -196,6 +196,12 @@ export async function deleteRole(
     } else if (!fallsBack && (await tx.members.countWithRole(organization.id, key)) > 0) {
       throw new OrgkitError('conflict', `Members hold the role "${key}": name their new role with ?reassignTo=.`)
     }
+    // API keys and pending invitations name the role by its key alone. Left in place, they
+    // would grant a role created later under the same key, which neither their creator nor
+    // their inviter ever chose: they are revoked with the role, in its transaction. (A deleted
+    // shadow's keys and invitations fall back to the system role, as its members do.)
+    const revokedApiKeys = fallsBack ? 0 : await tx.apiKeys.revokeWithRole(organization.id, key, now)
+    const revokedInvitations = fallsBack ? 0 : await tx.invitations.revokePendingWithRole(organization.id, key, now)
     await tx.roles.delete(organization.id, key)
     await tx.organizations.bumpRolesVersion(organization.id, now)
     await record({
@@ -205,6 +211,8 @@ export async function deleteRole(
       changes: {
         key,
         ...(reassignTo !== undefined ? { reassignedTo: reassignTo, reassignedMembers: reassigned } : {}),
+        ...(revokedApiKeys > 0 ? { revokedApiKeys } : {}),
+        ...(revokedInvitations > 0 ? { revokedInvitations } : {}),
       },
     })
   })

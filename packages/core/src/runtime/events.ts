@@ -43,7 +43,15 @@ export interface OrgkitEventMap {
     description?: Change<string | null>
     permissions?: Change<string[]>
   }
-  'role.deleted': { key: string; reassignedTo?: string; reassignedMembers?: number }
+  'role.deleted': {
+    key: string
+    reassignedTo?: string
+    reassignedMembers?: number
+    /** API keys holding the role, revoked with it. */
+    revokedApiKeys?: number
+    /** Pending invitations granting the role, revoked with it. */
+    revokedInvitations?: number
+  }
 }
 
 export type OrgkitEventAction = keyof OrgkitEventMap

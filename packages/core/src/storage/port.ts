@@ -269,6 +269,13 @@ export interface InvitationRepository {
   ): Promise<InvitationRecord | null>
   /** Unexpired pending invitations of the organization. */
   countPending(organizationId: string, now: Date): Promise<number>
+  /**
+   * Revokes every pending invitation of the organization that grants `role`, expired or not
+   * (deleting a custom role: such an invitation must never grant a role created later under
+   * the same key), each as `transition` would: it leaves its addressee's pending index, and
+   * its id and token still resolve, to answer "revoked". Returns how many.
+   */
+  revokePendingWithRole(organizationId: string, role: string, now: Date): Promise<number>
 }
 
 export interface ApiKeyRepository {
@@ -283,6 +290,12 @@ export interface ApiKeyRepository {
   revoke(organizationId: string, id: string, now: Date): Promise<ApiKeyRecord | null>
   /** Revokes every unrevoked key `userId` created in the organization; returns how many. */
   revokeCreatedBy(organizationId: string, userId: string, now: Date): Promise<number>
+  /**
+   * Revokes every unrevoked key of the organization that holds the role `role` (keys with an
+   * explicit permission list hold no role); returns how many. Deleting a custom role does
+   * this, so that a role created later under the same key gives those keys nothing.
+   */
+  revokeWithRole(organizationId: string, role: string, now: Date): Promise<number>
   /** Sets `lastUsedAt`. */
   touch(organizationId: string, id: string, now: Date): Promise<void>
 }

@@ -2,8 +2,8 @@ import { createOrgkit, OrgkitError, type OrgkitEvent, type UserActor } from '@or
 import { serializeOrganization } from '@orgkit/core/http'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { expectOnlyCodes, raceRounds } from '../support/concurrency'
+import { createTestStorage, type TestStorage, testDialects } from '../support/databases'
 
 const user = (userId: string, email?: string): UserActor => ({ type: 'user', userId, email })
 

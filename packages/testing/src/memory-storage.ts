@@ -1,7 +1,7 @@
 /**
  * The whole storage port on plain `Map`s, for tests: the core's services run on it without a
  * database, and it is the smallest example of a `Storage` that passes the conformance suite
- * (test/conformance/storage-conformance.ts).
+ * (`runStorageConformance` in this package).
  *
  * How it keeps the port's guarantees:
  * - Transactions run one at a time (an async mutex), each on its own copy of the tables,
@@ -465,6 +465,12 @@ function repositories(
         (organizationId: string, now: Date) =>
           rowsOf(t.invitations, organizationId).filter((invitation) => isLive(invitation, now)).length,
       ),
+      revokePendingWithRole: op((organizationId: string, role: string, now: Date) => {
+        const pending = rowsOf(t.invitations, organizationId).filter((i) => i.status === 'pending' && i.role === role)
+        for (const invitation of pending)
+          setInvitation({ ...invitation, status: 'revoked', respondedBy: null, updatedAt: now })
+        return pending.length
+      }),
     },
 
     apiKeys: {
@@ -491,6 +497,11 @@ function repositories(
       }),
       revokeCreatedBy: op((organizationId: string, userId: string, now: Date) => {
         const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.createdBy === userId && k.revokedAt === null)
+        for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
+        return keys.length
+      }),
+      revokeWithRole: op((organizationId: string, role: string, now: Date) => {
+        const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.role === role && k.revokedAt === null)
         for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
         return keys.length
       }),

@@ -8,6 +8,7 @@
 
 export { type ApiKeyWire, apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from './api-keys/wire'
 export { auditEventWire, serializeAuditEvent } from './audit/wire'
+export { type PermissionRequirement, type Requirement, requiredPermission, requires } from './authorization/requirement'
 export * from './enrollment/wire'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {

@@ -10,6 +10,7 @@ export {
   type OrgkitTablesOptions,
   type UsersTableOptions,
 } from './options'
+export type { OrganizationTable, OrganizationTableOptions, OrganizationTables } from './organization-tables'
 export {
   type ConnectionErrorListener,
   type ConnectionEvents,
@@ -18,6 +19,7 @@ export {
   type MysqlPoolEvents,
   type PgPoolEvents,
 } from './pool-guards'
+export { scopedDb } from './request-scope'
 export {
   checkRowLevelSecurity,
   DEFAULT_ORGANIZATION_COLUMN,

@@ -7,6 +7,7 @@ import { type ErrorCode, type ErrorDetail, isOrgkitError, notFound, OrgkitError 
 import { createId } from '../shared/ids'
 import type { Actor, InvitationRecord } from '../shared/types'
 import { parseInput } from '../shared/validate'
+import { enrollmentRules } from './rules'
 import { type BulkCreateInvitationsInput, bulkCreateInvitationsSchema } from './schemas'
 
 /** One item of a bulk invitation, answered on its own: the invitation, or why not. */
@@ -51,7 +52,7 @@ export async function bulkCreateInvitations(
   }
   const limit = ctx.options.limits?.pendingInvitationsPerOrganization
   const { results, planned, inviterName } = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.bulkCreateInvitations)
     const { organization } = access
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization takes no invitations.')

@@ -11,6 +11,7 @@ import type { Actor } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { DomainPatch, DomainRecord, DomainStatus, EnrollmentMode } from '../storage/enrollment'
 import { canonicalDomain, claimableDomain } from './domain-name'
+import { enrollmentRules } from './rules'
 import {
   type AddDomainInput,
   addDomainSchema,
@@ -81,7 +82,7 @@ export async function listDomains(
 ): Promise<Page<DomainView>> {
   const { limit, cursor } = parseInput(listDomainsSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'domains.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listDomains)
   const found = await ctx.storage.domains.list(organization.id, page)
   return { ...found, data: found.data.map((record) => toDomainView(ctx, record)) }
 }
@@ -90,7 +91,7 @@ export async function addDomain(ctx: Context, actor: Actor, ref: string, input: 
   const data = parseInput(addDomainSchema, input)
   const domain = claimableDomain(data.domain, ctx.enrollment.consumerMailDomains)
   const added = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, 'domains.manage')
+    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.addDomain)
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization has no other members to enroll.')
     }
@@ -137,7 +138,7 @@ export async function verifyDomain(ctx: Context, actor: Actor, ref: string, inpu
   const domain = domainKey(input)
   // Checked and read before the lookup: the DNS query runs outside any transaction, so a
   // slow name server holds no lock.
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'domains.manage')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.verifyDomain)
   const current = await ctx.storage.domains.find(organization.id, domain)
   if (!current) throw notFound('Domain not found.')
   if (current.status === 'verified') return toDomainView(ctx, current)
@@ -153,7 +154,7 @@ export async function verifyDomain(ctx: Context, actor: Actor, ref: string, inpu
     )
   }
   const verified = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, organization.id, 'domains.manage')
+    const access = await authorizeForUpdate(ctx, tx, actor, organization.id, enrollmentRules.verifyDomain)
     const row = await tx.domains.find(access.organization.id, domain)
     // Removed and added again meanwhile: the record found proves the old value, not the new one.
     if (!row || row.verificationValue !== current.verificationValue) throw notFound('Domain not found.')
@@ -183,7 +184,7 @@ export async function updateDomain(
   const domain = domainKey(input)
   const data = parseInput(updateDomainSchema, patchInput)
   const updated = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'domains.manage')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.updateDomain)
     const current = await tx.domains.find(access.organization.id, domain)
     if (!current) throw notFound('Domain not found.')
     const enrollment = data.enrollment ?? current.enrollment
@@ -224,7 +225,7 @@ export async function updateDomain(
 export async function removeDomain(ctx: Context, actor: Actor, ref: string, input: string): Promise<void> {
   const domain = domainKey(input)
   await mutate(ctx, actor, async ({ tx, record }) => {
-    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, 'domains.manage')
+    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.removeDomain)
     const current = await tx.domains.find(organization.id, domain)
     if (!current || !(await tx.domains.delete(organization.id, domain))) throw notFound('Domain not found.')
     await record({

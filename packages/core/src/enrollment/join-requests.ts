@@ -8,6 +8,7 @@ import type { Actor, MemberWithUser } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { JoinRequestRecord } from '../storage/enrollment'
 import { type DiscoverableOrganization, type JoinOutcome, joinOrganization, listDiscoverable } from './join'
+import { enrollmentRules } from './rules'
 import {
   type ApproveJoinRequestInput,
   approveJoinRequestSchema,
@@ -38,7 +39,7 @@ export async function listJoinRequests(
 ): Promise<Page<JoinRequestRecord>> {
   const { limit, cursor, status } = parseInput(listJoinRequestsSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.add')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listJoinRequests)
   return ctx.storage.joinRequests.list(organization.id, { status }, page)
 }
 
@@ -53,7 +54,7 @@ export async function approveJoinRequest(
   return mutate(ctx, actor, async ({ tx, now, record }) => {
     // The organization's lock orders approvals, denials, withdrawals' memberships and the
     // member limit; the one conditional update below decides between them.
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.add')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.approveJoinRequest)
     const { organization } = access
     const request = await tx.joinRequests.find(organization.id, id)
     if (!request) throw notFound('Join request not found.')
@@ -99,7 +100,7 @@ export async function approveJoinRequest(
 
 export async function denyJoinRequest(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, 'members.add')
+    const { organization } = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.denyJoinRequest)
     const request = await tx.joinRequests.find(organization.id, id)
     if (!request) throw notFound('Join request not found.')
     if (request.status === 'denied') return // denying twice is denying once
@@ -131,12 +132,12 @@ export async function listMyJoinRequests(
 ): Promise<Page<JoinRequestRecord>> {
   const { limit, cursor } = parseInput(listMyJoinRequestsSchema, input)
   const page = pageInput({ limit, cursor })
-  const user = requireUser(actor, 'list their join requests')
+  const user = requireUser(actor, enrollmentRules.myJoinRequests.what)
   return ctx.storage.joinRequests.listForUser(user.userId, page)
 }
 
 export async function withdrawJoinRequest(ctx: Context, actor: Actor, id: string): Promise<void> {
-  const user = requireUser(actor, 'withdraw a join request')
+  const user = requireUser(actor, enrollmentRules.withdrawJoinRequest.what)
   const organizationId = await ctx.storage.joinRequests.locate(id)
   if (organizationId === null) throw notFound('Join request not found.')
   await mutate(ctx, actor, async ({ tx, now, record }) => {

@@ -10,6 +10,7 @@ import type { Actor, MemberWithUser, UserActor } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { EnrollmentMode, JoinRequestRecord } from '../storage/enrollment'
 import { emailDomain } from './domain-name'
+import { enrollmentRules } from './rules'
 import { type ListDiscoverableInput, listDiscoverableSchema } from './schemas'
 
 /** An organization open to the caller's email domain, as discovery shows it: nothing private. */
@@ -48,7 +49,7 @@ export async function listDiscoverable(
 ): Promise<Page<DiscoverableOrganization>> {
   const { limit, cursor } = parseInput(listDiscoverableSchema, input)
   const page = pageInput({ limit, cursor })
-  const user = requireUser(actor, 'discover organizations')
+  const user = requireUser(actor, enrollmentRules.discoverable.what)
   const empty: Page<DiscoverableOrganization> = { data: [], nextCursor: null, prevCursor: null, hasMore: false }
   // A domain is held verified by one organization at most, so the list has one entry at
   // most: nothing follows a cursor.
@@ -77,7 +78,7 @@ export async function listDiscoverable(
 }
 
 export async function joinOrganization(ctx: Context, actor: Actor, ref: string): Promise<JoinOutcome> {
-  const user = requireUser(actor, 'join an organization')
+  const user = requireUser(actor, enrollmentRules.join.what)
   const address = verifiedEmailDomain(user)
   if (address === null) throw notJoinable()
   const organization = await findOrganization(ctx.storage, actor, ref)

@@ -3,6 +3,7 @@ import {
   assignableRole,
   authorize,
   authorizeForUpdate,
+  mayGrant,
   requireUser,
   roleIn,
 } from '../authorization/access'
@@ -21,6 +22,7 @@ import { parseInput } from '../shared/validate'
 import type { InvitationLinkRecord } from '../storage/enrollment'
 import { canonicalDomain } from './domain-name'
 import { verifiedEmailDomain } from './join'
+import { enrollmentRules } from './rules'
 import {
   type CreateInvitationLinkInput,
   createInvitationLinkSchema,
@@ -103,7 +105,7 @@ export async function listInvitationLinks(
 ): Promise<Page<InvitationLinkView>> {
   const { limit, cursor } = parseInput(listInvitationLinksSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'invitations.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listInvitationLinks)
   const found = await ctx.storage.invitationLinks.list(organization.id, page)
   return { ...found, data: found.data.map(toLinkView) }
 }
@@ -118,7 +120,7 @@ export async function createInvitationLink(
   const createdBy = creatorOf(actor)
   const token = randomSecret(TOKEN_BYTES)
   const link = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, enrollmentRules.createInvitationLink)
     const { organization } = access
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization takes no invitations.')
@@ -177,7 +179,7 @@ export async function createInvitationLink(
 
 export async function revokeInvitationLink(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorize(ctx, tx, actor, ref, 'invitations.revoke')
+    const { organization } = await authorize(ctx, tx, actor, ref, enrollmentRules.revokeInvitationLink)
     const current = await tx.invitationLinks.find(organization.id, id)
     if (!current) throw notFound('Invitation link not found.')
     if (current.revokedAt !== null) return // revoking twice is revoking once
@@ -238,7 +240,7 @@ export async function acceptInvitationLink(
   actor: Actor,
   place: { organizationId: string; id: string },
 ): Promise<MemberWithUser> {
-  const user = requireUser(actor, 'accept an invitation')
+  const user = requireUser(actor, enrollmentRules.acceptInvitationLink.what)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
     const locked = await tx.organizations.lockWithMember(place.organizationId, user.userId)
     const link = locked === null ? null : await tx.invitationLinks.find(place.organizationId, place.id)
@@ -259,7 +261,12 @@ export async function acceptInvitationLink(
     const roles = await ctx.roles.forOrganization(tx, locked.organization)
     const role = roles.get(link.role)
     const creator = await tx.members.find(place.organizationId, link.createdBy)
-    if (!creator || !role || role.key === OWNER_ROLE || roleIn(roles, creator.role).missing(role).length > 0) {
+    if (
+      !creator ||
+      !role ||
+      role.key === OWNER_ROLE ||
+      !mayGrant({ role: roleIn(roles, creator.role), owner: creator.role === OWNER_ROLE }, role)
+    ) {
       throw new OrgkitError('forbidden', 'The link can no longer grant this role; ask for a new one.')
     }
     assertMemberRoom(ctx, locked.organization)

@@ -1,14 +1,12 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
+import { pageQueryShape } from '../shared/pagination'
 
 export const ENROLLMENT_MODES = ['none', 'suggest', 'auto'] as const
 export const DOMAIN_STATUSES = ['pending', 'verified'] as const
 export const JOIN_REQUEST_STATUSES = ['pending', 'approved', 'denied', 'withdrawn'] as const
 
-const page = {
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-}
+const page = pageQueryShape
 
 /** A domain as typed; normalized and checked by the service (`claimableDomain`). */
 export const domainNameSchema = z.string().trim().min(1).max(253)

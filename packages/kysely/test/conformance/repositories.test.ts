@@ -1,27 +1,25 @@
 /**
- * The storage conformance suite (test/conformance/storage-conformance.ts) on every dialect,
+ * The storage conformance suite (`@orgkit/testing`) on every dialect,
  * and what only the Kysely adapter has to answer for: the host's user table read through a
  * column mapping, and an organization's delete reaching every table that holds its rows.
  */
 
 import { createId, pageInput } from '@orgkit/core'
 import { DEFAULT_TABLE_PREFIX, kyselyStorage, migrateToLatest, orgkitMigrationTables } from '@orgkit/kysely'
-import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  domainRecord,
-  invitationLinkRecord,
-  joinRequestRecord,
-} from '../../../../test/conformance/enrollment-conformance'
 import {
   apiKey,
   customRole,
+  domainRecord,
   event,
   invitation,
+  invitationLinkRecord,
+  joinRequestRecord,
   organization,
   runStorageConformance,
   team,
-} from '../../../../test/conformance/storage-conformance'
+} from '@orgkit/testing'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createTestDatabase,
   createTestStorage,

@@ -1,10 +1,15 @@
 import * as z from 'zod'
+import { enrollmentRules } from '../../enrollment/rules'
 import {
   addDomainSchema,
   approveJoinRequestSchema,
   bulkCreateInvitationsSchema,
   createInvitationLinkSchema,
-  JOIN_REQUEST_STATUSES,
+  listDiscoverableSchema,
+  listDomainsSchema,
+  listInvitationLinksSchema,
+  listJoinRequestsSchema,
+  listMyJoinRequestsSchema,
   updateDomainSchema,
 } from '../../enrollment/schemas'
 import {
@@ -24,7 +29,7 @@ import {
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const domainParams = z.strictObject({ org: z.string().min(1).max(255), domain: z.string().min(1).max(255) })
 
@@ -35,14 +40,15 @@ const domainRoutes = [
     operationId: 'listDomains',
     summary: 'The email domains the organization claims, each with its status and the TXT record that proves it',
     tag: 'Domains',
-    permission: 'domains.read',
+    rule: enrollmentRules.listDomains,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    query: listDomainsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(domainWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).domains.list(params.org, query), serializeDomain),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).domains.list(params.org, query), serializeDomain),
   }),
   defineRoute({
     method: 'POST',
@@ -51,14 +57,13 @@ const domainRoutes = [
     summary:
       'Claims an email domain (pending until verified); answers the TXT record to publish. Public suffixes, IP addresses, single labels and consumer mail domains are refused',
     tag: 'Domains',
-    permission: 'domains.manage',
+    rule: enrollmentRules.addDomain,
     auth: 'required',
     params: orgParams,
     body: addDomainSchema,
     status: 201,
     response: domainWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeDomain(await orgkit.as(signedIn(actor)).domains.add(params.org, body)),
+    handler: async ({ client, params, body }) => serializeDomain(await signedIn(client).domains.add(params.org, body)),
   }),
   defineRoute({
     method: 'POST',
@@ -66,13 +71,13 @@ const domainRoutes = [
     operationId: 'verifyDomain',
     summary: 'Looks the TXT record up now: verified, or 409 `domain_unverified` with the values found',
     tag: 'Domains',
-    permission: 'domains.manage',
+    rule: enrollmentRules.verifyDomain,
     auth: 'required',
     params: domainParams,
     status: 200,
     response: domainWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeDomain(await orgkit.as(signedIn(actor)).domains.verify(params.org, params.domain)),
+    handler: async ({ client, params }) =>
+      serializeDomain(await signedIn(client).domains.verify(params.org, params.domain)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -80,14 +85,14 @@ const domainRoutes = [
     operationId: 'updateDomain',
     summary: "Sets the domain's enrollment (`none`, `suggest`, `auto`) and role; only a verified domain leaves `none`",
     tag: 'Domains',
-    permission: 'domains.manage',
+    rule: enrollmentRules.updateDomain,
     auth: 'required',
     params: domainParams,
     body: updateDomainSchema,
     status: 200,
     response: domainWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeDomain(await orgkit.as(signedIn(actor)).domains.update(params.org, params.domain, body)),
+    handler: async ({ client, params, body }) =>
+      serializeDomain(await signedIn(client).domains.update(params.org, params.domain, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -95,11 +100,11 @@ const domainRoutes = [
     operationId: 'removeDomain',
     summary: 'Removes the domain and releases its verification',
     tag: 'Domains',
-    permission: 'domains.manage',
+    rule: enrollmentRules.removeDomain,
     auth: 'required',
     params: domainParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).domains.remove(params.org, params.domain),
+    handler: ({ client, params }) => signedIn(client).domains.remove(params.org, params.domain),
   }),
 ]
 
@@ -113,13 +118,14 @@ const joinRoutes = [
     operationId: 'listDiscoverableOrganizations',
     summary: "Organizations open to the caller's verified email domain (to join at once, or to ask to join)",
     tag: 'Joining',
-    permission: null,
+    rule: enrollmentRules.discoverable,
     auth: 'required',
-    query: z.strictObject(pageQuery),
+    query: listDiscoverableSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(discoverableOrganizationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).joinRequests.discoverable(query), serializeDiscoverableOrganization),
+    handler: async ({ client, query }) =>
+      toPage(await signedIn(client).joinRequests.discoverable(query), serializeDiscoverableOrganization),
   }),
   defineRoute({
     method: 'POST',
@@ -128,14 +134,14 @@ const joinRoutes = [
     summary:
       "Joins through the caller's verified email domain: 201 with the membership (`auto`), 202 with a join request (`suggest`); any other organization answers 404",
     tag: 'Joining',
-    permission: null,
+    rule: enrollmentRules.join,
     auth: 'required',
     params: orgParams,
     status: 201,
     response: memberWire,
     alternative: { status: 202, summary: 'A join request, pending approval', response: joinRequestWire },
-    handler: async ({ orgkit, actor, params }) => {
-      const outcome = await orgkit.as(signedIn(actor)).joinRequests.join(params.org)
+    handler: async ({ client, params }) => {
+      const outcome = await signedIn(client).joinRequests.join(params.org)
       return outcome.joined !== undefined
         ? { status: 201, body: serializeMember(outcome.joined) }
         : { status: 202, body: serializeJoinRequest(outcome.requested) }
@@ -147,14 +153,15 @@ const joinRoutes = [
     operationId: 'listJoinRequests',
     summary: 'Join requests, newest first; `?status=` filters',
     tag: 'Joining',
-    permission: 'members.add',
+    rule: enrollmentRules.listJoinRequests,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(JOIN_REQUEST_STATUSES).optional() }),
+    query: listJoinRequestsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(joinRequestWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).joinRequests.list(params.org, query), serializeJoinRequest),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).joinRequests.list(params.org, query), serializeJoinRequest),
   }),
   defineRoute({
     method: 'POST',
@@ -162,15 +169,15 @@ const joinRoutes = [
     operationId: 'approveJoinRequest',
     summary: "Approves a pending request (with the domain's role, or `role`); answers the new membership",
     tag: 'Joining',
-    permission: 'members.add',
+    rule: enrollmentRules.approveJoinRequest,
     auth: 'required',
     params: joinRequestParams,
     // The body may be left out: `{}`.
     body: approveJoinRequestSchema.optional(),
     status: 201,
     response: memberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).joinRequests.approve(params.org, params.id, body ?? {})),
+    handler: async ({ client, params, body }) =>
+      serializeMember(await signedIn(client).joinRequests.approve(params.org, params.id, body ?? {})),
   }),
   defineRoute({
     method: 'POST',
@@ -178,11 +185,11 @@ const joinRoutes = [
     operationId: 'denyJoinRequest',
     summary: 'Denies a pending request',
     tag: 'Joining',
-    permission: 'members.add',
+    rule: enrollmentRules.denyJoinRequest,
     auth: 'required',
     params: joinRequestParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).joinRequests.deny(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).joinRequests.deny(params.org, params.id),
   }),
   defineRoute({
     method: 'GET',
@@ -190,13 +197,13 @@ const joinRoutes = [
     operationId: 'listMyJoinRequests',
     summary: "The caller's own join requests, newest first",
     tag: 'Joining',
-    permission: null,
+    rule: enrollmentRules.myJoinRequests,
     auth: 'required',
-    query: z.strictObject(pageQuery),
+    query: listMyJoinRequestsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(joinRequestWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).joinRequests.mine(query), serializeJoinRequest),
+    handler: async ({ client, query }) => toPage(await signedIn(client).joinRequests.mine(query), serializeJoinRequest),
   }),
   defineRoute({
     method: 'DELETE',
@@ -204,11 +211,11 @@ const joinRoutes = [
     operationId: 'withdrawJoinRequest',
     summary: 'The requester withdraws their pending request',
     tag: 'Joining',
-    permission: null,
+    rule: enrollmentRules.withdrawJoinRequest,
     auth: 'required',
     params: idParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).joinRequests.withdraw(params.id),
+    handler: ({ client, params }) => signedIn(client).joinRequests.withdraw(params.id),
   }),
 ]
 
@@ -219,14 +226,15 @@ const linkRoutes = [
     operationId: 'listInvitationLinks',
     summary: 'Invitation links, newest first, with their use counts. Never their tokens',
     tag: 'Invitations',
-    permission: 'invitations.read',
+    rule: enrollmentRules.listInvitationLinks,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    query: listInvitationLinksSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationLinkWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitationLinks.list(params.org, query), serializeInvitationLink),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).invitationLinks.list(params.org, query), serializeInvitationLink),
   }),
   defineRoute({
     method: 'POST',
@@ -235,14 +243,14 @@ const linkRoutes = [
     summary:
       'Creates a shareable link granting a role, with an optional expiry, maximum uses and verified domain; the token and URL are in this response only',
     tag: 'Invitations',
-    permission: 'invitations.create',
+    rule: enrollmentRules.createInvitationLink,
     auth: 'required',
     params: orgParams,
     body: createInvitationLinkSchema,
     status: 201,
     response: issuedInvitationLinkWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedInvitationLink(await orgkit.as(signedIn(actor)).invitationLinks.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedInvitationLink(await signedIn(client).invitationLinks.create(params.org, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -250,11 +258,11 @@ const linkRoutes = [
     operationId: 'revokeInvitationLink',
     summary: 'Revokes a link: its token answers 410 `link_revoked` from then on',
     tag: 'Invitations',
-    permission: 'invitations.revoke',
+    rule: enrollmentRules.revokeInvitationLink,
     auth: 'required',
     params: joinRequestParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).invitationLinks.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).invitationLinks.revoke(params.org, params.id),
   }),
 ]
 
@@ -265,14 +273,14 @@ const bulkRoute = defineRoute({
   summary:
     'Invites 1 to 100 emails (`{email, role?, teamIds?}` each) at once; each item is answered on its own with the invitation (and its token, once) or an error in the error shape',
   tag: 'Invitations',
-  permission: 'invitations.create',
+  rule: enrollmentRules.bulkCreateInvitations,
   auth: 'required',
   params: orgParams,
   body: bulkCreateInvitationsSchema,
   status: 200,
   response: bulkInvitationsWire,
-  handler: async ({ orgkit, actor, params, body }) =>
-    serializeBulkInvitations(await orgkit.as(signedIn(actor)).invitations.bulkCreate(params.org, body)),
+  handler: async ({ client, params, body }) =>
+    serializeBulkInvitations(await signedIn(client).invitations.bulkCreate(params.org, body)),
 })
 
 /** Enrollment: verified domains, joining by domain, join requests, invitation links, bulk invitations. */

@@ -1,3 +1,4 @@
+import { requires } from '../../authorization/requirement'
 import { createOpenApiDocument } from '../openapi'
 import { defineRoute, type RouteDefinition } from '../route'
 import { apiKeyRoutes } from './api-keys'
@@ -17,7 +18,7 @@ const openApiRoute = defineRoute({
   operationId: 'getOpenApiDocument',
   summary: 'This document',
   tag: 'Meta',
-  permission: null,
+  rule: requires.none,
   auth: 'none',
   status: 200,
   // The table does not change at run time: build the document once. Only `servers`

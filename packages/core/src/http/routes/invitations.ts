@@ -1,8 +1,10 @@
 import * as z from 'zod'
 import { invitationLinkPreviewWire, serializeInvitationLinkPreview } from '../../enrollment/wire'
+import { invitationRules } from '../../invitations/rules'
 import {
   createInvitationSchema,
-  INVITATION_STATUSES,
+  listInvitationsSchema,
+  listMyInvitationsSchema,
   previewInvitationSchema,
   respondToInvitationSchema,
 } from '../../invitations/schemas'
@@ -17,7 +19,7 @@ import {
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'Invitations'
 const invitationParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
@@ -28,13 +30,13 @@ const resendRoute = defineRoute({
   operationId: 'resendInvitation',
   summary: 'Rotates the token and extends the expiry; the new token is in this response only',
   tag,
-  permission: 'invitations.create',
+  rule: invitationRules.resend,
   auth: 'required',
   params: invitationParams,
   status: 200,
   response: issuedInvitationWire,
-  handler: async ({ orgkit, actor, params }) =>
-    serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
+  handler: async ({ client, params }) =>
+    serializeIssuedInvitation(await signedIn(client).invitations.resend(params.org, params.id)),
 })
 
 export const invitationRoutes = [
@@ -44,14 +46,15 @@ export const invitationRoutes = [
     operationId: 'listInvitations',
     summary: 'Invitations, newest first; `?status=` filters. Never their tokens',
     tag,
-    permission: 'invitations.read',
+    rule: invitationRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(INVITATION_STATUSES).optional() }),
+    query: listInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.list(params.org, query), serializeInvitation),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).invitations.list(params.org, query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -59,14 +62,14 @@ export const invitationRoutes = [
     operationId: 'createInvitation',
     summary: 'Invites an email with a role; the token and accept URL are in this response only',
     tag,
-    permission: 'invitations.create',
+    rule: invitationRules.create,
     auth: 'required',
     params: orgParams,
     body: createInvitationSchema,
     status: 201,
     response: issuedInvitationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedInvitation(await signedIn(client).invitations.create(params.org, body)),
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
@@ -82,11 +85,11 @@ export const invitationRoutes = [
     operationId: 'revokeInvitation',
     summary: 'Revokes a pending invitation',
     tag,
-    permission: 'invitations.revoke',
+    rule: invitationRules.revoke,
     auth: 'required',
     params: invitationParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).invitations.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).invitations.revoke(params.org, params.id),
   }),
   defineRoute({
     method: 'GET',
@@ -94,13 +97,13 @@ export const invitationRoutes = [
     operationId: 'listMyInvitations',
     summary: "Pending invitations addressed to the caller's email",
     tag,
-    permission: null,
+    rule: invitationRules.mine,
     auth: 'required',
-    query: z.strictObject(pageQuery),
+    query: listMyInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.mine(query), serializeInvitation),
+    handler: async ({ client, query }) => toPage(await signedIn(client).invitations.mine(query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -109,13 +112,13 @@ export const invitationRoutes = [
     summary:
       "What a token invites to: organization, inviter, role and expiry (an invitation link's token: also `link`)",
     tag,
-    permission: null,
+    rule: invitationRules.preview,
     auth: 'required',
     body: previewInvitationSchema,
     status: 200,
     response: z.union([invitationPreviewWire, invitationLinkPreviewWire]),
-    handler: async ({ orgkit, actor, body }) => {
-      const preview = await orgkit.as(signedIn(actor)).invitations.preview(body)
+    handler: async ({ client, body }) => {
+      const preview = await signedIn(client).invitations.preview(body)
       return 'link' in preview ? serializeInvitationLinkPreview(preview) : serializeInvitationPreview(preview)
     },
   }),
@@ -126,13 +129,12 @@ export const invitationRoutes = [
     summary:
       "Accepts by `{token}` (an invitation's, or an invitation link's), or by `{id}` (the addressee only); answers the new membership",
     tag,
-    permission: null,
+    rule: invitationRules.accept,
     auth: 'required',
     body: respondToInvitationSchema,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).invitations.accept(body)),
+    handler: async ({ client, body }) => serializeMember(await signedIn(client).invitations.accept(body)),
   }),
   defineRoute({
     method: 'POST',
@@ -140,10 +142,10 @@ export const invitationRoutes = [
     operationId: 'declineInvitation',
     summary: 'Declines by `{token}`, or by `{id}` (the addressee only)',
     tag,
-    permission: null,
+    rule: invitationRules.decline,
     auth: 'required',
     body: respondToInvitationSchema,
     status: 204,
-    handler: ({ orgkit, actor, body }) => orgkit.as(signedIn(actor)).invitations.decline(body),
+    handler: ({ client, body }) => signedIn(client).invitations.decline(body),
   }),
 ]

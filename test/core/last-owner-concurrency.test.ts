@@ -1,13 +1,13 @@
 import { createOrgkit, isOrgkitError, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
-import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
+import { expectOnlyCodes, raceRounds } from '../support/concurrency'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../support/databases'
 
 const user = (userId: string): UserActor => ({ type: 'user', userId })
 const ROUNDS = 50
 
 /**
- * Rule 3 of SPEC §2 under concurrency: two owners demote or remove each other at the same
+ * "At least one owner" under concurrency: two owners demote or remove each other at the same
  * moment, at the database's default isolation level. Exactly one may win each round; a
  * lost round must answer `last_owner`, never leave the organization ownerless.
  */

@@ -1,8 +1,9 @@
 import { createOrgkit, OrgkitError, type OrgkitEvent, type UserActor } from '@orgkit/core'
+import { serializeOrganization } from '@orgkit/core/http'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
-import { createTestStorage, type TestStorage, testDialects } from '../../../test/support/databases'
+import { expectOnlyCodes, raceRounds } from '../support/concurrency'
+import { createTestStorage, type TestStorage, testDialects } from '../support/databases'
 
 const user = (userId: string, email?: string): UserActor => ({ type: 'user', userId, email })
 
@@ -140,6 +141,13 @@ describe.each(testDialects())('before hooks, events and limits on %s', (dialect)
     expect(listed.data.every((o) => typeof (o as unknown as { projectCount: unknown }).projectCount === 'number')).toBe(
       true,
     )
+    // The host's fields travel in the view's own `hostFields` field: a copy of the view keeps
+    // them, and the wire shape has them next to orgkit's fields, never the field itself.
+    const copy = { ...(await owner.organizations.get(created.slug)) }
+    expect(copy.hostFields).toEqual({ projectCount: 6 })
+    const wire = serializeOrganization(copy) as Record<string, unknown>
+    expect(wire).toMatchObject({ projectCount: 6, id: created.id })
+    expect(wire).not.toHaveProperty('hostFields')
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * The whole storage port on plain `Map`s, for tests: the core's services run on it without a
  * database, and it is the smallest example of a `Storage` that passes the conformance suite
- * (test/conformance/storage-conformance.ts).
+ * (`runStorageConformance` in this package).
  *
  * How it keeps the port's guarantees:
  * - Transactions run one at a time (an async mutex), each on its own copy of the tables,
@@ -119,7 +119,9 @@ export function memoryStorage(): MemoryStorage {
       const draft = copyTables(committed)
       const scope = { open: true }
       try {
-        const result = await inTransaction.run(true, () => fn(repositories(draft, users, scope)))
+        // No handle to give the host's hooks: the working copy is not theirs to write.
+        const tx = { ...repositories(draft, users, scope), transaction: undefined }
+        const result = await inTransaction.run(true, () => fn(tx))
         committed = draft
         return result
       } finally {
@@ -157,7 +159,11 @@ export function memoryStorage(): MemoryStorage {
   }
 }
 
-function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open: boolean }): TransactionRepositories {
+function repositories(
+  t: Tables,
+  users: Map<string, UserSummary>,
+  scope: { open: boolean },
+): Omit<TransactionRepositories, 'transaction'> {
   /** Wraps a synchronous body: refused once the transaction ended, results cloned for the caller. */
   const op =
     <A extends unknown[], R>(body: (...args: A) => R) =>
@@ -469,6 +475,12 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
         (organizationId: string, now: Date) =>
           rowsOf(t.invitations, organizationId).filter((invitation) => isLive(invitation, now)).length,
       ),
+      revokePendingWithRole: op((organizationId: string, role: string, now: Date) => {
+        const pending = rowsOf(t.invitations, organizationId).filter((i) => i.status === 'pending' && i.role === role)
+        for (const invitation of pending)
+          setInvitation({ ...invitation, status: 'revoked', respondedBy: null, updatedAt: now })
+        return pending.length
+      }),
     },
 
     apiKeys: {
@@ -495,6 +507,11 @@ function repositories(t: Tables, users: Map<string, UserSummary>, scope: { open:
       }),
       revokeCreatedBy: op((organizationId: string, userId: string, now: Date) => {
         const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.createdBy === userId && k.revokedAt === null)
+        for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
+        return keys.length
+      }),
+      revokeWithRole: op((organizationId: string, role: string, now: Date) => {
+        const keys = rowsOf(t.apiKeys, organizationId).filter((k) => k.role === role && k.revokedAt === null)
         for (const k of keys) t.apiKeys.set(key(organizationId, k.id), store({ ...k, revokedAt: now }))
         return keys.length
       }),

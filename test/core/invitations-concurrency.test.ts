@@ -1,14 +1,14 @@
 import { createOrgkit, type Orgkit, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
-import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
+import { expectOnlyCodes, raceRounds } from '../support/concurrency'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../support/databases'
 
 const ROUNDS = 50
 const PARALLEL = 20
 const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${userId}@example.com` })
 
 /**
- * Rule 4 of SPEC §2 under concurrency, at each database's default isolation level: an
+ * "An invitation is accepted at most once" under concurrency, at each database's default isolation level: an
  * invitation is consumed by one conditional update, so of many simultaneous accepts exactly
  * one creates the membership, and an accept racing a revoke ends as exactly one of the two.
  */

@@ -1,6 +1,6 @@
 /**
- * The enrollment repositories of the storage port (`domains`, `joinRequests`) held to their
- * doc comments: part of the storage conformance suite, registered by `runStorageConformance`.
+ * The enrollment repositories of the storage port (`domains`, `joinRequests`, invitation
+ * links) held to their doc comments: part of the storage conformance suite.
  */
 import {
   createId,
@@ -13,6 +13,7 @@ import {
   type Storage,
 } from '@orgkit/core'
 import { describe, expect, it } from 'vitest'
+import type { ConformanceContext } from './context'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
@@ -103,7 +104,12 @@ export function invitationLinkRecord(
 }
 
 /** Registers the enrollment checks on the storage `current()` returns (set up by the caller's `beforeAll`). */
-export function runEnrollmentConformance(current: () => Storage): void {
+/** Verified domains, join requests and invitation links. */
+export function enrollmentConformance(t: ConformanceContext): void {
+  runEnrollmentConformance(() => t.storage)
+}
+
+function runEnrollmentConformance(current: () => Storage): void {
   const page = (limit = 20, cursor?: string) => pageInput({ limit, cursor })
   const newOrganization = async (slug: string) => {
     const org = organization(slug)

@@ -32,6 +32,10 @@ const BODIES: Record<string, unknown> = {
   addTeamMember: { userId: ADMIN, role: 'member' },
   updateTeamMember: { role: 'lead' },
   createApiKey: { name: 'Another key', role: 'member' },
+  addDomain: { domain: 'rules-corp.com' },
+  updateDomain: { enrollment: 'none' },
+  createInvitationLink: { role: 'member' },
+  bulkCreateInvitations: { invitations: [{ email: 'bulk@example.com', role: 'member' }] },
 }
 
 describe('route rules', () => {
@@ -56,7 +60,7 @@ describe('route rules', () => {
     const invitation = await owner.invitations.create(SLUG, { email: `${OUTSIDER}@example.com`, role: 'member' })
     token = invitation.token
     const key = await owner.apiKeys.create(SLUG, { name: 'Listed', role: 'member' })
-    values = { org: SLUG, userId: MEMBER, team: 'squad', key: 'custom' }
+    values = { org: SLUG, userId: MEMBER, team: 'squad', key: 'custom', domain: 'rules-corp.com' }
     values.invitation = invitation.id
     values.apiKey = key.id
   })

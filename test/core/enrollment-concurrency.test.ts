@@ -1,7 +1,7 @@
 import { createOrgkit, type Orgkit, pageInput, type UserActor } from '@orgkit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectOnlyCodes, raceRounds } from '../../../test/support/concurrency'
-import { createTestStorage, type StorageUnderTest, testStorages } from '../../../test/support/databases'
+import { expectOnlyCodes, raceRounds } from '../support/concurrency'
+import { createTestStorage, type StorageUnderTest, testStorages } from '../support/databases'
 
 const ROUNDS = 20
 const PARALLEL = 20

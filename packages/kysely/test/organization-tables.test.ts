@@ -259,7 +259,12 @@ describe.each(testDialects())('the statements of an organization deletion on %s'
     })
     for (const id of ['ann', 'u1', 'u2', 'u3']) await env.addUser({ id, email: `${id}@example.com` })
     const orgkit = createOrgkit({ storage: env.storage })
-    const deletionStatements = async (extra: { members: number; invitations: number; keys: number }) => {
+    const deletionStatements = async (extra: {
+      members: number
+      invitations: number
+      keys: number
+      links?: number
+    }) => {
       const ann = orgkit.as(owner('ann'))
       const org = await ann.organizations.create({ name: 'Counted' })
       for (let i = 1; i <= extra.members; i++) await ann.members.add(org.id, { userId: `u${i}`, role: 'member' })
@@ -267,6 +272,7 @@ describe.each(testDialects())('the statements of an organization deletion on %s'
         await ann.invitations.create(org.id, { email: `guest${i}@example.com`, role: 'member' })
       }
       for (let i = 1; i <= extra.keys; i++) await ann.apiKeys.create(org.id, { name: `k${i}`, role: 'member' })
+      for (let i = 1; i <= (extra.links ?? 0); i++) await ann.invitationLinks.create(org.id, { role: 'member' })
       count = 0
       counting = true
       await ann.organizations.delete(org.id)
@@ -280,7 +286,7 @@ describe.each(testDialects())('the statements of an organization deletion on %s'
     const { env, deletionStatements } = await counted(false)
     try {
       const base = await deletionStatements({ members: 0, invitations: 0, keys: 0 })
-      expect(await deletionStatements({ members: 3, invitations: 2, keys: 2 })).toBe(base)
+      expect(await deletionStatements({ members: 3, invitations: 2, keys: 2, links: 2 })).toBe(base)
       // BEGIN and COMMIT, the lock with the caller's membership, the organization's slug and
       // creator, the ten lookup and per-user tables, the ten owned tables, the organization,
       // the creator's count; MariaDB also sets the isolation level.
@@ -308,6 +314,7 @@ describe.each(testDialects())('the statements of an organization deletion on %s'
       expect(await deletionStatements({ members: 3, invitations: 0, keys: 0 })).toBe(base + 3)
       expect(await deletionStatements({ members: 0, invitations: 2, keys: 0 })).toBe(base + 6)
       expect(await deletionStatements({ members: 0, invitations: 0, keys: 2 })).toBe(base + 2)
+      expect(await deletionStatements({ members: 0, invitations: 0, keys: 0, links: 2 })).toBe(base + 2)
       // As on one server, but the six key reads (members, invitations, keys, domains, join
       // requests, invitation links), the slug row and the owner's index row in place of the
       // ten per-table statements.

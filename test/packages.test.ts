@@ -4,8 +4,10 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
-const PUBLISHED = ['core', 'kysely', 'express', 'fastify'] as const
+const PUBLISHED = ['core', 'kysely', 'express', 'fastify', 'client', 'testing'] as const
 const readJson = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8'))
+/** The packages a host's server installs together: each README's install line names them all and a driver. */
+const SERVER_SIDE = new Set<string>(['core', 'kysely', 'express', 'fastify'])
 
 // What a package consumer meets first: the manifest and what `npm pack` puts in the
 // tarball. The build output itself is checked by publint and attw in CI, after the build.
@@ -34,20 +36,30 @@ describe.each(PUBLISHED)('@orgkit/%s as published', (name) => {
     expect(readme).toMatch(/\]\(https:\/\/github\.com\/orgkit\/orgkit\/(blob|tree)\/main\/docs/)
   })
 
-  it('installs, in its README, everything its example needs: the packages, their peers and a driver', () => {
+  it.runIf(SERVER_SIDE.has(name))(
+    'installs, in its README, everything its example needs: the packages, their peers and a driver',
+    () => {
+      const readme = readFileSync(join(root, dir, 'README.md'), 'utf8')
+      const words = /^npm install (.+)$/m.exec(readme)?.[1]?.split(' ') ?? []
+      const needed = new Set([`@orgkit/${name}`, '@orgkit/core', '@orgkit/kysely', 'kysely'])
+      // Its own peers (express, fastify) and those of the orgkit packages it is used with.
+      for (const used of needed) {
+        if (!used.startsWith('@orgkit/')) continue
+        for (const peer of Object.keys(readJson(`packages/${used.slice(8)}/package.json`).peerDependencies ?? {})) {
+          needed.add(peer)
+        }
+      }
+      expect(words).toEqual(expect.arrayContaining([...needed]))
+      expect(words.filter((word) => ['pg', 'mysql2', 'better-sqlite3'].includes(word))).toHaveLength(1)
+      expect(readme).toMatch(/`mysql2`[\s\S]*`better-sqlite3`/)
+    },
+  )
+
+  // A package used apart from the server (the browser client) needs only itself and its peers.
+  it.runIf(!SERVER_SIDE.has(name))('installs, in its README, itself and its peers', () => {
     const readme = readFileSync(join(root, dir, 'README.md'), 'utf8')
     const words = /^npm install (.+)$/m.exec(readme)?.[1]?.split(' ') ?? []
-    const needed = new Set([`@orgkit/${name}`, '@orgkit/core', '@orgkit/kysely', 'kysely'])
-    // Its own peers (express, fastify) and those of the orgkit packages it is used with.
-    for (const used of needed) {
-      if (!used.startsWith('@orgkit/')) continue
-      for (const peer of Object.keys(readJson(`packages/${used.slice(8)}/package.json`).peerDependencies ?? {})) {
-        needed.add(peer)
-      }
-    }
-    expect(words).toEqual(expect.arrayContaining([...needed]))
-    expect(words.filter((word) => ['pg', 'mysql2', 'better-sqlite3'].includes(word))).toHaveLength(1)
-    expect(readme).toMatch(/`mysql2`[\s\S]*`better-sqlite3`/)
+    expect(words).toEqual(expect.arrayContaining([`@orgkit/${name}`, ...Object.keys(pkg.peerDependencies ?? {})]))
   })
 
   it('packs README, LICENSE and package.json, and no tests', () => {

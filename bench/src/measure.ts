@@ -6,6 +6,7 @@
 
 import type { HttpResult } from './http'
 import type { InMemoryResult } from './in-memory'
+import type { ScopingResult } from './scoping'
 
 export interface Spread {
   median: number
@@ -43,6 +44,7 @@ export interface SystemResult {
   notes: string[]
   inMemory?: InMemoryResult[]
   http?: HttpResult[]
+  scoping?: ScopingResult
 }
 
 /** Counts SQL statements sent to the database, whichever way the system reaches it. */

@@ -12,6 +12,7 @@ import type { HttpResult } from './http'
 import type { InvitationEmailsResult } from './invitation-emails'
 import type { BenchSettings, Spread, SystemResult, WorkloadResult } from './measure'
 import type { PostgresNetworkResult } from './postgres-network'
+import type { ScopingResult } from './scoping'
 
 export interface Machine {
   cores: number
@@ -32,6 +33,8 @@ export interface Report {
   systems: SystemResult[]
   inMemory: SystemResult
   http: HttpResult[]
+  /** The tenant scope plugin's cost; `npm run bench -- --scoping` measures it alone, with its own date and commit. */
+  scoping?: (ScopingResult & { date: string; commit: string }) | undefined
   machine: Machine
   seconds: number
   /** Measured apart, by `--only=invitation-emails`, at the commit it names. */
@@ -363,6 +366,8 @@ export function renderMarkdown(report: Report): string {
     }
   }
 
+  if (report.scoping !== undefined) renderScoping(report.scoping, add)
+
   add(
     '',
     '## What runs',
@@ -408,6 +413,7 @@ export function renderMarkdown(report: Report): string {
     'npm run bench -- --smoke                        # every workload tiny, in seconds; writes nothing',
     'npm run bench -- --render                       # this page again from bench/results/latest.json, no measuring',
     'npm run bench -- --only=postgres-network        # orgkit and Better Auth on PostgreSQL, direct and delayed, alone',
+    'npm run bench -- --scoping                      # the tenant scope section alone, into latest.json and this page',
     'BENCH_LARGE=1 npm run bench                     # adds W3 on 1,000,000 members (minutes of seeding)',
     'BENCH_RUNS=3 npm run bench                      # fewer runs per workload (default 5)',
     'ORGKIT_BENCH_PG_URL=off npm run bench           # without PostgreSQL',
@@ -416,6 +422,30 @@ export function renderMarkdown(report: Report): string {
     '',
   )
   return lines.join('\n')
+}
+
+/** The tenant scope plugin against the same queries written by hand. */
+function renderScoping(scoping: NonNullable<Report['scoping']>, add: (...text: string[]) => void): void {
+  const us = (s: Spread) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`
+  add(
+    '',
+    '## The tenant scope plugin',
+    '',
+    `Measured on ${scoping.date} at commit ${scoping.commit} (\`npm run bench -- --scoping\`). The same host queries through`,
+    "`scopeToOrganization(db, org, { tables: ['projects', 'tasks'] })` and written by hand with the organization",
+    `condition, over ${num(scoping.organizations)} organizations of ${num(scoping.projectsPerOrganization)} projects and ${num(scoping.tasksPerOrganization)} tasks each,`,
+    'indexed on the organization first; both sides return the same rows (checked before timing), and alternate run by',
+    'run. Microseconds per query, median (min–max), the query built, compiled and run each time as a host does.',
+    "The first rows are building and compiling alone, no database: what the plugin's transform adds.",
+    '',
+    '| database | query | hand-written µs | scoped µs | scoped ÷ hand-written |',
+    '| --- | --- | --- | --- | --- |',
+  )
+  for (const row of scoping.rows) {
+    add(
+      `| ${row.database} | ${row.query} | ${us(row.handWrittenUs)} | ${us(row.scopedUs)} | ${(row.scopedUs.median / row.handWrittenUs.median).toFixed(2)} |`,
+    )
+  }
 }
 
 /** Percent, whole. */

@@ -252,6 +252,24 @@ if (process.argv.includes('--only=invitation-emails')) {
   process.exit(0)
 }
 
+/** The tenant scope's section, measured with its own date and commit. */
+async function measureScoping(): Promise<NonNullable<Report['scoping']>> {
+  const { scoping } = await phase('tenant scope', () => measureSystem('scoping'))
+  const { date, commit } = await collectMachine(root)
+  return { ...scoping!, date, commit }
+}
+
+if (process.argv.includes('--scoping')) {
+  // The tenant scope's section alone, into the last full run's results.
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+  report.scoping = await measureScoping()
+  if (!settings.smoke) {
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
 const systems: SystemResult[] = []
 console.error(
   `orgkit bench: ${settings.smoke ? 'smoke' : 'full'}, ${settings.runs} run(s)${settings.large ? ', large' : ''}`,
@@ -263,6 +281,7 @@ if (process.env.ORGKIT_BENCH_PG_URL !== 'off') {
 }
 const inMemory = await phase('in-memory checks', () => measureSystem('in-memory'))
 const postgresNetwork = await measurePostgresNetwork()
+const scoping = await measureScoping()
 const http: HttpResult[] = []
 for (const framework of ['express', 'fastify'])
   http.push(await phase(`HTTP, ${framework}`, () => measureHttp(framework)))
@@ -286,6 +305,7 @@ if (settings.smoke) {
     systems,
     inMemory,
     http,
+    scoping,
     machine,
     seconds,
     invitationEmails: previous,

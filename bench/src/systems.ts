@@ -16,6 +16,7 @@ import {
   type SystemResult,
   type WorkloadResult,
 } from './measure'
+import { runScoping } from './scoping'
 import { openSqliteFile } from './sqlite-file'
 import { betterAuthSystem } from './targets/better-auth'
 import { createOrgkitOn, orgkitSystem, type ScratchDb } from './targets/orgkit'
@@ -82,6 +83,10 @@ export async function runSystem(system: string, settings: BenchSettings): Promis
   if (system === 'in-memory') {
     const inMemory = await runInMemory(settings)
     return { system: 'in-memory', workloads: [], inMemory, peakRssMiB: peakRssMiB(), notes: [] }
+  }
+  if (system === 'scoping') {
+    const scoping = await runScoping(settings, PG_URL === 'off' ? undefined : PG_URL)
+    return { system: 'tenant scope', workloads: [], scoping, peakRssMiB: peakRssMiB(), notes: [] }
   }
   throw new Error(`unknown system ${system}`)
 }

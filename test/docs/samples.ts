@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { type Actor, createOrgkit, type Orgkit, type OrgkitOptions } from '@orgkit/core'
 import { createExpressRouter, orgkitErrorHandler, requirePermission } from '@orgkit/express'
 import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import { type ConformanceUser, memoryStorage, runInvitationsConformance, runStorageConformance } from '@orgkit/testing'
 import express, { type Request, type RequestHandler } from 'express'
 import type { Kysely } from 'kysely'
 
@@ -297,4 +298,29 @@ export async function coreApiPublic(orgkit: Orgkit) {
   const profile = await orgkit.publicOrganization('acme') // public organizations only
   // #endregion core-api-public
   return profile
+}
+
+// ── Writing another storage ───────────────────────────────────────────────────────
+
+/** Stands for the reader's own storage in the sample: the in-memory one, with a `close`. */
+export async function createMyStorage() {
+  return Object.assign(memoryStorage(), { close: async () => {} })
+}
+
+/** Registers the conformance suite as the storage guide shows it (call it at a test file's top level). */
+export function storageConformance() {
+  // #region storage-conformance
+  const makeMyStorage = async () => {
+    const storage = await createMyStorage() // a fresh, empty storage of yours
+    return {
+      storage,
+      // The host's users, as the user directory and member listings will read them.
+      addUser: async (user: ConformanceUser) => storage.addUser({ ...user, imageUrl: null }),
+      destroy: () => storage.close(),
+    }
+  }
+
+  runStorageConformance('my-storage', makeMyStorage) // every repository, on one storage
+  runInvitationsConformance('my-storage', makeMyStorage) // or one at a time, while you write it
+  // #endregion storage-conformance
 }

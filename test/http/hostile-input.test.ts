@@ -7,6 +7,7 @@
 import { Agent, request as httpRequest } from 'node:http'
 import { type AddressInfo, connect } from 'node:net'
 import { type Actor, createOrgkit } from '@orgkit/core'
+import { routes } from '@orgkit/core/http'
 import { createExpressRouter } from '@orgkit/express'
 import { orgkitFastify, orgkitFrameworkErrors } from '@orgkit/fastify'
 import express from 'express'
@@ -256,6 +257,32 @@ describe.each(ADAPTERS)('the HTTP edge on %s', (adapter) => {
     expect(malformed).toEqual({ status: 400, body: validationFailed('body') })
   })
 
+  it('refuses a body nested thousands of levels deep with a 400 on every route, without parsing it', async () => {
+    const depth = 5_000
+    const deepArray = `${'['.repeat(depth)}${']'.repeat(depth)}`
+    const deepObject = `${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)}`
+    const deepField = `{"name":"Deep","metadata":${deepObject}}`
+    const bodyRoutes = routes.filter((route) => route.method !== 'GET')
+    expect(bodyRoutes.length).toBeGreaterThan(20)
+    for (const route of bodyRoutes) {
+      const path = route.path.replace(/:(\w+)/g, (_, name: string) => (name === 'org' ? 'acme' : 'x'))
+      for (const rawBody of [deepArray, deepObject, deepField]) {
+        const response = await app.request(route.method, path, { as: 'ann', rawBody })
+        expect({ route: `${route.method} ${route.path}`, status: response.status, body: response.body }).toEqual({
+          route: `${route.method} ${route.path}`,
+          status: 400,
+          body: validationFailed('body'),
+        })
+      }
+    }
+    // Brackets inside strings are text, not nesting.
+    const bracketed = await app.request('POST', '/organizations', {
+      as: 'ann',
+      rawBody: JSON.stringify({ name: 'Brackets', metadata: { note: '['.repeat(depth), quote: '\\"{{{' } }),
+    })
+    expect(bracketed.status).toBe(201)
+  })
+
   it('refuses a body on a DELETE, which takes none, as it does on any route without one', async () => {
     const response = await app.request('DELETE', '/organizations/acme', { as: 'ann', body: { force: true } })
     expect(response).toEqual({ status: 400, body: validationFailed('body') })
@@ -442,6 +469,69 @@ describe('bodyLimit on both adapters', () => {
         agent.destroy()
         await server.close()
       }
+    }
+  })
+})
+
+describe.each(['express', 'express4'] as const)("a body the host's own JSON parser read on %s", (adapter) => {
+  it('is taken as parsed, and held to the same depth limit: a 400, not a stack overflow', async () => {
+    const env = await createTestStorage('sqlite')
+    await env.addUser({ id: 'ann', email: 'ann@example.com' })
+    const orgkit = createOrgkit({ storage: env.storage })
+    const router = createExpressRouter(orgkit, { resolveActor: () => ({ type: 'user', userId: 'ann' }) })
+    const app =
+      adapter === 'express'
+        ? express()
+            .use(express.json({ limit: '1mb' }))
+            .use('/api', router)
+        : express4()
+            .use(express4.json({ limit: '1mb' }))
+            .use('/api', mountable4(router))
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise<void>((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as AddressInfo
+    const agent = new Agent()
+    try {
+      const headers = { 'content-type': 'application/json' }
+      const depth = 5_000
+      for (const body of [
+        `${'['.repeat(depth)}${']'.repeat(depth)}`,
+        `{"name":"Deep","metadata":${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)}}`,
+      ]) {
+        const response = await send(port, agent, 'POST', '/organizations', body, headers)
+        expect({ status: response.status, body: JSON.parse(response.text) }).toEqual({
+          status: 400,
+          body: validationFailed('body'),
+        })
+      }
+      // 31 levels below `metadata` is one too many; 30 are kept.
+      const nested = (levels: number) => `${'{"a":'.repeat(levels)}{}${'}'.repeat(levels)}`
+      const over = await send(
+        port,
+        agent,
+        'POST',
+        '/organizations',
+        `{"name":"Over","metadata":${nested(31)}}`,
+        headers,
+      )
+      expect(over.status).toBe(400)
+      const kept = await send(
+        port,
+        agent,
+        'POST',
+        '/organizations',
+        `{"name":"Kept","metadata":${nested(30)}}`,
+        headers,
+      )
+      expect({ status: kept.status, body: JSON.parse(kept.text) }).toMatchObject({
+        status: 201,
+        body: { name: 'Kept' },
+      })
+    } finally {
+      agent.destroy()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await env.destroy()
     }
   })
 })

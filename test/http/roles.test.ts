@@ -91,6 +91,25 @@ describe.each(adapterMatrix())('role routes on %s over %s', (adapter, dialect) =
     expect(await app.request('GET', '/organizations/acme/roles', { as: 'ann' })).toEqual(before)
   })
 
+  it('refuses a permission listed twice with 400 at its index, and stores nothing', async () => {
+    const response = await app.request('POST', '/organizations/acme/roles', {
+      as: 'ann',
+      body: { key: 'twice', name: 'Twice', permissions: ['projects.read', 'projects.update', 'projects.read'] },
+    })
+    expect(response).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'validation_failed',
+          message: expect.any(String),
+          details: [{ path: 'body.permissions.2', message: expect.stringContaining('projects.read') }],
+        },
+      },
+    })
+    const roles = await app.request('GET', '/organizations/acme/roles', { as: 'ann' })
+    expect(roles.body.data.map((role: { key: string }) => role.key)).not.toContain('twice')
+  })
+
   it('a shadow shows shadowsSystemRole and applies to this organization only', async () => {
     const shadow = await app.request('POST', '/organizations/acme/roles', {
       as: 'ann',

@@ -7,11 +7,15 @@
  *   (or `in (…)`, which Citus prunes to those organizations' shards), an insert carries the
  *   column; on `organizations`, `id = ?` / `id in (…)`;
  * - no statement puts a global lookup or per-user index table together with an
- *   organization's table (a join there runs on every shard).
+ *   organization's table (a join there runs on every shard);
+ * - a statement on a global lookup or per-user table names the key its rows are placed by
+ *   (`slug = ?`, `user_id = ?`, `email = ?`, …): `organization_id = ?` there would visit every
+ *   shard, as deleting an organization once did.
  */
-import type { LogEvent } from 'kysely'
+import { type LogEvent, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GLOBAL_LOOKUP_TABLES, ORGANIZATION_OWNED_TABLES, USER_INDEX_TABLES } from '../../packages/kysely/src/schema'
+import { onCitus } from '../support/citus'
 import { testDialects } from '../support/databases'
 import { createTestApp, type TestApp } from './harness'
 
@@ -30,6 +34,17 @@ const quoted = (column: string) => `[\`"]${column}[\`"]`
 /** `col = ?`, `col = $1`, `col in (…)`, qualified or not. */
 const bound = (column: string) => new RegExp(`${quoted(column)} (= (\\?|\\$\\d+)|in \\()`)
 
+/** The key each global lookup and per-user table is placed by on Citus (docs/scaling.md's DDL). */
+const PLACEMENT_KEYS: Record<string, string> = {
+  organization_slugs: 'slug',
+  invitation_ids: 'id',
+  invitation_tokens: 'token_hash',
+  api_key_prefixes: 'prefix',
+  user_memberships: 'user_id',
+  email_invitations: 'email',
+  organization_creators: 'user_id',
+}
+
 const joinedById = /[`"]organization_id[`"] = [`"]\w+[`"]\.[`"]id[`"]/
 
 /** Why `statement` would leave one shard, or `null` when it stays on one. */
@@ -42,6 +57,11 @@ function shardViolation(statement: string): string | null {
     return `joins ${global.join(', ')} to ${[...owned, ...(organizations ? ['organizations'] : [])].join(', ')}`
   }
   const insert = /^insert into [`"]orgkit_(\w+)[`"] \(([^)]*)\)/i.exec(statement)
+  for (const table of tables) {
+    const key = PLACEMENT_KEYS[table]
+    if (key !== undefined && !insert && !bound(key).test(statement))
+      return `reads or writes ${table} without ${key} = ?`
+  }
   if (insert) {
     const [, table, columns] = insert
     const key = table === 'organizations' ? 'id' : 'organization_id'
@@ -70,7 +90,8 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
   }
 
   beforeAll(async () => {
-    app = await createTestApp('fastify', dialect, {}, { log })
+    // Told its tables are distributed on every database, as on Citus, where the rules matter.
+    app = await createTestApp('fastify', dialect, {}, { log, distributed: true })
     for (const id of ['ann', 'bob', 'cat'])
       await app.addUser({ id, email: `${id}@example.com`, username: id, emailVerified: true })
   })
@@ -149,6 +170,16 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
 
     await ok('GET', '/organizations/acme-inc/audit-events', { as: 'ann' }, 200)
     await ok('DELETE', '/organizations/acme-inc/members/cat', { as: 'ann' }, 204)
+    // Deleting the organization, with members, a pending invitation and a key still in it:
+    // its lookup and per-user rows are deleted by their own keys.
+    await ok(
+      'POST',
+      '/organizations/acme-inc/invitations',
+      { as: 'ann', body: { email: 'eve@example.com', role: 'member' } },
+      201,
+    )
+    await ok('POST', '/organizations/acme-inc/api-keys', { as: 'ann', body: { name: 'last', role: 'member' } }, 201)
+    await ok('DELETE', '/organizations/acme-inc', { as: 'ann' }, 204)
     recording = false
 
     const checked = statements.filter((statement) => tablesOf(statement).size > 0)
@@ -159,6 +190,17 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
       .map((statement) => ({ statement, why: shardViolation(statement) }))
       .filter((entry) => entry.why !== null)
     expect(violations.map((entry) => `${entry.why}: ${entry.statement}`)).toEqual([])
+  })
+
+  // On a Citus cluster that refuses multi-shard statements (.ci/citus.sh), the slice above ran
+  // as on any PostgreSQL; the platform-wide list is the one statement that is refused.
+  it.runIf(dialect === 'postgres' && onCitus())('on Citus, only the platform-wide list leaves one shard', async () => {
+    const distributed = await sql<{ n: string }>`select count(*) as n from pg_dist_partition p
+      join pg_class c on c.oid = p.logicalrelid join pg_namespace s on s.oid = c.relnamespace
+      where s.nspname = current_schema()`.execute(app.env.db)
+    expect(Number(distributed.rows[0]!.n)).toBeGreaterThanOrEqual(15)
+    await app.addUser({ id: 'staff', email: 'staff@example.com', platformRole: 'superadmin' })
+    expect((await app.request('GET', '/organizations?scope=all', { as: 'staff' })).status).toBe(500)
   })
 })
 
@@ -174,6 +216,12 @@ describe('the single-shard rules', () => {
     )
     expect(shardViolation(`select * from "${PREFIX}organizations" where "slug" = ?`)).toMatch(/without id/)
     expect(shardViolation(`insert into "${PREFIX}members" ("user_id", "role") values (?, ?)`)).toMatch(/without/)
+    expect(shardViolation(`delete from "${PREFIX}user_memberships" where "organization_id" = $1`)).toMatch(
+      /user_memberships without user_id/,
+    )
+    expect(
+      shardViolation(`delete from "${PREFIX}invitation_tokens" where "token_hash" = $1 and "organization_id" = $2`),
+    ).toBeNull()
     expect(
       shardViolation(`select * from "${PREFIX}members" where "organization_id" = $1 and "user_id" = $2`),
     ).toBeNull()

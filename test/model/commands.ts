@@ -305,6 +305,42 @@ class CreateOrganization extends Step {
   }
 }
 
+class DeleteOrganization extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly bySlug: boolean,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, bySlug: this.bySlug })
+  label = (model: Model) => `deleteOrganization ${orgName(model, pick(model.orgs, this.org)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    if (!org) return null
+    const actor = who({ org })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authorize(model, actor, org, 'organization.delete')
+      },
+      call: (d, c) => d.deleteOrganization(c, orgRef(org, this.bySlug)),
+      // Everything it owns goes with it, in one transaction; the invariants then ask that its
+      // id answers not_found and its keys no longer authenticate.
+      apply: () => {
+        model.orgs.splice(model.orgs.indexOf(org), 1)
+        model.teams = model.teams.filter((team) => team.orgId !== org.id)
+        model.invitations = model.invitations.filter((invitation) => invitation.orgId !== org.id)
+        for (const key of model.keys) if (key.orgId === org.id) model.deleted.keySecrets.push(key.secret)
+        model.keys = model.keys.filter((key) => key.orgId !== org.id)
+        model.deleted.orgIds.push(org.id)
+      },
+    }
+  }
+}
+
 class AddMember extends Step {
   constructor(
     via: Channel,
@@ -313,11 +349,13 @@ class AddMember extends Step {
     readonly bySlug: boolean,
     readonly target: TargetRef,
     readonly role: string,
+    /** How the caller names the user: the directory resolves a username or an email. */
+    readonly by: 'userId' | 'username' | 'email' = 'userId',
   ) {
     super(via, actor)
   }
-  args = () => ({ org: this.org, bySlug: this.bySlug, target: this.target, role: this.role })
-  label = (model: Model) => `addMember ${memberLabel(model, this)} as ${this.role}`
+  args = () => ({ org: this.org, bySlug: this.bySlug, target: this.target, role: this.role, by: this.by })
+  label = (model: Model) => `addMember ${memberLabel(model, this)} by ${this.by} as ${this.role}`
   bind(model: Model, who: Who): Bound | null {
     const org = pick(model.orgs, this.org)
     const target = targetOf(model, this.target, org)
@@ -331,7 +369,17 @@ class AddMember extends Step {
         mayGrant(access, this.role, assignable(org, this.role))
         if (org.members.has(target.id)) refuse('conflict')
       },
-      call: (d, c) => d.addMember(c, orgRef(org, this.bySlug), target.id, this.role),
+      call: (d, c) =>
+        d.addMember(
+          c,
+          orgRef(org, this.bySlug),
+          this.by === 'username'
+            ? { username: target.username }
+            : this.by === 'email'
+              ? { email: target.email.toUpperCase() }
+              : { userId: target.id },
+          this.role,
+        ),
       apply: (value, step) => {
         belongs(step, value, 'organizationId', org.id)
         belongs(step, value, 'userId', target.id)
@@ -653,6 +701,72 @@ class RevokeInvitation extends Step {
   }
 }
 
+class ResendInvitation extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly invitation: LocalRef,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, invitation: this.invitation })
+  label = (model: Model) =>
+    `resendInvitation ${orgName(model, pick(model.orgs, this.org)!)} inv${model.invitations.indexOf(local(model.invitations, pick(model.orgs, this.org), this.invitation)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    const invitation = local(model.invitations, pick(model.orgs, this.org), this.invitation)
+    if (!org || !invitation) return null
+    const actor = who({ org, invitation })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        const access = authorize(model, actor, org, 'invitations.create')
+        if (invitation.orgId !== org.id) refuse('not_found')
+        // Re-issuing is granting again: the resender must be able to grant the role.
+        mayGrant(access, invitation.role, rolePermissions(org, invitation.role))
+        if (invitation.status === 'revoked') refuse('invitation_revoked')
+        if (invitation.status !== 'pending') refuse('invitation_used')
+      },
+      call: (d, c) => d.resendInvitation(c, org.id, invitation.id),
+      apply: (value, step) => {
+        belongs(step, value, 'organizationId', org.id)
+        belongs(step, value, 'id', invitation.id)
+        // The old token stops working: later accepts by token use the new one.
+        invitation.token = (value as { token: string }).token
+      },
+    }
+  }
+}
+
+/** `me`: an API key's own organization; a user whose host names no current organization has none. */
+class Me extends Step {
+  label = () => 'permissions me'
+  args = () => ({})
+  bind(model: Model, who: Who): Bound | null {
+    const actor = who({})
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authenticate(model, actor)
+        if (actor.kind === 'user') refuse('not_found')
+      },
+      call: (d, c) => d.permissions(c, 'me'),
+      apply: (value, step) => {
+        if (actor.kind !== 'key') throw new Error(`${step}: a user without a current organization got an answer`)
+        const summary = value as { permissions: string[] }
+        const want = keyPermissions(model, actor.key) ?? new Set<string>()
+        const sorted = (items: Iterable<string>) => [...items].sort().join(' ')
+        if (sorted(summary.permissions) !== sorted(want)) {
+          throw new Error(`${step}: permissions ${sorted(summary.permissions)}, the model says ${sorted(want)}`)
+        }
+      },
+    }
+  }
+}
+
 // ── Teams ──────────────────────────────────────────────────────────────────────────
 
 export const MAX_TEAMS = 6
@@ -770,6 +884,38 @@ class UpdateTeamMember extends Step {
       apply: (value, step) => {
         belongs(step, value, 'teamId', team.id)
         team.members.set(target.id, this.role)
+      },
+    }
+  }
+}
+
+class DeleteTeam extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly team: LocalRef,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ org: this.org, team: this.team })
+  label = (model: Model) =>
+    `deleteTeam ${orgName(model, pick(model.orgs, this.org)!)} team${model.teams.indexOf(local(model.teams, pick(model.orgs, this.org), this.team)!)}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    const team = local(model.teams, pick(model.orgs, this.org), this.team)
+    if (!org || !team) return null
+    const actor = who({ org, team })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authorize(model, actor, org, 'teams.delete', team)
+      },
+      call: (d, c) => d.deleteTeam(c, org.id, team.id),
+      // The team goes with its memberships; an invitation naming it later joins no team.
+      apply: () => {
+        model.teams.splice(model.teams.indexOf(team), 1)
       },
     }
   }
@@ -937,6 +1083,16 @@ class DeleteRole extends Step {
       apply: () => {
         if (reassignTo !== null) {
           for (const [userId, role] of org.members) if (role === key) org.members.set(userId, reassignTo)
+        }
+        // Keys and pending invitations naming a deleted role are revoked with it, so that a role
+        // created later under its key gives them nothing; a shadow's fall back to the system role.
+        if (!SYSTEM_ROLES.has(key)) {
+          for (const k of model.keys) if (k.orgId === org.id && k.role === key) k.revoked = true
+          for (const invitation of model.invitations) {
+            if (invitation.orgId === org.id && invitation.role === key && invitation.status === 'pending') {
+              invitation.status = 'revoked'
+            }
+          }
         }
         org.custom.delete(key)
       },
@@ -1139,8 +1295,19 @@ export function commandArbitraries() {
   const all = [
     fc.record({ via, actor }).map((a) => new CreateOrganization(a.via, a.actor)),
     fc
-      .record({ via, actor, org, bySlug: fc.boolean(), target: nonMember, role })
-      .map((a) => new AddMember(a.via, a.actor, a.org, a.bySlug, a.target, a.role)),
+      .record({ via, actor, org, bySlug: fc.boolean() })
+      .map((a) => new DeleteOrganization(a.via, a.actor, a.org, a.bySlug)),
+    fc
+      .record({
+        via,
+        actor,
+        org,
+        bySlug: fc.boolean(),
+        target: nonMember,
+        role,
+        by: fc.constantFrom('userId', 'userId', 'username', 'email') as fc.Arbitrary<'userId' | 'username' | 'email'>,
+      })
+      .map((a) => new AddMember(a.via, a.actor, a.org, a.bySlug, a.target, a.role, a.by)),
     fc
       .record({ via, actor, org, target: member, role })
       .map((a) => new UpdateMember(a.via, a.actor, a.org, a.target, a.role)),
@@ -1167,6 +1334,7 @@ export function commandArbitraries() {
       .record({ via, actor, org, invitation: localRef })
       .map((a) => new RevokeInvitation(a.via, a.actor, a.org, a.invitation)),
     fc.record({ via, actor, org }).map((a) => new CreateTeam(a.via, a.actor, a.org)),
+    fc.record({ via, actor, org, team: localRef }).map((a) => new DeleteTeam(a.via, a.actor, a.org, a.team)),
     fc
       .record({ via, actor, org, team: localRef, target: member, role: teamRole })
       .map((a) => new AddTeamMember(a.via, a.actor, a.org, a.team, a.target, a.role)),
@@ -1212,7 +1380,11 @@ export function commandArbitraries() {
         team: fc.option(localRef, { freq: 2 }),
       })
       .map((a) => new Can(a.via, a.actor, a.org, a.permission, a.team)),
+    fc
+      .record({ via, actor, org, invitation: localRef })
+      .map((a) => new ResendInvitation(a.via, a.actor, a.org, a.invitation)),
+    fc.record({ via, actor }).map((a) => new Me(a.via, a.actor)),
   ]
-  const twice = new Set([1, 2, 3, 6, 7, 17])
+  const twice = new Set([2, 3, 4, 7, 8, 19])
   return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))
 }

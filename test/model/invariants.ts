@@ -98,6 +98,23 @@ export async function checkInvariants(
       }),
     )
   }
+  // What a deleted organization owned is gone: its id is not found, its keys authenticate no more.
+  await Promise.all([
+    ...model.deleted.orgIds.map(async (id) => {
+      const gone = await system.organizations.get(id).then(
+        () => 'found',
+        (error: unknown) => (isOrgkitError(error) ? error.code : 'thrown'),
+      )
+      same(step, `deleted organization ${id}`, gone, 'not_found')
+    }),
+    ...model.deleted.keySecrets.map(async (secret, k) => {
+      const answer = await orgkit.authenticateApiKey(secret).then(
+        () => 'authenticated',
+        (error: unknown) => (isOrgkitError(error) ? error.code : 'thrown'),
+      )
+      same(step, `deleted organization's key${k}`, answer, 'unauthenticated')
+    }),
+  ])
   await Promise.all(
     model.keys.map(async (key, k) => {
       if (only && !only.has(key.orgId)) return

@@ -74,6 +74,8 @@ export const TEAM_ROLES: ReadonlyMap<string, PermissionSet> = new Map([
 export interface ModelUser {
   id: string
   email: string
+  /** What adding a member by username names. */
+  username: string
 }
 
 export interface ModelOrg {
@@ -127,6 +129,8 @@ export interface Model {
   teams: ModelTeam[]
   invitations: ModelInvitation[]
   keys: ModelKey[]
+  /** What deleting organizations took away: each id must answer `not_found`, each key secret `unauthenticated`. */
+  deleted: { orgIds: string[]; keySecrets: string[] }
 }
 
 /** Who calls: a user, or an API key presented as its secret. */

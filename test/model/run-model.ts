@@ -51,8 +51,9 @@ async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model
   for (let i = 0; i < 6; i++) {
     const id = `${namespace}_u${i}`
     const email = `${namespace}.u${i}@example.test`
-    await app.addUser({ id, email, emailVerified: true })
-    users.push({ id, email })
+    const username = `${namespace}_n${i}`
+    await app.addUser({ id, email, username, emailVerified: true })
+    users.push({ id, email, username })
   }
   const as = (i: number): Actor => ({ type: 'user', userId: users[i]!.id, email: users[i]!.email, emailVerified: true })
   const { orgkit } = app
@@ -98,6 +99,7 @@ async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model
     ],
     invitations: [],
     keys: [],
+    deleted: { orgIds: [], keySecrets: [] },
   }
   const real: Real = { app, adapter, drivers: { core: coreDriver(app), http: httpDriver(app) } }
   return { model, real }

@@ -14,6 +14,9 @@ export type Caller = { kind: 'user'; userId: string; email: string } | { kind: '
 
 export type Channel = 'core' | 'http'
 
+/** A user to add as a member: by id, by username or by email. */
+export type MemberRef = { userId: string } | { username: string } | { email: string }
+
 export interface RespondRef {
   token?: string
   id?: string
@@ -22,7 +25,9 @@ export interface RespondRef {
 /** Every operation the model drives. `org` is an organization's id or slug. */
 export interface Driver {
   createOrganization(caller: Caller, name: string): Promise<Outcome>
-  addMember(caller: Caller, org: string, userId: string, role: string): Promise<Outcome>
+  deleteOrganization(caller: Caller, org: string): Promise<Outcome>
+  /** `user`: who to add, by id, username or email, as the caller may name them. */
+  addMember(caller: Caller, org: string, user: MemberRef, role: string): Promise<Outcome>
   updateMember(caller: Caller, org: string, userId: string, role: string): Promise<Outcome>
   removeMember(caller: Caller, org: string, userId: string): Promise<Outcome>
   leave(caller: Caller, org: string): Promise<Outcome>
@@ -31,7 +36,10 @@ export interface Driver {
   acceptInvitation(caller: Caller, ref: RespondRef): Promise<Outcome>
   declineInvitation(caller: Caller, ref: RespondRef): Promise<Outcome>
   revokeInvitation(caller: Caller, org: string, id: string): Promise<Outcome>
+  /** Rotates the token and extends the expiry: `{ token }` anew. */
+  resendInvitation(caller: Caller, org: string, id: string): Promise<Outcome>
   createTeam(caller: Caller, org: string, name: string): Promise<Outcome>
+  deleteTeam(caller: Caller, org: string, team: string): Promise<Outcome>
   addTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
   updateTeamMember(caller: Caller, org: string, team: string, userId: string, role: string): Promise<Outcome>
   removeTeamMember(caller: Caller, org: string, team: string, userId: string): Promise<Outcome>
@@ -64,7 +72,8 @@ export function coreDriver(app: TestApp): Driver {
   }
   return {
     createOrganization: (c, name) => call(c, (k) => k.organizations.create({ name })),
-    addMember: (c, org, userId, role) => call(c, (k) => k.members.add(org, { userId, role })),
+    deleteOrganization: (c, org) => call(c, (k) => k.organizations.delete(org)),
+    addMember: (c, org, user, role) => call(c, (k) => k.members.add(org, { ...user, role })),
     updateMember: (c, org, userId, role) => call(c, (k) => k.members.update(org, userId, { role })),
     removeMember: (c, org, userId) => call(c, (k) => k.members.remove(org, userId)),
     leave: (c, org) => call(c, (k) => k.organizations.leave(org)),
@@ -74,7 +83,9 @@ export function coreDriver(app: TestApp): Driver {
     acceptInvitation: (c, ref) => call(c, (k) => k.invitations.accept(respondInput(ref))),
     declineInvitation: (c, ref) => call(c, (k) => k.invitations.decline(respondInput(ref))),
     revokeInvitation: (c, org, id) => call(c, (k) => k.invitations.revoke(org, id)),
+    resendInvitation: (c, org, id) => call(c, (k) => k.invitations.resend(org, id)),
     createTeam: (c, org, name) => call(c, (k) => k.teams.create(org, { name })),
+    deleteTeam: (c, org, team) => call(c, (k) => k.teams.delete(org, team)),
     addTeamMember: (c, org, team, userId, role) => call(c, (k) => k.teams.members.add(org, team, { userId, role })),
     updateTeamMember: (c, org, team, userId, role) =>
       call(c, (k) => k.teams.members.update(org, team, userId, { role })),
@@ -113,7 +124,8 @@ export function httpDriver(app: TestApp): Driver {
   const e = encodeURIComponent
   return {
     createOrganization: (c, name) => send(c, 'POST', '/organizations', { name }),
-    addMember: (c, org, userId, role) => send(c, 'POST', `${o(org)}/members`, { userId, role }),
+    deleteOrganization: (c, org) => send(c, 'DELETE', o(org)),
+    addMember: (c, org, user, role) => send(c, 'POST', `${o(org)}/members`, { ...user, role }),
     updateMember: (c, org, userId, role) => send(c, 'PATCH', `${o(org)}/members/${e(userId)}`, { role }),
     removeMember: (c, org, userId) => send(c, 'DELETE', `${o(org)}/members/${e(userId)}`),
     leave: (c, org) => send(c, 'POST', `${o(org)}/leave`),
@@ -123,7 +135,9 @@ export function httpDriver(app: TestApp): Driver {
     acceptInvitation: (c, ref) => send(c, 'POST', '/invitations/accept', respondInput(ref)),
     declineInvitation: (c, ref) => send(c, 'POST', '/invitations/decline', respondInput(ref)),
     revokeInvitation: (c, org, id) => send(c, 'DELETE', `${o(org)}/invitations/${e(id)}`),
+    resendInvitation: (c, org, id) => send(c, 'POST', `${o(org)}/invitations/${e(id)}/resend`),
     createTeam: (c, org, name) => send(c, 'POST', `${o(org)}/teams`, { name }),
+    deleteTeam: (c, org, team) => send(c, 'DELETE', `${o(org)}/teams/${e(team)}`),
     addTeamMember: (c, org, team, userId, role) =>
       send(c, 'POST', `${o(org)}/teams/${e(team)}/members`, { userId, role }),
     updateTeamMember: (c, org, team, userId, role) =>

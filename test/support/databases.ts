@@ -18,7 +18,6 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Storage } from '@orgkit/core'
 import {
   cachedStatements,
   guardMysqlPool,
@@ -31,8 +30,16 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type LogEvent, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
 import pg from 'pg'
-import { memoryStorage } from '../../packages/core/test/support/memory-storage'
+import {
+  memoryStorageUnderTest,
+  type StorageUnderTest,
+  type TestUser,
+  testUser,
+} from '../../packages/core/test/support/storages'
+import { onCitus, runDdl, scalingDdl } from './citus'
 import { mysqlTestUrl, postgresTestUrl } from './servers'
+
+export { type StorageUnderTest, type TestUser, testUser }
 
 export type TestDialect = 'sqlite' | 'postgres' | 'mysql'
 
@@ -227,15 +234,6 @@ export async function createScratchDatabaseUrl(
 
 // ── The host's users table ─────────────────────────────────────────────────────────
 
-export interface TestUser {
-  id: string
-  email: string
-  username: string | null
-  name: string | null
-  imageUrl: string | null
-  emailVerified: boolean
-}
-
 /** How `createTestStorage` maps the table `createUsersTable` creates. */
 export const TEST_USERS_TABLE: KyselyStorageOptions['users'] = {
   table: 'users',
@@ -307,22 +305,6 @@ export async function createUsersTable(
   }
 }
 
-let userCounter = 0
-
-/** A test user; every field has a unique default (`usr_…`, `usr_…@example.test`). */
-export function testUser(user: Partial<TestUser> = {}): TestUser {
-  userCounter += 1
-  const id = user.id ?? `usr_${process.pid}_${userCounter}_${randomBytes(3).toString('hex')}`
-  return {
-    id,
-    email: user.email ?? `${id}@example.test`,
-    username: user.username === undefined ? null : user.username,
-    name: user.name === undefined ? null : user.name,
-    imageUrl: user.imageUrl === undefined ? null : user.imageUrl,
-    emailVerified: user.emailVerified ?? false,
-  }
-}
-
 /**
  * Inserts a user (see `testUser` for the defaults), so `insertUser(database)` alone gives a
  * fresh user. For a table of another id shape the id is the database's (integers) or a
@@ -380,15 +362,6 @@ export function testStorages(): TestStorageName[] {
   return ['memory', ...testDialects()]
 }
 
-/** A fresh storage whatever its kind, with its host users. */
-export interface StorageUnderTest {
-  name: TestStorageName
-  storage: Storage
-  /** Adds a user to the host's users (see `testUser` for the defaults). */
-  addUser(user?: Partial<TestUser>): Promise<TestUser>
-  destroy(): Promise<void>
-}
-
 /** A Kysely storage on a real database, which tests may also query directly through `db`. */
 export interface TestStorage extends StorageUnderTest {
   name: TestDialect
@@ -404,6 +377,8 @@ export interface TestStorageOptions {
   userIds?: UserIdShape
   /** Hears the storage's warnings (see `KyselyStorageOptions.logger`). @default console */
   logger?: KyselyStorageOptions['logger']
+  /** Tells the storage its tables are distributed (see `KyselyStorageOptions.distributed`). @default detected */
+  distributed?: boolean | undefined
 }
 
 /**
@@ -419,31 +394,13 @@ export function createTestStorage(
   dialect: TestDialect,
   options?: TestStorageOptions & TestDatabaseOptions,
 ): Promise<TestStorage>
-/** `'memory'`: the in-memory storage (packages/core/test/support/memory-storage.ts). */
+/** `'memory'`: the in-memory storage of `@orgkit/testing`. */
 export function createTestStorage(name: TestStorageName): Promise<StorageUnderTest>
 export async function createTestStorage(
   name: TestStorageName,
   options: TestStorageOptions & TestDatabaseOptions = {},
 ): Promise<StorageUnderTest> {
-  if (name === 'memory') {
-    const storage = memoryStorage()
-    return {
-      name,
-      storage,
-      async addUser(user) {
-        const created = testUser(user)
-        storage.addUser({
-          id: created.id,
-          email: created.email,
-          username: created.username,
-          name: created.name,
-          imageUrl: created.imageUrl,
-        })
-        return created
-      },
-      destroy: async () => {},
-    }
-  }
+  if (name === 'memory') return memoryStorageUnderTest()
   const dialect = name
   const database = await createTestDatabase(dialect, { log: options.log, onRoundTrip: options.onRoundTrip })
   try {
@@ -451,6 +408,10 @@ export async function createTestStorage(
     await createUsersTable(database, 'users', { shape })
     const { error } = await migrateToLatest(database.db, { tablePrefix: options.tablePrefix })
     if (error) throw error
+    // On a Citus cluster: orgkit's tables distributed as docs/scaling.md says.
+    if (dialect === 'postgres' && onCitus() && options.tablePrefix === undefined) {
+      await runDdl(database.db, scalingDdl('### The DDL'))
+    }
     const created: TestStorage = {
       name: dialect,
       dialect,
@@ -459,6 +420,7 @@ export async function createTestStorage(
         users: { ...TEST_USERS_TABLE, idType: shape },
         tablePrefix: options.tablePrefix,
         logger: options.logger,
+        distributed: options.distributed,
       }),
       addUser: (user) => insertUser(database, user, 'users', shape),
       destroy: () => database.destroy(),

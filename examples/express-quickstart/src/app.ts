@@ -1,5 +1,7 @@
 import {
+  ADMIN_SCRIPT_PATH,
   API_PREFIX,
+  adminPageFile,
   apiIndex,
   type DemoHost,
   type DemoResponse,
@@ -52,6 +54,15 @@ export function createApp(host: DemoHost): Express {
       reply(res, await host.projects.create(res.locals.orgkit.organization.id, req.body))
     },
   )
+
+  // The organization admin page, built on @orgkit/client.
+  const admin =
+    (file: 'page' | 'script'): express.RequestHandler =>
+    (_req, res, next) => {
+      adminPageFile(file).then(({ status, contentType, body }) => res.status(status).type(contentType).send(body), next)
+    }
+  app.get('/', admin('page'))
+  app.get(ADMIN_SCRIPT_PATH, admin('script'))
 
   // What `/api` is, and a readable reference of it, before orgkit's own routes.
   app.get(API_PREFIX, (_req, res) => {

@@ -1,4 +1,4 @@
-import { createDemoHost, exitOnStartupError, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
+import { bundleAdminScript, createDemoHost, exitOnStartupError, hostFromEnv, portFromEnv } from '@orgkit/example-shared'
 import { createApp } from './app'
 
 const name = 'orgkit Express quickstart'
@@ -8,10 +8,13 @@ try {
     databaseUrl: process.env.DATABASE_URL,
     publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${port}`,
   })
+  // The admin page's script is bundled now, so that a mistake in it stops the start.
+  await bundleAdminScript()
   const server = createApp(host).listen(port, hostFromEnv(process.env.HOST))
   server.once('error', (error) => exitOnStartupError(name, error))
   server.once('listening', () => {
     console.log(`${name} on http://localhost:${port}/api (${host.label}, migrated)`)
+    console.log(`Admin page: http://localhost:${port}/`)
     console.log('Demo login: POST /demo/users, then send x-user-id: <id>. Never do this in production.')
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,5 +1,7 @@
 import {
+  ADMIN_SCRIPT_PATH,
   API_PREFIX,
+  adminPageFile,
   apiIndex,
   type DemoHost,
   type DemoResponse,
@@ -52,6 +54,14 @@ export async function createApp(host: DemoHost): Promise<FastifyInstance> {
       return send(reply, await host.projects.create(request.orgkit!.organization.id, request.body))
     },
   )
+
+  // The organization admin page, built on @orgkit/client.
+  const admin = (file: 'page' | 'script') => async (_request: FastifyRequest, reply: FastifyReply) => {
+    const { status, contentType, body } = await adminPageFile(file)
+    return reply.code(status).type(contentType).send(body)
+  }
+  app.get('/', admin('page'))
+  app.get(ADMIN_SCRIPT_PATH, admin('script'))
 
   // What `/api` is, and a readable reference of it.
   app.get(API_PREFIX, async (_request, reply) => send(reply, apiIndex(API_PREFIX)))

@@ -7,6 +7,7 @@ import { createHostTables, type DatabaseKind, type HostDatabase, openDatabase } 
 import { PROJECT_PERMISSIONS, projectRoutes } from './projects'
 import { conflict, type DemoResponse, validationFailed } from './responses'
 
+export { ADMIN_SCRIPT_PATH, type AdminPageFile, adminPageFile, bundleAdminScript } from './admin-page'
 export { DEFAULT_DATABASE_URL, openDatabase } from './database'
 export { PROJECT_PERMISSIONS } from './projects'
 export { API_PREFIX, apiIndex, ORGKIT_VERSION, type ReferenceFile, referenceFile } from './reference'

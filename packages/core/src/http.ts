@@ -8,6 +8,7 @@
 
 export { type ApiKeyWire, apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from './api-keys/wire'
 export { auditEventWire, serializeAuditEvent } from './audit/wire'
+export { type PermissionRequirement, type Requirement, requiredPermission, requires } from './authorization/requirement'
 export { assertFunctionOptions, assertOrgkitInstance, bodyLimitOption } from './http/adapter'
 export {
   BODY_DRAIN_ALLOWANCE,
@@ -50,8 +51,14 @@ export {
 } from './http/handle'
 export { assertStoredText } from './http/input'
 export { createOpenApiDocument, type OpenApiOptions, openApiPath } from './http/openapi'
-export { defineRoute, type HttpMethod, type RouteContext, type RouteDefinition } from './http/route'
-export { routes } from './http/routes'
+export {
+  defineRoute,
+  type HttpMethod,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteSignature,
+} from './http/route'
+export { type HttpRoute, routes } from './http/routes'
 export {
   type InvitationWire,
   invitationPreviewWire,

@@ -1,7 +1,7 @@
 export { API_KEY_PATTERN } from './api-keys/authenticate'
 export * from './api-keys/schemas'
 export type { ApiKeyView, IssuedApiKey } from './api-keys/service'
-export { type ListAuditEventsInput, listAuditEventsSchema } from './audit/service'
+export { type ListAuditEventsInput, listAuditEventsSchema } from './audit/schemas'
 export { DEFAULT_ROLES } from './authorization/defaults'
 export {
   type CompiledRole,
@@ -34,10 +34,12 @@ export type * from './runtime/config'
 export type {
   BeforeHook,
   BeforeHooks,
+  HookContext,
   OrgkitEvent,
   OrgkitEventAction,
   OrgkitEventMap,
 } from './runtime/events'
+export { currentOrganizationId, type OrganizationScope, runInOrganization } from './runtime/organization-context'
 export { ERROR_CODES, type ErrorCode, type ErrorDetail, isOrgkitError, OrgkitError } from './shared/errors'
 export { createId, hasIdPrefix, ID_PREFIXES, type IdKind } from './shared/ids'
 export {

@@ -1,5 +1,5 @@
-import { runStorageConformance } from '../../../test/conformance/storage-conformance'
-import { createTestStorage } from '../../../test/support/databases'
+import { runStorageConformance } from '@orgkit/testing'
+import { memoryStorageUnderTest } from './support/storages'
 
-// The in-memory storage the core's tests also run on is held to the same port as the SQL adapter.
-runStorageConformance('memory', () => createTestStorage('memory'))
+// The in-memory storage the core's tests run on is held to the same port as the SQL adapter.
+runStorageConformance('memory', memoryStorageUnderTest)

@@ -115,6 +115,8 @@ declare global {
  * 403 without the permission. On success the grant is on `res.locals.orgkit`. `permission`
  * must be one the instance declares: a misspelled one fails to compile (and, untyped, throws
  * here).
+ * The rest of the request (the route handler and what it starts) runs in the authorized
+ * organization (`orgkit.runInOrganization`), which `scopedDb(db)` reads.
  */
 export function requirePermission<P extends string>(
   orgkit: Orgkit<P>,
@@ -137,7 +139,9 @@ export function requirePermission<P extends string>(
       .then(
         (grant) => {
           res.locals.orgkit = grant
-          next()
+          // The rest of the request runs in the organization it was authorized for:
+          // `scopedDb(db)` in the handler scopes the host's queries to it.
+          orgkit.runInOrganization(grant.organization, next)
         },
         (error: unknown) => send(res, errorToResponse(error, options.onError)),
       )
@@ -216,7 +220,10 @@ async function requestBody(
   limit: number,
 ): Promise<BodyRead | { kind: 'parsed'; value: unknown } | undefined> {
   if (req.method === 'GET' || req.method === 'HEAD') return undefined
-  // body-parser marks what it parsed; Express 4 also sets `req.body = {}` for what it skipped.
+  // body-parser 1 (Express 4) marks what it parsed, and sets `req.body = {}` for what it
+  // skipped; body-parser 2 (Express 5) marks nothing, but leaves `req.body` undefined unless
+  // it read the stream to its end.
   if ((req as Request & { _body?: boolean })._body === true) return { kind: 'parsed', value: req.body }
+  if (req.readableEnded && req.body !== undefined) return { kind: 'parsed', value: req.body }
   return readBody(req, { limit, contentLength: req.headers['content-length'] })
 }

@@ -24,7 +24,7 @@ import type {
   FastifyReply,
   FastifyRequest,
   FastifyServerOptions,
-  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
 } from 'fastify'
 
 const PACKAGE = '@orgkit/fastify'
@@ -156,26 +156,39 @@ declare module 'fastify' {
  * caller may not see, 403 without the permission. On success the grant is on
  * `request.orgkit`. `permission` must be one the instance declares: a misspelled one fails
  * to compile (and, untyped, throws here).
+ * The route handler (and what it starts) runs in the authorized organization
+ * (`orgkit.runInOrganization`), which `scopedDb(db)` reads.
  */
 export function requirePermission<P extends string>(
   orgkit: Orgkit<P>,
   permission: NoInfer<P>,
   options: RequirePermissionOptions = {},
-): preHandlerAsyncHookHandler {
+): preHandlerHookHandler {
   assertOrgkitInstance(orgkit, PACKAGE, 'the first argument of requirePermission')
   assertFunctionOptions(options, PACKAGE)
   orgkit.engine.assertDeclared(permission)
-  return async function orgkitPermission(request, reply) {
-    try {
-      request.orgkit = await authorizeRequest(orgkit, permission, {
-        authorization: request.headers.authorization,
-        resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
-        organization: options.organization?.(request),
-        params: request.params,
-      })
-    } catch (error) {
-      return send(reply, errorToResponse(error, options.onError))
-    }
+  // A callback hook, not an async one: Fastify calls the route handler from inside `done`,
+  // so calling `done` inside `runInOrganization` runs the handler in the organization. After
+  // an async hook's promise settles, Fastify goes on in the context of whoever awaited it.
+  return function orgkitPermission(request, reply, done) {
+    authorizeRequest(orgkit, permission, {
+      authorization: request.headers.authorization,
+      resolveActor: options.resolveActor && (() => options.resolveActor!(request)),
+      organization: options.organization?.(request),
+      params: request.params,
+    }).then(
+      (grant) => {
+        request.orgkit = grant
+        orgkit.runInOrganization(grant.organization, () => done())
+      },
+      (error: unknown) => {
+        try {
+          send(reply, errorToResponse(error, options.onError))
+        } catch (failure) {
+          done(failure as Error)
+        }
+      },
+    )
   }
 }
 

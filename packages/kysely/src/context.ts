@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
 import type { StorageDialect } from './dialects'
 import type { EmailLookup, HostIdSql } from './host-users'
 import type { UsersTableMapping } from './options'
+import type { ResolvedOrganizationTable } from './organization-tables'
 import type { OrgkitDatabase } from './schema'
 
 /** What every repository is built from. */
@@ -16,8 +17,18 @@ export interface StorageContext {
   /**
    * Runs a multi-statement method atomically: inside the current transaction when there is
    * one, otherwise in a transaction of its own (with the same retries as `transaction`).
+   * `host` is the same transaction on the host's own Kysely instance, without orgkit's
+   * table renaming: what the host's tables are written through.
    */
-  atomic<T>(fn: (db: Kysely<OrgkitDatabase>) => Promise<T>): Promise<T>
+  // biome-ignore lint/suspicious/noExplicitAny: the host's database type is its own.
+  atomic<T>(fn: (db: Kysely<OrgkitDatabase>, host: Transaction<any>) => Promise<T>): Promise<T>
+  /** The host's tables whose rows an organization's deletion deletes (`organizationTables`). */
+  organizationTables: readonly ResolvedOrganizationTable[]
+  /**
+   * Whether orgkit's tables are distributed (`distributed`, or the catalog read once on the
+   * first call): what an organization's deletion keys its lookup and per-user rows by.
+   */
+  distributed(db: Kysely<OrgkitDatabase>): Promise<boolean>
   /** The storage's compiled queries (see `compiled`), shared by the repositories of every transaction. */
   compiled: CompiledQueryCache
 }

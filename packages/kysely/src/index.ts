@@ -10,6 +10,7 @@ export {
   type OrgkitTablesOptions,
   type UsersTableOptions,
 } from './options'
+export type { OrganizationTable, OrganizationTableOptions, OrganizationTables } from './organization-tables'
 export {
   type ConnectionErrorListener,
   type ConnectionEvents,
@@ -18,5 +19,28 @@ export {
   type MysqlPoolEvents,
   type PgPoolEvents,
 } from './pool-guards'
+export { scopedDb } from './request-scope'
+export {
+  checkRowLevelSecurity,
+  DEFAULT_ORGANIZATION_COLUMN,
+  disableRowLevelSecurity,
+  enableRowLevelSecurity,
+  ORGANIZATION_POLICY,
+  ORGANIZATION_SETTING,
+  type OrganizationSource,
+  organizationTransaction,
+  REVIEWED_RAW_MARK,
+  type RowLevelSecurityCheckOptions,
+  type ScopedTable,
+  type ScopedTableSet,
+  type ScopedTables,
+  scopeToOrganization,
+  type TenantScopeOptions,
+  TenantScopePlugin,
+  type TenantScopePluginOptions,
+  tenantScopePlugin,
+  unscoped,
+  unscopedSql,
+} from './scoping'
 export { type CachedStatementsOptions, cachedStatements } from './sqlite-statements'
 export { kyselyStorage } from './storage'

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type DialectName, detectDialect } from './dialects'
+import type { OrganizationTables } from './organization-tables'
 import { ORGKIT_TABLES, RETIRED_TABLES } from './schema'
 
 export const DEFAULT_TABLE_PREFIX = 'orgkit_'
@@ -59,7 +60,8 @@ export interface UsersTableOptions {
   emailNormalized?: boolean | undefined
 }
 
-export interface KyselyStorageOptions extends OrgkitTablesOptions {
+// biome-ignore lint/suspicious/noExplicitAny: the host's database type is its own.
+export interface KyselyStorageOptions<DB = any> extends OrgkitTablesOptions {
   /** Joined into member listings in the same query, and read by the user directory. */
   users: UsersTableOptions
   /**
@@ -69,6 +71,26 @@ export interface KyselyStorageOptions extends OrgkitTablesOptions {
    * @default console
    */
   logger?: { warn(message: string): void } | undefined
+  /**
+   * The host's tables whose rows belong to one organization (`'projects'`, or
+   * `{ table, column?, onDelete? }`; or `{ projects: 'organization_id' }`, the form the scope
+   * plugin's `tables` takes). Deleting an organization deletes their rows
+   * (`where organization_id = ?`), in the order listed (children before parents, when the
+   * host has foreign keys between them), in the same transaction as orgkit's own rows — or
+   * hands them to the table's `onDelete`. A failure there rolls the whole deletion back.
+   * See docs/scoping.md, "Deleting an organization".
+   * @default []
+   */
+  organizationTables?: OrganizationTables<DB> | undefined
+  /**
+   * Whether orgkit's tables are distributed (Citus, laid out as docs/scaling.md says). Only
+   * deleting an organization reads it: distributed, each of its global lookup and per-user
+   * rows is deleted by the key it is placed by (one statement per member, invitation and key,
+   * each on one shard); otherwise each of those tables is cleared with one indexed
+   * `where organization_id = ?`, whatever the organization's size.
+   * @default detected once: true when the database has the `citus` extension (PostgreSQL only)
+   */
+  distributed?: boolean | undefined
 }
 
 /** How orgkit meets the host's id column (`'bigint'` is `'integer'`). */

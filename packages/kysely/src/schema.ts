@@ -49,7 +49,7 @@ export interface OrganizationCreatorsTable {
   organization_count: number
 }
 
-/** The global slug → organization lookup (SPEC §3): the only place a slug is unique. */
+/** The global slug → organization lookup: the only place a slug is unique. */
 export interface OrganizationSlugsTable {
   slug: string
   organization_id: string

@@ -1,5 +1,5 @@
 import type { Storage, TransactionRepositories } from '@orgkit/core'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { CompiledQueryCache } from './compiled'
 import type { HostUsers, StorageContext } from './context'
 import { type DialectName, storageDialect } from './dialects'
@@ -12,6 +12,7 @@ import {
   resolveUsersTable,
   type UsersTableMapping,
 } from './options'
+import { resolveOrganizationTables } from './organization-tables'
 import { apiKeyRepository } from './repositories/api-keys'
 import { auditRepository } from './repositories/audit'
 import { invitationRepository } from './repositories/invitations'
@@ -36,13 +37,23 @@ import { runTransaction } from './transaction'
  */
 // The host's database type is its own business; orgkit only needs the tables it names.
 // biome-ignore lint/suspicious/noExplicitAny: accepts any host Kysely<DB>.
-export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): Storage {
+export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOptions<DB>): Storage<Transaction<DB>> {
   const physicalNames = physicalTableNames(resolvePrefix(options))
+  const organizationTables = resolveOrganizationTables(options?.organizationTables, new Set(physicalNames.values()))
   const users = resolveUsersTable(options?.users)
   physicalNames.set('host_users', users.table)
-  const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNamesPlugin(physicalNames))
-  const dialect = storageDialect(resolveDialect(db, options))
+  const tableNames = tableNamesPlugin(physicalNames)
+  const orgkitDb: Kysely<OrgkitDatabase> = db.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>
+  const dialect = storageDialect(resolveDialect(db as Kysely<unknown>, options))
   const hostUsers = hostUsersOf(dialect.name, users, options?.logger ?? console)
+  const distributed = distributionOf(dialect.name, options?.distributed)
+  /**
+   * A transaction on the host's instance (the host's plugins, its tables' names as they are)
+   * and the same transaction as orgkit's repositories see it (its tables renamed): one
+   * connection, one commit.
+   */
+  const transaction = <T>(fn: (trx: Kysely<OrgkitDatabase>, host: Transaction<DB>) => Promise<T>) =>
+    runTransaction(db, dialect, (host) => fn(host.withPlugin(tableNames) as unknown as Kysely<OrgkitDatabase>, host))
 
   const compiled: CompiledQueryCache = new Map()
   const repositories = createRepositories({
@@ -50,7 +61,9 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     dialect,
     users: users.columns,
     hostUsers,
-    atomic: (fn) => runTransaction(orgkitDb, dialect, fn),
+    atomic: transaction,
+    organizationTables,
+    distributed,
     compiled,
   })
 
@@ -67,18 +80,22 @@ export function kyselyStorage(db: Kysely<any>, options: KyselyStorageOptions): S
     ...repositories,
     organizations,
     transaction: (fn) =>
-      runTransaction(orgkitDb, dialect, (trx) =>
-        // Inside, multi-statement methods join this transaction instead of opening one.
-        fn(
-          createRepositories({
+      transaction((trx, host) =>
+        fn({
+          // Inside, multi-statement methods join this transaction instead of opening one.
+          ...createRepositories({
             db: trx,
             dialect,
             users: users.columns,
             hostUsers,
-            atomic: (inner) => inner(trx),
+            atomic: (inner) => inner(trx, host),
+            organizationTables,
+            distributed,
             compiled,
           }),
-        ),
+          // What the host's `before` hooks receive: its own instance, on this transaction.
+          transaction: host,
+        }),
       ),
   }
 }
@@ -112,7 +129,23 @@ function hostUsersOf(
   return hostUsers
 }
 
-function createRepositories(context: StorageContext): TransactionRepositories {
+/**
+ * Whether orgkit's tables are distributed: as the host says, or, on PostgreSQL, whether the
+ * `citus` extension is installed, read once (a catalog read no privilege is needed for).
+ */
+function distributionOf(dialect: DialectName, configured: boolean | undefined): StorageContext['distributed'] {
+  if (configured !== undefined || dialect !== 'postgres') {
+    const answer = Promise.resolve(configured ?? false)
+    return () => answer
+  }
+  let found: Promise<boolean> | undefined
+  return (db) =>
+    (found ??= sql<{ citus: boolean }>`select exists (select 1 from pg_extension where extname = 'citus') as citus`
+      .execute(db)
+      .then((result) => result.rows[0]?.citus === true))
+}
+
+function createRepositories(context: StorageContext): Omit<TransactionRepositories, 'transaction'> {
   return {
     organizations: organizationRepository(context),
     members: memberRepository(context),

@@ -4,8 +4,8 @@
  * and each run takes its own values.
  */
 import { kyselyStorage, migrateToLatest } from '@orgkit/kysely'
+import { organization } from '@orgkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { organization } from '../../../test/conformance/storage-conformance'
 import { createTestDatabase, type TestDatabase, testDialects } from '../../../test/support/databases'
 import { compiled, slot } from '../src/compiled'
 import type { StorageContext } from '../src/context'
@@ -69,7 +69,9 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
       dialect: storageDialect(dialect),
       users: { table: 'people_a', id: 'people_a_id', email: 'mail' } as unknown as StorageContext['users'],
       hostUsers: { id: hostIdSql(dialect, 'text'), emailLookup: 'lower', ready: async () => {} },
-      atomic: (fn) => fn(database.db as unknown as StorageContext['db']),
+      atomic: () => Promise.reject(new Error('not used')),
+      organizationTables: [],
+      distributed: async () => false,
       compiled: new Map(),
     }
     const query = compiled((c) =>

@@ -182,8 +182,9 @@ async function connectTerminator(name: 'postgres' | 'mysql'): Promise<Terminator
     return {
       async terminate(pid) {
         await admin.query('select pg_terminate_backend($1)', [pid])
-        // Wait until the server has ended it, so that its next statement surely fails.
-        for (let i = 0; i < 100; i++) {
+        // Wait until the server has ended it, so that its next statement surely fails: for as
+        // long as that takes (a busy server takes longer), not for a fixed number of tries.
+        for (;;) {
           const { rowCount } = await admin.query('select 1 from pg_stat_activity where pid = $1', [pid])
           if (rowCount === 0) return
           await new Promise((resolve) => setTimeout(resolve, 10))

@@ -6,9 +6,9 @@
  * taken from Kysely's log.
  */
 import { encodeCursor, pageInput, type Storage } from '@orgkit/core'
+import { organization } from '@orgkit/testing'
 import { CompiledQuery, type LogEvent, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { organization } from '../../../test/conformance/storage-conformance'
 import { createTestStorage, type TestDialect, type TestStorage, testDialects } from '../../../test/support/databases'
 
 /** Enough members that every engine's optimizer prefers the index to reading the table. */

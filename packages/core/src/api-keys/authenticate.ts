@@ -1,4 +1,4 @@
-import { rememberAuthenticatedOrganization, roleIn } from '../authorization/access'
+import { roleIn } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { OrgkitError } from '../shared/errors'
 import { secretMatches } from '../shared/secrets'
@@ -18,25 +18,21 @@ const DEFAULT_LAST_USED_PRECISION_MS = 60_000
  * or was removed takes the key's access along (their keys are also revoked then).
  */
 export async function authenticateApiKey(ctx: Context, presented: string): Promise<ApiKeyActor> {
-  return (await authenticate(ctx, presented)).actor
+  return (await authenticateApiKeyForRequest(ctx, presented)).actor
+}
+
+/** A presented key's actor, with the key's organization as authenticating it read it. */
+export interface ApiKeyAuthentication {
+  actor: ApiKeyActor
+  organization: OrganizationRecord
 }
 
 /**
- * `authenticateApiKey` for one HTTP request: the organization read to authenticate the key
- * is handed to that request's authorization, which then does not read it again (see
- * `rememberAuthenticatedOrganization`). Only orgkit's own HTTP layer calls this: an actor it
- * makes lives for one request.
+ * `authenticateApiKey`, also answering the organization read to authenticate the key: a
+ * client made with it (`orgkit.as(actor, { organization })`) does not read it again for its
+ * first authorization. orgkit's HTTP layer authenticates every request's key this way.
  */
-export async function authenticateApiKeyForRequest(ctx: Context, presented: string): Promise<ApiKeyActor> {
-  const { actor, organization } = await authenticate(ctx, presented)
-  rememberAuthenticatedOrganization(actor, organization)
-  return actor
-}
-
-async function authenticate(
-  ctx: Context,
-  presented: string,
-): Promise<{ actor: ApiKeyActor; organization: OrganizationRecord }> {
+export async function authenticateApiKeyForRequest(ctx: Context, presented: string): Promise<ApiKeyAuthentication> {
   const refused = () => new OrgkitError('unauthenticated', 'The API key is not valid.')
   const match = API_KEY_PATTERN.exec(presented)
   if (!match) throw refused()

@@ -1,5 +1,5 @@
 import { customAlphabet } from 'nanoid'
-import { assertMayGrant, assignableRole, authorize } from '../authorization/access'
+import { assertHoldsAll, assertMayGrant, assignableRole, authorize } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
@@ -8,6 +8,7 @@ import { mapPage, type Page, pageInput } from '../shared/pagination'
 import { hashSecret, randomSecret } from '../shared/secrets'
 import type { Actor, ApiKeyRecord } from '../shared/types'
 import { invalid, parseInput } from '../shared/validate'
+import { apiKeyRules } from './rules'
 import { type CreateApiKeyInput, createApiKeySchema, type ListApiKeysInput, listApiKeysSchema } from './schemas'
 
 /** An API key as listed: the public prefix, never the secret or its hash. */
@@ -58,9 +59,9 @@ export async function listApiKeys(
   ref: string,
   input: ListApiKeysInput = {},
 ): Promise<Page<ApiKeyView>> {
-  const { limit, cursor } = parseInput(listApiKeysSchema, input)
+  const { limit, cursor } = parseInput(listApiKeysSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'apikeys.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, apiKeyRules.list)
   return mapPage(await ctx.storage.apiKeys.list(organization.id, page), toApiKeyView)
 }
 
@@ -86,9 +87,11 @@ export async function createApiKey(
 
   const secret = randomSecret(SECRET_BYTES)
   const key = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorize(ctx, tx, actor, ref, 'apikeys.create')
+    const access = await authorize(ctx, tx, actor, ref, apiKeyRules.create)
     const granted = explicit ?? assignableRole(access.roles, data.role ?? ctx.defaultRole)
-    assertMayGrant(access, granted)
+    // A list is no role: the refusal names what the key would hold, not a role called "api-key".
+    if (explicit) assertHoldsAll(access, explicit.permissions, 'give a key these permissions')
+    else assertMayGrant(access, granted)
     for (let attempt = 1; ; attempt++) {
       const candidate: ApiKeyRecord = {
         id: createId('apiKey'),
@@ -123,7 +126,7 @@ export async function createApiKey(
 
 export async function revokeApiKey(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorize(ctx, tx, actor, ref, 'apikeys.revoke')
+    const { organization } = await authorize(ctx, tx, actor, ref, apiKeyRules.revoke)
     const current = await tx.apiKeys.find(organization.id, id)
     if (!current) throw notFound('API key not found.')
     if (current.revokedAt !== null) return // revoking twice is revoking once

@@ -1,16 +1,10 @@
-import * as z from 'zod'
 import { authorize } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { type Page, pageInput } from '../shared/pagination'
 import type { Actor, AuditEventRecord } from '../shared/types'
 import { parseInput } from '../shared/validate'
-
-export const listAuditEventsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-  action: z.string().trim().min(1).max(100).optional(),
-})
-export type ListAuditEventsInput = z.input<typeof listAuditEventsSchema>
+import { auditRules } from './rules'
+import { type ListAuditEventsInput, listAuditEventsSchema } from './schemas'
 
 export async function listAuditEvents(
   ctx: Context,
@@ -18,9 +12,9 @@ export async function listAuditEvents(
   ref: string,
   input: ListAuditEventsInput = {},
 ): Promise<Page<AuditEventRecord>> {
-  const { limit, cursor, action } = parseInput(listAuditEventsSchema, input)
+  const { limit, cursor, action } = parseInput(listAuditEventsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'audit.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, auditRules.list)
   return ctx.storage.audit.list(organization.id, { action }, page)
 }
 

@@ -12,6 +12,7 @@ import type {
 import type { Repositories, TransactionRepositories } from '../storage/port'
 import type { CompiledRole, PermissionEngine } from './engine'
 import { OWNER_ROLE } from './permissions'
+import type { OrganizationRequirement } from './requirement'
 import type { RoleResolver, RoleSet } from './resolver'
 
 /** What authorizing needs of the instance: the engine, each organization's roles and the team roles. */
@@ -21,6 +22,14 @@ export interface AuthorizationContext {
   roles: RoleResolver
   /** The configured team roles, compiled. */
   teamRoles: ReadonlyMap<string, CompiledRole>
+  /**
+   * An organization the caller already read: authenticating an API key reads the key's
+   * organization, and a client made with it (`orgkit.as(actor, { organization })`) hands it
+   * here. The client's first non-locking authorization of an API key that names it uses it
+   * instead of reading it again, and clears it, so that a client kept for long does not keep
+   * a stale copy. A locking read (a mutation) always reads the row itself.
+   */
+  preread?: { organization: OrganizationRecord | null } | undefined
 }
 
 /** Who the actor is inside one organization. */
@@ -47,26 +56,17 @@ export function requireUser(actor: Actor, what: string): UserActor {
   return actor
 }
 
-/**
- * What a caller must be for an operation:
- * - a permission string: a member (or API key) whose role holds it — or, with `team`, whose
- *   role in that team holds it;
- * - `member`: any member of the organization, or an API key of it;
- * - `read`: a member, or anyone when the organization is public;
- * - `owner`: a user whose membership role is `owner`.
- */
-export type Requirement = string | 'member' | 'read' | 'owner'
-
 export interface AuthorizeOptions {
   /**
    * The team (slug or `team_…` id) the operation is about: resolved in the organization
-   * (404 when it is not one of its teams), and the actor's team role counts for the check.
+   * (404 when it is not one of its teams). The actor's team role counts for a requirement
+   * declared with `team` (`requires.permissionInTeam`).
    */
   team?: string | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
-const PLATFORM_REQUIREMENTS = new Set(['read', 'organization.update', 'organization.delete'])
+const PLATFORM_PERMISSIONS: ReadonlySet<string> = new Set(['organization.update', 'organization.delete'])
 
 /** `slug`, `org_…` id, or `me`. `null` when nothing matches. */
 export async function findOrganization(
@@ -79,23 +79,12 @@ export async function findOrganization(
   return 'id' in key ? repos.organizations.findById(key.id) : repos.organizations.findBySlug(key.slug)
 }
 
-/**
- * The organization an API key's authentication read, for the one HTTP request that
- * authenticated it: that request's first non-locking authorization takes it from here
- * instead of reading it again, and it is gone after that. A locking read (a mutation)
- * always reads the row itself.
- */
-const authenticatedOrganizations = new WeakMap<ApiKeyActor, OrganizationRecord>()
-
-export function rememberAuthenticatedOrganization(actor: ApiKeyActor, organization: OrganizationRecord): void {
-  authenticatedOrganizations.set(actor, organization)
-}
-
-/** The remembered organization, when `ref` names it; taken, so it serves one authorization. */
-function takeAuthenticatedOrganization(actor: ApiKeyActor, ref: string): OrganizationRecord | null {
-  const organization = authenticatedOrganizations.get(actor)
-  if (organization === undefined) return null
-  authenticatedOrganizations.delete(actor)
+/** The organization the context's caller already read, when `ref` names it; taken, so it serves one authorization. */
+function takePreread(ctx: AuthorizationContext, actor: ApiKeyActor, ref: string): OrganizationRecord | null {
+  const organization = ctx.preread?.organization ?? null
+  if (organization === null) return null
+  ctx.preread!.organization = null
+  if (organization.id !== actor.organizationId) return null
   const key = organizationKey(actor, ref)
   if (key === null) return null
   return ('id' in key ? key.id === organization.id : key.slug === organization.slug) ? organization : null
@@ -120,17 +109,17 @@ export function findTeam(repos: Repositories, organizationId: string, ref: strin
 }
 
 /**
- * Resolves `ref` for `actor` and checks `requirement`, following the rules of SPEC §2:
- * an organization the actor may not see answers exactly as a nonexistent one
- * (`not_found`); a member lacking the permission gets `forbidden`. Roles are resolved in
- * the organization (its custom roles shadow system roles).
+ * Resolves `ref` for `actor` and checks `requirement`: an organization the actor may not
+ * see answers exactly as a nonexistent one (`not_found`), so a caller cannot learn which
+ * private organizations exist; a member lacking the permission gets `forbidden`. Roles are
+ * resolved in the organization (its custom roles shadow system roles).
  */
 export function authorize(
   ctx: AuthorizationContext,
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   return check(ctx, repos, actor, ref, requirement, options, null)
@@ -148,7 +137,7 @@ export function authorizeForUpdate(
   tx: TransactionRepositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   return check(ctx, tx, actor, ref, requirement, options, tx)
@@ -159,13 +148,18 @@ async function check(
   repos: Repositories,
   actor: Actor,
   ref: string | OrganizationRecord,
-  requirement: Requirement,
+  requirement: OrganizationRequirement,
   options: AuthorizeOptions,
   lockWith: TransactionRepositories | null,
 ): Promise<Access> {
-  const permission = requirement !== 'member' && requirement !== 'read' && requirement !== 'owner'
-  // Checking an undeclared permission is a programming error, whoever asks.
-  if (permission) ctx.engine.assertDeclared(requirement)
+  const permission = requirement.kind === 'permission' ? requirement.permission : null
+  // Checking an undeclared permission is a programming error, whoever asks; so is a
+  // requirement about a team without the team, or a team without such a requirement.
+  if (permission !== null) ctx.engine.assertDeclared(permission)
+  const teamCounts = requirement.kind === 'permission' && requirement.team
+  if (teamCounts !== (options.team !== undefined) && requirement.kind === 'permission') {
+    throw new TypeError(`The ${permission} requirement ${teamCounts ? 'needs' : 'takes no'} team`)
+  }
   let organization: OrganizationRecord | null
   /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
   let member: MemberRecord | null | undefined
@@ -186,7 +180,7 @@ async function check(
     organization = found?.organization ?? null
     member = found?.member ?? null
   } else if (actor.type === 'apiKey') {
-    organization = takeAuthenticatedOrganization(actor, ref) ?? (await findOrganization(repos, actor, ref))
+    organization = takePreread(ctx, actor, ref) ?? (await findOrganization(repos, actor, ref))
   } else organization = await findOrganization(repos, actor, ref)
   if (!organization) throw notFound('Organization not found.')
   const roles = await ctx.roles.forOrganization(repos, organization)
@@ -206,21 +200,24 @@ async function check(
   if (actor.type === 'apiKey') {
     if (actor.organizationId !== organization.id) throw notFound('Organization not found.')
     access.role = apiKeyRole(ctx, actor)
-    if (requirement === 'owner') throw new OrgkitError('forbidden', 'Only an owner can do this.')
+    if (requirement.kind === 'owner') throw new OrgkitError('forbidden', 'Only an owner can do this.')
     await withTeam(ctx, repos, access, options)
-    if (permission && !access.role.has(requirement)) {
-      throw new OrgkitError('forbidden', `This API key does not have the ${requirement} permission.`)
+    if (permission !== null && !access.role.has(permission)) {
+      throw new OrgkitError('forbidden', `This API key does not have the ${permission} permission.`)
     }
     return access
   }
 
   if (member === undefined) member = await repos.members.find(organization.id, actor.userId)
   if (!member) {
-    if (actor.platformRole === 'superadmin' && PLATFORM_REQUIREMENTS.has(requirement)) {
+    if (
+      actor.platformRole === 'superadmin' &&
+      (requirement.kind === 'read' || (permission !== null && PLATFORM_PERMISSIONS.has(permission)))
+    ) {
       return { ...access, role: roles.get(OWNER_ROLE)! }
     }
     if (organization.visibility === 'public') {
-      if (requirement === 'read') return { ...access, publicView: true }
+      if (requirement.kind === 'read') return { ...access, publicView: true }
       throw new OrgkitError('forbidden', 'Only members of this organization can do this.')
     }
     throw notFound('Organization not found.')
@@ -228,10 +225,10 @@ async function check(
   access.member = member
   access.role = roleIn(roles, member.role)
   await withTeam(ctx, repos, access, options)
-  if (requirement === 'owner') {
+  if (requirement.kind === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')
-  } else if (permission && !holds(access, requirement)) {
-    throw new OrgkitError('forbidden', `Your role does not have the ${requirement} permission.`)
+  } else if (permission !== null && !holds(access, permission)) {
+    throw new OrgkitError('forbidden', `Your role does not have the ${permission} permission.`)
   }
   return access
 }
@@ -302,32 +299,74 @@ export function assignableRole(roles: RoleSet, key: string): CompiledRole {
   return role
 }
 
-const apiKeyRoles = new WeakMap<ApiKeyActor, CompiledRole>()
-
-/** An API key's permissions, compiled once per authenticated actor. */
+/**
+ * An API key's permissions, compiled for one authorization: a handful of bit operations over
+ * the declared permissions, cheaper than keeping a cache keyed by the actor object.
+ */
 export function apiKeyRole(ctx: AuthorizationContext, actor: ApiKeyActor): CompiledRole {
-  let role = apiKeyRoles.get(actor)
-  if (!role) {
-    role = ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })
-    apiKeyRoles.set(actor, role)
-  }
-  return role
+  return ctx.engine.compile(actor.permissions, { key: actor.role ?? 'api-key' })
+}
+
+/** Who grants an organization role: their organization role, and whether they are an owner. */
+export interface Granter {
+  /** The granter's organization role (a member's role, an API key's permissions); `null` for the system actor. */
+  role: CompiledRole | null
+  /** A member whose role is `owner`. */
+  owner: boolean
+}
+
+/** Why a granter may not grant a role: only an owner grants `owner`, or permissions the granter lacks. */
+export type GrantRefusal = { reason: 'owner' } | { reason: 'missing'; missing: readonly string[] }
+
+/**
+ * May `granter` grant the organization role `role` — the one rule of no escalation, used by
+ * every grant (role change, direct add, invitation create, resend and accept, API key,
+ * custom-role edit): the granter holds every permission of the role through its
+ * organization role, and only an owner grants the owner role. A team role never counts: a
+ * team lead leads one team, and no team role lets anyone hand out organization roles.
+ * `null`: it may.
+ */
+export function grantRefusal(granter: Granter, role: CompiledRole): GrantRefusal | null {
+  if (granter.role === null) return null // the system actor
+  if (role.key === OWNER_ROLE && !granter.owner) return { reason: 'owner' }
+  const missing = granter.role.missing(role)
+  return missing.length === 0 ? null : { reason: 'missing', missing }
+}
+
+export function mayGrant(granter: Granter, role: CompiledRole): boolean {
+  return grantRefusal(granter, role) === null
+}
+
+/** The caller of an authorized operation as a granter: its organization role, never its team role. */
+export function granterOf(access: Access): Granter {
+  return { role: access.role, owner: access.member?.role === OWNER_ROLE }
 }
 
 /**
- * Rule 2 of SPEC §2 (no escalation): an actor grants only permissions it holds, changes or
- * removes only members whose role's permissions it holds, and only an owner makes or
- * touches an owner.
+ * Refuses unless the caller may grant `role` (`grantRefusal`). `verb` names the act in the
+ * message: the caller also changes or removes only members whose role it may grant.
  */
-export function assertMayGrant(access: Access, role: CompiledRole, verb = 'grant'): void {
-  if (!access.role) return // the system actor
-  if (role.key === OWNER_ROLE && access.member?.role !== OWNER_ROLE) {
-    throw new OrgkitError('forbidden', `Only an owner can ${verb} the owner role.`)
-  }
-  assertHoldsAll(access, role.permissions, `${verb} the ${role.key} role`)
+export function assertMayGrant(
+  access: Access,
+  role: CompiledRole,
+  verb = 'grant',
+  what = `the ${role.key} role`,
+): void {
+  const refusal = grantRefusal(granterOf(access), role)
+  if (refusal === null) return
+  if (refusal.reason === 'owner') throw new OrgkitError('forbidden', `Only an owner can ${verb} the owner role.`)
+  throw new OrgkitError(
+    'forbidden',
+    `You cannot ${verb} ${what}: it holds permissions you do not have (${refusal.missing.slice(0, 5).join(', ')}).`,
+  )
 }
 
-/** Refuses unless the actor holds every one of `permissions` (through its organization or team role). */
+/**
+ * Refuses unless the caller holds every one of `permissions` through its organization role
+ * or its role in the team the access is about: the check for granting, changing or removing
+ * a team role, so that a lead hands out team roles within their own team. A team role is not
+ * an organization role: granting one of those is `assertMayGrant`.
+ */
 export function assertHoldsAll(access: Access, permissions: readonly string[], what: string): void {
   if (!access.role) return // the system actor
   const missing = permissions.filter((permission) => !holds(access, permission))

@@ -1,4 +1,5 @@
 import { OrgkitError } from '../shared/errors'
+import { MAX_INPUT_DEPTH } from '../shared/validate'
 
 /** The largest request body either adapter accepts unless told otherwise: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1_048_576
@@ -109,11 +110,39 @@ export function parseJsonBody(read: BodyRead | undefined, contentType: string | 
     throw bodyError('not-utf-8')
   }
   if (text.trim() === '') return undefined
+  // Before parsing: a body nested thousands deep is refused in one pass over its text, and
+  // never becomes a value that a walk over it (ours, zod's) would have to descend.
+  if (nestsDeeperThan(text, MAX_INPUT_DEPTH)) {
+    throw bodyError('too-deep')
+  }
   try {
     return JSON.parse(text)
   } catch {
     throw bodyError('invalid-json')
   }
+}
+
+/**
+ * Whether JSON text opens more than `limit` objects and arrays inside one another, brackets
+ * in strings aside. One pass, no allocation; on text that is not JSON the answer means
+ * nothing, and `JSON.parse` refuses that text next.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (inString) {
+      if (code === 0x5c)
+        index++ // a backslash: the next character is escaped
+      else if (code === 0x22) inString = false
+    } else if (code === 0x22) inString = true
+    else if (code === 0x7b || code === 0x5b) {
+      depth++
+      if (depth > limit) return true
+    } else if (code === 0x7d || code === 0x5d) depth--
+  }
+  return false
 }
 
 /** `application/json` or `application/*+json`, with no charset other than UTF-8. */
@@ -133,6 +162,7 @@ export const BODY_PROBLEMS = {
   'not-json': 'Send the body as application/json.',
   'not-utf-8': 'The request body is not valid UTF-8.',
   'invalid-json': 'The request body is not valid JSON.',
+  'too-deep': `The request body nests objects and arrays more than ${MAX_INPUT_DEPTH} deep.`,
   unreadable: 'The request body could not be read.',
 } as const
 

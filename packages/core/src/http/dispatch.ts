@@ -85,7 +85,11 @@ interface CompiledRoute {
   statics: number
 }
 
-/** A table's routes grouped by method and number of segments, the two things a path must share with a route. */
+/**
+ * A table's routes grouped by method and number of segments, the two things a path must share
+ * with a route. A pure cache: it is computed from the table alone, so dropping an entry only
+ * costs compiling the table again; nothing is handed from one step to another through it.
+ */
 const compiled = new WeakMap<readonly RouteDefinition[], Map<string, CompiledRoute[]>>()
 
 const groupKey = (method: string, segmentCount: number) => `${method} ${segmentCount}`

@@ -1,6 +1,5 @@
 import * as z from 'zod'
-import type { AccessGrant, Orgkit } from '../instance/orgkit'
-import { requestAuthenticator } from '../instance/request-authentication'
+import type { AccessGrant, ClientOptions, Orgkit } from '../instance/orgkit'
 import { OrgkitError } from '../shared/errors'
 import type { Actor } from '../shared/types'
 import { parseInput } from '../shared/validate'
@@ -43,11 +42,29 @@ export async function resolveRequestActor(
   authorization: string | undefined,
   resolveActor: HttpRequestInput['resolveActor'],
 ): Promise<Actor | null> {
+  return (await resolveCaller(orgkit, authorization, resolveActor)).actor
+}
+
+/** The actor of a request, and for an API key its organization as authenticating the key read it. */
+interface Caller {
+  actor: Actor | null
+  /** Handed to `orgkit.as` and `orgkit.authorize`, which then do not read it again. */
+  read: ClientOptions
+}
+
+async function resolveCaller(
+  orgkit: Orgkit,
+  authorization: string | undefined,
+  resolveActor: HttpRequestInput['resolveActor'],
+): Promise<Caller> {
   const presented = bearerToken(authorization)
-  if (presented?.startsWith('ok_')) return requestAuthenticator(orgkit)(presented)
+  if (presented?.startsWith('ok_')) {
+    const { actor, organization } = await orgkit.authenticateApiKeyForRequest(presented)
+    return { actor, read: { organization } }
+  }
   const actor = (await resolveActor?.()) ?? null
   if (actor?.type === 'system') throw new TypeError('resolveActor must not return the system actor for a request')
-  return actor
+  return { actor, read: {} }
 }
 
 /** What a guarded host route learns: who is calling, the organization and the role. */
@@ -72,11 +89,11 @@ export async function authorizeRequest(
     params?: unknown
   },
 ): Promise<RequestGrant> {
-  const actor = await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
+  const { actor, read } = await resolveCaller(orgkit, request.authorization, request.resolveActor)
   if (actor === null) throw new OrgkitError('unauthenticated')
   const organization = request.organization ?? paramOrg(request.params) ?? 'me'
   assertName(organization, 'path.org')
-  return { actor, ...(await orgkit.authorize(actor, organization, permission)) }
+  return { actor, ...(await orgkit.authorize(actor, organization, permission, read)) }
 }
 
 function paramOrg(params: unknown): string | undefined {
@@ -105,18 +122,22 @@ export async function handleRequest(
   try {
     // Who is asking comes first: an anonymous caller learns "sign in", not which fields a
     // route takes, and a 401 never depends on what the body happened to contain.
-    const actor =
+    const { actor, read } =
       route.auth === 'none' && request.authorization === undefined
-        ? null
-        : await resolveRequestActor(orgkit, request.authorization, request.resolveActor)
+        ? NOBODY
+        : await resolveCaller(orgkit, request.authorization, request.resolveActor)
     if (route.auth === 'required' && actor === null) throw new OrgkitError('unauthenticated')
     // Before the schemas, and for every route at once: what one database would refuse with
     // an error (U+0000 on PostgreSQL) is refused here on all of them alike.
     assertStoredText({ path: request.params, query: request.query, body: request.body })
     const params = route.params ? parseInput(route.params, request.params, 'path') : undefined
-    const query = parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
+    // A list's query goes to the core API as it came: the core validates it, once.
+    const query = route.queryValidatedByCore
+      ? (request.query ?? {})
+      : parseInput(route.query ?? EMPTY_QUERY, request.query ?? {}, 'query')
     const body = parseBody(route, request.body)
-    const result = await route.handler({ orgkit, actor, basePath: request.basePath ?? '', params, query, body })
+    const client = actor === null ? null : orgkit.as(actor, read)
+    const result = await route.handler({ orgkit, actor, client, basePath: request.basePath ?? '', params, query, body })
     return { status: route.status, body: route.status === 204 ? undefined : result }
   } catch (error) {
     return errorToResponse(error, options.onError)
@@ -124,6 +145,7 @@ export async function handleRequest(
 }
 
 const EMPTY_QUERY = z.strictObject({})
+const NOBODY: Caller = { actor: null, read: {} }
 
 function parseBody(route: RouteDefinition, body: unknown): unknown {
   if (route.body) return parseInput(route.body, body, 'body')

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { requiredPermission, requirementName } from '../authorization/requirement'
 import { ERROR_CODES } from '../shared/errors'
 import { STATUS_BY_CODE } from './errors'
 import type { RouteDefinition } from './route'
@@ -40,6 +41,15 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return rest
 }
 
+/**
+ * A parameter always arrives as a string: where a schema also takes a number (the core
+ * API's `limit`), the document shows only the string form a URL can carry.
+ */
+function stringForm(schema: JsonSchema): JsonSchema {
+  const anyOf = schema.anyOf as JsonSchema[] | undefined
+  return anyOf?.find((branch) => branch.type === 'string') ?? schema
+}
+
 /** `/organizations/:org` → `/organizations/{org}` */
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
@@ -65,7 +75,7 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
           name,
           in: location,
           required: location === 'path' || (json.required ?? []).includes(name),
-          schema: property,
+          schema: stringForm(property),
         })
       }
     }
@@ -86,7 +96,10 @@ export function createOpenApiDocument(routes: readonly RouteDefinition[], option
       parameters,
       responses,
     }
-    if (route.permission) operation['x-orgkit-permission'] = route.permission
+    // Both from the route's rule, the value the core checks.
+    const permission = requiredPermission(route.rule)
+    if (permission !== null) operation['x-orgkit-permission'] = permission
+    operation['x-orgkit-requirement'] = requirementName(route.rule)
     if (route.auth === 'required') operation.security = [{ user: [] }, { apiKey: [] }]
     if (route.auth === 'optional') operation.security = [{ user: [] }, { apiKey: [] }, {}]
     if (route.body) {

@@ -7,15 +7,31 @@ import { type OrganizationsApi, organizationsApi } from '../organizations/servic
 import { type RolesApi, rolesApi } from '../roles/service'
 import type { Context } from '../runtime/context'
 import { isOrgkitError } from '../shared/errors'
-import type { Actor } from '../shared/types'
+import type { Actor, OrganizationRecord } from '../shared/types'
+import { assertStoredArguments } from '../shared/validate'
 import { type TeamsApi, teamsApi } from '../teams/service'
+
+export interface ClientOptions {
+  /**
+   * The API key's organization as `authenticateApiKeyForRequest` read it: the client's first
+   * authorization that names it (without locking it) uses it instead of reading it again.
+   * Ignored for other actors and for another organization.
+   */
+  organization?: OrganizationRecord | undefined
+}
+
+/** The context of one client: the instance's, plus what the caller already read. */
+export function clientContext(ctx: Context, options: ClientOptions): Context {
+  return options.organization === undefined ? ctx : { ...ctx, preread: { organization: options.organization } }
+}
 
 /**
  * Everything `actor` can do, one API per domain area, each bound to the actor. An area is
  * built when first read and kept: every HTTP request makes a client and uses one area of
  * it, and building all seven (dozens of closures) cost more than routing the request.
  */
-export function createClient(ctx: Context, actor: Actor) {
+export function createClient(instance: Context, actor: Actor, options: ClientOptions = {}) {
+  const ctx = clientContext(instance, options)
   let organizations: OrganizationsApi | undefined
   let members: MembersApi | undefined
   let teams: TeamsApi | undefined
@@ -26,31 +42,31 @@ export function createClient(ctx: Context, actor: Actor) {
   return {
     actor,
     get organizations(): OrganizationsApi {
-      organizations ??= organizationsApi(ctx, actor)
+      organizations ??= checkedCalls(organizationsApi(ctx, actor), actor, ['org'])
       return organizations
     },
     get members(): MembersApi {
-      members ??= membersApi(ctx, actor)
+      members ??= checkedCalls(membersApi(ctx, actor), actor, ['org', 'userId'])
       return members
     },
     get teams(): TeamsApi {
-      teams ??= teamsApi(ctx, actor)
+      teams ??= checkedCalls(teamsApi(ctx, actor), actor, ['org', 'team'], { members: ['org', 'team', 'userId'] })
       return teams
     },
     get roles(): RolesApi {
-      roles ??= rolesApi(ctx, actor)
+      roles ??= checkedCalls(rolesApi(ctx, actor), actor, ['org', 'key'])
       return roles
     },
     get invitations(): InvitationsApi {
-      invitations ??= invitationsApi(ctx, actor)
+      invitations ??= checkedCalls(invitationsApi(ctx, actor), actor, ['org', 'id'])
       return invitations
     },
     get apiKeys(): ApiKeysApi {
-      apiKeys ??= apiKeysApi(ctx, actor)
+      apiKeys ??= checkedCalls(apiKeysApi(ctx, actor), actor, ['org', 'id'])
       return apiKeys
     },
     get audit(): AuditApi {
-      audit ??= auditApi(ctx, actor)
+      audit ??= checkedCalls(auditApi(ctx, actor), actor, ['org'])
       return audit
     },
     /**
@@ -60,8 +76,16 @@ export function createClient(ctx: Context, actor: Actor) {
      */
     async can(org: string, permission: string, options: { teamId?: string } = {}): Promise<boolean> {
       ctx.engine.assertDeclared(permission)
+      assertStoredArguments(actor, [org, options], ['org'])
       try {
-        await authorize(ctx, ctx.storage, actor, org, permission, { team: options.teamId })
+        await authorize(
+          ctx,
+          ctx.storage,
+          actor,
+          org,
+          { kind: 'permission', permission, team: options.teamId !== undefined },
+          { team: options.teamId },
+        )
         return true
       } catch (error) {
         if (isOrgkitError(error) && (error.code === 'forbidden' || error.code === 'not_found')) return false
@@ -69,4 +93,38 @@ export function createClient(ctx: Context, actor: Actor) {
       }
     },
   }
+}
+
+/**
+ * `api` with every method holding its call to the stored-text rule and the depth limit
+ * first (`assertStoredArguments`): what reaches a service, and so the database, from the
+ * imported API is what an HTTP request could bring, a NUL in an id refused alike. `names`
+ * names the string arguments in order; `nested` does the same for an area's sub-API
+ * (`teams.members`). A refusal is a rejected promise, as every method's other refusals are.
+ */
+function checkedCalls<T extends object>(
+  api: T,
+  actor: Actor,
+  names: readonly string[],
+  nested: Record<string, readonly string[]> = {},
+): T {
+  const checked: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(api)) {
+    const nestedNames = nested[key]
+    if (typeof value === 'function') {
+      checked[key] = (...args: unknown[]) => {
+        try {
+          assertStoredArguments(actor, args, names)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        return value(...args)
+      }
+    } else if (nestedNames !== undefined && typeof value === 'object' && value !== null) {
+      checked[key] = checkedCalls(value, actor, nestedNames)
+    } else {
+      checked[key] = value
+    }
+  }
+  return checked as T
 }

@@ -10,12 +10,12 @@ import type { OrgkitOptions } from '../runtime/config'
 import type { Context } from '../runtime/context'
 import { createEventBus } from '../runtime/event-bus'
 import { createHookRunner } from '../runtime/events'
+import { runInOrganization } from '../runtime/organization-context'
 import { parseDuration } from '../shared/duration'
 import { OrgkitConfigError } from '../shared/errors'
-import type { ApiKeyActor } from '../shared/types'
-import { createClient } from './client'
+import { assertName, assertStoredArguments } from '../shared/validate'
+import { clientContext, createClient } from './client'
 import type { NoFields, Orgkit } from './orgkit'
-import { AUTHENTICATE_FOR_REQUEST } from './request-authentication'
 
 /** The industry choices when the host configures none. */
 export const DEFAULT_INDUSTRIES = [
@@ -56,8 +56,9 @@ export function createOrgkit<
   const P extends string = never,
   const R extends string = never,
   F extends object = NoFields,
->(options: OrgkitOptions<P, R, F>): Orgkit<P | BuiltInPermission, F> {
-  return createInstance(options as OrgkitOptions) as Orgkit<P | BuiltInPermission, F>
+  Transaction = unknown,
+>(options: OrgkitOptions<P, R, F, Transaction>): Orgkit<P | BuiltInPermission, F, Transaction> {
+  return createInstance(options as OrgkitOptions) as unknown as Orgkit<P | BuiltInPermission, F, Transaction>
 }
 
 /**
@@ -133,20 +134,28 @@ function createInstance(options: OrgkitOptions): Orgkit {
     reportError: onListenerError,
   }
 
-  const orgkit: Orgkit & { [AUTHENTICATE_FOR_REQUEST]: (presented: string) => Promise<ApiKeyActor> } = {
+  return {
     options,
     engine,
     industries,
-    as: (actor) => createClient(ctx, actor),
-    publicOrganization: (org) => getPublicOrganization(ctx, org),
+    as: (actor, clientOptions) => createClient(ctx, actor, clientOptions),
+    publicOrganization: async (org) => {
+      assertName(org, 'org')
+      return getPublicOrganization(ctx, org)
+    },
     authenticateApiKey: (presented) => authenticateApiKey(ctx, presented),
+    authenticateApiKeyForRequest: (presented) => authenticateApiKeyForRequest(ctx, presented),
     on: (action, listener) => ctx.events.on(action, listener as Parameters<typeof ctx.events.on>[1]),
     before: (action, hook) => ctx.hooks.add(action, hook),
-    async authorize(actor, org, permission) {
-      const { organization, role } = await authorize(ctx, ctx.storage, actor, org, permission)
+    runInOrganization,
+    async authorize(actor, org, permission, clientOptions = {}) {
+      assertStoredArguments(actor, [org], ['org'])
+      const { organization, role } = await authorize(clientContext(ctx, clientOptions), ctx.storage, actor, org, {
+        kind: 'permission',
+        permission,
+        team: false,
+      })
       return { organization, role }
     },
-    [AUTHENTICATE_FOR_REQUEST]: (presented) => authenticateApiKeyForRequest(ctx, presented),
   }
-  return orgkit
 }

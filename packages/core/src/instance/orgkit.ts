@@ -1,3 +1,4 @@
+import type { ApiKeyAuthentication } from '../api-keys/authenticate'
 import type { ApiKeysApi } from '../api-keys/service'
 import type { CompiledRole, PermissionEngine } from '../authorization/engine'
 import type { Grant } from '../authorization/permissions'
@@ -7,7 +8,10 @@ import type { OrgkitOptions } from '../runtime/config'
 import type { BeforeHook, OrgkitEvent, OrgkitEventAction } from '../runtime/events'
 import type { Page } from '../shared/pagination'
 import type { Actor, ApiKeyActor, OrganizationRecord } from '../shared/types'
-import type { createClient } from './client'
+import type { ClientOptions, createClient } from './client'
+
+export type { ApiKeyAuthentication } from '../api-keys/authenticate'
+export type { ClientOptions } from './client'
 
 /** No host fields: what an instance built without `organizationFields` adds to its views. */
 export type NoFields = Record<never, never>
@@ -106,15 +110,21 @@ export type OrgkitListener<A extends OrgkitEventAction = OrgkitEventAction> = (
  * An orgkit instance. `P` is its declared permissions (orgkit's own and the host's) and `F`
  * the fields its `organizationFields` adds, as `createOrgkit` inferred them from its options,
  * so that a misspelled permission is a compile error wherever one is checked. A plain
- * `Orgkit` takes any instance.
+ * `Orgkit` takes any instance. `Transaction` is its storage's transaction handle (a Kysely
+ * `Transaction` with `kyselyStorage`), which `before` hooks receive.
  */
-export interface Orgkit<P extends string = string, F extends object = NoFields> {
+export interface Orgkit<P extends string = string, F extends object = NoFields, Transaction = unknown> {
   readonly options: Readonly<OrgkitOptions>
   /** The compiled system roles and declared permissions. */
   readonly engine: PermissionEngine
   /** The configured industry choices. */
   readonly industries: readonly string[]
-  as(actor: Actor): OrgkitClient<P, F>
+  /**
+   * Everything `actor` may do. `options.organization`: the API key's organization as
+   * `authenticateApiKeyForRequest` read it, so that the client's first authorization does
+   * not read it again.
+   */
+  as(actor: Actor, options?: ClientOptions): OrgkitClient<P, F>
   /**
    * A public organization's public fields, for a caller who is not signed in. Anything
    * else (private, nonexistent, `me`) is `unauthenticated`: signing in may reveal more,
@@ -127,6 +137,12 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
    */
   authenticateApiKey(presented: string): Promise<ApiKeyActor>
   /**
+   * `authenticateApiKey`, answering the key's organization with the actor, as authenticating
+   * the key read it: hand both to `as(actor, { organization })` or `authorize(…, { organization })`
+   * for the request, and its first authorization does not read the organization again.
+   */
+  authenticateApiKeyForRequest(presented: string): Promise<ApiKeyAuthentication>
+  /**
    * Listens for committed events (`member.removed`), or every event with `'*'`. Listeners run
    * after the commit; one that throws is reported to `onListenerError` and undoes nothing.
    * Returns an unsubscribe function.
@@ -135,9 +151,20 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
   /**
    * Adds a `before` hook: it runs inside the transaction of every mutation that writes an
    * `action` event, just before the event is written, and vetoes the mutation by throwing
-   * (nothing is written; an `OrgkitError` reaches the caller as is). Returns a remove function.
+   * (nothing is written; an `OrgkitError` reaches the caller as is). Its second argument,
+   * `{ transaction }`, is the storage's transaction: the host's writes through it commit or
+   * roll back with the mutation. It runs in the event's organization (`runInOrganization`).
+   * Returns a remove function.
    */
-  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A>): () => void
+  before<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A, Transaction>): () => void
+  /**
+   * Runs `fn` with `organization` (its id, or the organization) as the request's current
+   * organization, the one `scopedDb(db)` from `@orgkit/kysely` scopes the host's queries to.
+   * It follows `fn` through `await`, timers and streams; concurrent calls never see each
+   * other's. The adapters' `requirePermission` runs the route handler in the organization it
+   * authorized; orgkit's own routes run the host's hooks and listeners in the event's.
+   */
+  runInOrganization<T>(organization: string | { id: string }, fn: () => T): T
   /**
    * Checks `permission` for `actor` in an organization exactly as orgkit's own routes do, for
    * the host's routes (`requirePermission`). Resolves to the organization and the role the
@@ -145,7 +172,7 @@ export interface Orgkit<P extends string = string, F extends object = NoFields> 
    * another organization than an API key's own, or private and the caller not a member) or
    * `forbidden`. Throws a `TypeError` for an undeclared permission.
    */
-  authorize(actor: Actor, org: OrganizationRef, permission: P): Promise<AccessGrant>
+  authorize(actor: Actor, org: OrganizationRef, permission: P, options?: ClientOptions): Promise<AccessGrant>
 }
 
 export interface AccessGrant {

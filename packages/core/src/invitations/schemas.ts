@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
+import { pageQueryShape } from '../shared/pagination'
 
 /** Trimmed and lower-cased before it is checked, stored or compared. */
 export const invitationEmailSchema = z.string().trim().toLowerCase().max(320).pipe(z.email('Must be an email address'))
@@ -15,16 +16,12 @@ export type CreateInvitationInput = z.input<typeof createInvitationSchema>
 export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked', 'expired'] as const
 
 export const listInvitationsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
+  ...pageQueryShape,
   status: z.enum(INVITATION_STATUSES).optional(),
 })
 export type ListInvitationsInput = z.input<typeof listInvitationsSchema>
 
-export const listMyInvitationsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-})
+export const listMyInvitationsSchema = z.strictObject(pageQueryShape)
 export type ListMyInvitationsInput = z.input<typeof listMyInvitationsSchema>
 
 const token = z.string().min(1).max(200)

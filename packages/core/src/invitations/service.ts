@@ -3,6 +3,7 @@ import {
   assignableRole,
   authorize,
   authorizeForUpdate,
+  mayGrant,
   requireUser,
   roleIn,
 } from '../authorization/access'
@@ -17,6 +18,7 @@ import { hashSecret, randomSecret } from '../shared/secrets'
 import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
+import { invitationRules } from './rules'
 import {
   type CreateInvitationInput,
   createInvitationSchema,
@@ -145,9 +147,9 @@ export async function listInvitations(
   ref: string,
   input: ListInvitationsInput = {},
 ): Promise<Page<InvitationView>> {
-  const { limit, cursor, status } = parseInput(listInvitationsSchema, input)
+  const { limit, cursor, status } = parseInput(listInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'invitations.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, invitationRules.list)
   const now = ctx.now()
   return viewPage(ctx, await ctx.storage.invitations.list(organization.id, { status }, now, page), now)
 }
@@ -165,7 +167,7 @@ export async function createInvitation(
   const issued = await mutate(ctx, actor, async ({ tx, now, record }) => {
     // The organization's row lock orders this against member changes and other invitations,
     // so the limit and "already a member" checks cannot be raced past.
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, invitationRules.create)
     const { organization } = access
     const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
@@ -227,7 +229,7 @@ function settledError(invitation: InvitationRecord, now: Date): OrgkitError {
 export async function resendInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<IssuedInvitation> {
   const secret = issue(ctx)
   const invitation = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'invitations.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, invitationRules.resend)
     const current = await tx.invitations.find(access.organization.id, id)
     if (!current) throw notFound('Invitation not found.')
     // Re-issuing is granting again: the resender must be able to grant the role too.
@@ -254,7 +256,7 @@ export async function resendInvitation(ctx: Context, actor: Actor, ref: string, 
 
 export async function revokeInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const { organization } = await authorize(ctx, tx, actor, ref, 'invitations.revoke')
+    const { organization } = await authorize(ctx, tx, actor, ref, invitationRules.revoke)
     const current = await tx.invitations.find(organization.id, id)
     if (!current) throw notFound('Invitation not found.')
     if (current.status === 'revoked') return // revoking twice is revoking once
@@ -283,9 +285,9 @@ export async function listMyInvitations(
   actor: Actor,
   input: ListMyInvitationsInput = {},
 ): Promise<Page<InvitationView>> {
-  const { limit, cursor } = parseInput(listMyInvitationsSchema, input)
+  const { limit, cursor } = parseInput(listMyInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const email = await emailOf(ctx, requireUser(actor, 'list their invitations'))
+  const email = await emailOf(ctx, requireUser(actor, invitationRules.mine.what))
   if (email === null) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
   const now = ctx.now()
   return viewPage(ctx, await ctx.storage.invitations.listPendingForEmail(email, now, page), now)
@@ -302,7 +304,7 @@ export async function previewInvitation(
   actor: Actor,
   input: PreviewInvitationInput,
 ): Promise<InvitationPreview> {
-  requireUser(actor, 'preview an invitation')
+  requireUser(actor, invitationRules.preview.what)
   const { token } = parseInput(previewInvitationSchema, input)
   const invitation = await findByToken(ctx, token)
   const [organization, inviter] = await Promise.all([
@@ -372,7 +374,7 @@ export async function acceptInvitation(
   actor: Actor,
   input: RespondToInvitationInput,
 ): Promise<MemberWithUser> {
-  const user = requireUser(actor, 'accept an invitation')
+  const user = requireUser(actor, invitationRules.accept.what)
   const data = parseInput(respondToInvitationSchema, input)
   const email = await emailOf(ctx, user)
   // Where the invitation lives, from its global lookup; the invitation itself is read with
@@ -397,14 +399,13 @@ export async function acceptInvitation(
     // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
     const roles = await ctx.roles.forOrganization(tx, organization)
     const role = roles.get(invitation.role)
-    const inviterRole = inviter ? roleIn(roles, inviter.role) : null
-    if (
-      !inviter ||
-      !inviterRole ||
-      !role ||
-      (role.key === OWNER_ROLE && inviter.role !== OWNER_ROLE) ||
-      inviterRole.missing(role).length > 0
-    ) {
+    if (!role) {
+      throw new OrgkitError(
+        'forbidden',
+        `The role "${invitation.role}" this invitation grants no longer exists; ask for a new invitation.`,
+      )
+    }
+    if (!inviter || !mayGrant({ role: roleIn(roles, inviter.role), owner: inviter.role === OWNER_ROLE }, role)) {
       throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
     }
     // One conditional update consumes the invitation: of concurrent accepts (and a racing
@@ -462,7 +463,7 @@ export async function acceptInvitation(
 }
 
 export async function declineInvitation(ctx: Context, actor: Actor, input: RespondToInvitationInput): Promise<void> {
-  const user = requireUser(actor, 'decline an invitation')
+  const user = requireUser(actor, invitationRules.decline.what)
   const invitation = await addressedTo(ctx, user, input)
   await mutate(ctx, actor, async ({ tx, now, record }) => {
     const declined = await tx.invitations.transition(invitation.organizationId, invitation.id, {

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { pageQueryShape } from '../shared/pagination'
 import { userIdSchema } from '../shared/user-ids'
 
 export const roleKeySchema = z
@@ -24,8 +25,7 @@ export const updateMemberSchema = z.strictObject({ role: roleKeySchema })
 export type UpdateMemberInput = z.input<typeof updateMemberSchema>
 
 export const listMembersSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
+  ...pageQueryShape,
   role: roleKeySchema.optional(),
   q: z.string().trim().min(1).max(100).optional(),
 })

@@ -7,6 +7,7 @@ import { type Page, pageInput } from '../shared/pagination'
 import type { Actor, MemberWithUser, OrganizationRecord, UserSummary } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import type { Repositories } from '../storage/port'
+import { memberRules } from './rules'
 import {
   type AddMemberInput,
   addMemberSchema,
@@ -40,14 +41,14 @@ export async function listMembers(
   ref: string,
   input: ListMembersInput = {},
 ): Promise<Page<MemberWithUser>> {
-  const { limit, cursor, role, q } = parseInput(listMembersSchema, input)
+  const { limit, cursor, role, q } = parseInput(listMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, memberRules.list)
   return ctx.storage.members.list(organization.id, { role, q }, page)
 }
 
 export async function getMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<MemberWithUser> {
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'members.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, memberRules.get)
   return findWithUser(ctx.storage, organization.id, userId)
 }
 
@@ -72,7 +73,7 @@ export async function addMember(
 ): Promise<MemberWithUser> {
   const data = parseInput(addMemberSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.add')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.add)
     const { organization } = access
     const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
@@ -107,7 +108,7 @@ export async function updateMember(
 ): Promise<MemberWithUser> {
   const data = parseInput(updateMemberSchema, input)
   return mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.update')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.update)
     const { organization } = access
     // Read once, with the user: the answer is this row with the new role (the organization's
     // lock keeps it from changing meanwhile), not a second read after the write.
@@ -130,7 +131,7 @@ export async function updateMember(
 
 export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'members.remove')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.remove)
     const { organization } = access
     const target = await tx.members.find(organization.id, userId)
     if (!target) throw notFound('Member not found.')

@@ -1,7 +1,8 @@
 import * as z from 'zod'
+import { pageQueryShape } from '../shared/pagination'
 import { userIdSchema } from '../shared/user-ids'
 
-/** Slug pattern of SPEC §2: lower-case alphanumerics and inner hyphens, 1–48 characters. */
+/** A slug: lower-case alphanumerics and inner hyphens, 1–48 characters. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/
 
 /** {@link SLUG_PATTERN} before lower-casing: the same shape, ASCII upper case allowed. */
@@ -80,8 +81,7 @@ export const transferOwnershipSchema = z.strictObject({ userId: userIdSchema })
 export type TransferOwnershipInput = z.input<typeof transferOwnershipSchema>
 
 export const listOrganizationsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
+  ...pageQueryShape,
   /** `all`: every organization; platform staff only. */
   scope: z.enum(['mine', 'all']).optional(),
 })

@@ -9,6 +9,7 @@ import { mapPage, type Page, pageInput } from '../shared/pagination'
 import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../shared/types'
 import { invalid, parseInput } from '../shared/validate'
 import type { TransactionRepositories } from '../storage/port'
+import { organizationRules } from './rules'
 import {
   type CreateOrganizationInput,
   createOrganizationSchema,
@@ -27,6 +28,12 @@ import { slugCandidates } from './slug'
  */
 export interface OrganizationView extends OrganizationRecord {
   role: string | null
+  /**
+   * With `organizationFields`: the fields the host added (also spread onto the view, under
+   * orgkit's own). The HTTP serializer, which picks orgkit's fields one by one, takes the
+   * host's from here.
+   */
+  hostFields?: JsonObject
 }
 
 /** What the caller may do in an organization (`GET /organizations/{org}/permissions`). */
@@ -90,18 +97,9 @@ async function withHostFields(ctx: Context, views: OrganizationView[]): Promise<
   }
   return views.map((organization, i) => {
     const fields = { ...(extras[i] as JsonObject) }
-    for (const key of Object.keys(organization)) delete fields[key]
-    const extended = { ...fields, ...organization }
-    hostFields.set(extended, fields)
-    return extended
+    for (const key of [...Object.keys(organization), 'hostFields']) delete fields[key]
+    return { ...fields, ...organization, hostFields: fields }
   })
-}
-
-const hostFields = new WeakMap<OrganizationView, JsonObject>()
-
-/** The fields `organizationFields` added to a view (for the HTTP serializer, which picks fields one by one). */
-export function hostFieldsOf(view: OrganizationView): JsonObject {
-  return hostFields.get(view) ?? {}
 }
 
 async function withHostFieldsPage(ctx: Context, page: Page<OrganizationView>): Promise<Page<OrganizationView>> {
@@ -113,7 +111,7 @@ export async function listOrganizations(
   actor: Actor,
   input: ListOrganizationsInput = {},
 ): Promise<Page<OrganizationView>> {
-  const { limit, cursor, scope } = parseInput(listOrganizationsSchema, input)
+  const { limit, cursor, scope } = parseInput(listOrganizationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
   if (scope === 'all') {
     if (actor.type === 'user' && actor.platformRole !== 'superadmin') {
@@ -137,12 +135,32 @@ export async function listOrganizations(
   return withHostFieldsPage(ctx, await ctx.storage.organizations.listForUser(user.userId, page))
 }
 
+/** The fields a creator chooses; the rest of a new organization's row is the same for every one. */
+type OrganizationProfile = Omit<
+  OrganizationRecord,
+  'id' | 'createdBy' | 'rolesVersion' | 'memberCount' | 'teamCount' | 'createdAt' | 'updatedAt'
+>
+
+/** A new organization's row: a fresh id, no members or teams yet, roles at their first version. */
+function newOrganization(creator: UserActor, now: Date, profile: OrganizationProfile): OrganizationRecord {
+  return {
+    id: createId('organization'),
+    ...profile,
+    createdBy: creator.userId,
+    rolesVersion: 0,
+    memberCount: 0,
+    teamCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  }
+}
+
 export async function createOrganization(
   ctx: Context,
   actor: Actor,
   input: CreateOrganizationInput,
 ): Promise<OrganizationView> {
-  const user = requireUser(actor, 'create an organization')
+  const user = requireUser(actor, organizationRules.create.what)
   const data = parseInput(createOrganizationSchema, input)
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
@@ -152,8 +170,7 @@ export async function createOrganization(
     if (!(await tx.organizations.claimCreatorSlot(user.userId, limit ?? null))) {
       throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
     }
-    const organization: OrganizationRecord = {
-      id: createId('organization'),
+    const organization = newOrganization(user, now, {
       slug: data.slug ?? '',
       name: data.name,
       type: 'team',
@@ -167,13 +184,7 @@ export async function createOrganization(
       timezone: data.timezone ?? null,
       metadata: (data.metadata ?? {}) as JsonObject,
       privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
-      createdBy: user.userId,
-      rolesVersion: 0,
-      memberCount: 0,
-      teamCount: 0,
-      createdAt: now,
-      updatedAt: now,
-    }
+    })
     await claimSlug(ctx, tx, organization, data.slug === undefined, { userId: user.userId, role: OWNER_ROLE })
     await record({
       organizationId: organization.id,
@@ -220,7 +231,7 @@ async function claimSlug(
 }
 
 export async function getOrganization(ctx: Context, actor: Actor, ref: string): Promise<OrganizationView> {
-  const access = await authorize(ctx, ctx.storage, actor, ref, 'read')
+  const access = await authorize(ctx, ctx.storage, actor, ref, organizationRules.get)
   return viewOf(ctx, access)
 }
 
@@ -240,7 +251,7 @@ export async function updateOrganization(
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
   const updatedView = await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.update')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.update)
     const before = access.organization
     const patch: OrganizationPatch = {}
     const changes: JsonObject = {}
@@ -267,26 +278,28 @@ export async function updateOrganization(
 
 export async function deleteOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, announce }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'organization.delete')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.delete)
     const { organization } = access
     if (organization.type === 'personal' && actor.type !== 'system') {
       throw new OrgkitError('conflict', 'A personal organization cannot be deleted.')
     }
-    await tx.organizations.delete(organization.id)
-    // Its audit trail goes with it; listeners still hear of the deletion.
+    // Its audit trail goes with it; listeners still hear of the deletion. The hooks run
+    // first, while the organization and the host's rows are still there to read (or to move
+    // elsewhere, through the transaction they receive); a hook that throws costs no deletion.
     await announce({
       organizationId: organization.id,
       action: 'organization.deleted',
       target: { type: 'organization', id: organization.id },
       changes: { name: organization.name, slug: organization.slug },
     })
+    await tx.organizations.delete(organization.id)
   })
 }
 
 export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   const user = requireUser(actor, 'leave an organization')
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'member')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.leave)
     const { organization, member } = access
     if (!member) throw notFound('Organization not found.')
     if (organization.type === 'personal')
@@ -304,7 +317,7 @@ export async function leaveOrganization(ctx: Context, actor: Actor, ref: string)
 }
 
 /**
- * Rule 3 of SPEC §2: refuses a change that takes the owner role from `currentRole` when it
+ * At least one owner: refuses a change that takes the owner role from `currentRole` when it
  * is the last owner. Callers hold the organization's row lock, so two such changes never
  * both see two owners.
  */
@@ -328,7 +341,7 @@ export async function transferOwnership(
   const user = requireUser(actor, 'transfer ownership')
   const { userId } = parseInput(transferOwnershipSchema, input)
   const transferred = await mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'owner')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.transferOwnership)
     const { organization } = access
     if (userId === user.userId) throw invalid('userId', 'You already own this organization.')
     const target = await tx.members.find(organization.id, userId)
@@ -348,7 +361,7 @@ export async function transferOwnership(
 }
 
 export async function organizationPermissions(ctx: Context, actor: Actor, ref: string): Promise<PermissionSummary> {
-  const access = await authorize(ctx, ctx.storage, actor, ref, 'member')
+  const access = await authorize(ctx, ctx.storage, actor, ref, organizationRules.permissions)
   const role = access.role ?? access.roles.get(OWNER_ROLE)!
   const teams = access.member
     ? await ctx.storage.teamMembers.listForUser(access.organization.id, access.member.userId)
@@ -373,8 +386,7 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
   const slug = personalSlug(user.userId)
   if (await ctx.storage.organizations.findBySlug(slug)) return
   await mutate(ctx, user, async ({ tx, now, record }) => {
-    const organization: OrganizationRecord = {
-      id: createId('organization'),
+    const organization = newOrganization(user, now, {
       slug,
       name: 'Personal',
       type: 'personal',
@@ -388,13 +400,7 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       timezone: null,
       metadata: {},
       privateMetadata: {},
-      createdBy: user.userId,
-      rolesVersion: 0,
-      memberCount: 0,
-      teamCount: 0,
-      createdAt: now,
-      updatedAt: now,
-    }
+    })
     if (!(await tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }))) return
     await record({
       organizationId: organization.id,

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { iso, timestamp } from '../shared/wire'
-import { hostFieldsOf, type OrganizationView } from './service'
+import type { OrganizationView } from './service'
 
 /**
  * The organization objects of the HTTP API: a zod schema (for the OpenAPI document) next to the function
@@ -33,7 +33,7 @@ export type OrganizationWire = z.output<typeof organizationWire>
 export function serializeOrganization(organization: OrganizationView): OrganizationWire {
   return {
     // The host's derived fields (`organizationFields`) first: orgkit's own always win.
-    ...hostFieldsOf(organization),
+    ...organization.hostFields,
     id: organization.id,
     slug: organization.slug,
     name: organization.name,

@@ -1,7 +1,8 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../members/schemas'
+import { refuseRepeats } from '../shared/validate'
 
-const permissionsSchema = z.array(z.string().trim().min(1).max(200)).max(500)
+const permissionsSchema = z.array(z.string().trim().min(1).max(200)).max(500).superRefine(refuseRepeats)
 
 export const createRoleSchema = z.strictObject({
   key: roleKeySchema,

@@ -1,11 +1,4 @@
-import {
-  type Access,
-  assertHoldsAll,
-  assertMayGrant,
-  assignableRole,
-  authorize,
-  authorizeForUpdate,
-} from '../authorization/access'
+import { type Access, assertMayGrant, assignableRole, authorize, authorizeForUpdate } from '../authorization/access'
 import type { CompiledRole } from '../authorization/engine'
 import { OWNER_ROLE } from '../authorization/permissions'
 import type { Context } from '../runtime/context'
@@ -14,6 +7,7 @@ import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import type { Actor, CustomRolePatch } from '../shared/types'
 import { parseInput } from '../shared/validate'
+import { roleRules } from './rules'
 import {
   type CreateRoleInput,
   createRoleSchema,
@@ -48,14 +42,14 @@ function toView(ctx: Context, role: CompiledRole): RoleView {
 }
 
 export async function listRoles(ctx: Context, actor: Actor, ref: string): Promise<RoleView[]> {
-  const { roles } = await authorize(ctx, ctx.storage, actor, ref, 'roles.read')
+  const { roles } = await authorize(ctx, ctx.storage, actor, ref, roleRules.list)
   return roles.all.map((role) => toView(ctx, role))
 }
 
 /**
  * Compiles the permissions a role would hold (a malformed or undeclared one is a 400) and
  * refuses unless the actor holds every one of them: a custom role never grants more than
- * its author has (SPEC §2, rule 2).
+ * its author may grant (`mayGrant`).
  */
 function compileFor(
   ctx: Context,
@@ -64,7 +58,7 @@ function compileFor(
   role: { name: string; description: string | null; permissions: string[] },
 ) {
   const compiled = ctx.engine.compile(role.permissions, { key, name: role.name, description: role.description })
-  assertHoldsAll(access, compiled.permissions, `give the ${key} role these permissions`)
+  assertMayGrant(access, compiled, 'give', `the ${key} role these permissions`)
   return compiled
 }
 
@@ -73,7 +67,7 @@ export async function createRole(ctx: Context, actor: Actor, ref: string, input:
   if (data.key === OWNER_ROLE) throw new OrgkitError('forbidden', 'The owner role cannot be shadowed.')
   const limit = ctx.options.limits?.customRolesPerOrganization
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.create)
     const { organization, roles } = access
     if (organization.type === 'personal')
       throw new OrgkitError('conflict', 'A personal organization has no custom roles.')
@@ -134,7 +128,7 @@ export async function updateRole(
 ): Promise<RoleView> {
   const data = parseInput(updateRoleSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.update')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.update)
     const current = customRoleOf(ctx, access, key, 'edited')
     // Editing a role changes what its holders can do: the editor must hold what it holds
     // now and everything it will hold.
@@ -181,7 +175,7 @@ export async function deleteRole(
 ): Promise<void> {
   const { reassignTo } = parseInput(deleteRoleSchema, input)
   await mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'roles.delete')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, roleRules.delete)
     const { organization, roles } = access
     customRoleOf(ctx, access, key, 'deleted')
     assertMayGrant(access, roles.get(key)!, 'delete')
@@ -202,6 +196,12 @@ export async function deleteRole(
     } else if (!fallsBack && (await tx.members.countWithRole(organization.id, key)) > 0) {
       throw new OrgkitError('conflict', `Members hold the role "${key}": name their new role with ?reassignTo=.`)
     }
+    // API keys and pending invitations name the role by its key alone. Left in place, they
+    // would grant a role created later under the same key, which neither their creator nor
+    // their inviter ever chose: they are revoked with the role, in its transaction. (A deleted
+    // shadow's keys and invitations fall back to the system role, as its members do.)
+    const revokedApiKeys = fallsBack ? 0 : await tx.apiKeys.revokeWithRole(organization.id, key, now)
+    const revokedInvitations = fallsBack ? 0 : await tx.invitations.revokePendingWithRole(organization.id, key, now)
     await tx.roles.delete(organization.id, key)
     await tx.organizations.bumpRolesVersion(organization.id, now)
     await record({
@@ -211,6 +211,8 @@ export async function deleteRole(
       changes: {
         key,
         ...(reassignTo !== undefined ? { reassignedTo: reassignTo, reassignedMembers: reassigned } : {}),
+        ...(revokedApiKeys > 0 ? { revokedApiKeys } : {}),
+        ...(revokedInvitations > 0 ? { revokedInvitations } : {}),
       },
     })
   })

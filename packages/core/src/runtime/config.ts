@@ -53,11 +53,18 @@ export interface LimitOptions {
  * The options of `createOrgkit`. `P` is the host's permissions, `R` the keys of `roles` and
  * `F` the fields `organizationFields` adds: `createOrgkit` infers all three from the options
  * written in place, so that grants, role keys and permission checks are checked by the
- * compiler. Written as a plain `OrgkitOptions`, all of them are just strings.
+ * compiler. Written as a plain `OrgkitOptions`, all of them are just strings. `Transaction` is
+ * the storage's own transaction handle (a Kysely `Transaction` with `kyselyStorage`), inferred
+ * from `storage`: what `before` hooks receive to join their writes to the mutation's.
  */
-export interface OrgkitOptions<P extends string = string, R extends string = string, F extends object = JsonObject> {
+export interface OrgkitOptions<
+  P extends string = string,
+  R extends string = string,
+  F extends object = JsonObject,
+  Transaction = unknown,
+> {
   /** Where orgkit keeps its data: `kyselyStorage(db, …)` from `@orgkit/kysely`. */
-  storage: Storage
+  storage: Storage<Transaction>
   /** The host's own permissions, `resource.action`. orgkit's own are always declared. */
   permissions?: readonly P[]
   /**
@@ -81,9 +88,10 @@ export interface OrgkitOptions<P extends string = string, R extends string = str
    * Hooks that run inside the transaction of a mutation, just before its audit event is
    * written, keyed by the event's action (`'member.added'`). One that throws vetoes the
    * operation: nothing is written, and an `OrgkitError` it throws is what the caller gets.
-   * `orgkit.before(action, hook)` adds more at run time.
+   * A hook receives the storage's transaction as its second argument (`{ transaction }`), so
+   * that the host's own writes join it. `orgkit.before(action, hook)` adds more at run time.
    */
-  before?: BeforeHooks
+  before?: BeforeHooks<Transaction>
   /**
    * Derived fields the host adds to every organization view (get, list, create, update):
    * called once per response with the organizations it shows, returns their extra fields in

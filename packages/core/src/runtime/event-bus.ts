@@ -1,4 +1,5 @@
 import type { Actor, AuditEventRecord } from '../shared/types'
+import { runInOrganization } from './organization-context'
 
 export type Listener = (event: AuditEventRecord) => void | Promise<void>
 
@@ -26,7 +27,8 @@ export function createEventBus(onError: (error: unknown, event: { action: string
       for (const event of events) {
         for (const listener of [...(listeners.get(event.action) ?? []), ...(listeners.get('*') ?? [])]) {
           try {
-            await listener(event)
+            // In the event's organization, as the hooks: `scopedDb(db)` in a listener is scoped to it.
+            await runInOrganization(event.organizationId, () => listener(event))
           } catch (error) {
             onError(error, event)
           }

@@ -43,7 +43,15 @@ export interface OrgkitEventMap {
     description?: Change<string | null>
     permissions?: Change<string[]>
   }
-  'role.deleted': { key: string; reassignedTo?: string; reassignedMembers?: number }
+  'role.deleted': {
+    key: string
+    reassignedTo?: string
+    reassignedMembers?: number
+    /** API keys holding the role, revoked with it. */
+    revokedApiKeys?: number
+    /** Pending invitations granting the role, revoked with it. */
+    revokedInvitations?: number
+  }
 }
 
 export type OrgkitEventAction = keyof OrgkitEventMap
@@ -53,15 +61,27 @@ export type OrgkitEvent<A extends OrgkitEventAction = OrgkitEventAction> = A ext
   ? Omit<AuditEventRecord, 'action' | 'changes'> & { action: A; changes: OrgkitEventMap[A] }
   : never
 
-/** A `before` hook: throwing vetoes the operation (nothing is written). */
-export type BeforeHook<A extends OrgkitEventAction> = (event: OrgkitEvent<A>) => void | Promise<void>
+/**
+ * What a `before` hook receives besides the event: the storage's handle on the mutation's
+ * transaction (a Kysely `Transaction` with `kyselyStorage`). Writes made through it commit or
+ * roll back with the mutation; writes made any other way do not.
+ */
+export interface HookContext<Transaction = unknown> {
+  transaction: Transaction
+}
 
-export type BeforeHooks = { [A in OrgkitEventAction]?: BeforeHook<A> }
+/** A `before` hook: throwing vetoes the operation (nothing is written). */
+export type BeforeHook<A extends OrgkitEventAction, Transaction = unknown> = (
+  event: OrgkitEvent<A>,
+  context: HookContext<Transaction>,
+) => void | Promise<void>
+
+export type BeforeHooks<Transaction = unknown> = { [A in OrgkitEventAction]?: BeforeHook<A, Transaction> }
 
 export interface HookRunner {
   add<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A>): () => void
   /** Runs the hooks of `event.action` in the order they were added; the first throw vetoes. */
-  run(event: AuditEventRecord): Promise<void>
+  run(event: AuditEventRecord, context: HookContext): Promise<void>
 }
 
 /** The action names, for checking what a host passes at run time. */
@@ -92,8 +112,10 @@ export const EVENT_ACTIONS: readonly OrgkitEventAction[] = [
   'role.deleted',
 ]
 
+type StoredHook = (event: AuditEventRecord, context: HookContext) => void | Promise<void>
+
 export function createHookRunner(initial: BeforeHooks = {}): HookRunner {
-  const hooks = new Map<string, ((event: AuditEventRecord) => void | Promise<void>)[]>()
+  const hooks = new Map<string, StoredHook[]>()
   const add = (action: string, hook: unknown) => {
     if (!EVENT_ACTIONS.includes(action as OrgkitEventAction)) {
       throw new TypeError(
@@ -104,7 +126,7 @@ export function createHookRunner(initial: BeforeHooks = {}): HookRunner {
       throw new TypeError(`@orgkit/core: the before hook for "${action}" must be a function`)
     const list = hooks.get(action) ?? []
     hooks.set(action, list)
-    const entry = hook as (event: AuditEventRecord) => void | Promise<void>
+    const entry = hook as StoredHook
     list.push(entry)
     return () => {
       const at = list.indexOf(entry)
@@ -114,12 +136,12 @@ export function createHookRunner(initial: BeforeHooks = {}): HookRunner {
   for (const [action, hook] of Object.entries(initial)) if (hook !== undefined) add(action, hook)
   return {
     add: (action, hook) => add(action, hook),
-    async run(event) {
+    async run(event, context) {
       const list = hooks.get(event.action)
       if (list === undefined) return
       for (const hook of [...list]) {
         // A frozen copy: a hook reads the event, it cannot edit what gets written.
-        await hook(Object.freeze({ ...event, changes: structuredClone(event.changes) }))
+        await hook(Object.freeze({ ...event, changes: structuredClone(event.changes) }), context)
       }
     },
   }

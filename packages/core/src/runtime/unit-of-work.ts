@@ -4,6 +4,7 @@ import type { TransactionRepositories } from '../storage/port'
 import type { Context } from './context'
 import { actorRef } from './event-bus'
 import type { OrgkitEventAction, OrgkitEventMap } from './events'
+import { runInOrganization } from './organization-context'
 
 /** An event to write, typed by its action: `changes` must have the shape `OrgkitEventMap` gives it. */
 export type EventInput = {
@@ -45,6 +46,10 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
     const events: AuditEventRecord[] = []
     /** The events to write to the audit trail: written together, in one statement, before the commit. */
     const trail: AuditEventRecord[] = []
+    // The host's hooks join this transaction through the storage's handle on it, and run in
+    // the event's organization, so that `scopedDb(db)` inside a hook is scoped to it.
+    const runHooks = (event: AuditEventRecord) =>
+      runInOrganization(event.organizationId, () => ctx.hooks.run(event, { transaction: tx.transaction }))
     const toRecord = (input: EventInput): AuditEventRecord => ({
       id: createSortableId('event'),
       organizationId: input.organizationId,
@@ -59,13 +64,13 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
       now,
       async record(input) {
         const event = toRecord(input)
-        await ctx.hooks.run(event)
+        await runHooks(event)
         trail.push(event)
         events.push(event)
       },
       async announce(input) {
         const event = toRecord(input)
-        await ctx.hooks.run(event)
+        await runHooks(event)
         events.push(event)
       },
     })

@@ -1,3 +1,4 @@
+import * as z from 'zod'
 import { OrgkitError } from './errors'
 
 /**
@@ -31,6 +32,36 @@ export interface Page<T> {
 
 export const DEFAULT_PAGE_LIMIT = 20
 export const MAX_PAGE_LIMIT = 100
+
+const LIMIT_MESSAGE = 'Must be a whole number from 1 to 100'
+
+/**
+ * `limit`: 1..100, a number, or, from a query string, written as a plain decimal number.
+ * `z.coerce.number()` would read what `Number()` reads, so `0x10`, `1e1`, ` 16` and `16.0`
+ * would all pass as numbers nobody wrote.
+ */
+const pageLimit = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^[1-9][0-9]*$/, LIMIT_MESSAGE)
+        .transform(Number),
+    ],
+    { error: LIMIT_MESSAGE },
+  )
+  .pipe(z.number().int(LIMIT_MESSAGE).min(1, LIMIT_MESSAGE).max(MAX_PAGE_LIMIT, LIMIT_MESSAGE))
+
+/**
+ * The page fields of every list's query, `{ limit?, cursor? }`: each area's list schema is
+ * this plus its filters, and serves the core API and the HTTP query alike (validated once,
+ * by the core, whose errors name `query.…`).
+ */
+export const pageQueryShape = {
+  limit: pageLimit.optional(),
+  cursor: z.string().min(1).max(1000).optional(),
+}
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify({ d: cursor.direction === 'after' ? 'a' : 'b', k: cursor.key })).toString(

@@ -20,7 +20,8 @@ import type {
 /**
  * The storage port: what the core needs from a database, as typed repositories per
  * aggregate. Each method states what it guarantees under concurrency; the core builds
- * the rules of SPEC §2 on those guarantees and never on luck.
+ * its rules (tenant isolation, no escalation, at least one owner, an invitation accepted
+ * once) on those guarantees and never on luck.
  *
  * Conventions:
  * - "Not found" is `null` (or `false`), never a throw. A throw means the database failed.
@@ -33,14 +34,14 @@ import type {
  * - Counts shown on reads (`memberCount`, `teamCount`, a team's `memberCount`) are kept by
  *   the methods that add and remove rows, in the same transaction: reads never count.
  */
-export interface Storage extends Repositories {
+export interface Storage<Transaction = unknown> extends Repositories {
   /**
    * Runs `fn` in one database transaction and commits when it resolves, rolls back when
    * it throws (re-throwing the error). The adapter may run `fn` again when the database
    * reports a deadlock or serialization failure, so `fn` must have no effects outside
    * the transaction (the core emits events only after commit).
    */
-  transaction<T>(fn: (tx: TransactionRepositories) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: TransactionRepositories<Transaction>) => Promise<T>): Promise<T>
 }
 
 export interface Repositories {
@@ -56,8 +57,14 @@ export interface Repositories {
 }
 
 /** The repositories inside a transaction: the same, plus what only a transaction can do. */
-export interface TransactionRepositories extends Repositories {
+export interface TransactionRepositories<Transaction = unknown> extends Repositories {
   organizations: TransactionOrganizationRepository
+  /**
+   * The storage's own handle on this transaction, opaque to the core: it is handed to the
+   * host's `before` hooks so that their writes join the transaction (a Kysely `Transaction`
+   * for `kyselyStorage`; `undefined` for a storage that has none to give).
+   */
+  transaction: Transaction
 }
 
 /** An organization as listed for one user: with that user's role. */
@@ -98,8 +105,10 @@ export interface OrganizationRepository {
   bumpRolesVersion(id: string, now: Date): Promise<void>
   /**
    * Deletes the organization and everything it owns (members, teams, roles, invitations,
-   * API keys, audit events, and their global lookup rows), and gives its creator back the
-   * slot it took (`claimCreatorSlot`). `false` when it did not exist.
+   * API keys, audit events, and their global lookup rows), the rows of the host's tables
+   * the storage was told the organization owns, and gives its creator back the slot it
+   * took (`claimCreatorSlot`), all in one transaction: a failure in any part (the host's
+   * included) leaves everything as it was. `false` when it did not exist.
    */
   delete(id: string): Promise<boolean>
   /** The organizations `userId` is a member of, with the role, in the order the user joined them. */
@@ -260,6 +269,13 @@ export interface InvitationRepository {
   ): Promise<InvitationRecord | null>
   /** Unexpired pending invitations of the organization. */
   countPending(organizationId: string, now: Date): Promise<number>
+  /**
+   * Revokes every pending invitation of the organization that grants `role`, expired or not
+   * (deleting a custom role: such an invitation must never grant a role created later under
+   * the same key), each as `transition` would: it leaves its addressee's pending index, and
+   * its id and token still resolve, to answer "revoked". Returns how many.
+   */
+  revokePendingWithRole(organizationId: string, role: string, now: Date): Promise<number>
 }
 
 export interface ApiKeyRepository {
@@ -274,6 +290,12 @@ export interface ApiKeyRepository {
   revoke(organizationId: string, id: string, now: Date): Promise<ApiKeyRecord | null>
   /** Revokes every unrevoked key `userId` created in the organization; returns how many. */
   revokeCreatedBy(organizationId: string, userId: string, now: Date): Promise<number>
+  /**
+   * Revokes every unrevoked key of the organization that holds the role `role` (keys with an
+   * explicit permission list hold no role); returns how many. Deleting a custom role does
+   * this, so that a role created later under the same key gives those keys nothing.
+   */
+  revokeWithRole(organizationId: string, role: string, now: Date): Promise<number>
   /** Sets `lastUsedAt`. */
   touch(organizationId: string, id: string, now: Date): Promise<void>
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { slugSchema } from '../organizations/schemas'
+import { pageQueryShape } from '../shared/pagination'
 import { userIdSchema } from '../shared/user-ids'
 
 /** A team role key; whether it names a configured team role is checked by the service. */
@@ -33,10 +34,7 @@ export const updateTeamSchema = z
   })
 export type UpdateTeamInput = z.input<typeof updateTeamSchema>
 
-export const listTeamsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(100).optional(),
-  cursor: z.string().optional(),
-})
+export const listTeamsSchema = z.strictObject(pageQueryShape)
 export type ListTeamsInput = z.input<typeof listTeamsSchema>
 
 export const listTeamMembersSchema = listTeamsSchema

@@ -10,6 +10,7 @@ import { type Page, pageInput } from '../shared/pagination'
 import type { Actor, JsonObject, TeamMemberWithUser, TeamPatch, TeamRecord } from '../shared/types'
 import { invalid, parseInput } from '../shared/validate'
 import type { Repositories, TransactionRepositories } from '../storage/port'
+import { teamRules } from './rules'
 import {
   type AddTeamMemberInput,
   addTeamMemberSchema,
@@ -99,16 +100,16 @@ export async function listTeams(
   ref: string,
   input: ListTeamsInput = {},
 ): Promise<Page<TeamRecord>> {
-  const { limit, cursor } = parseInput(listTeamsSchema, input)
+  const { limit, cursor } = parseInput(listTeamsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, 'teams.read')
+  const { organization } = await authorize(ctx, ctx.storage, actor, ref, teamRules.list)
   return ctx.storage.teams.list(organization.id, page)
 }
 
 export async function createTeam(ctx: Context, actor: Actor, ref: string, input: CreateTeamInput): Promise<TeamRecord> {
   const data = parseInput(createTeamSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.create')
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.create)
     const { organization } = access
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization has no teams.')
     assertTeamRoom(ctx, access)
@@ -135,7 +136,7 @@ export async function createTeam(ctx: Context, actor: Actor, ref: string, input:
 }
 
 export async function getTeam(ctx: Context, actor: Actor, ref: string, teamRef: string): Promise<TeamRecord> {
-  return teamOf(await authorize(ctx, ctx.storage, actor, ref, 'teams.read', { team: teamRef }))
+  return teamOf(await authorize(ctx, ctx.storage, actor, ref, teamRules.get, { team: teamRef }))
 }
 
 export async function updateTeam(
@@ -147,7 +148,7 @@ export async function updateTeam(
 ): Promise<TeamRecord> {
   const data = parseInput(updateTeamSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.update', { team: teamRef })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.update, { team: teamRef })
     const before = teamOf(access)
     const patch: TeamPatch = {}
     const changes: JsonObject = {}
@@ -173,7 +174,7 @@ export async function updateTeam(
 
 export async function deleteTeam(ctx: Context, actor: Actor, ref: string, teamRef: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.delete', { team: teamRef })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.delete, { team: teamRef })
     const team = teamOf(access)
     if (!(await tx.teams.delete(team.organizationId, team.id))) throw notFound('Team not found.')
     await record({
@@ -192,9 +193,9 @@ export async function listTeamMembers(
   teamRef: string,
   input: ListTeamMembersInput = {},
 ): Promise<Page<TeamMemberWithUser>> {
-  const { limit, cursor } = parseInput(listTeamMembersSchema, input)
+  const { limit, cursor } = parseInput(listTeamMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, 'teams.read', { team: teamRef }))
+  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, teamRules.listMembers, { team: teamRef }))
   return ctx.storage.teamMembers.list(team.organizationId, team.id, page)
 }
 
@@ -205,7 +206,7 @@ export async function getTeamMember(
   teamRef: string,
   userId: string,
 ): Promise<TeamMemberWithUser> {
-  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, 'teams.read', { team: teamRef }))
+  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, teamRules.getMember, { team: teamRef }))
   return findMemberWithUser(ctx.storage, team.organizationId, team.id, userId)
 }
 
@@ -223,7 +224,7 @@ export async function addTeamMember(
 ): Promise<TeamMemberWithUser> {
   const data = parseInput(addTeamMemberSchema, input)
   return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.update', { team: teamRef })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.addMember, { team: teamRef })
     const team = teamOf(access)
     const role = assignableTeamRole(ctx, data.role ?? ctx.defaultTeamRole)
     assertHoldsAll(access, role.permissions, `grant the ${role.key} team role`)
@@ -260,7 +261,7 @@ export async function updateTeamMember(
 ): Promise<TeamMemberWithUser> {
   const data = parseInput(updateTeamMemberSchema, input)
   return mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.update', { team: teamRef })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.updateMember, { team: teamRef })
     const team = teamOf(access)
     const target = await tx.teamMembers.find(team.organizationId, team.id, userId)
     if (!target) throw notFound('Team member not found.')
@@ -292,7 +293,7 @@ export async function removeTeamMember(
   userId: string,
 ): Promise<void> {
   await mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, 'teams.update', { team: teamRef })
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, teamRules.removeMember, { team: teamRef })
     const team = teamOf(access)
     const target = await tx.teamMembers.find(team.organizationId, team.id, userId)
     if (!target) throw notFound('Team member not found.')

@@ -105,6 +105,17 @@ export function apiKeyRepository(context: StorageContext): ApiKeyRepository {
       return affected(result.numUpdatedRows)
     },
 
+    async revokeWithRole(organizationId, role, now) {
+      const result = await db
+        .updateTable('api_keys')
+        .set({ revoked_at: dialect.toTimestamp(now) })
+        .where('organization_id', '=', organizationId)
+        .where('role', '=', role)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return affected(result.numUpdatedRows)
+    },
+
     async touch(organizationId, id, now) {
       await db
         .updateTable('api_keys')

@@ -294,6 +294,33 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       )
     },
 
+    revokePendingWithRole: (organizationId, role, now) =>
+      atomic(async (trx) => {
+        // Locked while read, then each moved out of `pending` by the conditional update every
+        // transition uses (one that an accept won meanwhile is not counted).
+        const pending = await dialect
+          .forUpdate(
+            trx
+              .selectFrom('invitations')
+              .select('id')
+              .where('organization_id', '=', organizationId)
+              .where('status', '=', 'pending')
+              .where('role', '=', role),
+          )
+          .execute()
+        let revoked = 0
+        for (const { id } of pending) {
+          const update = trx
+            .updateTable('invitations')
+            .set({ status: 'revoked', pending_email: null, responded_by: null, updated_at: dialect.toTimestamp(now) })
+            .where('organization_id', '=', organizationId)
+            .where('id', '=', id)
+            .where('status', '=', 'pending')
+          if (await leavePending(trx, update, organizationId, id)) revoked += 1
+        }
+        return revoked
+      }),
+
     rotateToken: (organizationId, id, change) =>
       atomic(async (trx) => {
         // Locked while read, so the hash replaced below is the current one: two concurrent

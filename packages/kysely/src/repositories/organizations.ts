@@ -14,7 +14,15 @@ import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
-import { type InvitationsTable, ORGANIZATION_ROW_TABLES, type OrganizationsTable, type OrgkitDatabase } from '../schema'
+import { deleteOrganizationRows } from '../organization-tables'
+import {
+  GLOBAL_LOOKUP_TABLES,
+  type InvitationsTable,
+  ORGANIZATION_OWNED_TABLES,
+  type OrganizationsTable,
+  type OrgkitDatabase,
+  USER_INDEX_TABLES,
+} from '../schema'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
 import { hostUserColumns, insertMembership, userSummaryFromRow, userSummarySelection } from './members'
 import { userDirectory } from './users'
@@ -352,13 +360,23 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     },
 
     delete: (id) =>
-      atomic(async (trx) => {
-        const organization = await selectById(trx, id).select(['type', 'created_by']).executeTakeFirst()
+      atomic(async (trx, host) => {
+        const organization = await selectById(trx, id).select(['type', 'created_by', 'slug']).executeTakeFirst()
         if (organization === undefined) return false
-        // Everything the organization owns, its global lookup rows included, in one
-        // transaction. There are no foreign keys to cascade (see docs/storage.md): the list
-        // of owned tables in schema.ts is the cascade.
-        for (const table of ORGANIZATION_ROW_TABLES) {
+        // The host's rows first: its tables may point at orgkit's (a project's team), never
+        // the other way round.
+        await deleteOrganizationRows(host, context.organizationTables, id, dialect.name)
+        if (await context.distributed(trx)) {
+          await deleteLookupAndUserRows(trx, id, organization.slug)
+        } else {
+          // One indexed statement a table, whatever the organization's size.
+          for (const table of [...GLOBAL_LOOKUP_TABLES, ...USER_INDEX_TABLES]) {
+            await trx.deleteFrom(table).where('organization_id', '=', id).execute()
+          }
+        }
+        // Everything the organization owns, in one transaction. There are no foreign keys to
+        // cascade (see docs/storage.md): the list of owned tables in schema.ts is the cascade.
+        for (const table of ORGANIZATION_OWNED_TABLES) {
           await trx.deleteFrom(table).where('organization_id', '=', id).execute()
         }
         await trx.deleteFrom('organizations').where('id', '=', id).execute()
@@ -515,4 +533,43 @@ function patchToRow(patch: OrganizationPatch, now: Date, dialect: StorageDialect
   if (patch.metadata !== undefined) row.metadata = toJson(patch.metadata)
   if (patch.privateMetadata !== undefined) row.private_metadata = toJson(patch.privateMetadata)
   return row
+}
+
+/**
+ * Deletes the organization's rows of the global lookup and per-user tables by the key each is
+ * placed by — a slug, a public invitation id, a token hash, a key prefix, a user id, an email —
+ * read first from the organization's own rows in this transaction. On Citus those tables are
+ * reference tables or distributed by that key, so `where organization_id = ?` there would
+ * visit every shard; one statement per key visits one. Only on a distributed database: on
+ * one server the per-table form is one indexed statement each. The organization's rows are locked by
+ * nothing here, but the organization is being deleted by the caller's transaction: a member,
+ * invitation or key added concurrently either commits first (and is read here) or conflicts.
+ */
+async function deleteLookupAndUserRows(trx: Kysely<OrgkitDatabase>, id: string, slug: string): Promise<void> {
+  const members = await trx.selectFrom('members').select('user_id').where('organization_id', '=', id).execute()
+  const invitations = await trx
+    .selectFrom('invitations')
+    .select(['id', 'token_hash', 'email'])
+    .where('organization_id', '=', id)
+    .execute()
+  const keys = await trx.selectFrom('api_keys').select('prefix').where('organization_id', '=', id).execute()
+
+  await trx.deleteFrom('organization_slugs').where('slug', '=', slug).where('organization_id', '=', id).execute()
+  for (const { user_id } of members) {
+    await trx.deleteFrom('user_memberships').where('user_id', '=', user_id).where('organization_id', '=', id).execute()
+  }
+  for (const email of new Set(invitations.map((invitation) => invitation.email))) {
+    await trx.deleteFrom('email_invitations').where('email', '=', email).where('organization_id', '=', id).execute()
+  }
+  for (const invitation of invitations) {
+    await trx.deleteFrom('invitation_ids').where('id', '=', invitation.id).where('organization_id', '=', id).execute()
+    await trx
+      .deleteFrom('invitation_tokens')
+      .where('token_hash', '=', invitation.token_hash)
+      .where('organization_id', '=', id)
+      .execute()
+  }
+  for (const { prefix } of keys) {
+    await trx.deleteFrom('api_key_prefixes').where('prefix', '=', prefix).where('organization_id', '=', id).execute()
+  }
 }

@@ -1,21 +1,13 @@
 /**
- * The storage conformance suite (test/conformance/storage-conformance.ts) on every dialect,
+ * The storage conformance suite (`@orgkit/testing`) on every dialect,
  * and what only the Kysely adapter has to answer for: the host's user table read through a
  * column mapping, and an organization's delete reaching every table that holds its rows.
  */
 import { createId, pageInput } from '@orgkit/core'
 import { DEFAULT_TABLE_PREFIX, kyselyStorage, migrateToLatest, orgkitMigrationTables } from '@orgkit/kysely'
+import { apiKey, customRole, event, invitation, organization, runStorageConformance, team } from '@orgkit/testing'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  apiKey,
-  customRole,
-  event,
-  invitation,
-  organization,
-  runStorageConformance,
-  team,
-} from '../../../../test/conformance/storage-conformance'
 import {
   createTestDatabase,
   createTestStorage,

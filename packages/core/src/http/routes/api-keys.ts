@@ -1,9 +1,10 @@
 import * as z from 'zod'
-import { createApiKeySchema } from '../../api-keys/schemas'
+import { apiKeyRules } from '../../api-keys/rules'
+import { createApiKeySchema, listApiKeysSchema } from '../../api-keys/schemas'
 import { apiKeyWire, issuedApiKeyWire, serializeApiKey, serializeIssuedApiKey } from '../../api-keys/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'API keys'
 const keyParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
@@ -15,14 +16,15 @@ export const apiKeyRoutes = [
     operationId: 'listApiKeys',
     summary: 'API keys with their public prefix, never the secret',
     tag,
-    permission: 'apikeys.read',
+    rule: apiKeyRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    query: listApiKeysSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(apiKeyWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).apiKeys.list(params.org, query), serializeApiKey),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).apiKeys.list(params.org, query), serializeApiKey),
   }),
   defineRoute({
     method: 'POST',
@@ -31,15 +33,15 @@ export const apiKeyRoutes = [
     summary:
       'Creates a key holding a role or a permission list (never beyond yours); `secret` is in this response only',
     tag,
-    permission: 'apikeys.create',
+    rule: apiKeyRules.create,
     auth: 'required',
     params: orgParams,
     // Over HTTP `expiresAt` is an ISO-8601 string.
     body: createApiKeySchema,
     status: 201,
     response: issuedApiKeyWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedApiKey(await orgkit.as(signedIn(actor)).apiKeys.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedApiKey(await signedIn(client).apiKeys.create(params.org, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -47,10 +49,10 @@ export const apiKeyRoutes = [
     operationId: 'revokeApiKey',
     summary: 'Revokes a key; it answers 401 from then on',
     tag,
-    permission: 'apikeys.revoke',
+    rule: apiKeyRules.revoke,
     auth: 'required',
     params: keyParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).apiKeys.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).apiKeys.revoke(params.org, params.id),
   }),
 ]

@@ -1,3 +1,4 @@
+import { requires } from '../../authorization/requirement'
 import { createOpenApiDocument } from '../openapi'
 import { defineRoute, type RouteDefinition } from '../route'
 import { apiKeyRoutes } from './api-keys'
@@ -16,7 +17,7 @@ const openApiRoute = defineRoute({
   operationId: 'getOpenApiDocument',
   summary: 'This document',
   tag: 'Meta',
-  permission: null,
+  rule: requires.none,
   auth: 'none',
   status: 200,
   // The table does not change at run time: build the document once. Only `servers`
@@ -31,7 +32,7 @@ const openApiRoute = defineRoute({
  * Every route of the HTTP API, in registration order. Adapters register exactly these;
  * one file per area keeps each area's routes next to each other.
  */
-export const routes: readonly RouteDefinition[] = [
+const routeTable = [
   ...organizationRoutes,
   ...memberRoutes,
   ...roleRoutes,
@@ -42,3 +43,11 @@ export const routes: readonly RouteDefinition[] = [
   ...auditRoutes,
   openApiRoute,
 ]
+
+export const routes: readonly RouteDefinition[] = routeTable
+
+/**
+ * The routes of the table as a union of their literal signatures (method, path, operationId
+ * and schemas), for typed clients: `Extract<HttpRoute, { operationId: 'addMember' }>`.
+ */
+export type HttpRoute = (typeof routeTable)[number]

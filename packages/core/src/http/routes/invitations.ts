@@ -1,7 +1,9 @@
 import * as z from 'zod'
+import { invitationRules } from '../../invitations/rules'
 import {
   createInvitationSchema,
-  INVITATION_STATUSES,
+  listInvitationsSchema,
+  listMyInvitationsSchema,
   previewInvitationSchema,
   respondToInvitationSchema,
 } from '../../invitations/schemas'
@@ -16,7 +18,7 @@ import {
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'Invitations'
 const invitationParams = z.strictObject({ org: z.string().min(1).max(255), id: z.string().min(1).max(255) })
@@ -27,13 +29,13 @@ const resendRoute = defineRoute({
   operationId: 'resendInvitation',
   summary: 'Rotates the token and extends the expiry; the new token is in this response only',
   tag,
-  permission: 'invitations.create',
+  rule: invitationRules.resend,
   auth: 'required',
   params: invitationParams,
   status: 200,
   response: issuedInvitationWire,
-  handler: async ({ orgkit, actor, params }) =>
-    serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.resend(params.org, params.id)),
+  handler: async ({ client, params }) =>
+    serializeIssuedInvitation(await signedIn(client).invitations.resend(params.org, params.id)),
 })
 
 export const invitationRoutes = [
@@ -43,14 +45,15 @@ export const invitationRoutes = [
     operationId: 'listInvitations',
     summary: 'Invitations, newest first; `?status=` filters. Never their tokens',
     tag,
-    permission: 'invitations.read',
+    rule: invitationRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(INVITATION_STATUSES).optional() }),
+    query: listInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.list(params.org, query), serializeInvitation),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).invitations.list(params.org, query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -58,34 +61,34 @@ export const invitationRoutes = [
     operationId: 'createInvitation',
     summary: 'Invites an email with a role; the token and accept URL are in this response only',
     tag,
-    permission: 'invitations.create',
+    rule: invitationRules.create,
     auth: 'required',
     params: orgParams,
     body: createInvitationSchema,
     status: 201,
     response: issuedInvitationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeIssuedInvitation(await orgkit.as(signedIn(actor)).invitations.create(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeIssuedInvitation(await signedIn(client).invitations.create(params.org, body)),
   }),
   resendRoute,
   // The same operation at the invitation's own path, as some clients expect.
-  {
+  defineRoute({
     ...resendRoute,
     path: '/organizations/:org/invitations/:id',
     operationId: 'resendInvitationAlias',
     summary: 'The same as POST …/invitations/{id}/resend',
-  },
+  }),
   defineRoute({
     method: 'DELETE',
     path: '/organizations/:org/invitations/:id',
     operationId: 'revokeInvitation',
     summary: 'Revokes a pending invitation',
     tag,
-    permission: 'invitations.revoke',
+    rule: invitationRules.revoke,
     auth: 'required',
     params: invitationParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).invitations.revoke(params.org, params.id),
+    handler: ({ client, params }) => signedIn(client).invitations.revoke(params.org, params.id),
   }),
   defineRoute({
     method: 'GET',
@@ -93,13 +96,13 @@ export const invitationRoutes = [
     operationId: 'listMyInvitations',
     summary: "Pending invitations addressed to the caller's email",
     tag,
-    permission: null,
+    rule: invitationRules.mine,
     auth: 'required',
-    query: z.strictObject(pageQuery),
+    query: listMyInvitationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(invitationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).invitations.mine(query), serializeInvitation),
+    handler: async ({ client, query }) => toPage(await signedIn(client).invitations.mine(query), serializeInvitation),
   }),
   defineRoute({
     method: 'POST',
@@ -107,13 +110,12 @@ export const invitationRoutes = [
     operationId: 'previewInvitation',
     summary: 'What a token invites to: organization, inviter, role and expiry',
     tag,
-    permission: null,
+    rule: invitationRules.preview,
     auth: 'required',
     body: previewInvitationSchema,
     status: 200,
     response: invitationPreviewWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeInvitationPreview(await orgkit.as(signedIn(actor)).invitations.preview(body)),
+    handler: async ({ client, body }) => serializeInvitationPreview(await signedIn(client).invitations.preview(body)),
   }),
   defineRoute({
     method: 'POST',
@@ -121,13 +123,12 @@ export const invitationRoutes = [
     operationId: 'acceptInvitation',
     summary: 'Accepts by `{token}`, or by `{id}` (the addressee only); answers the new membership',
     tag,
-    permission: null,
+    rule: invitationRules.accept,
     auth: 'required',
     body: respondToInvitationSchema,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).invitations.accept(body)),
+    handler: async ({ client, body }) => serializeMember(await signedIn(client).invitations.accept(body)),
   }),
   defineRoute({
     method: 'POST',
@@ -135,10 +136,10 @@ export const invitationRoutes = [
     operationId: 'declineInvitation',
     summary: 'Declines by `{token}`, or by `{id}` (the addressee only)',
     tag,
-    permission: null,
+    rule: invitationRules.decline,
     auth: 'required',
     body: respondToInvitationSchema,
     status: 204,
-    handler: ({ orgkit, actor, body }) => orgkit.as(signedIn(actor)).invitations.decline(body),
+    handler: ({ client, body }) => signedIn(client).invitations.decline(body),
   }),
 ]

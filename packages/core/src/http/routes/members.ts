@@ -1,9 +1,9 @@
-import * as z from 'zod'
-import { addMemberSchema, roleKeySchema, updateMemberSchema } from '../../members/schemas'
+import { memberRules } from '../../members/rules'
+import { addMemberSchema, listMembersSchema, updateMemberSchema } from '../../members/schemas'
 import { memberWire, serializeMember } from '../../members/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { memberParams, orgParams, pageQuery, signedIn } from './shared'
+import { memberParams, orgParams, signedIn } from './shared'
 
 const tag = 'Members'
 
@@ -14,18 +14,15 @@ export const memberRoutes = [
     operationId: 'listMembers',
     summary: 'Members with their users; `?role=` and `?q=` (name, email or username prefix) filter',
     tag,
-    permission: 'members.read',
+    rule: memberRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({
-      ...pageQuery,
-      role: roleKeySchema.optional(),
-      q: z.string().trim().min(1).max(100).optional(),
-    }),
+    query: listMembersSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(memberWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).members.list(params.org, query), serializeMember),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).members.list(params.org, query), serializeMember),
   }),
   defineRoute({
     method: 'POST',
@@ -33,14 +30,13 @@ export const memberRoutes = [
     operationId: 'addMember',
     summary: 'Adds a user directly, named by exactly one of userId, username or email',
     tag,
-    permission: 'members.add',
+    rule: memberRules.add,
     auth: 'required',
     params: orgParams,
     body: addMemberSchema,
     status: 201,
     response: memberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.add(params.org, body)),
+    handler: async ({ client, params, body }) => serializeMember(await signedIn(client).members.add(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -48,13 +44,13 @@ export const memberRoutes = [
     operationId: 'getMember',
     summary: 'One member',
     tag,
-    permission: 'members.read',
+    rule: memberRules.get,
     auth: 'required',
     params: memberParams,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.get(params.org, params.userId)),
+    handler: async ({ client, params }) =>
+      serializeMember(await signedIn(client).members.get(params.org, params.userId)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -62,14 +58,14 @@ export const memberRoutes = [
     operationId: 'updateMember',
     summary: "Changes a member's role",
     tag,
-    permission: 'members.update',
+    rule: memberRules.update,
     auth: 'required',
     params: memberParams,
     body: updateMemberSchema,
     status: 200,
     response: memberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeMember(await orgkit.as(signedIn(actor)).members.update(params.org, params.userId, body)),
+    handler: async ({ client, params, body }) =>
+      serializeMember(await signedIn(client).members.update(params.org, params.userId, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -77,10 +73,10 @@ export const memberRoutes = [
     operationId: 'removeMember',
     summary: 'Removes a member (and the API keys they created)',
     tag,
-    permission: 'members.remove',
+    rule: memberRules.remove,
     auth: 'required',
     params: memberParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).members.remove(params.org, params.userId),
+    handler: ({ client, params }) => signedIn(client).members.remove(params.org, params.userId),
   }),
 ]

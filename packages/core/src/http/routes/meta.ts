@@ -1,8 +1,11 @@
 import * as z from 'zod'
+import { auditRules } from '../../audit/rules'
+import { listAuditEventsSchema } from '../../audit/schemas'
 import { auditEventWire, serializeAuditEvent } from '../../audit/wire'
+import { requires } from '../../authorization/requirement'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 export const industryRoutes = [
   defineRoute({
@@ -11,7 +14,7 @@ export const industryRoutes = [
     operationId: 'listIndustries',
     summary: "The configured choices for an organization's industry",
     tag: 'Organizations',
-    permission: null,
+    rule: requires.none,
     auth: 'none',
     status: 200,
     response: z.object({ data: z.array(z.string()) }),
@@ -26,13 +29,14 @@ export const auditRoutes = [
     operationId: 'listAuditEvents',
     summary: 'The audit trail, newest first; `?action=` filters',
     tag: 'Audit',
-    permission: 'audit.read',
+    rule: auditRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject({ ...pageQuery, action: z.string().trim().min(1).max(100).optional() }),
+    query: listAuditEventsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(auditEventWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).audit.list(params.org, query), serializeAuditEvent),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).audit.list(params.org, query), serializeAuditEvent),
   }),
 ]

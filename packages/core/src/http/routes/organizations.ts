@@ -1,13 +1,14 @@
-import * as z from 'zod'
+import { organizationRules } from '../../organizations/rules'
 import {
   createOrganizationSchema,
+  listOrganizationsSchema,
   transferOwnershipSchema,
   updateOrganizationSchema,
 } from '../../organizations/schemas'
 import { organizationWire, permissionSummaryWire, serializeOrganization } from '../../organizations/wire'
 import { pageSchema, toPage } from '../../shared/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 // `privateMetadata` is for the host's server code only: it is neither accepted nor returned here.
 const createBody = createOrganizationSchema.omit({ privateMetadata: true })
@@ -21,13 +22,14 @@ export const organizationRoutes = [
     operationId: 'listOrganizations',
     summary: "The caller's organizations with their role; `?scope=all` lists every one (superadmin)",
     tag,
-    permission: null,
+    rule: organizationRules.list,
     auth: 'required',
-    query: z.strictObject({ ...pageQuery, scope: z.enum(['mine', 'all']).optional() }),
+    query: listOrganizationsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(organizationWire),
-    handler: async ({ orgkit, actor, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).organizations.list(query), serializeOrganization),
+    handler: async ({ client, query }) =>
+      toPage(await signedIn(client).organizations.list(query), serializeOrganization),
   }),
   defineRoute({
     method: 'POST',
@@ -35,13 +37,12 @@ export const organizationRoutes = [
     operationId: 'createOrganization',
     summary: 'Creates an organization; the caller becomes its owner',
     tag,
-    permission: null,
+    rule: organizationRules.create,
     auth: 'required',
     body: createBody,
     status: 201,
     response: organizationWire,
-    handler: async ({ orgkit, actor, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.create(body)),
+    handler: async ({ client, body }) => serializeOrganization(await signedIn(client).organizations.create(body)),
   }),
   defineRoute({
     method: 'GET',
@@ -50,16 +51,14 @@ export const organizationRoutes = [
     summary:
       'An organization with its counts and the caller’s role; a public organization’s public fields to anyone, signed in or not',
     tag,
-    permission: null,
+    rule: organizationRules.get,
     auth: 'optional',
     params: orgParams,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params }) =>
+    handler: async ({ orgkit, client, params }) =>
       serializeOrganization(
-        actor === null
-          ? await orgkit.publicOrganization(params.org)
-          : await orgkit.as(actor).organizations.get(params.org),
+        client === null ? await orgkit.publicOrganization(params.org) : await client.organizations.get(params.org),
       ),
   }),
   defineRoute({
@@ -68,14 +67,14 @@ export const organizationRoutes = [
     operationId: 'updateOrganization',
     summary: 'Updates profile fields; a slug change keeps the id',
     tag,
-    permission: 'organization.update',
+    rule: organizationRules.update,
     auth: 'required',
     params: orgParams,
     body: updateBody,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.update(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeOrganization(await signedIn(client).organizations.update(params.org, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -83,11 +82,11 @@ export const organizationRoutes = [
     operationId: 'deleteOrganization',
     summary: 'Deletes the organization and everything it owns',
     tag,
-    permission: 'organization.delete',
+    rule: organizationRules.delete,
     auth: 'required',
     params: orgParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.delete(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.delete(params.org),
   }),
   defineRoute({
     method: 'POST',
@@ -95,11 +94,11 @@ export const organizationRoutes = [
     operationId: 'leaveOrganization',
     summary: 'The caller leaves the organization (the last owner cannot)',
     tag,
-    permission: null,
+    rule: organizationRules.leave,
     auth: 'required',
     params: orgParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.leave(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.leave(params.org),
   }),
   defineRoute({
     method: 'POST',
@@ -107,14 +106,14 @@ export const organizationRoutes = [
     operationId: 'transferOwnership',
     summary: 'Makes a member the owner; the previous owner becomes admin',
     tag,
-    permission: null,
+    rule: organizationRules.transferOwnership,
     auth: 'required',
     params: orgParams,
     body: transferOwnershipSchema,
     status: 200,
     response: organizationWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeOrganization(await orgkit.as(signedIn(actor)).organizations.transferOwnership(params.org, body)),
+    handler: async ({ client, params, body }) =>
+      serializeOrganization(await signedIn(client).organizations.transferOwnership(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -122,11 +121,11 @@ export const organizationRoutes = [
     operationId: 'getMyPermissions',
     summary: 'The caller’s role and effective permissions in the organization',
     tag,
-    permission: null,
+    rule: organizationRules.permissions,
     auth: 'required',
     params: orgParams,
     status: 200,
     response: permissionSummaryWire,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).organizations.permissions(params.org),
+    handler: ({ client, params }) => signedIn(client).organizations.permissions(params.org),
   }),
 ]

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { roleKeySchema } from '../../members/schemas'
+import { roleRules } from '../../roles/rules'
 import { createRoleSchema, updateRoleSchema } from '../../roles/schemas'
 import { roleWire, serializeRole } from '../../roles/wire'
 import { pageSchema } from '../../shared/wire'
@@ -17,15 +18,15 @@ export const roleRoutes = [
     operationId: 'listRoles',
     summary: 'System roles (custom shadows in their place) and custom roles, with their permissions',
     tag,
-    permission: 'roles.read',
+    rule: roleRules.list,
     auth: 'required',
     params: orgParams,
     status: 200,
     // Every role at once (they are few, `limits.customRolesPerOrganization`), in the list shape
     // of every other list.
     response: pageSchema(roleWire),
-    handler: async ({ orgkit, actor, params }) => ({
-      data: (await orgkit.as(signedIn(actor)).roles.list(params.org)).map(serializeRole),
+    handler: async ({ client, params }) => ({
+      data: (await signedIn(client).roles.list(params.org)).map(serializeRole),
       nextCursor: null,
       prevCursor: null,
       hasMore: false,
@@ -37,14 +38,13 @@ export const roleRoutes = [
     operationId: 'createRole',
     summary: 'Creates a custom role; a system role’s key shadows that role in this organization',
     tag,
-    permission: 'roles.create',
+    rule: roleRules.create,
     auth: 'required',
     params: orgParams,
     body: createRoleSchema,
     status: 201,
     response: roleWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeRole(await orgkit.as(signedIn(actor)).roles.create(params.org, body)),
+    handler: async ({ client, params, body }) => serializeRole(await signedIn(client).roles.create(params.org, body)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -52,14 +52,14 @@ export const roleRoutes = [
     operationId: 'updateRole',
     summary: 'Edits a custom role',
     tag,
-    permission: 'roles.update',
+    rule: roleRules.update,
     auth: 'required',
     params: roleParams,
     body: updateRoleSchema,
     status: 200,
     response: roleWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeRole(await orgkit.as(signedIn(actor)).roles.update(params.org, params.key, body)),
+    handler: async ({ client, params, body }) =>
+      serializeRole(await signedIn(client).roles.update(params.org, params.key, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -67,12 +67,11 @@ export const roleRoutes = [
     operationId: 'deleteRole',
     summary: 'Deletes a custom role; `?reassignTo=` names the new role of its members',
     tag,
-    permission: 'roles.delete',
+    rule: roleRules.delete,
     auth: 'required',
     params: roleParams,
     query: z.strictObject({ reassignTo: roleKeySchema.optional() }),
     status: 204,
-    handler: ({ orgkit, actor, params, query }) =>
-      orgkit.as(signedIn(actor)).roles.delete(params.org, params.key, query),
+    handler: ({ client, params, query }) => signedIn(client).roles.delete(params.org, params.key, query),
   }),
 ]

@@ -1,9 +1,17 @@
 import * as z from 'zod'
 import { pageSchema, toPage } from '../../shared/wire'
-import { addTeamMemberSchema, createTeamSchema, updateTeamMemberSchema, updateTeamSchema } from '../../teams/schemas'
+import { teamRules } from '../../teams/rules'
+import {
+  addTeamMemberSchema,
+  createTeamSchema,
+  listTeamMembersSchema,
+  listTeamsSchema,
+  updateTeamMemberSchema,
+  updateTeamSchema,
+} from '../../teams/schemas'
 import { serializeTeam, serializeTeamMember, teamMemberWire, teamWire } from '../../teams/wire'
 import { defineRoute } from '../route'
-import { orgParams, pageQuery, signedIn } from './shared'
+import { orgParams, signedIn } from './shared'
 
 const tag = 'Teams'
 
@@ -18,14 +26,15 @@ export const teamRoutes = [
     operationId: 'listTeams',
     summary: "The organization's teams, oldest first",
     tag,
-    permission: 'teams.read',
+    rule: teamRules.list,
     auth: 'required',
     params: orgParams,
-    query: z.strictObject(pageQuery),
+    query: listTeamsSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(teamWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).teams.list(params.org, query), serializeTeam),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).teams.list(params.org, query), serializeTeam),
   }),
   defineRoute({
     method: 'POST',
@@ -33,14 +42,13 @@ export const teamRoutes = [
     operationId: 'createTeam',
     summary: 'Creates a team; the slug is generated from the name when omitted',
     tag,
-    permission: 'teams.create',
+    rule: teamRules.create,
     auth: 'required',
     params: orgParams,
     body: createTeamSchema,
     status: 201,
     response: teamWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.create(params.org, body)),
+    handler: async ({ client, params, body }) => serializeTeam(await signedIn(client).teams.create(params.org, body)),
   }),
   defineRoute({
     method: 'GET',
@@ -48,13 +56,12 @@ export const teamRoutes = [
     operationId: 'getTeam',
     summary: 'One team, by slug or id',
     tag,
-    permission: 'teams.read',
+    rule: teamRules.get,
     auth: 'required',
     params: teamParams,
     status: 200,
     response: teamWire,
-    handler: async ({ orgkit, actor, params }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.get(params.org, params.team)),
+    handler: async ({ client, params }) => serializeTeam(await signedIn(client).teams.get(params.org, params.team)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -62,14 +69,14 @@ export const teamRoutes = [
     operationId: 'updateTeam',
     summary: "Changes a team's name, slug or description (organization role or a role in the team)",
     tag,
-    permission: 'teams.update',
+    rule: teamRules.update,
     auth: 'required',
     params: teamParams,
     body: updateTeamSchema,
     status: 200,
     response: teamWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeam(await orgkit.as(signedIn(actor)).teams.update(params.org, params.team, body)),
+    handler: async ({ client, params, body }) =>
+      serializeTeam(await signedIn(client).teams.update(params.org, params.team, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -77,11 +84,11 @@ export const teamRoutes = [
     operationId: 'deleteTeam',
     summary: 'Deletes a team and its memberships',
     tag,
-    permission: 'teams.delete',
+    rule: teamRules.delete,
     auth: 'required',
     params: teamParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) => orgkit.as(signedIn(actor)).teams.delete(params.org, params.team),
+    handler: ({ client, params }) => signedIn(client).teams.delete(params.org, params.team),
   }),
   defineRoute({
     method: 'GET',
@@ -89,14 +96,15 @@ export const teamRoutes = [
     operationId: 'listTeamMembers',
     summary: "A team's members with their users, by join order",
     tag,
-    permission: 'teams.read',
+    rule: teamRules.listMembers,
     auth: 'required',
     params: teamParams,
-    query: z.strictObject(pageQuery),
+    query: listTeamMembersSchema,
+    queryValidatedByCore: true,
     status: 200,
     response: pageSchema(teamMemberWire),
-    handler: async ({ orgkit, actor, params, query }) =>
-      toPage(await orgkit.as(signedIn(actor)).teams.members.list(params.org, params.team, query), serializeTeamMember),
+    handler: async ({ client, params, query }) =>
+      toPage(await signedIn(client).teams.members.list(params.org, params.team, query), serializeTeamMember),
   }),
   defineRoute({
     method: 'POST',
@@ -104,14 +112,14 @@ export const teamRoutes = [
     operationId: 'addTeamMember',
     summary: 'Adds an organization member to the team with a team role (teams.update, or a lead of this team)',
     tag,
-    permission: 'teams.update',
+    rule: teamRules.addMember,
     auth: 'required',
     params: teamParams,
     body: addTeamMemberSchema,
     status: 201,
     response: teamMemberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeamMember(await orgkit.as(signedIn(actor)).teams.members.add(params.org, params.team, body)),
+    handler: async ({ client, params, body }) =>
+      serializeTeamMember(await signedIn(client).teams.members.add(params.org, params.team, body)),
   }),
   defineRoute({
     method: 'PATCH',
@@ -119,16 +127,14 @@ export const teamRoutes = [
     operationId: 'updateTeamMember',
     summary: "Changes a team member's team role (teams.update, or a lead of this team)",
     tag,
-    permission: 'teams.update',
+    rule: teamRules.updateMember,
     auth: 'required',
     params: teamMemberParams,
     body: updateTeamMemberSchema,
     status: 200,
     response: teamMemberWire,
-    handler: async ({ orgkit, actor, params, body }) =>
-      serializeTeamMember(
-        await orgkit.as(signedIn(actor)).teams.members.update(params.org, params.team, params.userId, body),
-      ),
+    handler: async ({ client, params, body }) =>
+      serializeTeamMember(await signedIn(client).teams.members.update(params.org, params.team, params.userId, body)),
   }),
   defineRoute({
     method: 'DELETE',
@@ -136,11 +142,10 @@ export const teamRoutes = [
     operationId: 'removeTeamMember',
     summary: 'Takes a member out of the team (teams.update, or a lead of this team)',
     tag,
-    permission: 'teams.update',
+    rule: teamRules.removeMember,
     auth: 'required',
     params: teamMemberParams,
     status: 204,
-    handler: ({ orgkit, actor, params }) =>
-      orgkit.as(signedIn(actor)).teams.members.remove(params.org, params.team, params.userId),
+    handler: ({ client, params }) => signedIn(client).teams.members.remove(params.org, params.team, params.userId),
   }),
 ]

@@ -1,0 +1,181 @@
+/**
+ * Writes `src/contract.ts`: the types of every route of `@orgkit/core/http`'s route table,
+ * printed as plain TypeScript from the same zod schemas the server validates with, and the
+ * routes' method, path and input kind. The published client then needs neither zod nor
+ * `@orgkit/core`, at run time or in its declarations.
+ *
+ * `npm run generate -w @orgkit/client`; a test fails when the file is out of date.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { routes } from '@orgkit/core/http'
+import ts from 'typescript'
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+const repoRoot = join(packageDir, '..', '..')
+export const contractPath = join(packageDir, 'src', 'contract.ts')
+
+/** The named objects of the API, each read from the response of a route that answers it. */
+const MODELS: Record<string, string> = {
+  User: "Out<'getMember'>['user']",
+  Organization: "Out<'getOrganization'>",
+  Member: "Out<'getMember'>",
+  PermissionMap: "Out<'getMyPermissions'>",
+  Role: "Out<'createRole'>",
+  Invitation: "Item<'listInvitations'>",
+  IssuedInvitation: "Out<'createInvitation'>",
+  InvitationPreview: "Out<'previewInvitation'>",
+  Team: "Out<'getTeam'>",
+  TeamMember: "Out<'addTeamMember'>",
+  ApiKey: "Item<'listApiKeys'>",
+  IssuedApiKey: "Out<'createApiKey'>",
+  AuditEvent: "Item<'listAuditEvents'>",
+}
+
+const PRINT =
+  ts.TypeFormatFlags.NoTruncation |
+  ts.TypeFormatFlags.InTypeAlias |
+  ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType
+
+/** The generated source, formatted as the repository formats it. */
+export function generateContract(): string {
+  const virtualPath = join(packageDir, 'scripts', '__contract-types.ts')
+  const lines = [
+    "import type * as z from 'zod'",
+    "import type { HttpRoute, STATUS_BY_CODE } from '@orgkit/core/http'",
+    'type Op<Id> = Extract<HttpRoute, { operationId: Id }>',
+    "type Out<Id> = z.output<NonNullable<Op<Id>['response']>>",
+    'type Item<Id> = Out<Id> extends { data: (infer T)[] } ? T : never',
+    'export type T_ErrorCode = keyof typeof STATUS_BY_CODE',
+    ...Object.entries(MODELS).map(([name, type]) => `export type M_${name} = ${type}`),
+  ]
+  for (const route of routes) {
+    const id = route.operationId
+    lines.push(`export type Q_${id} = z.output<NonNullable<Op<'${id}'>['query']>>`)
+    lines.push(`export type B_${id} = z.input<NonNullable<Op<'${id}'>['body']>>`)
+    lines.push(`export type R_${id} = Out<'${id}'>`)
+  }
+  const virtualSource = lines.join('\n')
+
+  const config = ts.readConfigFile(join(repoRoot, 'tsconfig.base.json'), ts.sys.readFile)
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, repoRoot)
+  const compilerOptions = { ...options, composite: false, noEmit: true, declaration: false, emitDeclarationOnly: false }
+  const host = ts.createCompilerHost(compilerOptions)
+  const getSourceFile = host.getSourceFile.bind(host)
+  host.getSourceFile = (fileName, language, ...rest) =>
+    fileName === virtualPath
+      ? ts.createSourceFile(fileName, virtualSource, language)
+      : getSourceFile(fileName, language, ...rest)
+  const fileExists = host.fileExists.bind(host)
+  host.fileExists = (fileName) => fileName === virtualPath || fileExists(fileName)
+  const program = ts.createProgram([virtualPath], compilerOptions, host)
+  const diagnostics = ts.getPreEmitDiagnostics(program, program.getSourceFile(virtualPath))
+  if (diagnostics.length > 0) {
+    throw new Error(ts.formatDiagnostics(diagnostics, host))
+  }
+  const checker = program.getTypeChecker()
+  const printed = new Map<string, string>()
+  ts.forEachChild(program.getSourceFile(virtualPath)!, (node) => {
+    if (ts.isTypeAliasDeclaration(node)) {
+      printed.set(node.name.text, checker.typeToString(checker.getTypeAtLocation(node), undefined, PRINT))
+    }
+  })
+  const print = (alias: string) => {
+    const text = printed.get(alias)
+    if (text === undefined) throw new Error(`no type ${alias}`)
+    return text
+  }
+
+  // Name the models wherever their exact shape appears, longest first so that a model
+  // containing another is named before its part is.
+  const models = Object.keys(MODELS)
+    .map((name) => ({ name, text: print(`M_${name}`) }))
+    .sort((a, b) => b.text.length - a.text.length)
+  const named = (text: string, except?: string) => {
+    let result = text
+    for (const model of models) {
+      if (model.name === except) continue
+      if (result === model.text) return model.name
+      result = result.split(`${model.text}[]`).join(`${model.name}[]`).split(model.text).join(model.name)
+    }
+    const page =
+      /^\{ data: (\w+)\[\]; nextCursor: string \| null; prevCursor: string \| null; hasMore: boolean; \}$/.exec(result)
+    return page ? `Page<${page[1]}>` : result
+  }
+
+  const out: string[] = [
+    '// Generated by scripts/generate-contract.ts from the route table of @orgkit/core/http: do not edit.',
+    '// `npm run generate -w @orgkit/client` rewrites it; a test fails when it is out of date.',
+    '',
+    '/** Every error code of the HTTP API (`error.code` in an error answer). */',
+    `export type OrgkitErrorCode = ${print('T_ErrorCode')}`,
+    '',
+    '/** One page of a list: follow `nextCursor` for the next one. */',
+    'export interface Page<T> {',
+    '  data: T[]',
+    '  nextCursor: string | null',
+    '  prevCursor: string | null',
+    '  hasMore: boolean',
+    '}',
+    '',
+  ]
+  for (const name of Object.keys(MODELS)) {
+    out.push(`export type ${name} = ${named(print(`M_${name}`), name)}`, '')
+  }
+  out.push('/** What each operation takes and answers, by operationId. */', 'export interface Operations {')
+  const descriptors: string[] = []
+  for (const route of routes) {
+    const id = route.operationId
+    if (route.query && route.body) throw new Error(`${id}: a route with both a query and a body is not supported`)
+    const names = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1])
+    const params = `[${names.map((name) => `${name}: string`).join(', ')}]`
+    const query = route.query ? named(print(`Q_${id}`)) : 'undefined'
+    const body = route.body ? named(print(`B_${id}`)) : 'undefined'
+    const response = route.status === 204 ? 'undefined' : route.response ? named(print(`R_${id}`)) : 'unknown'
+    out.push(`  ${id}: { params: ${params}; query: ${query}; body: ${body}; response: ${response} }`)
+    const input = route.body ? "'body'" : route.query ? "'query'" : 'null'
+    descriptors.push(
+      `  ${id}: { method: '${route.method}', path: '${route.path}', status: ${route.status}, input: ${input} },`,
+    )
+  }
+  out.push(
+    '}',
+    '',
+    '/** How each operation is sent: the route of the table it calls and where its input goes. */',
+    'export const operations = {',
+    ...descriptors,
+    '} as const satisfies { [Id in keyof Operations]: OperationDescriptor }',
+    '',
+    'export interface OperationDescriptor {',
+    "  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'",
+    '  path: string',
+    '  status: 200 | 201 | 204',
+    "  input: 'body' | 'query' | null",
+    '}',
+    '',
+  )
+  return execFileSync(
+    join(repoRoot, 'node_modules', '.bin', 'biome'),
+    ['format', `--stdin-file-path=${contractPath}`],
+    {
+      cwd: repoRoot,
+      input: out.join('\n'),
+      encoding: 'utf8',
+    },
+  )
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const next = generateContract()
+  const previous = (() => {
+    try {
+      return readFileSync(contractPath, 'utf8')
+    } catch {
+      return ''
+    }
+  })()
+  if (next !== previous) writeFileSync(contractPath, next)
+  console.log(next === previous ? 'src/contract.ts is up to date' : 'wrote src/contract.ts')
+}

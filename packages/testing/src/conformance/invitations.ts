@@ -1,0 +1,189 @@
+import { hashSecret, type Storage } from '@orgkit/core'
+import { beforeAll, expect, it } from 'vitest'
+import type { ConformanceContext } from './context'
+import { at, invitation, organization, T0 } from './fixtures'
+
+/** The invitations part of the storage conformance suite. */
+export function invitationsConformance(t: ConformanceContext): void {
+  const { page, organizationWith } = t
+  let storage: Storage
+  beforeAll(() => {
+    storage = t.storage
+  })
+
+  it('one pending per email, transitions given to exactly one caller, lookups by token and id', async () => {
+    const org = organization('invite-org')
+    await storage.organizations.insert(org)
+    const first = invitation(org.id, 'dan@example.com')
+    const racing = await Promise.all(
+      [first, invitation(org.id, 'dan@example.com'), invitation(org.id, 'dan@example.com')].map((i) =>
+        storage.invitations.insert(i, T0),
+      ),
+    )
+    expect(racing.filter((r) => r === 'inserted')).toHaveLength(1)
+    const stored = (await storage.invitations.list(org.id, { status: 'pending' }, T0, page())).data
+    expect(stored).toHaveLength(1)
+    const pending = stored[0]!
+    expect(await storage.invitations.findByTokenHash(pending.tokenHash)).toEqual(pending)
+    expect(await storage.invitations.findById(pending.id)).toEqual(pending)
+    const place = { organizationId: org.id, id: pending.id }
+    expect(await storage.invitations.locate({ tokenHash: pending.tokenHash })).toEqual(place)
+    expect(await storage.invitations.locate({ id: pending.id })).toEqual(place)
+    expect(await storage.invitations.locate({ tokenHash: hashSecret('not a token') })).toBeNull()
+    expect(await storage.invitations.locate({ id: 'inv_missing' })).toBeNull()
+    expect(await storage.invitations.find(org.id, pending.id)).toEqual(pending)
+    expect(await storage.invitations.find('org_other', pending.id)).toBeNull()
+    expect(await storage.invitations.countPending(org.id, T0)).toBe(1)
+    expect(await storage.invitations.countPending('org_other', T0)).toBe(0)
+    expect(
+      await storage.invitations.transition('org_other', pending.id, {
+        to: 'revoked',
+        respondedBy: null,
+        now: at(1),
+      }),
+    ).toBe(false)
+
+    const transitions = ['accepted', 'declined', 'revoked', 'accepted', 'revoked'] as const
+    const outcomes = await Promise.all(
+      transitions.map((to) =>
+        storage.invitations.transition(org.id, pending.id, { to, respondedBy: 'dan', now: at(1) }),
+      ),
+    )
+    expect(outcomes.filter((moved) => moved)).toHaveLength(1)
+    const final = await storage.invitations.find(org.id, pending.id)
+    expect(final).toEqual({
+      ...pending,
+      status: transitions[outcomes.indexOf(true)],
+      respondedBy: 'dan',
+      updatedAt: at(1),
+    })
+    expect(await storage.invitations.countPending(org.id, at(1))).toBe(0)
+    // Once it left pending, the email's slot is free again.
+    expect(await storage.invitations.insert(invitation(org.id, 'dan@example.com'), at(2))).toBe('inserted')
+
+    // Past its expiry, a pending invitation cannot transition, and a new one may replace it.
+    const stale = invitation(org.id, 'eve@example.com', { expiresAt: at(10) })
+    await storage.invitations.insert(stale, T0)
+    expect(
+      await storage.invitations.transition(org.id, stale.id, { to: 'accepted', respondedBy: 'eve', now: at(11) }),
+    ).toBe(false)
+    expect(await storage.invitations.insert(invitation(org.id, 'eve@example.com'), at(11))).toBe('inserted')
+    expect((await storage.invitations.find(org.id, stale.id))?.status).toBe('expired')
+    const rotated = await storage.invitations.rotateToken(org.id, stale.id, {
+      tokenHash: 'x'.repeat(64),
+      expiresAt: at(99),
+      now: at(12),
+    })
+    expect(rotated).toBeNull()
+  })
+
+  it('the same email may be pending in two organizations', async () => {
+    const a = await organizationWith('invite-a')
+    const b = await organizationWith('invite-b')
+    expect(await storage.invitations.insert(invitation(a.id, 'fay@example.com'), T0)).toBe('inserted')
+    expect(await storage.invitations.insert(invitation(b.id, 'fay@example.com'), T0)).toBe('inserted')
+    expect(await storage.invitations.insert(invitation(a.id, 'fay@example.com'), T0)).toBe('duplicate')
+  })
+
+  it('rotateToken replaces the hash and expiry of a pending invitation; the old hash stops resolving', async () => {
+    const org = await organizationWith('invite-rotate')
+    const sent = invitation(org.id, 'gus@example.com')
+    await storage.invitations.insert(sent, T0)
+    const change = { tokenHash: hashSecret('fresh'), expiresAt: at(7200), now: at(60) }
+    expect(await storage.invitations.rotateToken('org_other', sent.id, change)).toBeNull()
+    const rotated = await storage.invitations.rotateToken(org.id, sent.id, change)
+    expect(rotated).toEqual({ ...sent, tokenHash: change.tokenHash, expiresAt: at(7200), updatedAt: at(60) })
+    expect(await storage.invitations.findByTokenHash(sent.tokenHash)).toBeNull()
+    expect(await storage.invitations.findByTokenHash(change.tokenHash)).toEqual(rotated)
+    await storage.invitations.transition(org.id, sent.id, { to: 'revoked', respondedBy: null, now: at(61) })
+    expect(await storage.invitations.rotateToken(org.id, sent.id, { ...change, tokenHash: hashSecret('x') })).toBeNull()
+  })
+
+  it('markExpired stores the expiry only of a pending invitation past it, in its organization', async () => {
+    const org = await organizationWith('invite-expire')
+    const due = invitation(org.id, 'hal@example.com', { expiresAt: at(10) })
+    await storage.invitations.insert(due, T0)
+    await storage.invitations.markExpired(org.id, due.id, at(5))
+    expect((await storage.invitations.find(org.id, due.id))?.status).toBe('pending')
+    await storage.invitations.markExpired('org_other', due.id, at(20))
+    expect((await storage.invitations.find(org.id, due.id))?.status).toBe('pending')
+    await storage.invitations.markExpired(org.id, due.id, at(20))
+    expect(await storage.invitations.find(org.id, due.id)).toMatchObject({ status: 'expired', updatedAt: at(20) })
+    await storage.invitations.markExpired(org.id, due.id, at(30))
+    expect(await storage.invitations.find(org.id, due.id)).toMatchObject({ status: 'expired', updatedAt: at(20) })
+    // Its email may be invited again.
+    expect(await storage.invitations.insert(invitation(org.id, 'hal@example.com'), at(21))).toBe('inserted')
+  })
+
+  it('lists newest first by status, pending past expiry counting as expired', async () => {
+    const org = await organizationWith('invite-list')
+    const old = invitation(org.id, 'i1@example.com', { createdAt: at(1), expiresAt: at(50) })
+    const live = invitation(org.id, 'i2@example.com', { createdAt: at(2) })
+    const gone = invitation(org.id, 'i3@example.com', { createdAt: at(3) })
+    const newest = invitation(org.id, 'i4@example.com', { createdAt: at(4) })
+    for (const i of [old, live, gone, newest]) await storage.invitations.insert(i, at(4))
+    await storage.invitations.transition(org.id, gone.id, { to: 'declined', respondedBy: 'x', now: at(5) })
+    const now = at(100)
+    const ids = async (status?: 'pending' | 'expired' | 'declined') =>
+      (await storage.invitations.list(org.id, status === undefined ? {} : { status }, now, page())).data.map(
+        (i) => i.id,
+      )
+    expect(await ids()).toEqual([newest.id, gone.id, live.id, old.id])
+    expect(await ids('pending')).toEqual([newest.id, live.id])
+    expect(await ids('expired')).toEqual([old.id])
+    expect(await ids('declined')).toEqual([gone.id])
+    const first = await storage.invitations.list(org.id, {}, now, page(3))
+    expect(first.data.map((i) => i.id)).toEqual([newest.id, gone.id, live.id])
+    const rest = await storage.invitations.list(org.id, {}, now, page(3, first.nextCursor!))
+    expect(rest.data.map((i) => i.id)).toEqual([old.id])
+    expect(await storage.invitations.countPending(org.id, now)).toBe(2)
+  })
+
+  it("listPendingForEmail finds an address's unexpired pending invitations across organizations", async () => {
+    const a = await organizationWith('pending-a')
+    const b = await organizationWith('pending-b')
+    const c = await organizationWith('pending-c')
+    const fromA = invitation(a.id, 'ivy@example.com', { createdAt: at(1) })
+    const fromB = invitation(b.id, 'ivy@example.com', { createdAt: at(2) })
+    const expired = invitation(c.id, 'ivy@example.com', { createdAt: at(3), expiresAt: at(10) })
+    for (const i of [fromA, fromB, expired]) await storage.invitations.insert(i, at(3))
+    await storage.invitations.insert(invitation(a.id, 'other@example.com'), at(3))
+    const listed = await storage.invitations.listPendingForEmail(' IVY@example.com', at(20), page())
+    expect(listed.data).toEqual([fromB, fromA])
+    const one = await storage.invitations.listPendingForEmail('ivy@example.com', at(20), page(1))
+    expect(one.data).toEqual([fromB])
+    const two = await storage.invitations.listPendingForEmail('ivy@example.com', at(20), page(1, one.nextCursor!))
+    expect(two.data).toEqual([fromA])
+    await storage.invitations.transition(b.id, fromB.id, { to: 'accepted', respondedBy: 'ivy', now: at(21) })
+    expect((await storage.invitations.listPendingForEmail('ivy@example.com', at(21), page())).data).toEqual([fromA])
+  })
+
+  it('revokePendingWithRole revokes the pending invitations granting one role, expired ones too, in one organization', async () => {
+    const org = await organizationWith('invite-role')
+    const other = await organizationWith('invite-role-other')
+    const live = invitation(org.id, 'r1@example.com', { role: 'billing' })
+    const lapsed = invitation(org.id, 'r2@example.com', { role: 'billing', expiresAt: at(10) })
+    const settled = invitation(org.id, 'r3@example.com', { role: 'billing' })
+    const otherRole = invitation(org.id, 'r4@example.com', { role: 'member' })
+    const elsewhere = invitation(other.id, 'r1@example.com', { role: 'billing' })
+    for (const i of [live, lapsed, settled, otherRole, elsewhere]) {
+      expect(await storage.invitations.insert(i, T0)).toBe('inserted')
+    }
+    await storage.invitations.transition(org.id, settled.id, { to: 'declined', respondedBy: 'x', now: at(5) })
+    expect(await storage.invitations.revokePendingWithRole(org.id, 'billing', at(20))).toBe(2)
+    expect(await storage.invitations.revokePendingWithRole(org.id, 'billing', at(21))).toBe(0)
+    const status = async (organizationId: string, id: string) =>
+      (await storage.invitations.find(organizationId, id))?.status
+    expect(await status(org.id, live.id)).toBe('revoked')
+    expect(await storage.invitations.find(org.id, lapsed.id)).toMatchObject({ status: 'revoked', updatedAt: at(20) })
+    expect(await status(org.id, settled.id)).toBe('declined')
+    expect(await status(org.id, otherRole.id)).toBe('pending')
+    expect(await status(other.id, elsewhere.id)).toBe('pending')
+    // Revoked as a transition leaves it: off the addressee's pending list, still found by its token.
+    const pending = await storage.invitations.listPendingForEmail('r1@example.com', at(1), page())
+    expect(pending.data.map((i) => i.id)).toEqual([elsewhere.id])
+    expect((await storage.invitations.findByTokenHash(live.tokenHash))?.status).toBe('revoked')
+    // The email may be invited again.
+    expect(await storage.invitations.insert(invitation(org.id, 'r1@example.com'), at(22))).toBe('inserted')
+  })
+}

@@ -1,0 +1,173 @@
+import type { Storage } from '@orgkit/core'
+import { beforeAll, expect, it } from 'vitest'
+import type { ConformanceContext } from './context'
+import { at, everyPage, organization, team } from './fixtures'
+
+/** The members part of the storage conformance suite. */
+export function membersConformance(t: ConformanceContext): void {
+  const { page, organizationWith } = t
+  let storage: Storage
+  beforeAll(() => {
+    storage = t.storage
+  })
+
+  it('unique per (organization, user), isolated by organization, listed with the host users joined', async () => {
+    const org = organization('members-org')
+    const other = organization('other-org')
+    await storage.organizations.insert(org)
+    await storage.organizations.insert(other)
+    const inserts = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        storage.members.insert({ organizationId: org.id, userId: 'ann', role: 'owner', joinedAt: at(1) }),
+      ),
+    )
+    expect(inserts.filter(Boolean)).toHaveLength(1)
+    await storage.members.insert({ organizationId: org.id, userId: 'bob', role: 'member', joinedAt: at(2) })
+    await storage.members.insert({ organizationId: org.id, userId: 'cat', role: 'member', joinedAt: at(3) })
+    await storage.members.insert({ organizationId: other.id, userId: 'bob', role: 'owner', joinedAt: at(4) })
+
+    // Another organization's id reaches nothing.
+    expect(await storage.members.find(other.id, 'ann')).toBeNull()
+    expect(await storage.members.findWithUser(other.id, 'ann')).toBeNull()
+    expect(await storage.members.updateRole(other.id, 'ann', 'admin')).toBe(false)
+    expect(await storage.members.delete(other.id, 'cat')).toBe(false)
+    expect(await storage.members.countWithRole(other.id, 'member')).toBe(0)
+    expect(await storage.members.reassignRole(other.id, 'member', 'admin')).toBe(0)
+    expect((await storage.members.find(org.id, 'cat'))?.role).toBe('member')
+    expect(await storage.members.updateRole(org.id, 'bob', 'member')).toBe(true) // unchanged role still counts
+
+    expect(await storage.members.find(org.id, 'ann')).toEqual({
+      organizationId: org.id,
+      userId: 'ann',
+      role: 'owner',
+      joinedAt: at(1),
+    })
+    const ann = await storage.members.findWithUser(org.id, 'ann')
+    expect(ann?.user).toEqual({
+      id: 'ann',
+      email: 'Ann@Example.com',
+      username: 'ann',
+      name: 'Ann Lee',
+      imageUrl: null,
+    })
+    expect(await storage.members.countWithRole(org.id, 'owner')).toBe(1)
+
+    // An invitation's addressee by email (any case), whether they belong here, and the inviter.
+    expect(await storage.members.findInvitee(org.id, ' CAT@example.com', 'ann')).toEqual({
+      invitee: { id: 'cat', email: 'cat@example.com', username: 'cat%', name: 'Cat', imageUrl: null },
+      isMember: true,
+      inviter: { id: 'ann', email: 'Ann@Example.com', username: 'ann', name: 'Ann Lee', imageUrl: null },
+    })
+    // Cat belongs to `org`, not to `other`; Dan to neither; a stranger's email finds no one.
+    expect((await storage.members.findInvitee(other.id, 'cat@example.com', 'bob')).isMember).toBe(false)
+    const dan = await storage.members.findInvitee(org.id, 'dan@example.com', 'bob')
+    expect([dan.invitee?.id, dan.isMember, dan.inviter?.username]).toEqual(['dan', false, 'bob_1'])
+    expect(await storage.members.findInvitee(org.id, 'nobody@example.com', 'nobody')).toEqual({
+      invitee: null,
+      isMember: false,
+      inviter: null,
+    })
+    // Inviting oneself: the same user on both sides.
+    const self = await storage.members.findInvitee(org.id, 'ann@example.com', 'ann')
+    expect([self.invitee?.id, self.isMember, self.inviter?.id]).toEqual(['ann', true, 'ann'])
+
+    // The organization with one user's membership, by id or by slug, in one read.
+    const bySlug = await storage.organizations.findWithMember({ slug: org.slug }, 'ann')
+    expect(bySlug?.organization.id).toBe(org.id)
+    expect(bySlug?.member).toEqual({ organizationId: org.id, userId: 'ann', role: 'owner', joinedAt: at(1) })
+    const notMember = await storage.organizations.findWithMember({ id: other.id }, 'cat')
+    expect(notMember?.organization.id).toBe(other.id)
+    expect(notMember?.member).toBeNull()
+    // Bob belongs to both: each organization answers with its own membership.
+    expect((await storage.organizations.findWithMember({ id: other.id }, 'bob'))?.member?.role).toBe('owner')
+    expect((await storage.organizations.findWithMember({ id: org.id }, 'bob'))?.member?.role).toBe('member')
+    expect(await storage.organizations.findWithMember({ slug: 'no-such-org' }, 'ann')).toBeNull()
+    expect(await storage.organizations.findWithMember({ id: 'org_missing' }, 'ann')).toBeNull()
+
+    // The count is kept by inserts and deletes, never counted on reads.
+    expect(await storage.organizations.findById(org.id)).toMatchObject({ memberCount: 3, teamCount: 0 })
+
+    const first = await storage.members.list(org.id, {}, page(2))
+    expect(first.data.map((m) => m.userId)).toEqual(['ann', 'bob'])
+    expect(first.hasMore).toBe(true)
+    const second = await storage.members.list(org.id, {}, page(2, first.nextCursor!))
+    expect(second.data.map((m) => m.userId)).toEqual(['cat'])
+    expect(second.hasMore).toBe(false)
+    const back = await storage.members.list(org.id, {}, page(2, second.prevCursor!))
+    expect(back.data.map((m) => m.userId)).toEqual(['ann', 'bob'])
+    expect((await storage.members.list(org.id, { role: 'owner' }, page())).data.map((m) => m.userId)).toEqual(['ann'])
+    expect((await storage.members.list(org.id, { q: 'ANN@' }, page())).data.map((m) => m.userId)).toEqual(['ann'])
+    expect((await storage.members.list(org.id, { q: 'ca' }, page())).data.map((m) => m.userId)).toEqual(['cat'])
+    // A prefix, not a substring.
+    expect((await storage.members.list(org.id, { q: 'lee' }, page())).data).toEqual([])
+    // LIKE wildcards in q are literal characters.
+    expect((await storage.members.list(org.id, { q: 'cat%' }, page())).data.map((m) => m.userId)).toEqual(['cat'])
+    expect((await storage.members.list(org.id, { q: '%' }, page())).data).toEqual([])
+    expect((await storage.members.list(org.id, { q: 'bob_' }, page())).data.map((m) => m.userId)).toEqual(['bob'])
+    expect((await storage.members.list(org.id, { q: 'b_b' }, page())).data).toEqual([])
+
+    const mine = await storage.organizations.listForUser('bob', page())
+    expect(mine.data.map((o) => [o.slug, o.role])).toEqual([
+      ['members-org', 'member'],
+      ['other-org', 'owner'],
+    ])
+  })
+
+  it('a member missing from the host users is listed with null fields', async () => {
+    const org = await organizationWith('ghosts', { ann: 'owner', ghost: 'member' })
+    const listed = await storage.members.list(org.id, {}, page())
+    expect(listed.data.map((m) => m.user)).toEqual([
+      { id: 'ann', email: 'Ann@Example.com', username: 'ann', name: 'Ann Lee', imageUrl: null },
+      { id: 'ghost', email: null, username: null, name: null, imageUrl: null },
+    ])
+  })
+
+  it('counts concurrent inserts of different users exactly, and deletes uncount', async () => {
+    const org = await organizationWith('crowd')
+    const users = Array.from({ length: 10 }, (_, i) => `crowd-${i}`)
+    const results = await Promise.all(
+      users.map((userId, i) =>
+        storage.members.insert({ organizationId: org.id, userId, role: 'member', joinedAt: at(i) }),
+      ),
+    )
+    expect(results.every(Boolean)).toBe(true)
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(10)
+    const removed = await Promise.all(users.slice(0, 4).map((userId) => storage.members.delete(org.id, userId)))
+    expect(removed.every(Boolean)).toBe(true)
+    expect(await storage.members.delete(org.id, 'crowd-0')).toBe(false)
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(6)
+    expect(await everyPage((p) => storage.members.list(org.id, {}, p), 4)).toHaveLength(6)
+  })
+
+  it('reassignRole moves every holder of one role to another, in this organization only', async () => {
+    const org = await organizationWith('reassign', { ann: 'owner', bob: 'auditor', cat: 'auditor' })
+    const other = await organizationWith('reassign-other', { bob: 'auditor' })
+    expect(await storage.members.reassignRole(org.id, 'auditor', 'member')).toBe(2)
+    expect(await storage.members.reassignRole(org.id, 'auditor', 'member')).toBe(0)
+    expect((await storage.members.find(org.id, 'cat'))?.role).toBe('member')
+    expect((await storage.members.find(org.id, 'ann'))?.role).toBe('owner')
+    expect(await storage.members.countWithRole(org.id, 'member')).toBe(2)
+    expect((await storage.members.find(other.id, 'bob'))?.role).toBe('auditor')
+  })
+
+  it("delete removes the user's team memberships and uncounts them from their teams", async () => {
+    const org = await organizationWith('leaving', { ann: 'owner', bob: 'member' })
+    const red = team(org.id, 'red')
+    const blue = team(org.id, 'blue')
+    await storage.teams.insert(red)
+    await storage.teams.insert(blue)
+    const join = (teamId: string, userId: string, second: number) =>
+      storage.teamMembers.insert({ organizationId: org.id, teamId, userId, role: 'member', joinedAt: at(second) })
+    await join(red.id, 'ann', 1)
+    await join(blue.id, 'ann', 2)
+    await join(red.id, 'bob', 3)
+
+    expect(await storage.members.delete(org.id, 'ann')).toBe(true)
+    expect(await storage.teamMembers.listForUser(org.id, 'ann')).toEqual([])
+    expect(await storage.teamMembers.find(org.id, red.id, 'ann')).toBeNull()
+    expect((await storage.teams.find(org.id, red.id))?.memberCount).toBe(1)
+    expect((await storage.teams.find(org.id, blue.id))?.memberCount).toBe(0)
+    expect((await storage.teamMembers.list(org.id, red.id, page())).data.map((m) => m.userId)).toEqual(['bob'])
+    expect(await storage.organizations.findById(org.id)).toMatchObject({ memberCount: 1, teamCount: 2 })
+  })
+}

@@ -1,0 +1,301 @@
+import type { Storage } from '@orgkit/core'
+import { beforeAll, expect, it } from 'vitest'
+import type { ConformanceContext } from './context'
+import { apiKey, at, customRole, event, everyPage, invitation, organization, T0, team } from './fixtures'
+
+/** The organizations part of the storage conformance suite. */
+export function organizationsConformance(t: ConformanceContext): void {
+  const { page, organizationWith } = t
+  let storage: Storage
+  beforeAll(() => {
+    storage = t.storage
+  })
+
+  it('a slug is claimed by exactly one of concurrent inserts, and the record round-trips', async () => {
+    const contenders = Array.from({ length: 8 }, () => organization('contested'))
+    const results = await Promise.all(contenders.map((o) => storage.organizations.insert(o)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+    const winner = contenders[results.indexOf(true)]!
+    expect(await storage.organizations.findBySlug('contested')).toEqual(winner)
+    expect(await storage.organizations.findById(winner.id)).toEqual(winner)
+    expect(await storage.organizations.findIdBySlug('contested')).toBe(winner.id)
+    expect(await storage.organizations.findIdBySlug('uncontested')).toBeNull()
+    for (const loser of contenders.filter((o) => o !== winner)) {
+      expect(await storage.organizations.findById(loser.id)).toBeNull()
+    }
+  })
+
+  it('a slug change frees the old slug, refuses a taken one, and writes nothing then', async () => {
+    const a = organization('alpha')
+    const b = organization('beta')
+    expect(await storage.organizations.insert(a)).toBe(true)
+    expect(await storage.organizations.insert(b)).toBe(true)
+    expect(await storage.organizations.update(a.id, { slug: 'beta', name: 'Renamed' }, at(5))).toBe('slug_taken')
+    expect(await storage.organizations.findById(a.id)).toEqual(a)
+    expect((await storage.organizations.findBySlug('beta'))?.id).toBe(b.id)
+    const renamed = await storage.organizations.update(a.id, { slug: 'alpha-2' }, at(5))
+    expect(renamed).toMatchObject({ id: a.id, slug: 'alpha-2', name: 'alpha', updatedAt: at(5) })
+    expect(await storage.organizations.findBySlug('alpha')).toBeNull()
+    expect((await storage.organizations.findBySlug('alpha-2'))?.id).toBe(a.id)
+    expect(await storage.organizations.insert(organization('alpha'))).toBe(true)
+    expect(await storage.organizations.update('org_missing', { name: 'x' }, at(5))).toBeNull()
+  })
+
+  it('update applies only the fields given, null clearing a field, and keeps the counts', async () => {
+    const org = await organizationWith('patched', { ann: 'owner' })
+    const updated = await storage.organizations.update(
+      org.id,
+      { description: 'About', metadata: { plan: 'team' }, industry: null, visibility: 'public' },
+      at(9),
+    )
+    expect(updated).toEqual({
+      ...org,
+      description: 'About',
+      metadata: { plan: 'team' },
+      visibility: 'public',
+      memberCount: 1,
+      updatedAt: at(9),
+    })
+    expect(await storage.organizations.findById(org.id)).toEqual(updated)
+  })
+
+  it('bumpRolesVersion counts up by one per call, concurrent calls included', async () => {
+    const org = await organizationWith('versioned')
+    await Promise.all(Array.from({ length: 4 }, () => storage.organizations.bumpRolesVersion(org.id, at(7))))
+    expect(await storage.organizations.findById(org.id)).toMatchObject({ rolesVersion: 4, updatedAt: at(7) })
+  })
+
+  it('listAll pages every organization oldest first, by creation time then id', async () => {
+    const late = [organization('late-b', { createdAt: at(500) }), organization('late-a', { createdAt: at(400) })]
+    for (const o of late) await storage.organizations.insert(o)
+    const all = await everyPage((p) => storage.organizations.listAll(p), 2)
+    const keys = all.map((o) => [o.createdAt.getTime(), o.id] as const)
+    const sorted = [...keys].sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0))
+    expect(keys).toEqual(sorted)
+    expect(new Set(all.map((o) => o.id)).size).toBe(all.length)
+    const ids = all.map((o) => o.id)
+    expect(ids.indexOf(late[1]!.id)).toBeLessThan(ids.indexOf(late[0]!.id))
+  })
+
+  it('listForUser gives the organizations in the order the user joined them, with the role', async () => {
+    const first = await organizationWith('joined-first')
+    const second = await organizationWith('joined-second')
+    await storage.members.insert({ organizationId: second.id, userId: 'dan', role: 'owner', joinedAt: at(20) })
+    await storage.members.insert({ organizationId: first.id, userId: 'dan', role: 'member', joinedAt: at(30) })
+    const one = await storage.organizations.listForUser('dan', page(1))
+    expect(one.data.map((o) => [o.slug, o.role])).toEqual([['joined-second', 'owner']])
+    const two = await storage.organizations.listForUser('dan', page(1, one.nextCursor!))
+    expect(two.data.map((o) => [o.slug, o.role])).toEqual([['joined-first', 'member']])
+    expect(two.data[0]).toMatchObject({ id: first.id, memberCount: 1 })
+    expect(two.hasMore).toBe(false)
+    expect((await storage.organizations.listForUser('nobody', page())).data).toEqual([])
+  })
+
+  it('lock and claimCreatorSlot exist only on the repositories of a transaction', async () => {
+    expect('lock' in storage.organizations).toBe(false)
+    expect('claimCreatorSlot' in storage.organizations).toBe(false)
+    const org = await organizationWith('lockable')
+    const locked = await storage.transaction((tx) => tx.organizations.lock(org.id))
+    expect(locked).toEqual(org)
+    expect(await storage.transaction((tx) => tx.organizations.lock('org_missing'))).toBeNull()
+  })
+
+  it('lockWithMember: the locked organization with the membership of the user named, only in a transaction', async () => {
+    expect('lockWithMember' in storage.organizations).toBe(false)
+    const org = await organizationWith('lock-with-member', { erin: 'admin' })
+    const [withErin, withFay, missing] = await storage.transaction(async (tx) => [
+      await tx.organizations.lockWithMember(org.id, 'erin'),
+      await tx.organizations.lockWithMember(org.id, 'fay'),
+      await tx.organizations.lockWithMember('org_missing', 'erin'),
+    ])
+    expect(withErin?.organization).toEqual(await storage.organizations.findById(org.id))
+    expect(withErin?.member).toEqual(await storage.members.find(org.id, 'erin'))
+    expect(withErin?.member?.role).toBe('admin')
+    expect(withFay).toEqual({ organization: withErin?.organization, member: null })
+    expect(missing).toBeNull()
+  })
+
+  it("lockForAcceptance: the locked organization with an invitation, its inviter's membership and the user, only in a transaction", async () => {
+    expect('lockForAcceptance' in storage.organizations).toBe(false)
+    const org = await organizationWith('lock-for-acceptance', { erin: 'admin' })
+    const other = await organizationWith('lock-for-acceptance-other')
+    const sent = invitation(org.id, 'dan@example.com', { invitedBy: 'erin', teamIds: ['team_a', 'team_b'] })
+    const orphaned = invitation(org.id, 'cat@example.com', { invitedBy: 'fay' })
+    for (const each of [sent, orphaned]) expect(await storage.invitations.insert(each, T0)).toBe('inserted')
+    const [forDan, forStranger, fromFormerMember, elsewhere, missing] = await storage.transaction(async (tx) => [
+      await tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+      await tx.organizations.lockForAcceptance(org.id, sent.id, 'nobody'),
+      await tx.organizations.lockForAcceptance(org.id, orphaned.id, 'cat'),
+      await tx.organizations.lockForAcceptance(other.id, sent.id, 'dan'),
+      await tx.organizations.lockForAcceptance('org_missing', sent.id, 'dan'),
+    ])
+    expect(forDan).toEqual({
+      organization: await storage.organizations.findById(org.id),
+      invitation: await storage.invitations.find(org.id, sent.id),
+      inviter: await storage.members.find(org.id, 'erin'),
+      user: await storage.users.findById('dan'),
+    })
+    expect(forDan?.invitation.teamIds).toEqual(['team_a', 'team_b'])
+    expect(forDan?.inviter?.role).toBe('admin')
+    expect(forStranger).toEqual({ ...forDan, user: null })
+    expect(fromFormerMember?.inviter).toBeNull()
+    expect(fromFormerMember?.user?.id).toBe('cat')
+    // Another organization's invitation is as missing as a nonexistent one.
+    expect(elsewhere).toBeNull()
+    expect(missing).toBeNull()
+  })
+
+  it('insert with an owner writes the organization with its first member, counted', async () => {
+    const org = organization('founded', { memberCount: 0 })
+    expect(await storage.organizations.insert(org, { userId: 'gus', role: 'owner' })).toBe(true)
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(1)
+    expect(await storage.members.find(org.id, 'gus')).toEqual({
+      organizationId: org.id,
+      userId: 'gus',
+      role: 'owner',
+      joinedAt: org.createdAt,
+    })
+    const mine = await everyPage((p) => storage.organizations.listForUser('gus', p), 50)
+    expect(mine.find((o) => o.id === org.id)?.role).toBe('owner')
+    // A taken slug writes neither the organization nor the membership.
+    const clash = organization('founded')
+    expect(await storage.organizations.insert(clash, { userId: 'cat', role: 'owner' })).toBe(false)
+    expect(await storage.organizations.findById(clash.id)).toBeNull()
+    expect(await storage.members.find(clash.id, 'cat')).toBeNull()
+  })
+
+  it('claimCreatorSlot at a limit of 0 claims nothing', async () => {
+    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 0))).toBe(false)
+    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(true)
+    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(false)
+  })
+
+  it('lock() holds the organization row until the transaction ends', async () => {
+    const org = await organizationWith('locked')
+    const order: string[] = []
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked!: () => void
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    const first = storage.transaction(async (tx) => {
+      await tx.organizations.lock(org.id)
+      locked()
+      await held
+      order.push('first commits')
+    })
+    await isLocked
+    const second = storage.transaction(async (tx) => {
+      await tx.organizations.lock(org.id)
+      order.push('second locked')
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    order.push('released')
+    release()
+    await Promise.all([first, second])
+    expect(order).toEqual(['released', 'first commits', 'second locked'])
+  })
+
+  it('claimCreatorSlot: of concurrent claims at the limit exactly the ones that fit succeed', async () => {
+    const claim = (userId: string, limit: number | null) =>
+      storage.transaction((tx) => tx.organizations.claimCreatorSlot(userId, limit))
+    const results = await Promise.all(Array.from({ length: 7 }, () => claim('creator-1', 3)))
+    expect(results.filter(Boolean)).toHaveLength(3)
+    expect(await claim('creator-1', 3)).toBe(false)
+    expect(await claim('creator-1', 4)).toBe(true)
+    // No limit: always counted, and counted (the limit of 5 is then already reached).
+    expect(await claim('creator-1', null)).toBe(true)
+    expect(await claim('creator-1', 5)).toBe(false)
+    // Slots are per user.
+    expect(await claim('creator-2', 1)).toBe(true)
+    expect(await claim('creator-2', 1)).toBe(false)
+    // A claim refused inside a transaction that then commits wrote nothing either.
+    expect(await claim('creator-3', 0)).toBe(false)
+    expect(await claim('creator-3', 1)).toBe(true)
+  })
+
+  it('a claim rolls back with its transaction', async () => {
+    await expect(
+      storage.transaction(async (tx) => {
+        expect(await tx.organizations.claimCreatorSlot('creator-4', 1)).toBe(true)
+        throw new Error('abort')
+      }),
+    ).rejects.toThrow('abort')
+    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-4', 1))).toBe(true)
+  })
+
+  it('deleting a team organization gives its creator the slot back; a personal one does not', async () => {
+    const claim = () => storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-5', 2))
+    expect(await claim()).toBe(true)
+    expect(await claim()).toBe(true)
+    expect(await claim()).toBe(false)
+    const personal = organization('creator-5-personal', { type: 'personal', createdBy: 'creator-5' })
+    await storage.organizations.insert(personal)
+    expect(await storage.organizations.delete(personal.id)).toBe(true)
+    expect(await claim()).toBe(false)
+    const created = organization('creator-5-team', { createdBy: 'creator-5' })
+    await storage.organizations.insert(created)
+    expect(await storage.organizations.delete(created.id)).toBe(true)
+    expect(await claim()).toBe(true)
+    expect(await claim()).toBe(false)
+  })
+
+  it('deleting an organization removes everything it owns, lookup rows included', async () => {
+    const org = await organizationWith('doomed', { ann: 'owner', bob: 'member' })
+    const survivor = await organizationWith('survivor', { ann: 'owner' })
+    const red = team(org.id, 'red')
+    await storage.teams.insert(red)
+    await storage.teamMembers.insert({
+      organizationId: org.id,
+      teamId: red.id,
+      userId: 'bob',
+      role: 'lead',
+      joinedAt: T0,
+    })
+    await storage.roles.insert(customRole(org.id, 'billing'))
+    const inv = invitation(org.id, 'zed@example.com')
+    await storage.invitations.insert(inv, T0)
+    const key = apiKey(org.id, 'doomedprefix')
+    await storage.apiKeys.insert(key)
+    await storage.audit.append([event(org.id, 'organization.created', T0)])
+    const survivorTeam = team(survivor.id, 'red')
+    await storage.teams.insert(survivorTeam)
+    await storage.roles.insert(customRole(survivor.id, 'billing'))
+    await storage.audit.append([event(survivor.id, 'organization.created', T0)])
+
+    expect(await storage.organizations.delete(org.id)).toBe(true)
+    expect(await storage.organizations.delete(org.id)).toBe(false)
+    expect(await storage.organizations.findById(org.id)).toBeNull()
+    expect(await storage.organizations.findBySlug('doomed')).toBeNull()
+    expect(await storage.members.find(org.id, 'ann')).toBeNull()
+    expect((await storage.members.list(org.id, {}, page())).data).toEqual([])
+    expect(await storage.teams.find(org.id, red.id)).toBeNull()
+    expect((await storage.teams.list(org.id, page())).data).toEqual([])
+    expect(await storage.teamMembers.find(org.id, red.id, 'bob')).toBeNull()
+    expect(await storage.teamMembers.listForUser(org.id, 'bob')).toEqual([])
+    expect(await storage.roles.list(org.id)).toEqual([])
+    expect(await storage.invitations.find(org.id, inv.id)).toBeNull()
+    expect(await storage.invitations.findByTokenHash(inv.tokenHash)).toBeNull()
+    expect(await storage.invitations.findById(inv.id)).toBeNull()
+    expect((await storage.invitations.listPendingForEmail('zed@example.com', T0, page())).data).toEqual([])
+    expect(await storage.apiKeys.find(org.id, key.id)).toBeNull()
+    expect(await storage.apiKeys.findByPrefix('doomedprefix')).toBeNull()
+    expect((await storage.audit.list(org.id, {}, page())).data).toEqual([])
+    expect((await storage.organizations.listForUser('bob', page())).data.map((o) => o.id)).not.toContain(org.id)
+
+    // Another organization keeps what it has.
+    expect(await storage.organizations.findById(survivor.id)).toMatchObject({ memberCount: 1, teamCount: 1 })
+    expect(await storage.teams.find(survivor.id, survivorTeam.id)).toEqual(survivorTeam)
+    expect(await storage.roles.list(survivor.id)).toHaveLength(1)
+    expect((await storage.audit.list(survivor.id, {}, page())).data).toHaveLength(1)
+
+    // The slug and the key prefix are free again.
+    const reborn = organization('doomed')
+    expect(await storage.organizations.insert(reborn)).toBe(true)
+    expect(await storage.apiKeys.insert(apiKey(reborn.id, 'doomedprefix'))).toBe(true)
+    expect(await storage.organizations.delete('org_missing')).toBe(false)
+  })
+}

@@ -11,6 +11,7 @@ import pg from 'pg'
 import type { HttpResult } from './http'
 import type { InvitationEmailsResult } from './invitation-emails'
 import type { BenchSettings, Spread, SystemResult, WorkloadResult } from './measure'
+import type { PostgresNetworkResult } from './postgres-network'
 import type { ScopingResult } from './scoping'
 
 export interface Machine {
@@ -38,6 +39,8 @@ export interface Report {
   seconds: number
   /** Measured apart, by `--only=invitation-emails`, at the commit it names. */
   invitationEmails?: { results: InvitationEmailsResult[]; commit: string; runs: number } | undefined
+  /** orgkit and Better Auth on PostgreSQL, directly and through the delaying proxy; absent when not reached. */
+  postgresNetwork?: { results: PostgresNetworkResult[]; commit: string; delayMs: number; poolSize: number } | undefined
 }
 
 const ORGKIT_DEPENDENCIES = ['kysely', 'zod', 'nanoid', 'better-sqlite3', 'pg', 'express', 'fastify']
@@ -307,6 +310,7 @@ export function renderMarkdown(report: Report): string {
     renderFlatness(report, add)
   }
   renderInvitationEmails(report, add)
+  renderPostgresNetwork(report, add)
 
   add('', '## Peak memory', '', 'Peak RSS of each process, which holds one system and its database driver only.', '')
   add('| process | peak RSS |', '| --- | --- |')
@@ -408,6 +412,7 @@ export function renderMarkdown(report: Report): string {
     'npm run bench                                   # writes this page and docs/images/benchmarks.svg',
     'npm run bench -- --smoke                        # every workload tiny, in seconds; writes nothing',
     'npm run bench -- --render                       # this page again from bench/results/latest.json, no measuring',
+    'npm run bench -- --only=postgres-network        # orgkit and Better Auth on PostgreSQL, direct and delayed, alone',
     'npm run bench -- --scoping                      # the tenant scope section alone, into latest.json and this page',
     'BENCH_LARGE=1 npm run bench                     # adds W3 on 1,000,000 members (minutes of seeding)',
     'BENCH_RUNS=3 npm run bench                      # fewer runs per workload (default 5)',
@@ -586,5 +591,90 @@ function renderInvitationEmails(report: Report, add: (...text: string[]) => void
     over.length === 0
       ? `**In this run** every row is within ×${FLAT_TARGET}.`
       : `**In this run** over ×${FLAT_TARGET}: ${over.join('; ')} — each of these is a table orgkit warned about at start-up.`,
+  )
+}
+
+/** The workloads that write, and their targets against Better Auth on PostgreSQL (the rest read). */
+const NETWORK_WRITES = new Set(['W1', 'W2', 'W4', 'W6'])
+const NETWORK_TARGETS = { direct: { write: 3, read: 5 }, proxy: { write: 2, read: 4 } }
+
+/**
+ * orgkit and Better Auth on the same PostgreSQL server, directly and through the delaying
+ * proxy: ratios, round trips per operation, and the share of each operation the added
+ * delay explains (its round trips × the delay each trip measured).
+ */
+function renderPostgresNetwork(report: Report, add: (...text: string[]) => void): void {
+  const measured = report.postgresNetwork
+  if (measured === undefined) return
+  const find = (system: string, path: string) => measured.results.find((r) => r.system === system && r.path === path)
+  const orgkit = { direct: find('orgkit', 'direct'), proxy: find('orgkit', 'proxy') }
+  const other = { direct: find('Better Auth', 'direct'), proxy: find('Better Auth', 'proxy') }
+  if (!orgkit.direct || !orgkit.proxy || !other.direct || !other.proxy) return
+  const trip = (path: 'direct' | 'proxy') => (orgkit[path]!.roundTripMs.median + other[path]!.roundTripMs.median) / 2
+  const added = trip('proxy') - trip('direct')
+  add(
+    '',
+    '## orgkit and Better Auth on PostgreSQL, over a network',
+    '',
+    `Measured with every run, or alone by \`npm run bench -- --only=postgres-network\`; this at commit ${measured.commit}:`,
+    `both systems on the same PostgreSQL server, each through a pg pool of ${measured.poolSize} connections whose`,
+    '`search_path` names a scratch schema of its own, each in a process of its own, W1–W7 at a tenth or less of the',
+    'sizes above, at most 3 runs (the labels give the sizes).',
+    `First directly (TCP on loopback), then through a proxy in the bench that forwards each chunk ${measured.delayMs} ms`,
+    'after it arrived, each way, in order. On a busy machine a wait comes out longer than asked, so the delay a round',
+    'trip really gains is measured: one `select 1` at a time on a pooled connection took',
+    `${ms(trip('direct'))} ms directly and ${ms(trip('proxy'))} ms through the proxy, **${ms(added)} ms added per round trip** —`,
+    'the distance of a database in another zone rather than the same one. Round trips are counted in the driver',
+    '(every query a pooled client sends, BEGIN and COMMIT included), as `packages/kysely/test/round-trip-budgets.test.ts`',
+    'counts them. "Delay\'s share" is round trips × the added time ÷ the time per operation through the proxy;',
+    '"orgkit proxied ÷ its trips" is its time over round trips × the proxied `select 1` (the floor without the',
+    "statements' own work on the server): how far above its round trips orgkit's own code and its SQL keep it.",
+    'The machine is shared and busy: read the ratios.',
+    '',
+    "| workload | orgkit direct, ms/op | Better Auth direct | orgkit faster by | orgkit proxied | Better Auth proxied | orgkit faster by | round trips, orgkit / Better Auth | delay's share, orgkit / Better Auth | orgkit proxied ÷ its trips |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  )
+  const missed: string[] = []
+  const moreTrips: string[] = []
+  for (const w of orgkit.direct.workloads) {
+    const bd = other.direct.workloads.find((x) => x.id === w.id)
+    const op = orgkit.proxy.workloads.find((x) => x.id === w.id)
+    const bp = other.proxy.workloads.find((x) => x.id === w.id)
+    if (!bd || !op || !bp) continue
+    const direct = bd.msPerOp.median / w.msPerOp.median
+    const proxied = bp.msPerOp.median / op.msPerOp.median
+    const kind = NETWORK_WRITES.has(w.id) ? 'write' : 'read'
+    for (const [path, ratio] of [
+      ['direct', direct],
+      ['proxy', proxied],
+    ] as const) {
+      const target = NETWORK_TARGETS[path][kind]
+      if (ratio < target)
+        missed.push(
+          `${w.id} ${path === 'proxy' ? 'through the delay' : 'directly'} ×${ratio.toFixed(1)} (target ×${target})`,
+        )
+    }
+    if (op.statementsPerOp > bp.statementsPerOp) {
+      moreTrips.push(`${w.id} ${statements(op.statementsPerOp)} against ${statements(bp.statementsPerOp)}`)
+    }
+    const shareOf = (r: WorkloadResult) => share(r.statementsPerOp * added, r.msPerOp.median)
+    add(
+      `| ${w.id} ${w.label} | ${msSpread(w.msPerOp)} | ${msSpread(bd.msPerOp)} | ${ratioText(direct)} | ${msSpread(op.msPerOp)} | ${msSpread(bp.msPerOp)} | ${ratioText(proxied)} | ${statements(op.statementsPerOp)} / ${statements(bp.statementsPerOp)} | ${shareOf(op)} / ${shareOf(bp)} | ×${(op.msPerOp.median / (op.statementsPerOp * trip('proxy'))).toFixed(1)} |`,
+    )
+  }
+  add(
+    '',
+    missed.length === 0
+      ? '**In this run** every workload meets its target against Better Auth (writes ×3 directly and ×2 through the delay, reads ×5 and ×4).'
+      : `**In this run** short of the targets against Better Auth (writes ×3 directly and ×2 through the delay, reads ×5 and ×4): ${missed.join('; ')}.`,
+    '',
+    moreTrips.length === 0
+      ? 'orgkit sends no more round trips than Better Auth on any workload.'
+      : `orgkit sends more round trips than Better Auth on ${moreTrips.join(', ')} (Better Auth keeps no per-user index, kept count or audit trail): through the delay each trip costs the added time, and orgkit's lead on writes shrinks. Fewer trips per write is the remedy, designed in [storage](storage.md#toward-four-round-trips-adding-a-member-in-one-write-statement-designed-not-built).`,
+    '',
+    'W1–W7 here are the workloads above at these sizes (W3a/W3b read pages by cursor for orgkit, by offset for',
+    "Better Auth; W5 is orgkit's `can` and Better Auth's `hasPermission`, which resolves its session first). Where",
+    'orgkit spends its round trips, and which rule costs each one above four for a write, is in',
+    '[storage](storage.md#round-trip-budgets-on-postgresql).',
   )
 }

@@ -9,6 +9,9 @@
  * `npm run bench -- --only=invitation-emails` runs that workload alone (invitations against a
  * users table as apps have it, at 10,000 and the large size of users, on SQLite, PostgreSQL
  * and MariaDB), adds its figures to the last full run's results and rewrites the page.
+ * `npm run bench -- --only=postgres-network` runs orgkit and Better Auth side by side on
+ * PostgreSQL, directly and through a delaying proxy, and adds that to the last results likewise
+ * (every run measures it too; skipped with a line when the server does not answer).
  * `npm run bench -- --help` says all this and runs nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -18,8 +21,19 @@ import { fileURLToPath } from 'node:url'
 import { type HttpResult, load, STATEMENTS_PATH } from './http'
 import { type EmailBenchDatabase, type InvitationEmailsResult, runInvitationEmails } from './invitation-emails'
 import { benchSettings, type SystemResult, spread } from './measure'
+import {
+  type NetworkPath,
+  type NetworkSystem,
+  POOL_SIZE,
+  type PostgresNetworkResult,
+  PROXY_DELAY_MS,
+  postgresReachable,
+  runPostgresNetwork,
+  startDelayProxy,
+  urlThrough,
+} from './postgres-network'
 import { collectMachine, type Report, renderMarkdown, renderSvg } from './report'
-import { type HttpServer, runSystem, serveHttp } from './systems'
+import { type HttpServer, PG_URL, runSystem, serveHttp } from './systems'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -42,6 +56,8 @@ if (process.argv.includes('--help')) {
   --render                   rewrites the page from bench/results/latest.json, measuring nothing
   --only=invitation-emails   only invitations against a users table as apps have it (10,000 users,
                              then the large size), on SQLite, PostgreSQL and MariaDB; added to the last results
+  --only=postgres-network    only orgkit and Better Auth on PostgreSQL, directly and through a proxy adding
+                             ${PROXY_DELAY_MS} ms each way; added to the last results
 environment: BENCH_RUNS (runs per workload, default 5), ORGKIT_BENCH_PG_URL (or 'off'), ORGKIT_BENCH_MYSQL_URL (or 'off')`)
   process.exit(0)
 }
@@ -166,6 +182,51 @@ const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
   return result
 }
 
+/**
+ * orgkit and Better Auth on the same PostgreSQL server, directly and through the delaying
+ * proxy (in this process; the systems in processes of their own, or here in the smoke mode).
+ * Undefined, with a line, when the server does not answer.
+ */
+async function measurePostgresNetwork(): Promise<Report['postgresNetwork']> {
+  if (process.env.ORGKIT_BENCH_PG_URL === 'off' || !(await postgresReachable(PG_URL))) {
+    console.error(`PostgreSQL not reachable at ${PG_URL}: orgkit and Better Auth over a network skipped`)
+    return undefined
+  }
+  const server = new URL(PG_URL)
+  const proxy = await startDelayProxy({ host: server.hostname, port: Number(server.port || 5432) }, PROXY_DELAY_MS)
+  const results: PostgresNetworkResult[] = []
+  try {
+    for (const path of ['direct', 'proxy'] as NetworkPath[]) {
+      const url = urlThrough(PG_URL, path === 'proxy' ? proxy.port : undefined)
+      for (const system of ['orgkit', 'better-auth'] as NetworkSystem[]) {
+        results.push(
+          await phase(`${system} on PostgreSQL, ${path}`, () =>
+            settings.smoke
+              ? runPostgresNetwork(system, path, url, PG_URL, settings)
+              : runWorker<PostgresNetworkResult>(['postgres-network', system, path, url]),
+          ),
+        )
+      }
+    }
+  } finally {
+    await proxy.close()
+  }
+  return { results, commit: (await collectMachine(root)).commit, delayMs: PROXY_DELAY_MS, poolSize: POOL_SIZE }
+}
+
+if (process.argv.includes('--only=postgres-network')) {
+  const measured = await measurePostgresNetwork()
+  if (settings.smoke || measured === undefined) {
+    console.error('nothing written')
+  } else {
+    const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+    report.postgresNetwork = measured
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
 if (process.argv.includes('--only=invitation-emails')) {
   const results: InvitationEmailsResult[] = []
   const databases: EmailBenchDatabase[] = ['sqlite']
@@ -219,6 +280,7 @@ if (process.env.ORGKIT_BENCH_PG_URL !== 'off') {
   systems.push(await phase('orgkit on PostgreSQL', () => measureSystem('orgkit-postgres')))
 }
 const inMemory = await phase('in-memory checks', () => measureSystem('in-memory'))
+const postgresNetwork = await measurePostgresNetwork()
 const scoping = await measureScoping()
 const http: HttpResult[] = []
 for (const framework of ['express', 'fastify'])
@@ -238,7 +300,17 @@ if (settings.smoke) {
       return undefined
     }
   })()
-  const report: Report = { settings, systems, inMemory, http, scoping, machine, seconds, invitationEmails: previous }
+  const report: Report = {
+    settings,
+    systems,
+    inMemory,
+    http,
+    scoping,
+    machine,
+    seconds,
+    invitationEmails: previous,
+    postgresNetwork,
+  }
   mkdirSync(dirname(resultsFile), { recursive: true })
   writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
   writeDocs(report)

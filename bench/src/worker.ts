@@ -2,11 +2,13 @@
  * One system in a process of its own, so that its peak RSS is its own:
  * `worker.ts <system>` prints a `SystemResult` as JSON on its last line of stdout;
  * `worker.ts http-server <framework>` prints `{ port, org, userId }` and serves until ended;
- * `worker.ts invitation-emails <database>` prints an `InvitationEmailsResult`.
+ * `worker.ts invitation-emails <database>` prints an `InvitationEmailsResult`;
+ * `worker.ts postgres-network <orgkit|better-auth> <direct|proxy> <url>` prints a `PostgresNetworkResult`.
  */
 import { type EmailBenchDatabase, runInvitationEmails } from './invitation-emails'
 import { benchSettings } from './measure'
-import { runSystem, serveHttp } from './systems'
+import { type NetworkPath, type NetworkSystem, runPostgresNetwork } from './postgres-network'
+import { PG_URL, runSystem, serveHttp } from './systems'
 
 const settings = benchSettings(process.argv, process.env)
 const [system = '', framework = 'express'] = process.argv.slice(2)
@@ -19,6 +21,11 @@ if (system === 'http-server') {
   console.log(JSON.stringify({ port: server.port, org: server.org, userId: server.userId }))
 } else if (system === 'invitation-emails') {
   console.log(JSON.stringify(await runInvitationEmails(framework as EmailBenchDatabase, settings)))
+} else if (system === 'postgres-network') {
+  const [, , path = 'direct', url = PG_URL] = process.argv.slice(2)
+  console.log(
+    JSON.stringify(await runPostgresNetwork(framework as NetworkSystem, path as NetworkPath, url, PG_URL, settings)),
+  )
 } else {
   console.log(JSON.stringify(await runSystem(system, settings)))
 }

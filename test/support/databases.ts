@@ -76,6 +76,12 @@ export interface TestDatabase {
 export interface TestDatabaseOptions {
   /** Kysely's `log` hook: hears every statement the database runs (BEGIN and COMMIT included). */
   log?: ((event: LogEvent) => void) | undefined
+  /**
+   * PostgreSQL only: hears every round trip the driver makes, one per `query` call on a
+   * pooled client (BEGIN and COMMIT included), with its SQL. Counted under Kysely, at the
+   * driver, so a statement Kysely does not log would still be heard.
+   */
+  onRoundTrip?: ((sql: string) => void) | undefined
 }
 
 const logging = (log: TestDatabaseOptions['log']) => (log === undefined ? {} : { log })
@@ -106,12 +112,13 @@ function createSqliteDatabase({ log }: TestDatabaseOptions): TestDatabase {
   return { dialect: 'sqlite', db, destroy: () => db.destroy() }
 }
 
-async function createPostgresDatabase({ log }: TestDatabaseOptions): Promise<TestDatabase> {
+async function createPostgresDatabase({ log, onRoundTrip }: TestDatabaseOptions): Promise<TestDatabase> {
   const url = postgresTestUrl()
   const schema = uniqueName()
   await withPostgresAdmin(url, (admin) => admin.query(`create schema "${schema}"`))
   // Guarded as a host's pool must be: a dropped connection fails its queries, not the run.
   const pool = guardPgPool(new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE }))
+  if (onRoundTrip !== undefined) countPgRoundTrips(pool, onRoundTrip)
   const db = new Kysely({ dialect: new PostgresDialect({ pool }), ...logging(log) })
   return {
     dialect: 'postgres',
@@ -121,6 +128,24 @@ async function createPostgresDatabase({ log }: TestDatabaseOptions): Promise<Tes
       await withPostgresAdmin(url, (admin) => admin.query(`drop schema if exists "${schema}" cascade`))
     },
   }
+}
+
+/**
+ * Calls `onRoundTrip` for every `query` a client of `pool` runs: node-postgres sends each
+ * query (parse, bind, execute and sync together) and waits for the server's answer before
+ * the next, so each call is one round trip. Wrapped on each new connection, before its
+ * first query.
+ */
+export function countPgRoundTrips(pool: pg.Pool, onRoundTrip: (sql: string) => void): pg.Pool {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    client.query = ((...args: unknown[]) => {
+      const [first] = args
+      onRoundTrip(typeof first === 'string' ? first : String((first as { text?: unknown }).text))
+      return query(...args)
+    }) as typeof client.query
+  })
+  return pool
 }
 
 /** Runs statements on the server outside any test database (create/drop). */
@@ -377,7 +402,7 @@ export async function createTestStorage(
 ): Promise<StorageUnderTest> {
   if (name === 'memory') return memoryStorageUnderTest()
   const dialect = name
-  const database = await createTestDatabase(dialect, { log: options.log })
+  const database = await createTestDatabase(dialect, { log: options.log, onRoundTrip: options.onRoundTrip })
   try {
     const shape = options.userIds ?? 'text'
     await createUsersTable(database, 'users', { shape })

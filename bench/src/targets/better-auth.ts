@@ -3,6 +3,7 @@ import { makeSignature } from 'better-auth/crypto'
 import { getMigrations } from 'better-auth/db/migration'
 import { organization } from 'better-auth/plugins/organization'
 import type SqliteDatabase from 'better-sqlite3'
+import type pg from 'pg'
 import type { StatementCounter } from '../measure'
 import { type BenchOrganization, type BenchSystem, type BenchUser, benchUser } from '../workloads'
 
@@ -11,12 +12,13 @@ const BATCH = 500
 
 /**
  * Better Auth with its organization plugin, called in-process through `auth.api.*` as a
- * server would. Endpoints that take `userId` in the body on the server (create an
+ * server would, on a SQLite database or a PostgreSQL pool (whose connections' `search_path`
+ * names a scratch schema). Endpoints that take `userId` in the body on the server (create an
  * organization, add a member) are called without a session; the others need one, so each
  * user gets a session row and the signed session cookie Better Auth itself would set.
  */
 export async function betterAuthSystem(
-  db: SqliteDatabase.Database,
+  db: SqliteDatabase.Database | pg.Pool,
   counter: StatementCounter,
 ): Promise<BenchSystem & { version: string }> {
   const auth = betterAuth({
@@ -40,12 +42,7 @@ export async function betterAuthSystem(
   const expires = new Date(Date.now() + 30 * 86_400_000).toISOString()
   let nextUser = 0
 
-  const insertUser = db.prepare(
-    'insert into "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt") values (?, ?, ?, 1, null, ?, ?)',
-  )
-  const insertSession = db.prepare(
-    'insert into "session" (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId") values (?, ?, ?, ?, ?, \'\', \'\', ?)',
-  )
+  const rows = rowWriter(db)
   const headersOf = (user: BenchUser): Headers => {
     const headers = cookies.get(user.id)
     if (headers === undefined) throw new Error(`no session for ${user.id}`)
@@ -63,12 +60,7 @@ export async function betterAuthSystem(
       for (let i = 0; i < count; i++) users.push(benchUser(nextUser++))
       for (let i = 0; i < users.length; i += BATCH) {
         const batch = users.slice(i, i + BATCH)
-        db.transaction(() => {
-          for (const u of batch) {
-            insertUser.run(u.id, `User ${u.id}`, u.email, now, now)
-            insertSession.run(`ses_${u.id}`, expires, `tok_${u.id}`, now, now, u.id)
-          }
-        })()
+        await rows.usersWithSessions(batch, now, expires)
         for (const u of batch) {
           const token = `tok_${u.id}`
           const signed = `${token}.${await makeSignature(token, SECRET)}`
@@ -126,13 +118,14 @@ export async function betterAuthSystem(
       return orgs.length
     },
     async settle() {
-      db.exec('analyze')
+      await rows.analyze()
     },
     async resolveSession(user) {
       const session = await auth.api.getSession({ headers: headersOf(user) })
       if (session === null) throw new Error(`no session for ${user.id}`)
     },
     async seedLargeOrganization(owner, count) {
+      if (!('exec' in db)) throw new Error('the large organization is measured on SQLite only')
       const org = await this.createOrganization(owner, 'Large', 'large')
       const start = nextUser
       nextUser += count
@@ -150,4 +143,50 @@ export async function betterAuthSystem(
     },
   }
   return system
+}
+
+/** Seeds users with their sessions and refreshes statistics, on SQLite or PostgreSQL. */
+function rowWriter(db: SqliteDatabase.Database | pg.Pool): {
+  usersWithSessions(users: readonly BenchUser[], now: string, expires: string): Promise<void>
+  analyze(): Promise<void>
+} {
+  if ('exec' in db) {
+    const insertUser = db.prepare(
+      'insert into "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt") values (?, ?, ?, 1, null, ?, ?)',
+    )
+    const insertSession = db.prepare(
+      'insert into "session" (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId") values (?, ?, ?, ?, ?, \'\', \'\', ?)',
+    )
+    return {
+      async usersWithSessions(users, now, expires) {
+        db.transaction(() => {
+          for (const u of users) {
+            insertUser.run(u.id, `User ${u.id}`, u.email, now, now)
+            insertSession.run(`ses_${u.id}`, expires, `tok_${u.id}`, now, now, u.id)
+          }
+        })()
+      },
+      async analyze() {
+        db.exec('analyze')
+      },
+    }
+  }
+  return {
+    async usersWithSessions(users, now, expires) {
+      const ids = users.map((u) => u.id)
+      await db.query(
+        `insert into "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
+         select id, 'User ' || id, email, true, null, $3, $3 from unnest($1::text[], $2::text[]) as t(id, email)`,
+        [ids, users.map((u) => u.email), now],
+      )
+      await db.query(
+        `insert into "session" (id, "expiresAt", token, "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
+         select 'ses_' || id, $2, 'tok_' || id, $3, $3, '', '', id from unnest($1::text[]) as t(id)`,
+        [ids, expires, now],
+      )
+    },
+    async analyze() {
+      await db.query('analyze')
+    },
+  }
 }

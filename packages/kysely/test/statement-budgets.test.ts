@@ -2,7 +2,8 @@
  * Statement budgets: how many statements the common paths send to a real database, counted
  * with Kysely's `log` hook (every statement the driver runs, BEGIN and COMMIT included).
  * A change that adds a round trip to a hot path fails here; docs/storage.md lists the
- * budgets and what each statement is.
+ * budgets and what each statement is. The round trips on PostgreSQL, counted in the driver,
+ * are asserted next door, in round-trip-budgets.test.ts.
  */
 import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
 import { authorizeRequest } from '@orgkit/core/http'

@@ -29,6 +29,8 @@ export const PERMISSIONS = [
   'apikeys.create',
   'apikeys.revoke',
   'audit.read',
+  'domains.read',
+  'domains.manage',
   'projects.read',
   'projects.update',
 ] as const

@@ -14,34 +14,11 @@ import {
 } from '@orgkit/core'
 import { describe, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
+import { at, organization as sharedOrganization, T0 } from './fixtures'
 
-const T0 = new Date('2026-01-01T00:00:00.000Z')
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000)
-
-function organization(slug: string): OrganizationRecord {
-  return {
-    id: createId('organization'),
-    slug,
-    name: slug,
-    type: 'team',
-    description: null,
-    logoUrl: null,
-    websiteUrl: null,
-    industry: null,
-    visibility: 'private',
-    memberCount: 0,
-    teamCount: 0,
-    contactEmail: null,
-    contactPhone: null,
-    timezone: null,
-    metadata: {},
-    privateMetadata: {},
-    createdBy: 'ann',
-    rolesVersion: 0,
-    createdAt: T0,
-    updatedAt: T0,
-  }
-}
+/** An organization record with empty metadata, as enrollment's cases create them. */
+const organization = (slug: string): OrganizationRecord =>
+  sharedOrganization(slug, { metadata: {}, privateMetadata: {} })
 
 export function domainRecord(
   organizationId: string,

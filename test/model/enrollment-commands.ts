@@ -738,6 +738,10 @@ function decideItem(body: () => void): string {
 // ── Generators ─────────────────────────────────────────────────────────────────────
 
 /** For joining and links: mostly users with an address on the sequence's domains. */
+/** Mostly the first organization, which starts with a domain open to requests. */
+const orgWithDomain = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: org })
+/** Roles an approval names: often more than a plain member may be given. */
+const approvedAs = fc.constantFrom('owner', 'admin', 'admin', 'member', 'deployer', 'ghost')
 const joiner: fc.Arbitrary<ActorRef> = fc.record({
   kind: fc.constantFrom<ActorRef['kind']>('domainUser', 'domainUser', 'domainUser', 'user', 'key'),
   n: fc.nat(6),
@@ -774,14 +778,18 @@ export function enrollmentArbitraries() {
       .record({ via, actor, org, spelling: ownSpelling })
       .map((a) => new RemoveDomain(a.via, a.actor, a.org, a.spelling)),
     fc.record({ via, actor: joiner }).map((a) => new Discover(a.via, a.actor)),
-    fc.record({ via, actor: joiner, org, bySlug: fc.boolean() }).map((a) => new Join(a.via, a.actor, a.org, a.bySlug)),
+    fc
+      .record({ via, actor: joiner, org: orgWithDomain, bySlug: fc.boolean() })
+      .map((a) => new Join(a.via, a.actor, a.org, a.bySlug)),
     fc
       .record({ via, actor, org, status: fc.constantFrom('pending', 'approved', 'denied', 'withdrawn', null) })
       .map((a) => new ListJoinRequests(a.via, a.actor, a.org, a.status)),
     fc
-      .record({ via, actor, org, request: localRef, role: fc.option(role, { freq: 2 }) })
+      .record({ via, actor, org: orgWithDomain, request: localRef, role: fc.option(approvedAs, { freq: 3 }) })
       .map((a) => new ApproveJoinRequest(a.via, a.actor, a.org, a.request, a.role)),
-    fc.record({ via, actor, org, request: localRef }).map((a) => new DenyJoinRequest(a.via, a.actor, a.org, a.request)),
+    fc
+      .record({ via, actor, org: orgWithDomain, request: localRef })
+      .map((a) => new DenyJoinRequest(a.via, a.actor, a.org, a.request)),
     fc
       .record({ via, actor: requester, request: fc.nat(5) })
       .map((a) => new WithdrawJoinRequest(a.via, a.actor, a.request)),

@@ -195,7 +195,7 @@ export interface Model {
   clock: ModelClock
   /** The DNS the system's resolver answers from: TXT values by name. */
   dns: Map<string, string[]>
-  /** Two claimable domains of the sequence's own; users u3, u5 and u6 have addresses on the first, u4 on the second. */
+  /** Two claimable domains of the sequence's own; users u3, u5, u6 and u7 have addresses on the first, u4 on the second. */
   domainNames: [string, string]
   domains: ModelDomain[]
   joinRequests: ModelJoinRequest[]

@@ -57,9 +57,9 @@ interface World {
 const EPOCH = Date.UTC(2031, 0, 1)
 
 /**
- * A fresh corner of the database for one sequence: seven users (u0–u6), and two organizations
- * with owners, admins, members (u3 in both), one team each with a lead or a member, and u5
- * and u6 outside everything. u3, u5 and u6 have addresses on the sequence's first domain
+ * A fresh corner of the database for one sequence: eight users (u0–u7), and two organizations
+ * with owners, admins, members (u3 in both), one team each with a lead or a member, and u5,
+ * u6 and u7 outside everything. u3, u5, u6 and u7 have addresses on the sequence's first domain
  * (u6's unverified), u4 on the second; the others on a domain nobody can claim. A holds the
  * first domain verified, with enrollment `suggest`.
  */
@@ -67,7 +67,7 @@ async function setup(app: TestApp, adapter: AdapterName, world: World): Promise<
   const namespace = `m${process.pid}x${++sequences}`
   const domainNames: [string, string] = [`${namespace}-one.com`, `${namespace}-two.com`]
   const users: ModelUser[] = []
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 8; i++) {
     const id = `${namespace}_u${i}`
     const host = i === 3 || i >= 5 ? domainNames[0] : i === 4 ? domainNames[1] : 'example.test'
     const email = host === 'example.test' ? `${namespace}.u${i}@${host}` : `u${i}@${host}`

@@ -10,6 +10,7 @@ import {
   can,
   createOrgkitClient,
   type Member,
+  type Operations,
   type Organization,
   type OrgkitClient,
   OrgkitClientError,
@@ -43,10 +44,14 @@ interface Session {
   email: string
 }
 
+/** One line of a bulk invitation's answer: the invitation, or why that email was not invited. */
+type BulkAnswer = Operations['bulkCreateInvitations']['response']['data'][number]
+
 /** What an answer shows this once; forgotten when another organization is shown. */
 interface ShownOnce {
   invitationToken?: string
   apiKeySecret?: string
+  bulkAnswers?: BulkAnswer[]
 }
 
 const state: {
@@ -234,6 +239,9 @@ function form<Name extends string>(spec: {
 
 const input = (label: string, extra: Attributes = {}) =>
   h('input', { placeholder: label, 'aria-label': label, ...extra })
+
+const textarea = (label: string, extra: Attributes = {}) =>
+  h('textarea', { placeholder: label, 'aria-label': label, ...extra })
 
 /** A choice among `[value, text]` options. */
 const choice = (label: string, options: [value: string, text: string][], selected?: string, extra: Attributes = {}) =>
@@ -507,6 +515,24 @@ function membersSection(client: OrgkitClient, org: Organization) {
   )
 }
 
+/** A bulk invitation's answer for one email, in words. */
+function describeBulkAnswer(answer: BulkAnswer): string {
+  if (answer.invitation) return `Invited as ${answer.invitation.role}.`
+  const error = answer.error
+  if (!error) return 'No answer.'
+  // A malformed item's reasons are in its details (the message only says the request was not valid).
+  const reasons = error.code === 'validation_failed' ? error.details?.map((detail) => detail.message) : undefined
+  if (reasons && reasons.length > 0) return `Not invited: ${reasons.join('; ')}.`
+  return error.code === 'forbidden' ? `Not invited: not allowed. ${error.message}` : `Not invited: ${error.message}`
+}
+
+/** Emails from a text: one a line (commas and semicolons separate too); blank lines are skipped. */
+const emailsIn = (text: string) =>
+  text
+    .split(/[\n,;]+/)
+    .map((email) => email.trim())
+    .filter(Boolean)
+
 function invitationsSection(client: OrgkitClient, org: Organization) {
   const { once } = state
   return card(
@@ -530,6 +556,40 @@ function invitationsSection(client: OrgkitClient, org: Organization) {
       'invitation-token',
       once.invitationToken,
     ),
+    form({
+      label: 'Invite several',
+      testid: 'bulk-invite',
+      submit: 'Invite all',
+      needs: 'invitations.create',
+      fields: {
+        emails: textarea('Emails to invite, one a line', { rows: '3', required: true }),
+        role: roleSelect('member'),
+      },
+      onSubmit: async ({ emails, role }) => {
+        const { data } = await client.invitations.bulkCreate(org.slug, {
+          invitations: emailsIn(emails).map((email) => ({ email, role })),
+        })
+        state.once = { bulkAnswers: data }
+        render()
+        const invited = data.filter((answer) => answer.invitation).length
+        return `${invited} of ${data.length} invited.`
+      },
+    }),
+    once.bulkAnswers
+      ? h(
+          'ul',
+          { class: 'plain answers', 'data-testid': 'bulk-answers' },
+          once.bulkAnswers.map((answer, index) =>
+            h(
+              'li',
+              { class: answer.invitation ? 'ok' : 'refused' },
+              h('strong', {}, answer.email ?? `Line ${index + 1}`),
+              ` ${describeBulkAnswer(answer)}`,
+            ),
+          ),
+        )
+      : null,
+    allowed('invitations.read') ? h('h4', {}, 'Pending') : null,
     allowed('invitations.read')
       ? listOf(
           { 'data-testid': 'pending-invitations' },

@@ -60,6 +60,7 @@ import {
   type Model,
   type ModelActor,
   type ModelDomain,
+  type ModelInvitation,
   type ModelLink,
   type ModelOrg,
   type ModelUser,
@@ -616,6 +617,62 @@ class AcceptLink extends EnrollmentStep {
   }
 }
 
+/**
+ * What a token invites to, for any signed-in user: an invitation's status as stored, whether
+ * it is past its date and until when; a link's state (revoked, expired or pending) and the
+ * uses it has left.
+ */
+class Preview extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly of: 'invitation' | 'link',
+    readonly n: number,
+  ) {
+    super(via, actor)
+  }
+  args = () => ({ of: this.of, n: this.n })
+  label = (model: Model) =>
+    `preview ${this.of}${this.n % Math.max(1, (this.of === 'link' ? model.links : model.invitations).length)}`
+  bind(model: Model, who: Who): Bound | null {
+    const item = pick<{ token: string; orgId: string }>(this.of === 'link' ? model.links : model.invitations, this.n)
+    if (!item) return null
+    const actor = who({})
+    if (!actor) return null
+    const summary = (value: {
+      status: string
+      expired: boolean
+      role: string
+      expiresAt: unknown
+      link?: { usesLeft: number | null }
+    }) =>
+      `${value.role} ${value.status} expired:${value.expired} until:${value.expiresAt === null ? null : new Date(value.expiresAt as string).getTime()} left:${value.link?.usesLeft}`
+    const wanted = (): string => {
+      if (this.of === 'invitation') {
+        const invitation = item as ModelInvitation
+        const expired = invitationExpired(model, invitation)
+        return summary({ ...invitation, expired })
+      }
+      const link = item as ModelLink
+      const expired = link.expiresAt !== null && link.expiresAt <= model.clock.now
+      const status = link.revoked ? 'revoked' : expired ? 'expired' : 'pending'
+      const usesLeft = link.maxUses === null ? null : Math.max(0, link.maxUses - link.uses)
+      return summary({ ...link, status, expired, link: { usesLeft } })
+    }
+    return {
+      actor,
+      expect: () => {
+        requireUser(model, actor)
+      },
+      call: (d, c) => d.previewInvitation(c, item.token),
+      apply: (value, step) => {
+        const got = summary(value as Parameters<typeof summary>[0])
+        if (got !== wanted()) throw new Error(`${step}: the preview says ${got}, the model says ${wanted()}`)
+      },
+    }
+  }
+}
+
 /** Refuses a link that takes nobody any more: revoked, then past its date, then used up. */
 function usable(model: Model, link: ModelLink): void {
   if (link.revoked) refuse('link_revoked')
@@ -806,6 +863,9 @@ export function enrollmentArbitraries() {
       })
       .map((a) => new CreateLink(a.via, a.actor, a.org, a.role, a.maxUses, a.expiry, a.domain)),
     fc.record({ via, actor: joiner, link: fc.nat(5) }).map((a) => new AcceptLink(a.via, a.actor, a.link)),
+    fc
+      .record({ via, actor: joiner, of: fc.constantFrom<'invitation' | 'link'>('invitation', 'link'), n: fc.nat(7) })
+      .map((a) => new Preview(a.via, a.actor, a.of, a.n)),
     fc.record({ via, actor, org, link: localRef }).map((a) => new RevokeLink(a.via, a.actor, a.org, a.link)),
     fc
       .record({

@@ -58,6 +58,8 @@ export interface Driver {
   listInvitations(caller: Caller, org: string, status: string | undefined): Promise<Outcome>
   /** The pending, unexpired invitations addressed to the caller. */
   myInvitations(caller: Caller): Promise<Outcome>
+  /** What an invitation's or an invitation link's token invites to. */
+  previewInvitation(caller: Caller, token: string): Promise<Outcome>
   bulkInvite(caller: Caller, org: string, items: { email: string; role: string }[]): Promise<Outcome>
   addDomain(caller: Caller, org: string, domain: string): Promise<Outcome>
   verifyDomain(caller: Caller, org: string, domain: string): Promise<Outcome>
@@ -141,6 +143,7 @@ export function coreDriver(app: TestApp): Driver {
     listInvitations: (c, org, status) =>
       call(c, (k) => k.invitations.list(org, only({ status: status as 'pending' | undefined, limit: 100 }))),
     myInvitations: (c) => call(c, (k) => k.invitations.mine({ limit: 100 })),
+    previewInvitation: (c, token) => call(c, (k) => k.invitations.preview({ token })),
     bulkInvite: (c, org, items) => call(c, (k) => k.invitations.bulkCreate(org, { invitations: items })),
     addDomain: (c, org, domain) => call(c, (k) => k.domains.add(org, { domain })),
     verifyDomain: (c, org, domain) => call(c, (k) => k.domains.verify(org, domain)),
@@ -216,6 +219,7 @@ export function httpDriver(app: TestApp): Driver {
     permissions: (c, org) => send(c, 'GET', `${o(org)}/permissions`),
     listInvitations: (c, org, status) => send(c, 'GET', `${o(org)}/invitations${query({ status, limit: '100' })}`),
     myInvitations: (c) => send(c, 'GET', '/invitations?limit=100'),
+    previewInvitation: (c, token) => send(c, 'POST', '/invitations/preview', { token }),
     bulkInvite: async (c, org, items) => {
       const answer = await send(c, 'POST', `${o(org)}/invitations/bulk`, { invitations: items })
       return answer.ok ? { ok: true, value: (answer.value as { data: unknown }).data } : answer

@@ -394,7 +394,7 @@ function repositories(
     },
 
     invitations: {
-      insert: op((invitation: InvitationRecord, now: Date) => {
+      insert: op((invitation: InvitationRecord, now: Date, events?: readonly AuditEventRecord[]) => {
         const sameEmail = rowsOf(t.invitations, invitation.organizationId).filter(
           (other) => other.status === 'pending' && other.email === invitation.email,
         )
@@ -410,6 +410,7 @@ function repositories(
           tokenHash: invitation.tokenHash,
           email: invitation.email,
         })
+        appendEvents(events)
         return 'inserted' as const
       }),
       find: op(findInvitation),

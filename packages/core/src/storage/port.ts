@@ -241,9 +241,10 @@ export interface InvitationRepository {
    * Inserts a pending invitation. A pending invitation for the same email in the same
    * organization that is already past its expiry is first marked `expired`. Returns
    * `'duplicate'`, writing nothing, when an unexpired pending one exists: of concurrent
-   * inserts for one (organization, email) exactly one returns `'inserted'`.
+   * inserts for one (organization, email) exactly one returns `'inserted'`. `events` are
+   * written to the audit trail with it (see `AuditEvents`; none on `'duplicate'`).
    */
-  insert(invitation: InvitationRecord, now: Date): Promise<'inserted' | 'duplicate'>
+  insert(invitation: InvitationRecord, now: Date, events?: AuditEvents): Promise<'inserted' | 'duplicate'>
   find(organizationId: string, id: string): Promise<InvitationRecord | null>
   /** Resolves a public invitation id through the global lookup table. */
   findById(id: string): Promise<InvitationRecord | null>
@@ -377,7 +378,7 @@ export interface AuditListFilter {
 /**
  * Audit events a write method takes along: the events of the change it makes, written to the
  * audit trail in the same transaction when the method writes, and not at all when it writes
- * nothing (it returns `false`). A storage may write them in the statement that makes the
+ * nothing (it returns `false`, or `'duplicate'`). A storage may write them in the statement that makes the
  * change (orgkit's PostgreSQL storage does: one round trip fewer) or in one of their own
  * (`AuditRepository.append`). Omitted or empty: no events.
  */

@@ -1,7 +1,7 @@
 import type { Storage } from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
-import { at, event, organization } from './fixtures'
+import { at, event, invitation, organization } from './fixtures'
 
 /** The audit events part of the storage conformance suite. */
 export function auditConformance(t: ConformanceContext): void {
@@ -69,6 +69,23 @@ export function auditConformance(t: ConformanceContext): void {
     expect(await storage.members.insert(cat, three)).toBe(true)
     expect(await storage.members.updateRole(org.id, 'cat', 'admin', [])).toBe(true)
     expect((await trail(org.id)).slice(4)).toEqual(['member.batch4', 'member.batch5', 'member.batch6'])
+  })
+
+  it('an invitation takes its audit events along, and a duplicate writes none', async () => {
+    const org = organization('invitation-events')
+    expect(await storage.organizations.insert(org)).toBe(true)
+    const first = invitation(org.id, 'invitation-events@example.com')
+    const created = [event(org.id, 'invitation.created', at(1))]
+    expect(await storage.invitations.insert(first, at(0), created)).toBe('inserted')
+    const again = invitation(org.id, 'invitation-events@example.com')
+    expect(await storage.invitations.insert(again, at(0), [event(org.id, 'invitation.again', at(2))])).toBe('duplicate')
+    const listed = await storage.audit.list(org.id, {}, page())
+    expect(listed.data).toEqual(created)
+    // The invitation is whole: found by id, by token, and in its addressee's pending list.
+    expect((await storage.invitations.findById(first.id))?.id).toBe(first.id)
+    expect((await storage.invitations.findByTokenHash(first.tokenHash))?.id).toBe(first.id)
+    const pending = await storage.invitations.listPendingForEmail('invitation-events@example.com', at(0), page())
+    expect(pending.data.map((i) => i.id)).toEqual([first.id])
   })
 
   it('the locking read may bring a host user along', async () => {

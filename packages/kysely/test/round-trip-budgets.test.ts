@@ -59,12 +59,13 @@ const roundTrips = {
    */
   changeRole: 5,
   /**
-   * Target 4: 11. Beyond it: the member read (who may remove whom; the last owner stays),
-   * then the membership, the kept count, the `user_memberships` entry (the user's shard),
-   * the teams' kept counts, the team memberships, the member's API keys revoked, and the
-   * audit event, one statement each.
+   * Target 4: 6. Beyond it: the member read (who may remove whom; the last owner stays,
+   * which costs one more to count the owners when an owner goes), then the member's API keys
+   * revoked (the event counts them, so they go first). The membership, the kept count, the
+   * `user_memberships` entry, the team memberships and their teams' counts and the audit
+   * event are one statement.
    */
-  removeMember: 11,
+  removeMember: 6,
   /**
    * Target 4: 6, by slug. Beyond it: the slug's lookup under the transaction (by id it
    * goes), and the addressee, their membership and the inviter read in one statement (no
@@ -94,6 +95,8 @@ const distributedRoundTrips = {
   addMember: 5,
   /** 5: as on one server (every row it writes is on the organization's shard). */
   changeRole: 5,
+  /** 7: the `user_memberships` entry (the user's shard) apart. */
+  removeMember: 7,
   /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
   invite: 9,
   /** 8: the `user_memberships` entry apart. */
@@ -253,7 +256,7 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
   })
   afterAll(() => env?.destroy())
 
-  it('creates an organization, adds a member and changes their role', async () => {
+  it('creates an organization, adds a member, changes their role and removes them', async () => {
     let n = 0
     await expectTrips(distributedRoundTrips.createOrganization, () =>
       orgkit.as(owner).organizations.create({ name: `Shards ${++n}` }),
@@ -270,10 +273,13 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
       false,
     )
     // Every row written where it is read: the user's organizations come from their index.
-    const mine = await orgkit.as({ type: 'user', userId: user.id, email: user.email }).organizations.list()
+    const member = { type: 'user' as const, userId: user.id, email: user.email }
+    const mine = await orgkit.as(member).organizations.list()
     expect(mine.data.map((o) => [o.id, o.role])).toEqual([[orgId, 'admin']])
-    const trail = await orgkit.as(owner).audit.list(orgId, { limit: 2 })
-    expect(trail.data.map((e) => e.action)).toEqual(['member.updated', 'member.added'])
+    await expectTrips(distributedRoundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), false)
+    expect((await orgkit.as(member).organizations.list()).data).toEqual([])
+    const trail = await orgkit.as(owner).audit.list(orgId, { limit: 3 })
+    expect(trail.data.map((e) => e.action)).toEqual(['member.removed', 'member.updated', 'member.added'])
   })
 
   it('creates an invitation by slug and accepts it', async () => {

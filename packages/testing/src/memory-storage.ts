@@ -371,7 +371,7 @@ function repositories(
         appendEvents(events)
         return true
       }),
-      delete: op((organizationId: string, userId: string) => {
+      delete: op((organizationId: string, userId: string, events?: readonly AuditEventRecord[]) => {
         if (!t.members.delete(key(organizationId, userId))) return false
         moveOrganizationCount(organizationId, 'memberCount', -1)
         // Only members can be team members: the user leaves every team of the organization.
@@ -380,6 +380,7 @@ function repositories(
           t.teamMembers.delete(rowKey)
           moveTeamCount(organizationId, membership.teamId, -1)
         }
+        appendEvents(events)
         return true
       }),
       countWithRole: op(

@@ -130,7 +130,7 @@ export async function updateMember(
 }
 
 export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
-  await mutate(ctx, actor, async ({ tx, now, record }) => {
+  await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.remove)
     const { organization } = access
     const target = await tx.members.find(organization.id, userId)
@@ -138,15 +138,19 @@ export async function removeMember(ctx: Context, actor: Actor, ref: string, user
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization keeps its owner.')
     assertMayGrant(access, roleIn(access.roles, target.role), 'remove a member with')
     await assertOwnerRemains(tx, organization.id, target.role)
-    await tx.members.delete(organization.id, userId)
-    // The member's keys lose their access with the membership, in the same transaction.
+    // The member's keys lose their access with the membership, in the same transaction:
+    // revoked first, so that the event (which counts them) travels with the removal.
     const revokedKeys = await tx.apiKeys.revokeCreatedBy(organization.id, userId, now)
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'member.removed',
       target: { type: 'user', id: userId },
       changes: { role: target.role, ...(revokedKeys > 0 ? { revokedApiKeys: revokedKeys } : {}) },
-    })
+    } as const
+    // The organization's lock keeps the member read above: the removal finds them.
+    if (!(await recordWith([event], (events) => tx.members.delete(organization.id, userId, events)))) {
+      throw notFound('Member not found.')
+    }
   })
 }
 

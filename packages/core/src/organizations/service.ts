@@ -307,21 +307,21 @@ export async function deleteOrganization(ctx: Context, actor: Actor, ref: string
 
 export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   const user = requireUser(actor, 'leave an organization')
-  await mutate(ctx, actor, async ({ tx, now, record }) => {
+  await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.leave)
     const { organization, member } = access
     if (!member) throw notFound('Organization not found.')
     if (organization.type === 'personal')
       throw new OrgkitError('conflict', 'You cannot leave your personal organization.')
     await assertOwnerRemains(tx, organization.id, member.role)
-    await tx.members.delete(organization.id, user.userId)
-    await tx.apiKeys.revokeCreatedBy(organization.id, user.userId, now)
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'member.left',
       target: { type: 'user', id: user.userId },
       changes: { role: member.role },
-    })
+    } as const
+    await recordWith([event], (events) => tx.members.delete(organization.id, user.userId, events))
+    await tx.apiKeys.revokeCreatedBy(organization.id, user.userId, now)
   })
 }
 

@@ -220,9 +220,10 @@ export interface MemberRepository {
   updateRole(organizationId: string, userId: string, role: string, events?: AuditEvents): Promise<boolean>
   /**
    * Removes the membership, the user's team memberships in the organization (and their
-   * teams' counts), and uncounts it. `false` when the user was not a member.
+   * teams' counts), and uncounts it. `false`, writing nothing, when the user was not a
+   * member. `events` are written to the audit trail with it (see `AuditEvents`).
    */
-  delete(organizationId: string, userId: string): Promise<boolean>
+  delete(organizationId: string, userId: string, events?: AuditEvents): Promise<boolean>
   countWithRole(organizationId: string, role: string): Promise<number>
   /** Gives every member holding role `from` role `to`; returns how many changed. */
   reassignRole(organizationId: string, from: string, to: string): Promise<number>

@@ -82,6 +82,51 @@ function updateRoleFolded(events: number) {
   )
 }
 
+/**
+ * PostgreSQL: a membership removed with everything that goes with it in one statement (see
+ * folded.ts): the kept count, the user's team memberships and their teams' counts, the
+ * audit events, and on one server the user's index entry, each only if the membership was
+ * there. Distributed, the index entry is on the user's shard: a statement of its own.
+ */
+const foldedMemberDelete = foldedVariants()
+function deleteMemberFolded(distributed: boolean, events: number) {
+  return foldedMemberDelete(`${distributed} ${events}`, () => {
+    const organizationId = slot<string>('organizationId')
+    const userId = slot<string>('userId')
+    const ofMember = sql`${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('user_id')} = ${userId}`
+    const removed = sql`exists (select 1 from ${sql.id('removed')})`
+    const ctes = [
+      cte('removed', sql`delete from ${sql.table('members')} where ${ofMember} returning 1`),
+      cte(
+        'counted',
+        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} - 1 where ${sql.ref('id')} = ${organizationId} and ${removed}`,
+      ),
+      // Every CTE reads the statement's snapshot: the team memberships deleted beside it
+      // are still there for the count.
+      cte(
+        'teams_counted',
+        sql`update ${sql.table('teams')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} - 1 where ${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('id')} in (select ${sql.ref('team_id')} from ${sql.table('team_members')} where ${ofMember}) and ${removed}`,
+      ),
+      cte('left_teams', sql`delete from ${sql.table('team_members')} where ${ofMember} and ${removed}`),
+    ]
+    if (!distributed) {
+      ctes.push(
+        cte(
+          'unindexed',
+          sql`delete from ${sql.table('user_memberships')} where ${sql.ref('user_id')} = ${userId} and ${sql.ref('organization_id')} = ${organizationId} and ${removed}`,
+        ),
+      )
+    }
+    return folded([...ctes, ...auditInserts(events, 'removed')], 'removed')
+  })
+}
+const removeIndexEntry = compiled((context) =>
+  context.db
+    .deleteFrom('user_memberships')
+    .where('user_id', '=', slot<string>('userId'))
+    .where('organization_id', '=', slot<string>('organizationId')),
+)
+
 const insertMember = compiledInsertUnlessExists((context) =>
   context.db.insertInto('members').values({
     organization_id: slot<string>('organizationId'),
@@ -319,8 +364,16 @@ export function memberRepository(context: StorageContext): MemberRepository {
       })
     },
 
-    delete: (organizationId, userId) =>
+    delete: (organizationId, userId, events = []) =>
       atomic(async (trx) => {
+        if (dialect.name === 'postgres') {
+          const inTransaction = { ...context, db: trx }
+          const distributed = await context.distributed(trx)
+          const values = auditValues(events, dialect, { organizationId, userId })
+          if (!(await runFolded(deleteMemberFolded(distributed, events.length), inTransaction, values))) return false
+          if (distributed) await removeIndexEntry.run(inTransaction, { organizationId, userId })
+          return true
+        }
         const removed = await trx
           .deleteFrom('members')
           .where('organization_id', '=', organizationId)
@@ -352,6 +405,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
           .where('organization_id', '=', organizationId)
           .where('user_id', '=', userId)
           .execute()
+        await auditRepository({ ...context, db: trx }).append(events)
         return true
       }),
 

@@ -69,6 +69,14 @@ export function auditConformance(t: ConformanceContext): void {
     expect(await storage.members.insert(cat, three)).toBe(true)
     expect(await storage.members.updateRole(org.id, 'cat', 'admin', [])).toBe(true)
     expect((await trail(org.id)).slice(4)).toEqual(['member.batch4', 'member.batch5', 'member.batch6'])
+
+    // A removal takes its events along; removing a non-member writes none.
+    expect(await storage.members.delete(org.id, 'cat', [event(org.id, 'member.removed', at(20))])).toBe(true)
+    expect(await storage.members.delete(org.id, 'cat', [event(org.id, 'member.gone', at(21))])).toBe(false)
+    expect((await trail(org.id)).slice(7)).toEqual(['member.removed'])
+    expect(await storage.members.find(org.id, 'cat')).toBeNull()
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(2)
+    expect((await storage.organizations.listForUser('cat', page(100))).data.map((o) => o.id)).not.toContain(org.id)
   })
 
   it('an invitation takes its audit events along, and a duplicate writes none', async () => {

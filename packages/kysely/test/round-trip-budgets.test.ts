@@ -75,13 +75,13 @@ const roundTrips = {
    */
   invite: 6,
   /**
-   * Target 4: 7. Beyond it: the token's lookup row, before the transaction (its own
-   * shard), then the invitation's conditional update (of concurrent accepts one wins) and
-   * the addressee's `email_invitations` entry deleted (the addressee's shard). The
-   * membership, its `user_memberships` entry, the kept count and the audit events are one
-   * statement.
+   * Target 4: 6. Beyond it: the token's lookup row, before the transaction (its own
+   * shard), then the invitation's conditional update (of concurrent accepts one wins, and
+   * which error a loser gets depends on it), which deletes the addressee's
+   * `email_invitations` entry in its statement. The membership, its `user_memberships`
+   * entry, the kept count and the audit events are one statement.
    */
-  accept: 7,
+  accept: 6,
 }
 
 /**
@@ -99,7 +99,7 @@ const distributedRoundTrips = {
   removeMember: 7,
   /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
   invite: 9,
-  /** 8: the `user_memberships` entry apart. */
+  /** 8: the `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart. */
   accept: 8,
 }
 

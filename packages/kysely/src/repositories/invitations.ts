@@ -157,11 +157,17 @@ export function invitationRepository(context: StorageContext): InvitationReposit
     if (dialect.name === 'postgres' && !(await context.distributed(trx))) {
       // On one server the index row goes in the same statement (see folded.ts): both tables
       // are on this server, and a trip saved is the whole cost of the second statement.
-      const { rows } = await sql<{
-        written: string | number
-      }>`with ${sql.id('left_pending')} as (${update.returning('email')}) , ${sql.id('unindexed')} as (delete from ${sql.table('email_invitations')} where ${sql.ref('email')} in (select ${sql.ref('email')} from ${sql.id('left_pending')}) and ${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('invitation_id')} = ${id}) select count(*) as written from ${sql.id('left_pending')}`.execute(
-        trx,
+      const statement = folded(
+        [
+          cte('left_pending', sql`${update.returning('email')}`),
+          cte(
+            'unindexed',
+            sql`delete from ${sql.table('email_invitations')} where ${sql.ref('email')} in (select ${sql.ref('email')} from ${sql.id('left_pending')}) and ${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('invitation_id')} = ${id}`,
+          ),
+        ],
+        'left_pending',
       )
+      const { rows } = await statement.execute(trx)
       return Number(rows[0]?.written ?? 0) > 0
     }
     if (dialect.name === 'mysql') {
@@ -245,7 +251,8 @@ export function invitationRepository(context: StorageContext): InvitationReposit
             expiresAt: dialect.toTimestamp(invitation.expiresAt),
           })
         }
-        // Written with the invitation where they were folded in (distributed PostgreSQL).
+        // MariaDB and SQLite: the events in a statement of their own (PostgreSQL wrote them
+        // with the invitation).
         if (distributed === null) await auditRepository(inTransaction).append(events)
         return 'inserted' as const
       }),

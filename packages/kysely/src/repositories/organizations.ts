@@ -309,8 +309,8 @@ export function organizationRepository(context: StorageContext): TransactionOrga
           if (distributed && !(await claimSlug.run(inTransaction, slug))) return false
           const values = auditValues(events, dialect, { ...row })
           if (owner !== undefined) Object.assign(values, { ownerId: owner.userId, ownerRole: owner.role })
-          const folded = insertOrganizationFolded(distributed, owner !== undefined, events.length)
-          if (!(await runFolded(folded, inTransaction, values))) return false
+          const statement = insertOrganizationFolded(distributed, owner !== undefined, events.length)
+          if (!(await runFolded(statement, inTransaction, values))) return false
           if (distributed && owner !== undefined) {
             await insertIndexEntry.run(inTransaction, {
               userId: owner.userId,

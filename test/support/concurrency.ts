@@ -97,3 +97,17 @@ export function expectOnlyCodes(round: Round<unknown, unknown>, allowed: readonl
     }
   }
 }
+
+/**
+ * Resolves once a session of the storage's database waits for a lock (`lockWaiters`, polled:
+ * each poll is a query, so the wait ends on the server's event, not after a time). A
+ * storage without `lockWaiters` runs its transactions one at a time: one started while
+ * another is open is queued behind it by construction, so there is nothing to wait for.
+ */
+export async function untilWaitingForLock(env: { lockWaiters?: (() => Promise<number>) | undefined }): Promise<void> {
+  const { lockWaiters } = env
+  if (lockWaiters === undefined) return
+  while ((await lockWaiters()) === 0) {
+    // Polled again: the server has not shown the waiter yet.
+  }
+}

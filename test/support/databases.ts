@@ -405,6 +405,52 @@ export interface TestStorage extends StorageUnderTest {
   dialect: TestDialect
   // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
   db: Kysely<any>
+  /**
+   * How many sessions on this storage's database wait for a lock right now (see
+   * `lockWaiters`); absent on SQLite, whose transactions run one at a time.
+   */
+  lockWaiters?: (() => Promise<number>) | undefined
+}
+
+/**
+ * How many sessions wait for a lock on a table of `db`'s own (PostgreSQL: its schema;
+ * MariaDB: its database), as the server's lock views show them: what a concurrency test
+ * polls to know that a transaction really waits for another one's lock before it lets
+ * the other commit. `undefined` on SQLite, which has no sessions to wait.
+ */
+export function lockWaiters(
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped handle on a scratch database.
+  db: Kysely<any>,
+  dialect: TestDialect,
+): (() => Promise<number>) | undefined {
+  const count = async (query: ReturnType<typeof sql<{ waiting: number | string }>>) =>
+    Number((await query.execute(db)).rows[0]?.waiting ?? 0)
+  switch (dialect) {
+    case 'sqlite':
+      return undefined
+    case 'postgres':
+      // A backend that has read a table of this schema in its transaction holds a lock on
+      // the table (or, on Citus, on its shard) until it ends; one of those waiting for a lock.
+      return () =>
+        count(sql`select count(*) as waiting from pg_stat_activity a
+          where a.wait_event_type = 'Lock' and a.pid <> pg_backend_pid() and exists (
+            select 1 from pg_locks l join pg_class c on c.oid = l.relation
+            where l.pid = a.pid and l.granted and c.relnamespace = current_schema()::regnamespace)`)
+    case 'mysql':
+      // InnoDB's own report, which is live: its `information_schema.innodb_trx` is a cache
+      // that polling more often than every 100 ms keeps from ever being refreshed.
+      return async () => {
+        const sessions = await sql<{
+          id: number
+        }>`select id from information_schema.processlist where db = database()`.execute(db)
+        const ids = new Set(sessions.rows.map((row) => Number(row.id)))
+        const status = await sql<{ Status: string }>`show engine innodb status`.execute(db)
+        return (status.rows[0]?.Status ?? '').split('\n---TRANSACTION ').filter((transaction) => {
+          const thread = /MariaDB thread id (\d+)|MySQL thread id (\d+)/.exec(transaction)
+          return transaction.includes('\nLOCK WAIT ') && thread !== null && ids.has(Number(thread[1] ?? thread[2]))
+        }).length
+      }
+  }
 }
 
 /** How `createTestStorage` shapes its database and storage. */
@@ -461,6 +507,7 @@ export async function createTestStorage(
       }),
       addUser: (user) => insertUser(database, user, 'users', shape),
       destroy: () => database.destroy(),
+      lockWaiters: lockWaiters(database.db, dialect),
     }
     return created
   } catch (error) {

@@ -17,6 +17,15 @@ export interface ConformanceEnv {
   addUser(user: ConformanceUser): Promise<unknown>
   /** Releases whatever `make` opened. */
   destroy(): Promise<void>
+  /**
+   * How many sessions on the storage's database wait for a lock right now, as the server
+   * shows them (PostgreSQL's `pg_stat_activity`, InnoDB's status…). The cases about what a
+   * lock reads after a wait poll it, to let the transaction holding the lock commit only
+   * once another one really waits for it. A storage whose transactions run one at a time
+   * (in memory, SQLite) leaves it out: a transaction started while another is open is
+   * queued behind it by construction.
+   */
+  lockWaiters?: (() => Promise<number>) | undefined
 }
 
 /** Makes a fresh, empty storage for one run of the suite (or of one part of it). */
@@ -32,6 +41,12 @@ export interface ConformanceContext {
   page(limit?: number, cursor?: string): PageInput
   /** A fresh organization, stored, with `members` (user id → role) added in the order given, one second apart. */
   organizationWith(slug: string, members?: Record<string, string>): Promise<OrganizationRecord>
+  /**
+   * Resolves once a session waits for a lock (`ConformanceEnv.lockWaiters`, polled: each
+   * poll asks the server, so the wait ends on its event, not after a time); at once for a
+   * storage without `lockWaiters`.
+   */
+  untilWaitingForLock(): Promise<void>
 }
 
 /** The users every part of the suite may refer to: their emails, usernames and names are what the lookups test. */
@@ -70,6 +85,13 @@ export function conformanceContext(make: MakeConformanceEnv): ConformanceContext
         expect(await storage.members.insert({ organizationId: org.id, userId, role, joinedAt: at(second) })).toBe(true)
       }
       return org
+    },
+    async untilWaitingForLock() {
+      const lockWaiters = env?.lockWaiters
+      if (lockWaiters === undefined) return
+      while ((await lockWaiters()) === 0) {
+        // Asked again: the server does not show the waiter yet.
+      }
     },
   }
   return context

@@ -61,11 +61,12 @@ export interface StorageDialect {
   ): RawBuilder<SqlBool>
   /**
    * Adds the row lock `organizations.lock` takes, where the engine has one; `of` names the
-   * table whose rows to lock in a join, where the engine can say so (PostgreSQL).
+   * tables whose rows to lock in a join, where the engine can say so (PostgreSQL, which
+   * locks them in the order named).
    */
   forUpdate<DB, TB extends keyof DB, O>(
     query: SelectQueryBuilder<DB, TB, O>,
-    of?: TB & string,
+    of?: (TB & string) | readonly (TB & string)[],
   ): SelectQueryBuilder<DB, TB, O>
   /** The isolation level orgkit's transactions ask for; `undefined` keeps the server's default. */
   readonly isolationLevel: IsolationLevel | undefined

@@ -141,24 +141,53 @@ const selectWithMember = (context: StorageContext) => {
 const withMemberById = compiled(selectWithMember)
 const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
 /**
- * PostgreSQL: the lock with the caller's membership and a host user (prefixed `u_`), the one
- * a member is about to be added for. `FOR UPDATE OF o` locks the organization's row only;
- * the users table is read, not locked (on Citus a reference table: the join stays on the
- * organization's shard). MariaDB, lacking `OF`, would lock the user too: it reads the user
- * apart.
+ * PostgreSQL: the organization with one user's membership, both locked, the organization
+ * first (`FOR UPDATE OF o, m` locks in the order named, the order every change to a
+ * membership takes them in: the organization's lock, then the row). A statement at READ
+ * COMMITTED reads as of when it started, except the rows it locks: after a wait for the
+ * organization's lock, those are read again as committed. Only a row it locks can be
+ * trusted after the wait, and the nullable side of an outer join cannot be locked: an
+ * inner join, so no row when the user is no member (or the organization is gone), which
+ * the caller then asks the outer join (see `lockedWithMember`).
  */
-const lockWithMemberAndUser = compiled(
-  (context) => {
-    const user = hostUserColumns(context.users)
-    return context.dialect.forUpdate(
-      selectWithMember(context)
-        .leftJoin('host_users as u', (join) =>
-          join.on(sql<SqlBool>`${user.id} = ${context.hostUsers.id.fromParameter(slot<string | null>('readUserId'))}`),
-        )
-        .select(userSummarySelection(user, 'u_')),
-      'o',
+const selectLockedMembership = (context: StorageContext) =>
+  context.db
+    .selectFrom('organizations as o')
+    .innerJoin('members as m', (join) =>
+      join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
     )
-  },
+    .where('o.id', '=', slot<string>('id'))
+    .selectAll('o')
+    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+const lockMembershipById = compiled((context) => context.dialect.forUpdate(selectLockedMembership(context), ['o', 'm']))
+/**
+ * PostgreSQL: the lock with the caller's membership and a host user (prefixed `u_`), the one
+ * a member is about to be added for, with the membership locked (`lockMembershipAndUser`)
+ * or, once that found no membership, the outer join (`lockWithMemberAndUser`). `FOR UPDATE
+ * OF` leaves the users table read, not locked (on Citus a reference table: the join stays
+ * on the organization's shard). MariaDB, lacking `OF`, would lock the user too: it reads
+ * the user apart.
+ */
+const isReadUser = (context: StorageContext) =>
+  sql<SqlBool>`${hostUserColumns(context.users).id} = ${context.hostUsers.id.fromParameter(slot<string | null>('readUserId'))}`
+const lockMembershipAndUser = compiled(
+  (context) =>
+    context.dialect.forUpdate(
+      selectLockedMembership(context)
+        .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
+        .select(userSummarySelection(hostUserColumns(context.users), 'u_')),
+      ['o', 'm'],
+    ),
+  { meetsHostUsers: true },
+)
+const lockWithMemberAndUser = compiled(
+  (context) =>
+    context.dialect.forUpdate(
+      selectWithMember(context)
+        .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
+        .select(userSummarySelection(hostUserColumns(context.users), 'u_')),
+      'o',
+    ),
   { meetsHostUsers: true },
 )
 
@@ -167,21 +196,35 @@ const lockWithMemberAndUser = compiled(
  * `i_`), its inviter's membership and, where `withUser`, the accepting user (prefixed `u_`),
  * all joined by the organization's id or looked up by key, so on its shard. MariaDB has no
  * `FOR UPDATE OF` and would lock the host's user row too: it reads the user on its own.
+ * PostgreSQL, where `locked`: the invitation and the inviter's membership locked too, after
+ * the organization, so that they are read as committed when the lock is granted (see
+ * `selectLockedMembership`); no row without an inviter, and the caller asks again with
+ * `locked` false, which locks the organization alone and joins the inviter's membership
+ * outside.
  */
-const selectForAcceptance = (context: StorageContext, withUser: boolean) => {
-  const query = context.db
+const selectForAcceptance = (context: StorageContext, withUser: boolean, locked: boolean) => {
+  const organization = context.db
     .selectFrom('organizations as o')
     .innerJoin('invitations as i', (join) =>
       join.onRef('i.organization_id', '=', 'o.id').on('i.id', '=', slot<string>('invitationId')),
     )
-    .leftJoin('members as m', (join) =>
-      join.onRef('m.organization_id', '=', 'o.id').onRef('m.user_id', '=', 'i.invited_by'),
-    )
-    .selectAll('o')
-    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-    .select(INVITATION_COLUMNS.map((column) => sql.ref(`i.${column}`).as(`i_${column}`)))
     .where('o.id', '=', slot<string>('id'))
-  if (!withUser) return context.dialect.forUpdate(query, 'o')
+    .selectAll('o')
+    .select(INVITATION_COLUMNS.map((column) => sql.ref(`i.${column}`).as(`i_${column}`)))
+  // The same join either way: inner where the inviter's row is locked, outer where not.
+  const query = locked
+    ? organization
+        .innerJoin('members as m', (join) =>
+          join.onRef('m.organization_id', '=', 'o.id').onRef('m.user_id', '=', 'i.invited_by'),
+        )
+        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+    : organization
+        .leftJoin('members as m', (join) =>
+          join.onRef('m.organization_id', '=', 'o.id').onRef('m.user_id', '=', 'i.invited_by'),
+        )
+        .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+  const of = locked ? (['o', 'i', 'm'] as const) : ('o' as const)
+  if (!withUser) return context.dialect.forUpdate(query, of)
   const user = hostUserColumns(context.users)
   return context.dialect.forUpdate(
     query
@@ -189,11 +232,35 @@ const selectForAcceptance = (context: StorageContext, withUser: boolean) => {
         join.on(sql<SqlBool>`${user.id} = ${context.hostUsers.id.fromParameter(slot<string | null>('userId'))}`),
       )
       .select(userSummarySelection(user, 'u_')),
-    'o',
+    of,
   )
 }
-const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true), { meetsHostUsers: true })
-const lockForAcceptanceAlone = compiled((context) => selectForAcceptance(context, false))
+const lockForAcceptanceLocked = compiled((context) => selectForAcceptance(context, true, true), {
+  meetsHostUsers: true,
+})
+const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true, false), {
+  meetsHostUsers: true,
+})
+const lockForAcceptanceAlone = compiled((context) => selectForAcceptance(context, false, false))
+
+/**
+ * PostgreSQL: what a lock with a membership answers, read as committed when the lock is
+ * granted. `locking` locks the membership with the organization and finds no row without
+ * one; `outer` then locks the organization alone, with the membership outer-joined. A
+ * membership `outer` finds was not there when `locking` began (it joined meanwhile) and
+ * could have changed again while `outer` waited for the lock: `locking` runs again, now
+ * under the lock, so without waiting, to read it locked.
+ */
+async function lockedWithMember<R extends { member_role: string | null; member_joined_at: string | Date | null }>(
+  locking: () => Promise<R | undefined>,
+  outer: () => Promise<R | undefined>,
+): Promise<R | undefined> {
+  const row = await locking()
+  if (row !== undefined) return row
+  const found = await outer()
+  if (found === undefined || found.member_role === null) return found
+  return (await locking()) ?? { ...found, member_role: null, member_joined_at: null }
+}
 
 type AcceptanceRow = Selectable<OrganizationsTable> & {
   member_role: string | null
@@ -357,21 +424,28 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return withMember((await withMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 
-    // The lock and the caller's membership in one statement: on PostgreSQL only the
-    // organization's row is locked (`FOR UPDATE OF o`: a left join's nullable side cannot be);
-    // MariaDB has no `OF` and also locks the member row when there is one, which every
-    // change to it takes after the organization's lock anyway, so the order stays the same.
+    // The lock and the caller's membership in one statement, read as committed when the
+    // lock is granted. PostgreSQL locks the membership row too (`FOR UPDATE OF o, m`; see
+    // `selectLockedMembership`), and asks again with the outer join when there is none;
+    // MariaDB has no `OF` and its locking reads read the latest committed rows: it locks
+    // the member row with the organization's, after it, the order every change to it takes.
     async lockWithMember(id, userId, readUserId) {
-      if (readUserId === undefined || dialect.name !== 'postgres') {
+      if (dialect.name !== 'postgres') {
         return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
       }
-      const { rows } = await lockWithMemberAndUser.run(context, {
-        id,
-        userId,
-        // An id the host's column cannot hold names no user (and is not sent to it).
-        readUserId: hostIdValue(context.users.idType, readUserId),
-      })
-      const row = rows[0] as
+      if (readUserId === undefined) {
+        const row = await lockedWithMember(
+          async () => (await lockMembershipById.run(context, { id, userId })).rows[0],
+          async () => (await lockWithMemberById.run(context, { id, userId })).rows[0],
+        )
+        return withMember(row, id, userId)
+      }
+      // An id the host's column cannot hold names no user (and is not sent to it).
+      const values = { id, userId, readUserId: hostIdValue(context.users.idType, readUserId) }
+      const row = (await lockedWithMember(
+        async () => (await lockMembershipAndUser.run(context, values)).rows[0],
+        async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
+      )) as
         | (Parameters<typeof withMember>[0] &
             Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
         | undefined
@@ -389,15 +463,18 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
     async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {
       const withUser = dialect.name !== 'mysql'
-      const { rows } = withUser
-        ? await lockForAcceptanceWithUser.run(context, {
-            id,
-            invitationId,
-            // An id the host's column cannot hold names no user (and is not sent to it).
-            userId: hostIdValue(context.users.idType, userId),
-          })
-        : await lockForAcceptanceAlone.run(context, { id, invitationId })
-      const row = rows[0] as AcceptanceRow | undefined
+      // An id the host's column cannot hold names no user (and is not sent to it).
+      const values = { id, invitationId, userId: hostIdValue(context.users.idType, userId) }
+      const row = (
+        dialect.name === 'postgres'
+          ? await lockedWithMember(
+              async () => (await lockForAcceptanceLocked.run(context, values)).rows[0],
+              async () => (await lockForAcceptanceWithUser.run(context, values)).rows[0],
+            )
+          : withUser
+            ? (await lockForAcceptanceWithUser.run(context, values)).rows[0]
+            : (await lockForAcceptanceAlone.run(context, { id, invitationId })).rows[0]
+      ) as AcceptanceRow | undefined
       if (row === undefined) return null
       // The invitation's columns come prefixed `i_`; the organization's and the membership's
       // are read from the row by name, as for `lockWithMember`.

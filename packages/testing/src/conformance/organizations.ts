@@ -1,4 +1,4 @@
-import type { Storage } from '@orgkit/core'
+import type { Storage, TransactionRepositories } from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
 import { apiKey, at, customRole, event, everyPage, invitation, organization, T0, team } from './fixtures'
@@ -10,6 +10,40 @@ export function organizationsConformance(t: ConformanceContext): void {
   beforeAll(() => {
     storage = t.storage
   })
+
+  /**
+   * Runs `change` in a transaction holding `organizationId`'s lock and, while it is open,
+   * `read` in another, which takes the lock too; commits the first once the second waits
+   * for it: what `read` returned.
+   */
+  async function afterWait<T>(
+    organizationId: string,
+    change: (tx: TransactionRepositories) => Promise<unknown>,
+    read: (tx: TransactionRepositories) => Promise<T>,
+  ): Promise<T> {
+    let held!: () => void
+    const holding = new Promise<void>((resolve) => {
+      held = resolve
+    })
+    let release!: () => void
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const first = storage.transaction(async (tx) => {
+      expect(await tx.organizations.lock(organizationId)).not.toBeNull()
+      await change(tx)
+      held()
+      await released
+    })
+    await holding
+    const second = storage.transaction(read)
+    // Caught now, awaited below: a failure must not go unhandled while the first commits.
+    second.catch(() => undefined)
+    await t.untilWaitingForLock()
+    release()
+    await first
+    return second
+  }
 
   it('a slug is claimed by exactly one of concurrent inserts, and the record round-trips', async () => {
     const contenders = Array.from({ length: 8 }, () => organization('contested'))
@@ -143,6 +177,65 @@ export function organizationsConformance(t: ConformanceContext): void {
     // Another organization's invitation is as missing as a nonexistent one.
     expect(elsewhere).toBeNull()
     expect(missing).toBeNull()
+  })
+
+  it('lockWithMember after a wait for the lock: the membership committed when the lock is granted', async () => {
+    const org = await organizationWith('lock-after-wait', { erin: 'owner', fay: 'admin', gus: 'admin', hal: 'member' })
+    // Demoted while the lock is waited for: the new role, with the user or without.
+    const demoted = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'fay', 'member'),
+      (tx) => tx.organizations.lockWithMember(org.id, 'fay'),
+    )
+    expect(demoted?.member?.role).toBe('member')
+    const demotedWithUser = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'fay', 'viewer'),
+      (tx) => tx.organizations.lockWithMember(org.id, 'fay', 'dan'),
+    )
+    expect(demotedWithUser?.member?.role).toBe('viewer')
+    expect(demotedWithUser?.user === undefined || demotedWithUser.user?.id === 'dan').toBe(true)
+    // Removed meanwhile: no longer a member, the organization still there, with its count.
+    const removed = await afterWait(
+      org.id,
+      (tx) => tx.members.delete(org.id, 'gus'),
+      (tx) => tx.organizations.lockWithMember(org.id, 'gus', 'dan'),
+    )
+    expect(removed?.member).toBeNull()
+    expect(removed?.organization.memberCount).toBe(3)
+    // Deleted meanwhile: no organization.
+    const deleted = await afterWait(
+      org.id,
+      (tx) => tx.organizations.delete(org.id),
+      (tx) => tx.organizations.lockWithMember(org.id, 'hal'),
+    )
+    expect(deleted).toBeNull()
+  })
+
+  it("lockForAcceptance after a wait for the lock: the inviter's membership and the invitation committed when it is granted", async () => {
+    const org = await organizationWith('accept-after-wait', { erin: 'owner', fay: 'admin' })
+    const sent = invitation(org.id, 'dan@example.com', { invitedBy: 'fay', role: 'admin' })
+    expect(await storage.invitations.insert(sent, T0)).toBe('inserted')
+    const demoted = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'fay', 'member'),
+      (tx) => tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+    )
+    expect(demoted?.inviter?.role).toBe('member')
+    expect(demoted?.invitation.status).toBe('pending')
+    const revoked = await afterWait(
+      org.id,
+      (tx) => tx.invitations.transition(org.id, sent.id, { to: 'revoked', respondedBy: null, now: at(5) }),
+      (tx) => tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+    )
+    expect(revoked?.invitation.status).toBe('revoked')
+    const removed = await afterWait(
+      org.id,
+      (tx) => tx.members.delete(org.id, 'fay'),
+      (tx) => tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+    )
+    expect(removed?.inviter).toBeNull()
+    expect(removed?.invitation.id).toBe(sent.id)
   })
 
   it('insert with an owner writes the organization with its first member, counted', async () => {

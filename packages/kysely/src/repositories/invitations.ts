@@ -349,23 +349,6 @@ export function invitationRepository(context: StorageContext): InvitationReposit
         ),
       ),
 
-    markExpired: async (organizationId, id, now) => {
-      await atomic((trx) =>
-        leavePending(
-          trx,
-          trx
-            .updateTable('invitations')
-            .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
-            .where('organization_id', '=', organizationId)
-            .where('id', '=', id)
-            .where('status', '=', 'pending')
-            .where('expires_at', '<=', dialect.toTimestamp(now)),
-          organizationId,
-          id,
-        ),
-      )
-    },
-
     revokePendingWithRole: (organizationId, role, now) =>
       atomic(async (trx) => {
         // Locked while read, then each moved out of `pending` by the conditional update every

@@ -100,6 +100,8 @@ export interface HookRunner {
   add<A extends OrgkitEventAction>(action: A, hook: BeforeHook<A>): () => void
   /** Runs the hooks of `event.action` in the order they were added; the first throw vetoes. */
   run(event: AuditEventRecord, context: HookContext): Promise<void>
+  /** Whether a hook is registered for `action` now. */
+  has(action: string): boolean
 }
 
 /** The action names, for checking what a host passes at run time. */
@@ -164,6 +166,7 @@ export function createHookRunner(initial: BeforeHooks = {}): HookRunner {
   for (const [action, hook] of Object.entries(initial)) if (hook !== undefined) add(action, hook)
   return {
     add: (action, hook) => add(action, hook),
+    has: (action) => (hooks.get(action)?.length ?? 0) > 0,
     async run(event, context) {
       const list = hooks.get(event.action)
       if (list === undefined) return

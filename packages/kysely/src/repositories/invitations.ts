@@ -83,6 +83,26 @@ const unindexEmail = compiled((context) =>
     .where('invitation_id', '=', slot<string>('id')),
 )
 
+/**
+ * An invitation answered or revoked (`transition`), where the engine has RETURNING (PostgreSQL,
+ * SQLite): out of `pending` only while pending and unexpired, its email read back to unindex it.
+ */
+const respond = compiled((context) =>
+  context.db
+    .updateTable('invitations')
+    .set({
+      status: slot<'accepted' | 'declined' | 'revoked'>('to'),
+      pending_email: null,
+      responded_by: slot<string | null>('respondedBy'),
+      updated_at: slot<string>('now'),
+    })
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('id', '=', slot<string>('id'))
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', slot<string>('now'))
+    .returning('email'),
+)
+
 export function invitationRepository(context: StorageContext): InvitationRepository {
   const { db, dialect, atomic } = context
   const toRecord = (row: Selectable<InvitationsTable>) => invitationFromRow(row, dialect)
@@ -254,28 +274,39 @@ export function invitationRepository(context: StorageContext): InvitationReposit
     },
 
     transition: (organizationId, id, change) =>
-      atomic((trx) =>
+      atomic(async (trx) => {
         // The whole precondition is in the WHERE clause: concurrent accepts, declines and
         // revokes of one invitation queue on its row lock, the first flips the status, and
         // the others re-check the condition against the committed row and match nothing.
-        leavePending(
-          trx,
-          trx
-            .updateTable('invitations')
-            .set({
-              status: change.to,
-              pending_email: null,
-              responded_by: change.respondedBy,
-              updated_at: dialect.toTimestamp(change.now),
-            })
-            .where('organization_id', '=', organizationId)
-            .where('id', '=', id)
-            .where('status', '=', 'pending')
-            .where('expires_at', '>', dialect.toTimestamp(change.now)),
-          organizationId,
-          id,
-        ),
-      ),
+        if (dialect.name === 'mysql') {
+          return leavePending(
+            trx,
+            trx
+              .updateTable('invitations')
+              .set({
+                status: change.to,
+                pending_email: null,
+                responded_by: change.respondedBy,
+                updated_at: dialect.toTimestamp(change.now),
+              })
+              .where('organization_id', '=', organizationId)
+              .where('id', '=', id)
+              .where('status', '=', 'pending')
+              .where('expires_at', '>', dialect.toTimestamp(change.now)),
+            organizationId,
+            id,
+          )
+        }
+        // Elsewhere the same update, compiled once, reads the email with RETURNING.
+        const { rows } = await respond.run(
+          { ...context, db: trx },
+          { organizationId, id, to: change.to, respondedBy: change.respondedBy, now: dialect.toTimestamp(change.now) },
+        )
+        const email = rows[0]?.email
+        if (email === undefined) return false
+        await unindex(trx, organizationId, id, email)
+        return true
+      }),
 
     markExpired: async (organizationId, id, now) => {
       await atomic((trx) =>

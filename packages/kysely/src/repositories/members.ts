@@ -237,16 +237,11 @@ export function memberRepository(context: StorageContext): MemberRepository {
     },
 
     async updateRole(organizationId, userId, role) {
-      const result = await db
-        .updateTable('members')
-        .set({ role })
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
+      const result = await updateMemberRole.run(context, { organizationId, userId, role })
       // mysql2 counts matched rows by default (FOUND_ROWS), but a connection without that
       // flag counts changed rows, and setting the current role changes none: 0 is only
       // trusted after checking that the member is really missing.
-      return affected(result.numUpdatedRows) > 0 || exists(organizationId, userId)
+      return affected(result.numAffectedRows) > 0 || exists(organizationId, userId)
     },
 
     delete: (organizationId, userId) =>
@@ -385,3 +380,12 @@ export function userFromRow(id: string, row: Partial<UserColumns>): UserSummary 
     imageUrl: row.user_image_url ?? null,
   }
 }
+
+/** A member's new role, compiled once: building the update per call was a tenth of a role change on SQLite. */
+const updateMemberRole = compiled((context) =>
+  context.db
+    .updateTable('members')
+    .set({ role: slot<string>('role') })
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('user_id', '=', slot<string>('userId')),
+)

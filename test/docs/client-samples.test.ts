@@ -129,4 +129,25 @@ describe('the @orgkit/client samples, run', () => {
       description: 'Writes the docs',
     })
   })
+
+  it('client-bulk: several invitations at once, each answered on its own', async () => {
+    // By now bob is a member and cat has a pending invitation (client-readme).
+    const emails = ['Dan@Example.com', 'bob@example.com', 'cat@example.com', 'not-an-email', 'dan@example.com']
+    expect(await samples.clientBulk(asUser('ann'), emails)).toEqual({
+      invited: ['dan@example.com'],
+      refused: [
+        'bob@example.com: conflict',
+        'cat@example.com: conflict',
+        'not-an-email: validation_failed',
+        'dan@example.com: conflict',
+      ],
+    })
+    const pending = await asUser('ann').invitations.list('acme', { status: 'pending' })
+    expect(pending.data.map((invitation) => invitation.email).sort()).toEqual(['cat@example.com', 'dan@example.com'])
+    // A member may not invite: the whole request is refused and nothing is created.
+    await expect(samples.clientBulk(asUser('bob'), ['eve@example.com'])).rejects.toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    })
+  })
 })

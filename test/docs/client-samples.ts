@@ -94,3 +94,16 @@ export async function clientPermissions(client: OrgkitClient, teamId: string) {
   // #endregion client-permissions
   return { map, showInviteButton, showTeamSettings }
 }
+
+export async function clientBulk(client: OrgkitClient, emails: string[]) {
+  // #region client-bulk
+  // Up to 100 at once; each item is answered on its own, in order, and a refused one stops no other.
+  const { data } = await client.invitations.bulkCreate('acme', {
+    invitations: emails.map((email) => ({ email, role: 'member' })),
+  })
+  const invited = data.filter((answer) => answer.invitation).map((answer) => answer.email)
+  // `conflict`: already a member, a pending invitation, twice in the batch; `validation_failed`: not an email.
+  const refused = data.flatMap((answer) => (answer.error ? [`${answer.email}: ${answer.error.code}`] : []))
+  // #endregion client-bulk
+  return { invited, refused }
+}

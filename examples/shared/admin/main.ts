@@ -10,6 +10,7 @@ import {
   can,
   createOrgkitClient,
   type Member,
+  type Operations,
   type Organization,
   type OrgkitClient,
   OrgkitClientError,
@@ -43,6 +44,16 @@ interface Session {
   email: string
 }
 
+/** One line of a bulk invitation's answer: the invitation, or why that email was not invited. */
+type BulkAnswer = Operations['bulkCreateInvitations']['response']['data'][number]
+
+/** What an answer shows this once; forgotten when another organization is shown. */
+interface ShownOnce {
+  invitationToken?: string
+  apiKeySecret?: string
+  bulkAnswers?: BulkAnswer[]
+}
+
 const state: {
   session: Session | null
   client: OrgkitClient | null
@@ -51,7 +62,7 @@ const state: {
   map: PermissionMap | null
   roles: Role[]
   members: { q: string; cursors: (string | undefined)[]; data: Member[]; nextCursor: string | null }
-  issued: string | null
+  once: ShownOnce
 } = {
   session: null,
   client: null,
@@ -60,7 +71,7 @@ const state: {
   map: null,
   roles: [],
   members: { q: '', cursors: [undefined], data: [], nextCursor: null },
-  issued: null,
+  once: {},
 }
 
 const root = document.getElementById('app')!
@@ -96,12 +107,14 @@ function notify(message: string, kind: 'error' | 'info' = 'error') {
 /**
  * Runs an action of the page: its error becomes the notice. A 403 means the map the page
  * hides things by is out of date (someone changed the caller's role): it is read again.
+ * The notice after a success is the text the action answers, else `done`.
  */
-async function run(action: () => Promise<void>, done?: string) {
+async function run(action: () => Promise<unknown>, done?: string) {
   document.getElementById('notice')!.hidden = true
   try {
-    await action()
-    if (done) notify(done, 'info')
+    const said = await action()
+    const message = typeof said === 'string' ? said : done
+    if (message) notify(message, 'info')
   } catch (error) {
     if (error instanceof OrgkitClientError && error.status === 403 && state.current) {
       await selectOrganization(state.current.slug).catch(() => {})
@@ -136,7 +149,7 @@ function startSession(session: Session) {
 
 function signOut() {
   localStorage.removeItem(SESSION_KEY)
-  Object.assign(state, { session: null, client: null, organizations: [], current: null, map: null, issued: null })
+  Object.assign(state, { session: null, client: null, organizations: [], current: null, map: null, once: {} })
   render()
 }
 
@@ -161,6 +174,7 @@ async function selectOrganization(slug: string) {
     client.organizations.get(slug),
     client.organizations.permissions(slug),
   ])
+  if (organization.id !== state.current?.id) state.once = {}
   state.current = organization
   state.map = map
   state.roles = can(map, 'roles.read') ? (await client.roles.list(slug)).data : []
@@ -181,6 +195,92 @@ async function loadMembers() {
   members.nextCursor = page.nextCursor
   render()
 }
+
+// ── The page's parts ──────────────────────────────────────────────────────────────
+
+/**
+ * A form, declared: its fields by name, what submitting does with their values (trimmed
+ * text), and the permission it needs. Without that permission (by the map) it is not shown.
+ * What `onSubmit` answers is the notice after it, else `done`.
+ */
+function form<Name extends string>(spec: {
+  label: string
+  testid: string
+  submit: string
+  fields: Record<Name, HTMLElement>
+  /** Answers the notice's text, or nothing for `done`. */
+  onSubmit: (values: Record<Name, string>) => Promise<unknown>
+  needs?: string
+  teamId?: string
+  done?: string
+}): HTMLFormElement | null {
+  if (spec.needs !== undefined && !allowed(spec.needs, spec.teamId)) return null
+  const fields = Object.entries(spec.fields) as [Name, HTMLElement][]
+  for (const [name, field] of fields) field.setAttribute('name', name)
+  const element = h(
+    'form',
+    {
+      'aria-label': spec.label,
+      'data-testid': spec.testid,
+      onsubmit: (event) => {
+        event.preventDefault()
+        const data = new FormData(element)
+        const values = Object.fromEntries(
+          fields.map(([name]) => [name, String(data.get(name) ?? '').trim()]),
+        ) as Record<Name, string>
+        void run(() => spec.onSubmit(values), spec.done)
+      },
+    },
+    fields.map(([, field]) => field),
+    h('button', { type: 'submit' }, spec.submit),
+  ) as HTMLFormElement
+  return element
+}
+
+const input = (label: string, extra: Attributes = {}) =>
+  h('input', { placeholder: label, 'aria-label': label, ...extra })
+
+const textarea = (label: string, extra: Attributes = {}) =>
+  h('textarea', { placeholder: label, 'aria-label': label, ...extra })
+
+/** A choice among `[value, text]` options. */
+const choice = (label: string, options: [value: string, text: string][], selected?: string, extra: Attributes = {}) =>
+  h(
+    'select',
+    { 'aria-label': label, ...extra },
+    options.map(([value, text]) => h('option', { value, selected: value === selected }, text)),
+  )
+
+function roleSelect(selected: string, extra: Attributes = {}) {
+  const keys = state.roles.length > 0 ? state.roles.map((role) => role.key) : ['member', 'admin', 'owner']
+  return choice(
+    'Role',
+    keys.map((key) => [key, key]),
+    selected,
+    extra,
+  )
+}
+
+/** A button that runs an action of the page (see `run`), with `done` as its notice. */
+const button = (label: string, action: () => Promise<void>, done?: string, extra: Attributes = { class: 'link' }) =>
+  h('button', { type: 'button', ...extra, onclick: () => void run(action, done) }, label)
+
+/** A list filled in when `load` answers, an element per item; a failure is the notice. */
+function listOf<T>(attributes: Attributes, load: () => Promise<{ data: T[] }>, item: (value: T) => HTMLElement) {
+  const list = h('ul', { class: 'plain', ...attributes })
+  void load().then(
+    (page) => list.replaceChildren(...page.data.map(item)),
+    (error: unknown) => notify(describeError(error)),
+  )
+  return list
+}
+
+const card = (testid: string, title: string, ...children: (Child | Child[])[]) =>
+  h('section', { class: 'card', 'data-testid': testid }, h('h3', {}, title), ...children)
+
+/** A value shown this once (a token, a secret), with what it is. */
+const shownOnce = (what: string, testid: string, value: string | undefined) =>
+  value === undefined ? null : h('p', { class: 'secret' }, `${what}: `, h('code', { 'data-testid': testid }, value))
 
 // ── Rendering ─────────────────────────────────────────────────────────────────────
 
@@ -206,40 +306,6 @@ function render() {
   )
 }
 
-function form(
-  attributes: { label: string; testid: string; submit: string },
-  fields: HTMLElement[],
-  onSubmit: (data: FormData, element: HTMLFormElement) => Promise<void>,
-  done?: string,
-) {
-  const element = h(
-    'form',
-    {
-      'aria-label': attributes.label,
-      'data-testid': attributes.testid,
-      onsubmit: (event) => {
-        event.preventDefault()
-        void run(() => onSubmit(new FormData(element), element), done)
-      },
-    },
-    ...fields,
-    h('button', { type: 'submit' }, attributes.submit),
-  ) as HTMLFormElement
-  return element
-}
-
-const input = (name: string, placeholder: string, extra: Attributes = {}) =>
-  h('input', { name, placeholder, 'aria-label': placeholder, ...extra })
-
-function roleSelect(name: string, selected: string, extra: Attributes = {}) {
-  const keys = state.roles.length > 0 ? state.roles.map((role) => role.key) : ['member', 'admin', 'owner']
-  return h(
-    'select',
-    { name, 'aria-label': name, ...extra },
-    keys.map((key) => h('option', { value: key, selected: key === selected }, key)),
-  )
-}
-
 function signInForm() {
   return h(
     'section',
@@ -250,11 +316,13 @@ function signInForm() {
       { class: 'muted' },
       'Demo sign-in: any email signs up or back in, no password. The quickstart trusts it; never deploy it.',
     ),
-    form(
-      { label: 'Sign in', testid: 'sign-in', submit: 'Sign in' },
-      [input('email', 'Email', { type: 'email', required: true }), input('name', 'Name (optional)')],
-      (data) => signIn(String(data.get('email')), String(data.get('name') ?? '')),
-    ),
+    form({
+      label: 'Sign in',
+      testid: 'sign-in',
+      submit: 'Sign in',
+      fields: { email: input('Email', { type: 'email', required: true }), name: input('Name (optional)') },
+      onSubmit: ({ email, name }) => signIn(email, name),
+    }),
   )
 }
 
@@ -271,79 +339,63 @@ function sidebar() {
         h(
           'li',
           {},
-          h(
-            'button',
-            {
-              type: 'button',
-              class: org.slug === state.current?.slug ? 'org active' : 'org',
-              onclick: () => void run(() => selectOrganization(org.slug)),
-            },
-            org.name,
-            h('small', {}, ` ${org.role ?? ''}`),
-          ),
+          button(org.name, () => selectOrganization(org.slug), undefined, {
+            class: org.slug === state.current?.slug ? 'org active' : 'org',
+          }),
         ),
       ),
     ),
-    form(
-      { label: 'New organization', testid: 'create-organization', submit: 'Create' },
-      [input('name', 'New organization name', { required: true })],
-      async (data) => {
-        const org = await client.organizations.create({ name: String(data.get('name')) })
+    form({
+      label: 'New organization',
+      testid: 'create-organization',
+      submit: 'Create',
+      fields: { name: input('New organization name', { required: true }) },
+      onSubmit: async ({ name }) => {
+        const org = await client.organizations.create({ name })
         await loadOrganizations(org.slug)
       },
-    ),
+    }),
     invitationsForMe(),
   )
 }
 
 function invitationsForMe() {
   const client = state.client!
-  const list = h('ul', { class: 'plain', 'data-testid': 'my-invitations' })
-  // Loaded apart from the rest: the list fills in when it answers.
-  void client.invitations.mine().then(
-    (page) =>
-      list.replaceChildren(
-        ...page.data.map((invitation) =>
-          h(
-            'li',
-            {},
-            `${invitation.role} in ${invitation.organizationId} `,
-            h(
-              'button',
-              {
-                type: 'button',
-                onclick: () =>
-                  void run(async () => {
-                    const member = await client.invitations.accept({ id: invitation.id })
-                    await loadOrganizations(member.organizationId)
-                  }, 'Invitation accepted.'),
-              },
-              'Accept',
-            ),
-          ),
-        ),
-      ),
-    (error: unknown) => notify(describeError(error)),
-  )
+  const accepted = async (member: Member) => loadOrganizations(member.organizationId)
   return h(
     'section',
     {},
     h('h3', {}, 'Invitations for you'),
-    list,
-    form(
-      { label: 'Accept an invitation', testid: 'accept-token', submit: 'Accept' },
-      [input('token', 'Invitation token', { required: true })],
-      async (data) => {
-        const member = await client.invitations.accept({ token: String(data.get('token')).trim() })
-        await loadOrganizations(member.organizationId)
-      },
-      'Invitation accepted.',
+    listOf(
+      { 'data-testid': 'my-invitations' },
+      () => client.invitations.mine(),
+      (invitation) =>
+        h(
+          'li',
+          {},
+          `${invitation.role} in ${invitation.organizationId} `,
+          button(
+            'Accept',
+            async () => accepted(await client.invitations.accept({ id: invitation.id })),
+            'Invitation accepted.',
+            {},
+          ),
+        ),
     ),
+    form({
+      label: 'Accept an invitation',
+      testid: 'accept-token',
+      submit: 'Accept',
+      fields: { token: input('Invitation token', { required: true }) },
+      onSubmit: async ({ token }) => accepted(await client.invitations.accept({ token })),
+      done: 'Invitation accepted.',
+    }),
   )
 }
 
 function main() {
   const org = state.current
+  const client = state.client!
   if (!org) return h('main', {}, h('p', { class: 'muted' }, 'Create an organization, or accept an invitation.'))
   return h(
     'main',
@@ -354,18 +406,16 @@ function main() {
       org.name,
       h('small', {}, ` ${org.slug} · your role: `, h('span', { 'data-testid': 'my-role' }, org.role ?? '—')),
     ),
-    membersSection(),
-    allowed('invitations.create') || allowed('invitations.read') ? invitationsSection() : null,
-    allowed('teams.read') ? teamsSection() : null,
-    allowed('roles.read') ? rolesSection() : null,
-    allowed('apikeys.read') ? apiKeysSection() : null,
-    allowed('audit.read') ? auditSection() : null,
+    membersSection(client, org),
+    allowed('invitations.create') || allowed('invitations.read') ? invitationsSection(client, org) : null,
+    allowed('teams.read') ? teamsSection(client, org) : null,
+    allowed('roles.read') ? rolesSection(client, org) : null,
+    allowed('apikeys.read') ? apiKeysSection(client, org) : null,
+    allowed('audit.read') ? auditSection(client, org) : null,
   )
 }
 
-function membersSection() {
-  const client = state.client!
-  const org = state.current!
+function membersSection(client: OrgkitClient, org: Organization) {
   const { members } = state
   if (!allowed('members.read')) return null
   const search = h('input', {
@@ -390,7 +440,7 @@ function membersSection() {
         'td',
         {},
         allowed('members.update')
-          ? roleSelect('role', member.role, {
+          ? roleSelect(member.role, {
               'aria-label': `Role of ${member.user.email ?? member.userId}`,
               onchange: (event) =>
                 void run(async () => {
@@ -405,27 +455,22 @@ function membersSection() {
         'td',
         {},
         allowed('members.remove') && member.userId !== state.session?.id
-          ? h(
-              'button',
-              {
-                type: 'button',
-                class: 'danger',
-                onclick: () =>
-                  void run(async () => {
-                    await client.members.remove(org.slug, member.userId)
-                    await selectOrganization(org.slug)
-                  }, 'Member removed.'),
-              },
+          ? button(
               'Remove',
+              async () => {
+                await client.members.remove(org.slug, member.userId)
+                await selectOrganization(org.slug)
+              },
+              'Member removed.',
+              { class: 'danger' },
             )
           : null,
       ),
     ),
   )
-  return h(
-    'section',
-    { class: 'card', 'data-testid': 'members' },
-    h('h3', {}, `Members (${org.memberCount})`),
+  return card(
+    'members',
+    `Members (${org.memberCount})`,
     search,
     h(
       'table',
@@ -436,121 +481,145 @@ function membersSection() {
     h(
       'div',
       { class: 'pager' },
-      h(
-        'button',
-        {
-          type: 'button',
-          disabled: members.cursors.length <= 1,
-          onclick: () =>
-            void run(() => {
-              members.cursors.pop()
-              return loadMembers()
-            }),
-        },
+      button(
         'Previous',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          disabled: members.nextCursor === null,
-          onclick: () =>
-            void run(() => {
-              members.cursors.push(members.nextCursor ?? undefined)
-              return loadMembers()
-            }),
+        () => {
+          members.cursors.pop()
+          return loadMembers()
         },
+        undefined,
+        { disabled: members.cursors.length <= 1 },
+      ),
+      button(
         'Next',
+        () => {
+          members.cursors.push(members.nextCursor ?? undefined)
+          return loadMembers()
+        },
+        undefined,
+        { disabled: members.nextCursor === null },
       ),
     ),
-    allowed('members.add')
-      ? form(
-          { label: 'Add a member', testid: 'add-member', submit: 'Add member' },
-          [input('who', 'Username or email', { required: true }), roleSelect('role', 'member')],
-          async (data) => {
-            const who = String(data.get('who')).trim()
-            await client.members.add(org.slug, {
-              ...(who.includes('@') ? { email: who } : { username: who }),
-              role: String(data.get('role')),
-            })
-            await selectOrganization(org.slug)
-          },
-          'Member added.',
-        )
-      : null,
+    form({
+      label: 'Add a member',
+      testid: 'add-member',
+      submit: 'Add member',
+      needs: 'members.add',
+      fields: { who: input('Username or email', { required: true }), role: roleSelect('member') },
+      onSubmit: async ({ who, role }) => {
+        await client.members.add(org.slug, { ...(who.includes('@') ? { email: who } : { username: who }), role })
+        await selectOrganization(org.slug)
+      },
+      done: 'Member added.',
+    }),
   )
 }
 
-function invitationsSection() {
-  const client = state.client!
-  const org = state.current!
-  const pending = h('ul', { class: 'plain', 'data-testid': 'pending-invitations' })
-  if (allowed('invitations.read')) {
-    void client.invitations.list(org.slug, { status: 'pending' }).then((page) =>
-      pending.replaceChildren(
-        ...page.data.map((invitation) =>
-          h(
-            'li',
-            {},
-            `${invitation.email} as ${invitation.role} `,
-            allowed('invitations.revoke')
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link',
-                    onclick: () =>
-                      void run(async () => {
-                        await client.invitations.revoke(org.slug, invitation.id)
-                        render()
-                      }, 'Invitation revoked.'),
-                  },
-                  'Revoke',
-                )
-              : null,
-          ),
-        ),
-      ),
-    )
-  }
-  return h(
-    'section',
-    { class: 'card', 'data-testid': 'invitations' },
-    h('h3', {}, 'Invitations'),
-    allowed('invitations.create')
-      ? form(
-          { label: 'Invite', testid: 'invite', submit: 'Invite' },
-          [input('email', 'Email to invite', { type: 'email', required: true }), roleSelect('role', 'member')],
-          async (data, element) => {
-            const invitation = await client.invitations.create(org.slug, {
-              email: String(data.get('email')),
-              role: String(data.get('role')),
-            })
-            state.issued = invitation.token
-            element.reset()
-            render()
-          },
-          'Invitation sent.',
-        )
-      : null,
-    state.issued
+/** A bulk invitation's answer for one email, in words. */
+function describeBulkAnswer(answer: BulkAnswer): string {
+  if (answer.invitation) return `Invited as ${answer.invitation.role}.`
+  const error = answer.error
+  if (!error) return 'No answer.'
+  // A malformed item's reasons are in its details (the message only says the request was not valid).
+  const reasons = error.code === 'validation_failed' ? error.details?.map((detail) => detail.message) : undefined
+  if (reasons && reasons.length > 0) return `Not invited: ${reasons.join('; ')}.`
+  return error.code === 'forbidden' ? `Not invited: not allowed. ${error.message}` : `Not invited: ${error.message}`
+}
+
+/** Emails from a text: one a line (commas and semicolons separate too); blank lines are skipped. */
+const emailsIn = (text: string) =>
+  text
+    .split(/[\n,;]+/)
+    .map((email) => email.trim())
+    .filter(Boolean)
+
+function invitationsSection(client: OrgkitClient, org: Organization) {
+  const { once } = state
+  return card(
+    'invitations',
+    'Invitations',
+    form({
+      label: 'Invite',
+      testid: 'invite',
+      submit: 'Invite',
+      needs: 'invitations.create',
+      fields: { email: input('Email to invite', { type: 'email', required: true }), role: roleSelect('member') },
+      onSubmit: async ({ email, role }) => {
+        const invitation = await client.invitations.create(org.slug, { email, role })
+        state.once = { invitationToken: invitation.token }
+        render()
+      },
+      done: 'Invitation sent.',
+    }),
+    shownOnce(
+      'Token, shown once (the quickstart prints the accept link instead of mailing it)',
+      'invitation-token',
+      once.invitationToken,
+    ),
+    form({
+      label: 'Invite several',
+      testid: 'bulk-invite',
+      submit: 'Invite all',
+      needs: 'invitations.create',
+      fields: {
+        emails: textarea('Emails to invite, one a line', { rows: '3', required: true }),
+        role: roleSelect('member'),
+      },
+      onSubmit: async ({ emails, role }) => {
+        const { data } = await client.invitations.bulkCreate(org.slug, {
+          invitations: emailsIn(emails).map((email) => ({ email, role })),
+        })
+        state.once = { bulkAnswers: data }
+        render()
+        const invited = data.filter((answer) => answer.invitation).length
+        return `${invited} of ${data.length} invited.`
+      },
+    }),
+    once.bulkAnswers
       ? h(
-          'p',
-          { class: 'secret' },
-          'Token, shown once (the quickstart prints the accept link instead of mailing it): ',
-          h('code', { 'data-testid': 'invitation-token' }, state.issued),
+          'ul',
+          { class: 'plain answers', 'data-testid': 'bulk-answers' },
+          once.bulkAnswers.map((answer, index) =>
+            h(
+              'li',
+              { class: answer.invitation ? 'ok' : 'refused' },
+              h('strong', {}, answer.email ?? `Line ${index + 1}`),
+              ` ${describeBulkAnswer(answer)}`,
+            ),
+          ),
         )
       : null,
-    pending,
+    allowed('invitations.read') ? h('h4', {}, 'Pending') : null,
+    allowed('invitations.read')
+      ? listOf(
+          { 'data-testid': 'pending-invitations' },
+          () => client.invitations.list(org.slug, { status: 'pending' }),
+          (invitation) =>
+            h(
+              'li',
+              {},
+              `${invitation.email} as ${invitation.role} `,
+              allowed('invitations.revoke')
+                ? button(
+                    'Revoke',
+                    async () => {
+                      await client.invitations.revoke(org.slug, invitation.id)
+                      render()
+                    },
+                    'Invitation revoked.',
+                  )
+                : null,
+            ),
+        )
+      : null,
   )
 }
 
 /** A team's members, by name, filled in when the list answers. */
-function teamMembers(teamId: string) {
+function teamMembers(client: OrgkitClient, org: Organization, teamId: string) {
   const names = h('small', { class: 'muted' })
-  void state
-    .client!.teams.members.list(state.current!.slug, teamId)
-    .then((page) =>
+  void client.teams.members.list(org.slug, teamId).then(
+    (page) =>
       names.replaceChildren(
         page.data.length === 0
           ? 'no members'
@@ -558,100 +627,81 @@ function teamMembers(teamId: string) {
               .map((member) => `${member.user.name ?? member.user.username ?? member.userId} (${member.role})`)
               .join(', '),
       ),
-    )
+    (error: unknown) => notify(describeError(error)),
+  )
   return names
 }
 
-/** Adds a member of the organization (of the page shown) to a team, as lead or member. */
-function addToTeam(teamId: string) {
-  const client = state.client!
-  const org = state.current!
-  return form(
-    { label: 'Add to team', testid: `add-to-team-${teamId}`, submit: 'Add to team' },
-    [
-      h(
-        'select',
-        { name: 'userId', 'aria-label': 'Member to add' },
-        state.members.data.map((member) =>
-          h('option', { value: member.userId }, member.user.name ?? member.user.email ?? member.userId),
-        ),
-      ),
-      h(
-        'select',
-        { name: 'role', 'aria-label': 'Team role' },
-        h('option', { value: 'member' }, 'member'),
-        h('option', { value: 'lead' }, 'lead'),
-      ),
-    ],
-    async (data) => {
-      await client.teams.members.add(org.slug, teamId, {
-        userId: String(data.get('userId')),
-        role: String(data.get('role')),
-      })
-      render()
-    },
-    'Added to the team.',
-  )
-}
-
-function teamsSection() {
-  const client = state.client!
-  const org = state.current!
-  const list = h('ul', { class: 'plain', 'data-testid': 'teams' })
-  void client.teams.list(org.slug).then((page) =>
-    list.replaceChildren(
-      ...page.data.map((team) =>
+function teamsSection(client: OrgkitClient, org: Organization) {
+  return card(
+    'teams-section',
+    'Teams',
+    listOf(
+      { 'data-testid': 'teams' },
+      () => client.teams.list(org.slug),
+      (team) =>
         h(
           'li',
           { 'data-testid': `team-${team.slug}` },
           h('strong', {}, team.name),
           ' ',
-          teamMembers(team.id),
-          allowed('teams.update', team.id) ? addToTeam(team.id) : null,
+          teamMembers(client, org, team.id),
+          // A member of the organization (of the page shown) joins the team as lead or member.
+          form({
+            label: 'Add to team',
+            testid: `add-to-team-${team.id}`,
+            submit: 'Add to team',
+            needs: 'teams.update',
+            teamId: team.id,
+            fields: {
+              userId: choice(
+                'Member to add',
+                state.members.data.map((member) => [
+                  member.userId,
+                  member.user.name ?? member.user.email ?? member.userId,
+                ]),
+              ),
+              role: choice('Team role', [
+                ['member', 'member'],
+                ['lead', 'lead'],
+              ]),
+            },
+            onSubmit: async ({ userId, role }) => {
+              await client.teams.members.add(org.slug, team.id, { userId, role })
+              render()
+            },
+            done: 'Added to the team.',
+          }),
           allowed('teams.delete')
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'link',
-                  onclick: () =>
-                    void run(async () => {
-                      await client.teams.delete(org.slug, team.id)
-                      render()
-                    }, 'Team deleted.'),
-                },
+            ? button(
                 'Delete',
+                async () => {
+                  await client.teams.delete(org.slug, team.id)
+                  render()
+                },
+                'Team deleted.',
               )
             : null,
         ),
-      ),
     ),
-  )
-  return h(
-    'section',
-    { class: 'card', 'data-testid': 'teams-section' },
-    h('h3', {}, 'Teams'),
-    list,
-    allowed('teams.create')
-      ? form(
-          { label: 'New team', testid: 'create-team', submit: 'Create team' },
-          [input('name', 'Team name', { required: true })],
-          async (data) => {
-            await client.teams.create(org.slug, { name: String(data.get('name')) })
-            render()
-          },
-        )
-      : null,
+    form({
+      label: 'New team',
+      testid: 'create-team',
+      submit: 'Create team',
+      needs: 'teams.create',
+      fields: { name: input('Team name', { required: true }) },
+      onSubmit: async ({ name }) => {
+        await client.teams.create(org.slug, { name })
+        render()
+      },
+    }),
   )
 }
 
-function rolesSection() {
-  const client = state.client!
-  const org = state.current!
-  return h(
-    'section',
-    { class: 'card', 'data-testid': 'roles' },
-    h('h3', {}, 'Roles'),
+function rolesSection(client: OrgkitClient, org: Organization) {
+  return card(
+    'roles',
+    'Roles',
     h(
       'ul',
       { class: 'plain' },
@@ -662,52 +712,48 @@ function rolesSection() {
           h('strong', {}, role.key),
           ` ${role.system ? 'system' : 'custom'}: ${role.permissions.join(', ')} `,
           !role.system && allowed('roles.delete')
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'link',
-                  onclick: () =>
-                    void run(async () => {
-                      await client.roles.delete(org.slug, role.key, { reassignTo: 'member' })
-                      await selectOrganization(org.slug)
-                    }, 'Role deleted; its members are now members.'),
-                },
+            ? button(
                 'Delete',
+                async () => {
+                  await client.roles.delete(org.slug, role.key, { reassignTo: 'member' })
+                  await selectOrganization(org.slug)
+                },
+                'Role deleted; its members are now members.',
               )
             : null,
         ),
       ),
     ),
-    allowed('roles.create')
-      ? form(
-          { label: 'New custom role', testid: 'create-role', submit: 'Create role' },
-          [
-            input('key', 'Key (billing)', { required: true }),
-            input('permissions', 'Permissions (members.read, projects.*)', { required: true }),
-          ],
-          async (data) => {
-            const key = String(data.get('key')).trim()
-            const permissions = String(data.get('permissions'))
-              .split(/[\s,]+/)
-              .filter(Boolean)
-            await client.roles.create(org.slug, { key, name: key, permissions })
-            await selectOrganization(org.slug)
-          },
-          'Role created.',
-        )
-      : null,
+    form({
+      label: 'New custom role',
+      testid: 'create-role',
+      submit: 'Create role',
+      needs: 'roles.create',
+      fields: {
+        key: input('Key (billing)', { required: true }),
+        permissions: input('Permissions (members.read, projects.*)', { required: true }),
+      },
+      onSubmit: async ({ key, permissions }) => {
+        await client.roles.create(org.slug, {
+          key,
+          name: key,
+          permissions: permissions.split(/[\s,]+/).filter(Boolean),
+        })
+        await selectOrganization(org.slug)
+      },
+      done: 'Role created.',
+    }),
   )
 }
 
-function apiKeysSection() {
-  const client = state.client!
-  const org = state.current!
-  const list = h('ul', { class: 'plain', 'data-testid': 'api-keys' })
-  const secret = h('p', { class: 'secret', hidden: true })
-  void client.apiKeys.list(org.slug).then((page) =>
-    list.replaceChildren(
-      ...page.data.map((key) =>
+function apiKeysSection(client: OrgkitClient, org: Organization) {
+  return card(
+    'api-keys-section',
+    'API keys',
+    listOf(
+      { 'data-testid': 'api-keys' },
+      () => client.apiKeys.list(org.slug),
+      (key) =>
         h(
           'li',
           {},
@@ -715,55 +761,36 @@ function apiKeysSection() {
           key.revokedAt
             ? h('em', {}, 'revoked')
             : allowed('apikeys.revoke')
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link',
-                    onclick: () =>
-                      void run(async () => {
-                        await client.apiKeys.revoke(org.slug, key.id)
-                        render()
-                      }, 'Key revoked.'),
-                  },
+              ? button(
                   'Revoke',
+                  async () => {
+                    await client.apiKeys.revoke(org.slug, key.id)
+                    render()
+                  },
+                  'Key revoked.',
                 )
               : null,
         ),
-      ),
     ),
-  )
-  return h(
-    'section',
-    { class: 'card', 'data-testid': 'api-keys-section' },
-    h('h3', {}, 'API keys'),
-    list,
-    allowed('apikeys.create')
-      ? form(
-          { label: 'New API key', testid: 'create-api-key', submit: 'Create key' },
-          [input('name', 'Key name', { required: true }), roleSelect('role', 'member')],
-          async (data) => {
-            const key = await client.apiKeys.create(org.slug, {
-              name: String(data.get('name')),
-              role: String(data.get('role')),
-            })
-            render()
-            const shown = document.querySelector<HTMLElement>('[data-testid=api-keys-section] .secret')!
-            shown.replaceChildren('Secret, shown once: ', h('code', { 'data-testid': 'api-key-secret' }, key.secret))
-            shown.hidden = false
-          },
-        )
-      : null,
-    secret,
+    form({
+      label: 'New API key',
+      testid: 'create-api-key',
+      submit: 'Create key',
+      needs: 'apikeys.create',
+      fields: { name: input('Key name', { required: true }), role: roleSelect('member') },
+      onSubmit: async ({ name, role }) => {
+        const key = await client.apiKeys.create(org.slug, { name, role })
+        state.once = { apiKeySecret: key.secret }
+        render()
+      },
+    }),
+    shownOnce('Secret, shown once', 'api-key-secret', state.once.apiKeySecret),
   )
 }
 
-function auditSection() {
-  const client = state.client!
-  const org = state.current!
+function auditSection(client: OrgkitClient, org: Organization) {
   const list = h('ol', { class: 'plain audit', 'data-testid': 'audit' })
   let cursor: string | null = null
-  const more = h('button', { type: 'button', hidden: true }, 'Older events') as HTMLButtonElement
   const load = async () => {
     const page = await client.audit.list(org.slug, { limit: 8, ...(cursor ? { cursor } : {}) })
     list.append(
@@ -780,9 +807,9 @@ function auditSection() {
     cursor = page.nextCursor
     more.hidden = cursor === null
   }
-  more.addEventListener('click', () => void run(load))
+  const more = button('Older events', load, undefined, { hidden: true })
   void load().catch((error: unknown) => notify(describeError(error)))
-  return h('section', { class: 'card', 'data-testid': 'audit-section' }, h('h3', {}, 'Audit trail'), list, more)
+  return card('audit-section', 'Audit trail', list, more)
 }
 
 // ── Start ─────────────────────────────────────────────────────────────────────────

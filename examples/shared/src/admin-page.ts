@@ -34,9 +34,10 @@ const HTML = `<!doctype html>
   h3 { margin: 0 0 10px; font-size: 16px; }
   .narrow { max-width: 420px; margin: 48px auto; }
   .muted { color: #667085; }
-  form { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 10px; }
-  input, select, button { font: inherit; padding: 6px 10px; border: 1px solid #c5cbd6; border-radius: 6px; background: #fff; }
-  input { flex: 1 1 160px; min-width: 0; }
+  form { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 8px; margin-top: 10px; }
+  input, select, button, textarea { font: inherit; padding: 6px 10px; border: 1px solid #c5cbd6; border-radius: 6px; background: #fff; }
+  input, textarea { flex: 1 1 160px; min-width: 0; }
+  textarea { resize: vertical; }
   button { cursor: pointer; background: #2f5bd3; color: #fff; border-color: #2f5bd3; }
   button:disabled { opacity: .45; cursor: default; }
   button.link { background: none; color: #2f5bd3; border: none; padding: 0 4px; }
@@ -55,6 +56,12 @@ const HTML = `<!doctype html>
   .notice.error { background: #fef3f2; border: 1px solid #f1b5ae; color: #912018; }
   .notice.info { background: #ecfdf3; border: 1px solid #a6e3bf; color: #05603a; }
   .secret code { background: #fff8e1; padding: 2px 6px; border-radius: 4px; word-break: break-all; }
+  h4 { margin: 14px 0 4px; font-size: 13px; color: #667085; font-weight: 600; }
+  .answers { margin-top: 8px; padding: 4px 12px; background: #f8f9fb; border: 1px solid #eef0f4; border-radius: 6px; }
+  .answers li:last-child { border-bottom: none; }
+  .answers li.ok { color: #05603a; }
+  .answers li.refused { color: #912018; }
+  .answers strong { color: #1d2330; font-weight: 600; }
   .audit time { color: #667085; font-variant-numeric: tabular-nums; }
 </style>
 </head>

@@ -22,8 +22,10 @@ function watch(page: Page) {
 
 /**
  * Drives a quickstart's admin page (`/`) in headless Chromium with two users: Ann creates
- * an organization and invites Bob as an admin, Bob accepts, Ann makes Bob a member, and
- * Bob's stale Invite form is refused with a readable 403, after which the page hides it.
+ * an organization, invites Bob as an admin, then several people at once (a member, a pending
+ * invitee, a malformed email and a repeated one among them, each answered in words), Bob
+ * accepts, Ann makes Bob a member, and Bob's stale Invite form is refused with a readable
+ * 403, after which the page hides it and the bulk form.
  * Every wait is for an element or an event. Skipped without Chromium outside CI.
  */
 export function describeAdminInBrowser(
@@ -52,7 +54,7 @@ export function describeAdminInBrowser(
       rmSync(dir, { recursive: true, force: true })
     })
 
-    it('signs two users in, invites, accepts, changes a role, and shows a 403 as a sentence', async () => {
+    it('signs two users in, invites one and several, accepts, changes a role, and shows a 403 as a sentence', async () => {
       expect(existsSync(CHROMIUM), `Chromium is required at ${CHROMIUM}`).toBe(true)
       const base = app!.url
       browser = await chromium.launch({
@@ -98,6 +100,37 @@ export function describeAdminInBrowser(
       await ann.page.locator('[data-testid=invitation-token]').waitFor()
       await ann.page.locator('[data-testid=pending-invitations] li', { hasText: 'bob@example.com' }).waitFor()
 
+      // Ann invites several at once: each line is answered on its own, in order.
+      await ann.page
+        .locator('[data-testid=bulk-invite] textarea[name=emails]')
+        .fill(
+          [
+            'cat@example.com',
+            'ann@example.com',
+            'bob@example.com',
+            'not-an-email',
+            ' Dan@Example.com ',
+            '',
+            'cat@example.com',
+          ].join('\n'),
+        )
+      await ann.page.locator('[data-testid=bulk-invite] select[name=role]').selectOption('admin')
+      await ann.page.locator('[data-testid=bulk-invite] button[type=submit]').click()
+      await notice(ann.page, '2 of 6 invited.')
+      expect(await ann.page.locator('[data-testid=bulk-answers] li').allTextContents()).toEqual([
+        'cat@example.com Invited as admin.',
+        'ann@example.com Not invited: This person is already a member.',
+        'bob@example.com Not invited: A pending invitation for this email already exists.',
+        'not-an-email Not invited: Must be an email address.',
+        'dan@example.com Invited as admin.',
+        'cat@example.com Not invited: This email is in the batch twice.',
+      ])
+      expect(await ann.page.locator('[data-testid=bulk-answers] li.ok').count()).toBe(2)
+      for (const email of ['cat@example.com as admin', 'dan@example.com as admin', 'bob@example.com as admin']) {
+        await ann.page.locator('[data-testid=pending-invitations] li', { hasText: email }).waitFor()
+      }
+      expect(await ann.page.locator('[data-testid=pending-invitations] li').count()).toBe(3)
+
       // Bob signs in and accepts; as an admin he sees the Invite form.
       const bob = await open()
       await signIn(bob.page, 'bob@example.com', 'Bob Example')
@@ -105,6 +138,7 @@ export function describeAdminInBrowser(
       await notice(bob.page, 'Invitation accepted.')
       await bob.page.locator('[data-testid=my-role]', { hasText: 'admin' }).waitFor()
       await bob.page.locator('[data-testid=invite]').waitFor()
+      await bob.page.locator('[data-testid=bulk-invite]').waitFor()
 
       // Ann sees Bob among the members, searches for him, and makes him a member.
       await ann.page.locator('.org', { hasText: 'Acme' }).click()
@@ -122,6 +156,7 @@ export function describeAdminInBrowser(
       await notice(bob.page, /^Not allowed: .*invitations\.create/)
       await bob.page.locator('[data-testid=my-role]', { hasText: 'member' }).waitFor()
       await bob.page.locator('[data-testid=invite]').waitFor({ state: 'detached' })
+      expect(await bob.page.locator('[data-testid=bulk-invite]').count()).toBe(0)
       expect(await bob.page.locator('#notice').getAttribute('class')).toContain('error')
       expect(await bob.page.locator('[data-testid=members] select').count()).toBe(0)
 

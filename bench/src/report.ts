@@ -13,6 +13,7 @@ import type { InvitationEmailsResult } from './invitation-emails'
 import type { BenchSettings, Spread, SystemResult, WorkloadResult } from './measure'
 import type { PostgresNetworkResult } from './postgres-network'
 import type { ScopingResult } from './scoping'
+import { PROFILE_PARTS, type ProfilePart, type WriteProfileResult } from './write-profile'
 
 export interface Machine {
   cores: number
@@ -41,6 +42,8 @@ export interface Report {
   invitationEmails?: { results: InvitationEmailsResult[]; commit: string; runs: number } | undefined
   /** orgkit and Better Auth on PostgreSQL, directly and through the delaying proxy; absent when not reached. */
   postgresNetwork?: { results: PostgresNetworkResult[]; commit: string; delayMs: number; poolSize: number } | undefined
+  /** Where orgkit's SQLite writes spend their time, profiled apart by `--only=write-profile`, at the commit it names. */
+  writeProfile?: (WriteProfileResult & { commit: string; date: string }) | undefined
 }
 
 const ORGKIT_DEPENDENCIES = ['kysely', 'zod', 'nanoid', 'better-sqlite3', 'pg', 'express', 'fastify']
@@ -283,6 +286,7 @@ export function renderMarkdown(report: Report): string {
     )
   }
   renderStatementsAlone(rows, add)
+  renderWriteProfile(report, add)
 
   if (orgkitPg) {
     add(
@@ -814,4 +818,47 @@ function renderPostgresFloor(report: Report, add: (...text: string[]) => void): 
       ? `**In this run** every operation is within ×${FLOOR_TARGET} of its floor, directly and through the delay.`
       : `**In this run** over ×${FLOOR_TARGET} of the floor: ${over.join('; ')}.`,
   )
+}
+
+const PART_NAMES: Record<ProfilePart, string> = {
+  sqlite: 'SQLite (better-sqlite3, native)',
+  kysely: 'Kysely',
+  orgkitCore: 'orgkit core',
+  orgkitStorage: 'orgkit storage (@orgkit/kysely)',
+  zod: 'zod',
+  gc: 'garbage collection',
+  runtime: 'Node and V8 (promises, calls into native code)',
+  bench: 'the bench',
+}
+
+/** Where orgkit's writes on SQLite spend their time, by the profiler: what holds the time outside SQL. */
+function renderWriteProfile(report: Report, add: (...text: string[]) => void): void {
+  const profile = report.writeProfile
+  if (profile === undefined) return
+  const pct = (share: number) => `${Math.round(share * 100)} %`
+  add(
+    '',
+    '### What holds the rest',
+    '',
+    `Profiled apart (\`npm run bench -- --only=write-profile\`, on ${profile.date} at commit ${profile.commit}): orgkit on the`,
+    "same kind of SQLite file, each write run 1,000 times to warm up and 1,000 more under V8's sampling profiler (a sample",
+    "every 100 µs). Each sample counts for the function running when it was taken, sorted by where that function's code",
+    "comes from; the profiler's own frames are left out. SQLite's column is better-sqlite3's native statement calls; the",
+    'rest is the time outside SQL, split by whose code ran it. The bench runs orgkit from its TypeScript sources through',
+    "tsx (esbuild), which keeps every function's name with a small call where the function is made (`__name`, in orgkit's",
+    'columns): a build from `tsc` has none.',
+    '',
+    `| workload | ${PROFILE_PARTS.map((part) => PART_NAMES[part]).join(' | ')} | orgkit's own functions with the most samples |`,
+    `| --- | ${PROFILE_PARTS.map(() => '---').join(' | ')} | --- |`,
+  )
+  for (const write of profile.writes) {
+    const top = write.top
+      .filter((entry) => entry.part === 'orgkitCore' || entry.part === 'orgkitStorage')
+      .slice(0, 3)
+      .map((entry) => `\`${entry.frame}\` ${pct(entry.share)}`)
+      .join(', ')
+    add(
+      `| ${write.id} ${write.label} | ${PROFILE_PARTS.map((part) => pct(write.shares[part])).join(' | ')} | ${top || '—'} |`,
+    )
+  }
 }

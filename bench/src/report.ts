@@ -722,7 +722,7 @@ function renderPostgresNetwork(report: Report, add: (...text: string[]) => void)
     '',
     moreTrips.length === 0
       ? 'orgkit sends no more round trips than Better Auth on any workload.'
-      : `orgkit sends more round trips than Better Auth on ${moreTrips.join(', ')} (Better Auth keeps no per-user index, kept count or audit trail): through the delay each trip costs the added time, and orgkit's lead on writes shrinks. Fewer trips per write is the remedy, designed in [storage](storage.md#toward-four-round-trips-adding-a-member-in-one-write-statement-designed-not-built).`,
+      : `orgkit sends more round trips than Better Auth on ${moreTrips.join(', ')} (Better Auth keeps no per-user index, kept count or audit trail): through the delay each trip costs the added time, and orgkit's lead on writes shrinks. Which rule costs each trip above four is in [storage](storage.md#one-write-statement-on-postgresql).`,
     '',
     'W1–W7 here are the workloads above at these sizes (W3a/W3b read pages by cursor for orgkit, by offset for',
     "Better Auth; W5 is orgkit's `can` and Better Auth's `hasPermission`, which resolves its session first). Where",

@@ -190,6 +190,43 @@ export function withMysqlAdmin(url: string, statement: string): Promise<void> {
   })
 }
 
+/** A table of a test database, with its columns in order. */
+export interface OwnTable {
+  name: string
+  columns: string[]
+}
+
+/**
+ * The tables of the test database itself (its schema on PostgreSQL, its database on MariaDB),
+ * read from the catalog by name. Not Kysely's `introspection.getTables()`: on PostgreSQL it
+ * reads every schema of the shared server and fails ("schema … does not exist") when a test
+ * running beside this one drops its own schema meanwhile.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any test database.
+export async function ownTables(db: Kysely<any>, dialect: TestDialect): Promise<OwnTable[]> {
+  if (dialect === 'sqlite') {
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
+    return tables.map((table) => ({ name: table.name, columns: table.columns.map((column) => column.name) }))
+  }
+  const { rows } =
+    dialect === 'postgres'
+      ? await sql<{ table: string; column: string }>`
+          select c.relname as "table", a.attname as "column"
+          from pg_catalog.pg_class c
+          join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          join pg_catalog.pg_attribute a on a.attrelid = c.oid
+          where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v') and a.attnum > 0 and not a.attisdropped
+          order by c.relname, a.attnum`.execute(db)
+      : await sql<{ table: string; column: string }>`
+          select table_name as \`table\`, column_name as \`column\`
+          from information_schema.columns
+          where table_schema = database()
+          order by table_name, ordinal_position`.execute(db)
+  const tables = new Map<string, string[]>()
+  for (const { table, column } of rows) tables.set(table, [...(tables.get(table) ?? []), column])
+  return [...tables].map(([name, columns]) => ({ name, columns }))
+}
+
 /**
  * A database of its own on the dialect's server, as a `DATABASE_URL` (what the quickstarts
  * take), dropped by `drop()`. SQLite: a file in a temporary folder. Its `name` is what the

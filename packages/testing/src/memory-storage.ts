@@ -188,6 +188,15 @@ function repositories(
     if (team) t.teams.set(key(organizationId, teamId), store({ ...team, memberCount: team.memberCount + delta }))
   }
 
+  /** The audit events a write takes along (`AuditEvents`): written with it, in its transaction. */
+  const appendEvents = (events: readonly AuditEventRecord[] = []) => {
+    for (const event of events) {
+      const eventKey = key(event.organizationId, event.id)
+      if (t.auditEvents.has(eventKey)) throw new Error(`memoryStorage: duplicate id ${event.id}`)
+      t.auditEvents.set(eventKey, store(event))
+    }
+  }
+
   const findInvitation = (organizationId: string, id: string) => t.invitations.get(key(organizationId, id)) ?? null
   const setInvitation = (invitation: InvitationRecord) =>
     t.invitations.set(key(invitation.organizationId, invitation.id), store(invitation))
@@ -228,17 +237,24 @@ function repositories(
 
   return {
     organizations: {
-      insert: op((organization: OrganizationRecord, owner?: { userId: string; role: string }) => {
-        if (t.organizationSlugs.has(organization.slug)) return false
-        if (t.organizations.has(organization.id)) throw new Error(`memoryStorage: duplicate id ${organization.id}`)
-        t.organizationSlugs.set(organization.slug, organization.id)
-        t.organizations.set(organization.id, store(owner ? { ...organization, memberCount: 1 } : organization))
-        if (owner) {
-          const member = { organizationId: organization.id, ...owner, joinedAt: organization.createdAt }
-          t.members.set(key(organization.id, owner.userId), store(member))
-        }
-        return true
-      }),
+      insert: op(
+        (
+          organization: OrganizationRecord,
+          owner?: { userId: string; role: string },
+          events?: readonly AuditEventRecord[],
+        ) => {
+          if (t.organizationSlugs.has(organization.slug)) return false
+          if (t.organizations.has(organization.id)) throw new Error(`memoryStorage: duplicate id ${organization.id}`)
+          t.organizationSlugs.set(organization.slug, organization.id)
+          t.organizations.set(organization.id, store(owner ? { ...organization, memberCount: 1 } : organization))
+          if (owner) {
+            const member = { organizationId: organization.id, ...owner, joinedAt: organization.createdAt }
+            t.members.set(key(organization.id, owner.userId), store(member))
+          }
+          appendEvents(events)
+          return true
+        },
+      ),
       findById: op((id: string) => t.organizations.get(id) ?? null),
       findBySlug: op((slug: string) => {
         const id = t.organizationSlugs.get(slug)
@@ -252,10 +268,13 @@ function repositories(
         return { organization, member: t.members.get(key(organization.id, userId)) ?? null }
       }),
       lock: op((id: string) => t.organizations.get(id) ?? null),
-      lockWithMember: op((id: string, userId: string) => {
+      lockWithMember: op((id: string, userId: string, readUserId?: string) => {
         const organization = t.organizations.get(id)
         if (organization === undefined) return null
-        return { organization, member: t.members.get(key(id, userId)) ?? null }
+        const member = t.members.get(key(id, userId)) ?? null
+        return readUserId === undefined
+          ? { organization, member }
+          : { organization, member, user: users.get(readUserId) ?? null }
       }),
       lockForAcceptance: op((id: string, invitationId: string, userId: string) => {
         const organization = t.organizations.get(id)
@@ -308,11 +327,12 @@ function repositories(
     },
 
     members: {
-      insert: op((member: MemberRecord) => {
+      insert: op((member: MemberRecord, events?: readonly AuditEventRecord[]) => {
         const memberKey = key(member.organizationId, member.userId)
         if (t.members.has(memberKey)) return false
         t.members.set(memberKey, store(member))
         moveOrganizationCount(member.organizationId, 'memberCount', 1)
+        appendEvents(events)
         return true
       }),
       find: op((organizationId: string, userId: string) => t.members.get(key(organizationId, userId)) ?? null),
@@ -344,13 +364,14 @@ function repositories(
           return keysetPage(rows, page, 'asc', (row) => ({ at: row.joinedAt, id: row.userId }))
         },
       ),
-      updateRole: op((organizationId: string, userId: string, role: string) => {
+      updateRole: op((organizationId: string, userId: string, role: string, events?: readonly AuditEventRecord[]) => {
         const current = t.members.get(key(organizationId, userId))
         if (current === undefined) return false
         t.members.set(key(organizationId, userId), store({ ...current, role }))
+        appendEvents(events)
         return true
       }),
-      delete: op((organizationId: string, userId: string) => {
+      delete: op((organizationId: string, userId: string, events?: readonly AuditEventRecord[]) => {
         if (!t.members.delete(key(organizationId, userId))) return false
         moveOrganizationCount(organizationId, 'memberCount', -1)
         // Only members can be team members: the user leaves every team of the organization.
@@ -359,6 +380,7 @@ function repositories(
           t.teamMembers.delete(rowKey)
           moveTeamCount(organizationId, membership.teamId, -1)
         }
+        appendEvents(events)
         return true
       }),
       countWithRole: op(
@@ -373,7 +395,7 @@ function repositories(
     },
 
     invitations: {
-      insert: op((invitation: InvitationRecord, now: Date) => {
+      insert: op((invitation: InvitationRecord, now: Date, events?: readonly AuditEventRecord[]) => {
         const sameEmail = rowsOf(t.invitations, invitation.organizationId).filter(
           (other) => other.status === 'pending' && other.email === invitation.email,
         )
@@ -389,6 +411,7 @@ function repositories(
           tokenHash: invitation.tokenHash,
           email: invitation.email,
         })
+        appendEvents(events)
         return 'inserted' as const
       }),
       find: op(findInvitation),
@@ -522,13 +545,7 @@ function repositories(
     },
 
     audit: {
-      append: op((events: readonly AuditEventRecord[]) => {
-        for (const event of events) {
-          const eventKey = key(event.organizationId, event.id)
-          if (t.auditEvents.has(eventKey)) throw new Error(`memoryStorage: duplicate id ${event.id}`)
-          t.auditEvents.set(eventKey, store(event))
-        }
-      }),
+      append: op((events: readonly AuditEventRecord[]) => appendEvents(events)),
       list: op((organizationId: string, filter: { action?: string | undefined }, page: PageInput) => {
         const rows = rowsOf(t.auditEvents, organizationId).filter(
           (event) => filter.action === undefined || event.action === filter.action,

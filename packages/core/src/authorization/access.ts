@@ -8,6 +8,7 @@ import type {
   TeamMemberRecord,
   TeamRecord,
   UserActor,
+  UserSummary,
 } from '../shared/types'
 import type { Repositories, TransactionRepositories } from '../storage/port'
 import type { CompiledRole, PermissionEngine } from './engine'
@@ -48,6 +49,11 @@ export interface Access {
   /** With `team`: the actor's membership of that team, and its team role. */
   teamMember: TeamMemberRecord | null
   teamRole: CompiledRole | null
+  /**
+   * With `readUser`: the host's user read with the lock (`null`: no such user), or
+   * `undefined` when the storage did not read it there.
+   */
+  user?: UserSummary | null
 }
 
 /** The actor as a signed-in user: what only a person can do (create, leave, accept). */
@@ -63,6 +69,11 @@ export interface AuthorizeOptions {
    * declared with `team` (`requires.permissionInTeam`).
    */
   team?: string | undefined
+  /**
+   * Locking only: a host user the operation is about (adding a member), read with the lock
+   * when the storage can (`Access.user`).
+   */
+  readUser?: string | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
@@ -163,15 +174,17 @@ async function check(
   let organization: OrganizationRecord | null
   /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
   let member: MemberRecord | null | undefined
+  let readUser: UserSummary | null | undefined
   if (lockWith !== null) {
     // Locking reads the row: nothing else of the organization is read before the lock.
     const key = typeof ref === 'string' ? organizationKey(actor, ref) : { id: ref.id }
     const id = key === null ? null : 'id' in key ? key.id : await repos.organizations.findIdBySlug(key.slug)
     if (id !== null && actor.type === 'user') {
       // The membership comes with the lock, read after it is granted: the committed one.
-      const found = await lockWith.organizations.lockWithMember(id, actor.userId)
+      const found = await lockWith.organizations.lockWithMember(id, actor.userId, options.readUser)
       organization = found?.organization ?? null
       member = found?.member ?? null
+      readUser = found?.user
     } else organization = id === null ? null : await lockWith.organizations.lock(id)
   } else if (typeof ref !== 'string') organization = ref
   else if (actor.type === 'user') {
@@ -194,6 +207,7 @@ async function check(
     teamMember: null,
     teamRole: null,
   }
+  if (readUser !== undefined) access.user = readUser
 
   if (actor.type === 'system') return withTeam(ctx, repos, access, options)
 

@@ -169,7 +169,7 @@ export async function createInvitation(
   const invitedBy = inviterOf(actor)
   const secret = issue(ctx)
   const limit = ctx.options.limits?.pendingInvitationsPerOrganization
-  const issued = await mutate(ctx, actor, async ({ tx, now, record }) => {
+  const issued = await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     // The organization's row lock orders this against member changes and other invitations,
     // so the limit and "already a member" checks cannot be raced past.
     const access = await authorizeForUpdate(ctx, tx, actor, ref, invitationRules.create)
@@ -206,15 +206,18 @@ export async function createInvitation(
       updatedAt: now,
       respondedBy: null,
     }
-    if ((await tx.invitations.insert(created, now)) === 'duplicate') {
-      throw new OrgkitError('conflict', 'A pending invitation for this email already exists.')
-    }
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'invitation.created',
       target: { type: 'invitation', id: created.id },
       changes: { email: created.email, role: created.role, ...(teamIds.length > 0 ? { teamIds } : {}) },
-    })
+    } as const
+    // The event travels with the insert: the storage may write both in one statement.
+    const inserted = await recordWith(
+      [event],
+      async (events) => (await tx.invitations.insert(created, now, events)) === 'inserted',
+    )
+    if (!inserted) throw new OrgkitError('conflict', 'A pending invitation for this email already exists.')
     return { created, inviterName: inviter?.username ?? null }
   })
   const { created: invitation, inviterName } = issued
@@ -388,7 +391,7 @@ export async function acceptInvitation(
     'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
   )
   if (!place) throw notFound('Invitation not found.')
-  const outcome = await mutate(ctx, actor, async ({ tx, now, record }) => {
+  const outcome = await mutate(ctx, actor, async ({ tx, now, record, recordWith }) => {
     const organizationId = place.organizationId
     const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
     if (!locked) throw notFound('Invitation not found.')
@@ -427,21 +430,24 @@ export async function acceptInvitation(
     // so that a refused accept writes nothing; the insert itself says "already a member".
     assertMemberRoom(ctx, organization)
     const member = { organizationId, userId: user.userId, role: role.key, joinedAt: now }
-    if (!(await tx.members.insert(member))) {
+    // The events travel with the membership: the storage may write them in its statement.
+    const events = [
+      {
+        organizationId,
+        action: 'invitation.accepted',
+        target: { type: 'invitation', id: invitation.id },
+        changes: { role: role.key, ...(invitation.teamIds.length > 0 ? { teamIds: invitation.teamIds } : {}) },
+      },
+      {
+        organizationId,
+        action: 'member.added',
+        target: { type: 'user', id: user.userId },
+        changes: { role: role.key, via: 'invitation', invitationId: invitation.id },
+      },
+    ] as const
+    if (!(await recordWith(events, (trail) => tx.members.insert(member, trail)))) {
       throw new OrgkitError('conflict', 'You are already a member of this organization.')
     }
-    await record({
-      organizationId,
-      action: 'invitation.accepted',
-      target: { type: 'invitation', id: invitation.id },
-      changes: { role: role.key, ...(invitation.teamIds.length > 0 ? { teamIds: invitation.teamIds } : {}) },
-    })
-    await record({
-      organizationId,
-      action: 'member.added',
-      target: { type: 'user', id: user.userId },
-      changes: { role: role.key, via: 'invitation', invitationId: invitation.id },
-    })
     // The teams the invitation names, as they are now: one deleted since is skipped.
     for (const team of await tx.teams.findMany(organizationId, invitation.teamIds)) {
       const teamRole = ctx.defaultTeamRole

@@ -72,29 +72,28 @@ export async function addMember(
   input: AddMemberInput,
 ): Promise<MemberWithUser> {
   const data = parseInput(addMemberSchema, input)
-  return mutate(ctx, actor, async ({ tx, now, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.add)
+  return mutate(ctx, actor, async ({ tx, now, recordWith }) => {
+    // A user added by id is read with the lock where the storage can.
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.add, { readUser: data.userId })
     const { organization } = access
     const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
     assertMayGrant(access, role)
     if (organization.type === 'personal') {
       throw new OrgkitError('conflict', 'A personal organization has no other members.')
     }
-    const user = await resolveUser(tx, data)
+    const user = access.user === undefined ? await resolveUser(tx, data) : access.user
+    if (!user) throw notFound('User not found.')
     assertMemberRoom(ctx, organization)
-    const inserted = await tx.members.insert({
-      organizationId: organization.id,
-      userId: user.id,
-      role: role.key,
-      joinedAt: now,
-    })
-    if (!inserted) throw new OrgkitError('conflict', 'This user is already a member.')
-    await record({
+    // The event travels with the insert: the storage may write both in one statement.
+    const event = {
       organizationId: organization.id,
       action: 'member.added',
       target: { type: 'user', id: user.id },
       changes: { role: role.key, via: 'direct' },
-    })
+    } as const
+    const member = { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now }
+    const inserted = await recordWith([event], (events) => tx.members.insert(member, events))
+    if (!inserted) throw new OrgkitError('conflict', 'This user is already a member.')
     return { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now, user }
   })
 }
@@ -107,7 +106,7 @@ export async function updateMember(
   input: UpdateMemberInput,
 ): Promise<MemberWithUser> {
   const data = parseInput(updateMemberSchema, input)
-  return mutate(ctx, actor, async ({ tx, record }) => {
+  return mutate(ctx, actor, async ({ tx, recordWith }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.update)
     const { organization } = access
     // Read once, with the user: the answer is this row with the new role (the organization's
@@ -118,19 +117,20 @@ export async function updateMember(
     assertMayGrant(access, roleIn(access.roles, target.role), 'change a member with')
     assertMayGrant(access, role)
     await assertOwnerRemains(tx, organization.id, target.role)
-    await tx.members.updateRole(organization.id, userId, role.key)
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'member.updated',
       target: { type: 'user', id: userId },
       changes: { role: { from: target.role, to: role.key } },
-    })
+    } as const
+    // The organization's lock keeps the member read above: the update finds them.
+    await recordWith([event], (events) => tx.members.updateRole(organization.id, userId, role.key, events))
     return { ...target, role: role.key }
   })
 }
 
 export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
-  await mutate(ctx, actor, async ({ tx, now, record }) => {
+  await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.remove)
     const { organization } = access
     const target = await tx.members.find(organization.id, userId)
@@ -138,15 +138,19 @@ export async function removeMember(ctx: Context, actor: Actor, ref: string, user
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization keeps its owner.')
     assertMayGrant(access, roleIn(access.roles, target.role), 'remove a member with')
     await assertOwnerRemains(tx, organization.id, target.role)
-    await tx.members.delete(organization.id, userId)
-    // The member's keys lose their access with the membership, in the same transaction.
+    // The member's keys lose their access with the membership, in the same transaction:
+    // revoked first, so that the event (which counts them) travels with the removal.
     const revokedKeys = await tx.apiKeys.revokeCreatedBy(organization.id, userId, now)
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'member.removed',
       target: { type: 'user', id: userId },
       changes: { role: target.role, ...(revokedKeys > 0 ? { revokedApiKeys: revokedKeys } : {}) },
-    })
+    } as const
+    // The organization's lock keeps the member read above: the removal finds them.
+    if (!(await recordWith([event], (events) => tx.members.delete(organization.id, userId, events)))) {
+      throw notFound('Member not found.')
+    }
   })
 }
 

@@ -165,7 +165,7 @@ export async function createOrganization(
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
   const limit = ctx.options.limits?.organizationsPerUser
-  const created = await mutate(ctx, actor, async ({ tx, now, record }) => {
+  const created = await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     // One conditional update on the user's row: concurrent creates at the limit cannot both pass.
     if (!(await tx.organizations.claimCreatorSlot(user.userId, limit ?? null))) {
       throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
@@ -185,38 +185,47 @@ export async function createOrganization(
       metadata: (data.metadata ?? {}) as JsonObject,
       privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
     })
-    await claimSlug(ctx, tx, organization, data.slug === undefined, { userId: user.userId, role: OWNER_ROLE })
-    await record({
-      organizationId: organization.id,
-      action: 'organization.created',
-      target: { type: 'organization', id: organization.id },
-      changes: { name: organization.name, slug: organization.slug },
-    })
-    await record({
-      organizationId: organization.id,
-      action: 'member.added',
-      target: { type: 'user', id: user.userId },
-      changes: { role: OWNER_ROLE, via: 'organization' },
-    })
+    const owner = { userId: user.userId, role: OWNER_ROLE }
+    // Each attempt carries its events (they name the slug): the storage may write them in
+    // the insert's statement, and an attempt that finds its slug taken writes none.
+    const insert = () =>
+      recordWith(
+        [
+          {
+            organizationId: organization.id,
+            action: 'organization.created',
+            target: { type: 'organization', id: organization.id },
+            changes: { name: organization.name, slug: organization.slug },
+          },
+          {
+            organizationId: organization.id,
+            action: 'member.added',
+            target: { type: 'user', id: user.userId },
+            changes: { role: OWNER_ROLE, via: 'organization' },
+          },
+        ],
+        (events) => tx.organizations.insert(organization, owner, events),
+      )
+    await claimSlug(ctx, organization, data.slug === undefined, insert)
     return { ...organization, memberCount: 1, role: OWNER_ROLE }
   })
   return (await withHostFields(ctx, [created]))[0]!
 }
 
 /**
- * Inserts the organization under its slug, with `owner` as its first member. A given slug
- * that is taken is a conflict; a generated one moves on to the next candidate. The storage's
- * claim is atomic, so two concurrent creates never share a slug.
+ * Inserts the organization under its slug (`insert` writes it under `organization.slug`, its
+ * owner and its events; `false` when the slug is taken). A given slug that is taken is a
+ * conflict; a generated one moves on to the next candidate. The storage's claim is atomic,
+ * so two concurrent creates never share a slug.
  */
 async function claimSlug(
   ctx: Context,
-  tx: TransactionRepositories,
   organization: OrganizationRecord,
   generated: boolean,
-  owner: { userId: string; role: string },
+  insert: () => Promise<boolean>,
 ): Promise<void> {
   if (!generated) {
-    if (!(await tx.organizations.insert(organization, owner))) {
+    if (!(await insert())) {
       throw new OrgkitError('conflict', `The slug "${organization.slug}" is taken.`)
     }
     return
@@ -224,7 +233,7 @@ async function claimSlug(
   let attempts = 0
   for (const candidate of slugCandidates(organization.name, (slug) => isReservedSlug(ctx, slug))) {
     organization.slug = candidate
-    if (await tx.organizations.insert(organization, owner)) return
+    if (await insert()) return
     if (++attempts >= 8) break
   }
   throw new OrgkitError('conflict', 'Could not find a free slug for this name; give one explicitly.')
@@ -298,21 +307,21 @@ export async function deleteOrganization(ctx: Context, actor: Actor, ref: string
 
 export async function leaveOrganization(ctx: Context, actor: Actor, ref: string): Promise<void> {
   const user = requireUser(actor, 'leave an organization')
-  await mutate(ctx, actor, async ({ tx, now, record }) => {
+  await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.leave)
     const { organization, member } = access
     if (!member) throw notFound('Organization not found.')
     if (organization.type === 'personal')
       throw new OrgkitError('conflict', 'You cannot leave your personal organization.')
     await assertOwnerRemains(tx, organization.id, member.role)
-    await tx.members.delete(organization.id, user.userId)
-    await tx.apiKeys.revokeCreatedBy(organization.id, user.userId, now)
-    await record({
+    const event = {
       organizationId: organization.id,
       action: 'member.left',
       target: { type: 'user', id: user.userId },
       changes: { role: member.role },
-    })
+    } as const
+    await recordWith([event], (events) => tx.members.delete(organization.id, user.userId, events))
+    await tx.apiKeys.revokeCreatedBy(organization.id, user.userId, now)
   })
 }
 
@@ -385,7 +394,7 @@ export async function organizationPermissions(ctx: Context, actor: Actor, ref: s
 export async function ensurePersonalOrganization(ctx: Context, user: UserActor): Promise<void> {
   const slug = personalSlug(user.userId)
   if (await ctx.storage.organizations.findBySlug(slug)) return
-  await mutate(ctx, user, async ({ tx, now, record }) => {
+  await mutate(ctx, user, async ({ tx, now, recordWith }) => {
     const organization = newOrganization(user, now, {
       slug,
       name: 'Personal',
@@ -401,19 +410,24 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
       metadata: {},
       privateMetadata: {},
     })
-    if (!(await tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }))) return
-    await record({
-      organizationId: organization.id,
-      action: 'organization.created',
-      target: { type: 'organization', id: organization.id },
-      changes: { name: organization.name, slug, type: 'personal' },
-    })
-    await record({
-      organizationId: organization.id,
-      action: 'member.added',
-      target: { type: 'user', id: user.userId },
-      changes: { role: OWNER_ROLE, via: 'personal' },
-    })
+    // A lost race writes nothing, its events included.
+    await recordWith(
+      [
+        {
+          organizationId: organization.id,
+          action: 'organization.created',
+          target: { type: 'organization', id: organization.id },
+          changes: { name: organization.name, slug, type: 'personal' },
+        },
+        {
+          organizationId: organization.id,
+          action: 'member.added',
+          target: { type: 'user', id: user.userId },
+          changes: { role: OWNER_ROLE, via: 'personal' },
+        },
+      ],
+      (events) => tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }, events),
+    )
   })
 }
 

@@ -27,6 +27,16 @@ export interface Work {
    */
   record(event: EventInput): Promise<void>
   /**
+   * Records `inputs` with the write that makes them, so that a storage can write the audit
+   * events in the write's own statement: `write` receives the events to write with its
+   * change (in the same transaction, and only if it writes anything), and resolves to `false`
+   * when it wrote nothing — then nothing is recorded. When a `before` hook is registered for
+   * one of the actions, `write` receives no events instead: it writes, then the hooks run
+   * and see the change, and the events are written when the mutation is done, as `record`
+   * does (one statement more). A write that throws records nothing.
+   */
+  recordWith<T>(inputs: readonly EventInput[], write: (events: readonly AuditEventRecord[]) => Promise<T>): Promise<T>
+  /**
    * Like `record`, for an event whose organization's audit trail is being deleted with it:
    * the hooks run and listeners hear of it, but nothing is written.
    */
@@ -71,6 +81,18 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
         await runHooks(event)
         trail.push(event)
         events.push(event)
+      },
+      async recordWith(inputs, write) {
+        const recorded = inputs.map(toRecord)
+        const hooked = recorded.some((event) => ctx.hooks.has(event.action))
+        const result = await write(hooked ? [] : recorded)
+        if (result === false) return result
+        if (hooked) {
+          for (const event of recorded) await runHooks(event)
+          trail.push(...recorded)
+        }
+        events.push(...recorded)
+        return result
       },
       async announce(input) {
         const event = toRecord(input)

@@ -83,8 +83,13 @@ export interface OrganizationRepository {
    * `false`, writing nothing, when the slug is taken: of concurrent inserts with one slug
    * exactly one returns `true`. With `owner`, the organization is written with that user as
    * its first member (joined at `createdAt`), already counted: `memberCount` is stored as 1.
+   * `events` are written to the audit trail with it (see `AuditEvents`).
    */
-  insert(organization: OrganizationRecord, owner?: { userId: string; role: string }): Promise<boolean>
+  insert(
+    organization: OrganizationRecord,
+    owner?: { userId: string; role: string },
+    events?: AuditEvents,
+  ): Promise<boolean>
   findById(id: string): Promise<OrganizationRecord | null>
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
@@ -142,12 +147,16 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
   /**
    * `lock`, reading `userId`'s membership (`null` when not a member) in the same statement,
    * after the lock is granted: what `findWithMember` is to `findById`. A mutation checks
-   * its actor's permission with no statement beyond the lock.
+   * its actor's permission with no statement beyond the lock. With `readUserId`, it may also
+   * read the host's user of that id in the same statement (`user`; `null` when the host's
+   * table lacks them), as adding a member needs; a storage that leaves `user` out (as one
+   * whose engine would lock the user's row with it should) has the caller read it itself.
    */
   lockWithMember(
     id: string,
     userId: string,
-  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null } | null>
+    readUserId?: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
    * `lock`, reading in the same statement, after the lock is granted, what accepting an
    * invitation needs: the organization's invitation `invitationId`, its inviter's
@@ -186,9 +195,10 @@ export interface MemberRepository {
   /**
    * Adds the membership and counts it in the organization's `memberCount`. `false`,
    * writing nothing, when the user is already a member: of concurrent inserts of one
-   * (organization, user) exactly one returns `true`.
+   * (organization, user) exactly one returns `true`. `events` are written to the audit trail
+   * with it (see `AuditEvents`).
    */
-  insert(member: MemberRecord): Promise<boolean>
+  insert(member: MemberRecord, events?: AuditEvents): Promise<boolean>
   find(organizationId: string, userId: string): Promise<MemberRecord | null>
   findWithUser(organizationId: string, userId: string): Promise<MemberWithUser | null>
   /**
@@ -203,13 +213,17 @@ export interface MemberRepository {
    * with `null` fields.
    */
   list(organizationId: string, filter: MemberListFilter, page: PageInput): Promise<Page<MemberWithUser>>
-  /** Sets the role. `false` when the user is not a member. */
-  updateRole(organizationId: string, userId: string, role: string): Promise<boolean>
+  /**
+   * Sets the role. `false`, writing nothing, when the user is not a member. `events` are
+   * written to the audit trail with it (see `AuditEvents`).
+   */
+  updateRole(organizationId: string, userId: string, role: string, events?: AuditEvents): Promise<boolean>
   /**
    * Removes the membership, the user's team memberships in the organization (and their
-   * teams' counts), and uncounts it. `false` when the user was not a member.
+   * teams' counts), and uncounts it. `false`, writing nothing, when the user was not a
+   * member. `events` are written to the audit trail with it (see `AuditEvents`).
    */
-  delete(organizationId: string, userId: string): Promise<boolean>
+  delete(organizationId: string, userId: string, events?: AuditEvents): Promise<boolean>
   countWithRole(organizationId: string, role: string): Promise<number>
   /** Gives every member holding role `from` role `to`; returns how many changed. */
   reassignRole(organizationId: string, from: string, to: string): Promise<number>
@@ -228,9 +242,10 @@ export interface InvitationRepository {
    * Inserts a pending invitation. A pending invitation for the same email in the same
    * organization that is already past its expiry is first marked `expired`. Returns
    * `'duplicate'`, writing nothing, when an unexpired pending one exists: of concurrent
-   * inserts for one (organization, email) exactly one returns `'inserted'`.
+   * inserts for one (organization, email) exactly one returns `'inserted'`. `events` are
+   * written to the audit trail with it (see `AuditEvents`; none on `'duplicate'`).
    */
-  insert(invitation: InvitationRecord, now: Date): Promise<'inserted' | 'duplicate'>
+  insert(invitation: InvitationRecord, now: Date, events?: AuditEvents): Promise<'inserted' | 'duplicate'>
   find(organizationId: string, id: string): Promise<InvitationRecord | null>
   /** Resolves a public invitation id through the global lookup table. */
   findById(id: string): Promise<InvitationRecord | null>
@@ -360,6 +375,15 @@ export interface CustomRoleRepository {
 export interface AuditListFilter {
   action?: string | undefined
 }
+
+/**
+ * Audit events a write method takes along: the events of the change it makes, written to the
+ * audit trail in the same transaction when the method writes, and not at all when it writes
+ * nothing (it returns `false`, or `'duplicate'`). A storage may write them in the statement that makes the
+ * change (orgkit's PostgreSQL storage does: one round trip fewer) or in one of their own
+ * (`AuditRepository.append`). Omitted or empty: no events.
+ */
+export type AuditEvents = readonly AuditEventRecord[]
 
 export interface AuditRepository {
   /** Writes the events of one mutation, in one statement (they belong to one organization). */

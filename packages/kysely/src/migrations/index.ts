@@ -64,16 +64,38 @@ export function orgkitMigrations(options?: OrgkitTablesOptions): MigrationProvid
 // biome-ignore lint/suspicious/noExplicitAny: accepts any host Kysely<DB>.
 export async function migrateToLatest(db: Kysely<any>, options?: OrgkitTablesOptions): Promise<MigrationResultSet> {
   try {
+    const schema = resolveDialect(db, options) === 'postgres' ? await currentSchema(db) : undefined
     const migrator = new Migrator({
       db,
       provider: orgkitMigrations(options),
       ...orgkitMigrationTables(options),
-      ...(resolveDialect(db, options) === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
+      ...(schema === undefined ? {} : { migrationTableSchema: schema }),
     })
-    return await migrator.migrateToLatest()
+    for (let attempt = 1; ; attempt++) {
+      const result = await migrator.migrateToLatest()
+      if (schema === undefined || attempt === MIGRATION_ATTEMPTS || !anotherSchemaVanished(result.error, schema)) {
+        return result
+      }
+    }
   } catch (error) {
     return { error }
   }
+}
+
+/** How many times `migrateToLatest` runs when another schema disappears under it. */
+export const MIGRATION_ATTEMPTS = 5
+
+/**
+ * Kysely's migrator looks for its tables by reading the catalog of every schema of the
+ * database, naming each in a privilege check. A schema dropped by another connection while
+ * that statement runs fails it with "schema … does not exist" (SQLSTATE 3F000), though this
+ * migration never touches it: nothing was changed yet, so the run starts again. An error
+ * about the migration's own schema is returned as it is.
+ */
+function anotherSchemaVanished(error: unknown, ownSchema: string): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ownSchema}"`)
 }
 
 /**

@@ -7,7 +7,7 @@ import type { StorageDialect } from '../dialects'
 import { paginate } from '../keyset'
 import type { AuditEventsTable } from '../schema'
 
-const AUDIT_COLUMNS = [
+export const AUDIT_COLUMNS = [
   'organization_id',
   'id',
   'action',
@@ -31,33 +31,50 @@ const insertEvents = [1, 2, 3, 4].map((count) =>
   ),
 )
 
+function auditRow(event: AuditEventRecord, dialect: StorageDialect): Insertable<AuditEventsTable> {
+  return {
+    organization_id: event.organizationId,
+    id: event.id,
+    action: event.action,
+    actor_type: event.actor.type,
+    actor_id: event.actor.id,
+    target_type: event.target.type,
+    target_id: event.target.id,
+    changes: toJson(event.changes),
+    created_at: dialect.toTimestamp(event.createdAt),
+  }
+}
+
+/**
+ * The values of a compiled statement that writes `events`: each column's value named after
+ * the column and the event's position (`action0`, `action1`, …), as `slotRow` names them.
+ */
+export function auditValues(
+  events: readonly AuditEventRecord[],
+  dialect: StorageDialect,
+  values: Record<string, unknown> = {},
+): Record<string, unknown> {
+  events.forEach((event, i) => {
+    for (const [column, value] of Object.entries(auditRow(event, dialect))) values[`${column}${i}`] = value
+  })
+  return values
+}
+
 export function auditRepository(context: StorageContext): AuditRepository {
   const { db, dialect } = context
 
   return {
     async append(events) {
       if (events.length === 0) return
-      const rows = events.map((event) => ({
-        organization_id: event.organizationId,
-        id: event.id,
-        action: event.action,
-        actor_type: event.actor.type,
-        actor_id: event.actor.id,
-        target_type: event.target.type,
-        target_id: event.target.id,
-        changes: toJson(event.changes),
-        created_at: dialect.toTimestamp(event.createdAt),
-      }))
-      const insert = insertEvents[rows.length - 1]
+      const insert = insertEvents[events.length - 1]
       if (insert === undefined) {
-        await db.insertInto('audit_events').values(rows).execute()
+        await db
+          .insertInto('audit_events')
+          .values(events.map((event) => auditRow(event, dialect)))
+          .execute()
         return
       }
-      const values: Record<string, unknown> = {}
-      rows.forEach((row, i) => {
-        for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value
-      })
-      await insert.run(context, values)
+      await insert.run(context, auditValues(events, dialect))
     },
 
     async list(organizationId, filter, page) {

@@ -5,10 +5,12 @@ import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slo
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
+import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
 import { emailCondition, hostIdValue } from '../host-users'
 import { type KeysetSort, keysetPage, keysetTemplate, keysetValues } from '../keyset'
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
+import { auditRepository, auditValues } from './audit'
 
 export type UserColumns = {
   user_email: string | null
@@ -36,6 +38,95 @@ export async function insertMembership(
   return true
 }
 
+/**
+ * PostgreSQL: the membership, the kept count, its audit events and (on one server) the
+ * user's index entry in one statement, each written only if the membership was (see
+ * folded.ts). Distributed, the index entry is on the user's shard: a statement of its own.
+ */
+const foldedMemberInsert = foldedVariants()
+function insertMemberFolded(distributed: boolean, events: number) {
+  return foldedMemberInsert(`${distributed} ${events}`, () => {
+    const ids = { organization_id: slot<string>('organizationId'), user_id: slot<string>('userId') }
+    const ctes = [
+      cte(
+        'added',
+        sql`${insertRow('members', { ...ids, role: slot<string>('role'), joined_at: slot<Date>('joinedAt') }, null)} on conflict do nothing returning 1`,
+      ),
+      cte(
+        'counted',
+        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${slot<string>('organizationId')} and exists (select 1 from ${sql.id('added')})`,
+      ),
+      ...(distributed
+        ? []
+        : [cte('indexed', insertRow('user_memberships', { ...ids, joined_at: slot<Date>('joinedAt') }, 'added'))]),
+      ...auditInserts(events, 'added'),
+    ]
+    return folded(ctes, 'added')
+  })
+}
+
+/** PostgreSQL: the role changed and its audit events, in one statement (see folded.ts). */
+const foldedRoleUpdate = foldedVariants()
+function updateRoleFolded(events: number) {
+  return foldedRoleUpdate(String(events), () =>
+    folded(
+      [
+        cte(
+          'changed',
+          sql`update ${sql.table('members')} set ${sql.ref('role')} = ${slot<string>('role')} where ${sql.ref('organization_id')} = ${slot<string>('organizationId')} and ${sql.ref('user_id')} = ${slot<string>('userId')} returning 1`,
+        ),
+        ...auditInserts(events, 'changed'),
+      ],
+      'changed',
+    ),
+  )
+}
+
+/**
+ * PostgreSQL: a membership removed with everything that goes with it in one statement (see
+ * folded.ts): the kept count, the user's team memberships and their teams' counts, the
+ * audit events, and on one server the user's index entry, each only if the membership was
+ * there. Distributed, the index entry is on the user's shard: a statement of its own.
+ */
+const foldedMemberDelete = foldedVariants()
+function deleteMemberFolded(distributed: boolean, events: number) {
+  return foldedMemberDelete(`${distributed} ${events}`, () => {
+    const organizationId = slot<string>('organizationId')
+    const userId = slot<string>('userId')
+    const ofMember = sql`${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('user_id')} = ${userId}`
+    const removed = sql`exists (select 1 from ${sql.id('removed')})`
+    const ctes = [
+      cte('removed', sql`delete from ${sql.table('members')} where ${ofMember} returning 1`),
+      cte(
+        'counted',
+        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} - 1 where ${sql.ref('id')} = ${organizationId} and ${removed}`,
+      ),
+      // Every CTE reads the statement's snapshot: the team memberships deleted beside it
+      // are still there for the count.
+      cte(
+        'teams_counted',
+        sql`update ${sql.table('teams')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} - 1 where ${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('id')} in (select ${sql.ref('team_id')} from ${sql.table('team_members')} where ${ofMember}) and ${removed}`,
+      ),
+      cte('left_teams', sql`delete from ${sql.table('team_members')} where ${ofMember} and ${removed}`),
+    ]
+    if (!distributed) {
+      ctes.push(
+        cte(
+          'unindexed',
+          sql`delete from ${sql.table('user_memberships')} where ${sql.ref('user_id')} = ${userId} and ${sql.ref('organization_id')} = ${organizationId} and ${removed}`,
+        ),
+      )
+    }
+    return folded([...ctes, ...auditInserts(events, 'removed')], 'removed')
+  })
+}
+const removeIndexEntry = compiled((context) =>
+  context.db
+    .deleteFrom('user_memberships')
+    .where('user_id', '=', slot<string>('userId'))
+    .where('organization_id', '=', slot<string>('organizationId')),
+)
+
 const insertMember = compiledInsertUnlessExists((context) =>
   context.db.insertInto('members').values({
     organization_id: slot<string>('organizationId'),
@@ -44,7 +135,7 @@ const insertMember = compiledInsertUnlessExists((context) =>
     joined_at: slot<string>('joinedAt'),
   }),
 )
-const insertIndexEntry = compiled((context) =>
+export const insertIndexEntry = compiled((context) =>
   context.db.insertInto('user_memberships').values({
     user_id: slot<string>('userId'),
     organization_id: slot<string>('organizationId'),
@@ -178,8 +269,8 @@ const memberPages = new Map<string, CompiledQueryDefinition<MemberUserRow>>()
 export function memberRepository(context: StorageContext): MemberRepository {
   const { db, dialect, atomic } = context
 
-  const exists = async (organizationId: string, userId: string) =>
-    (await db
+  const exists = async (executor: Kysely<OrgkitDatabase>, organizationId: string, userId: string) =>
+    (await executor
       .selectFrom('members')
       .select('user_id')
       .where('organization_id', '=', organizationId)
@@ -187,10 +278,21 @@ export function memberRepository(context: StorageContext): MemberRepository {
       .executeTakeFirst()) !== undefined
 
   return {
-    insert: (member) =>
+    insert: (member, events = []) =>
       atomic(async (trx) => {
+        const inTransaction = { ...context, db: trx }
+        if (dialect.name === 'postgres') {
+          const distributed = await context.distributed(trx)
+          const ids = { organizationId: member.organizationId, userId: member.userId }
+          const joinedAt = dialect.toTimestamp(member.joinedAt)
+          const values = auditValues(events, dialect, { ...ids, role: member.role, joinedAt })
+          if (!(await runFolded(insertMemberFolded(distributed, events.length), inTransaction, values))) return false
+          if (distributed) await insertIndexEntry.run(inTransaction, { ...ids, joinedAt })
+          return true
+        }
         if (!(await insertMembership(context, trx, member))) return false
-        await moveOrganizationCount({ ...context, db: trx }, member.organizationId, 'member_count', 1)
+        await moveOrganizationCount(inTransaction, member.organizationId, 'member_count', 1)
+        await auditRepository(inTransaction).append(events)
         return true
       }),
 
@@ -236,16 +338,37 @@ export function memberRepository(context: StorageContext): MemberRepository {
       )
     },
 
-    async updateRole(organizationId, userId, role) {
-      const result = await updateMemberRole.run(context, { organizationId, userId, role })
-      // mysql2 counts matched rows by default (FOUND_ROWS), but a connection without that
-      // flag counts changed rows, and setting the current role changes none: 0 is only
-      // trusted after checking that the member is really missing.
-      return affected(result.numAffectedRows) > 0 || exists(organizationId, userId)
+    async updateRole(organizationId, userId, role, events = []) {
+      if (dialect.name === 'postgres') {
+        const values = auditValues(events, dialect, { organizationId, userId, role })
+        return runFolded(updateRoleFolded(events.length), context, values)
+      }
+      // Elsewhere the update and its events are two statements, in one transaction.
+      const update = async (executor: Kysely<OrgkitDatabase>) => {
+        const result = await updateMemberRole.run({ ...context, db: executor }, { organizationId, userId, role })
+        // mysql2 counts matched rows by default (FOUND_ROWS), but a connection without that
+        // flag counts changed rows, and setting the current role changes none: 0 is only
+        // trusted after checking that the member is really missing.
+        return affected(result.numAffectedRows) > 0 || exists(executor, organizationId, userId)
+      }
+      if (events.length === 0) return update(db)
+      return atomic(async (trx) => {
+        if (!(await update(trx))) return false
+        await auditRepository({ ...context, db: trx }).append(events)
+        return true
+      })
     },
 
-    delete: (organizationId, userId) =>
+    delete: (organizationId, userId, events = []) =>
       atomic(async (trx) => {
+        if (dialect.name === 'postgres') {
+          const inTransaction = { ...context, db: trx }
+          const distributed = await context.distributed(trx)
+          const values = auditValues(events, dialect, { organizationId, userId })
+          if (!(await runFolded(deleteMemberFolded(distributed, events.length), inTransaction, values))) return false
+          if (distributed) await removeIndexEntry.run(inTransaction, { organizationId, userId })
+          return true
+        }
         const removed = await trx
           .deleteFrom('members')
           .where('organization_id', '=', organizationId)
@@ -277,6 +400,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
           .where('organization_id', '=', organizationId)
           .where('user_id', '=', userId)
           .execute()
+        await auditRepository({ ...context, db: trx }).append(events)
         return true
       }),
 

@@ -12,6 +12,7 @@ import { affected, parseJsonObject, toCount, toJson } from '../codec'
 import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
+import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
 import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
@@ -23,8 +24,15 @@ import {
   type OrgkitDatabase,
   USER_INDEX_TABLES,
 } from '../schema'
+import { auditRepository, auditValues } from './audit'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
-import { hostUserColumns, insertMembership, userSummaryFromRow, userSummarySelection } from './members'
+import {
+  hostUserColumns,
+  insertIndexEntry,
+  insertMembership,
+  userSummaryFromRow,
+  userSummarySelection,
+} from './members'
 import { userDirectory } from './users'
 
 // The statements every request runs, compiled once per storage (see compiled.ts).
@@ -67,6 +75,41 @@ const ORGANIZATION_COLUMNS = [
 const insertOrganization = compiled((context) =>
   context.db.insertInto('organizations').values(slotRow<Insertable<OrganizationsTable>>(ORGANIZATION_COLUMNS)),
 )
+/**
+ * PostgreSQL: a new organization in one statement (see folded.ts): its row, its owner's
+ * membership and its audit events, and on one server its slug's claim and the owner's index
+ * entry, all written only if the slug was free. Distributed, the slug (its own shard) is
+ * claimed before and the index entry (the owner's shard) written after, each a statement of
+ * its own, and this one writes the organization's shard only.
+ */
+const foldedOrganizationInsert = foldedVariants()
+function insertOrganizationFolded(distributed: boolean, owner: boolean, events: number) {
+  return foldedOrganizationInsert(`${distributed} ${owner} ${events}`, () => {
+    const id = slot<string>('id')
+    const source = distributed ? 'created' : 'claimed'
+    const ctes = distributed
+      ? []
+      : [
+          cte(
+            'claimed',
+            sql`${insertRow('organization_slugs', { slug: slot<string>('slug'), organization_id: id }, null)} on conflict do nothing returning 1`,
+          ),
+        ]
+    const row = slotRow<Record<string, unknown>>(ORGANIZATION_COLUMNS)
+    ctes.push(
+      distributed
+        ? cte('created', sql`${insertRow('organizations', row, null)} returning 1`)
+        : cte('created', insertRow('organizations', row, source)),
+    )
+    if (owner) {
+      const joined = { organization_id: id, user_id: slot<string>('ownerId'), joined_at: slot<Date>('created_at') }
+      ctes.push(cte('owned', insertRow('members', { ...joined, role: slot<string>('ownerRole') }, source)))
+      if (!distributed) ctes.push(cte('indexed', insertRow('user_memberships', joined, source)))
+    }
+    return folded([...ctes, ...auditInserts(events, source)], source)
+  })
+}
+
 /** The organization with one user's membership: every permission check by id. */
 const selectWithMember = (context: StorageContext) => {
   const organization = context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
@@ -97,6 +140,27 @@ const selectWithMember = (context: StorageContext) => {
 }
 const withMemberById = compiled(selectWithMember)
 const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
+/**
+ * PostgreSQL: the lock with the caller's membership and a host user (prefixed `u_`), the one
+ * a member is about to be added for. `FOR UPDATE OF o` locks the organization's row only;
+ * the users table is read, not locked (on Citus a reference table: the join stays on the
+ * organization's shard). MariaDB, lacking `OF`, would lock the user too: it reads the user
+ * apart.
+ */
+const lockWithMemberAndUser = compiled(
+  (context) => {
+    const user = hostUserColumns(context.users)
+    return context.dialect.forUpdate(
+      selectWithMember(context)
+        .leftJoin('host_users as u', (join) =>
+          join.on(sql<SqlBool>`${user.id} = ${context.hostUsers.id.fromParameter(slot<string | null>('readUserId'))}`),
+        )
+        .select(userSummarySelection(user, 'u_')),
+      'o',
+    )
+  },
+  { meetsHostUsers: true },
+)
 
 /**
  * Accepting an invitation: the organization locked, with the invitation (columns prefixed
@@ -232,23 +296,41 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   }
 
   return {
-    insert: (organization, owner) =>
+    insert: (organization, owner, events = []) =>
       atomic(async (trx) => {
         // The slug is claimed first, so a taken slug leaves nothing behind.
         const inTransaction = { ...context, db: trx }
-        if (!(await claimSlug.run(inTransaction, { slug: organization.slug, organizationId: organization.id }))) {
-          return false
-        }
+        const slug = { slug: organization.slug, organizationId: organization.id }
         const row = organizationToRow(organization, dialect)
         // The owner is counted in the row as written, not by an update after it.
-        await insertOrganization.run(inTransaction, owner === undefined ? row : { ...row, member_count: 1 })
-        if (owner === undefined) return true
-        await insertMembership(context, trx, {
-          organizationId: organization.id,
-          userId: owner.userId,
-          role: owner.role,
-          joinedAt: organization.createdAt,
-        })
+        if (owner !== undefined) row.member_count = 1
+        if (dialect.name === 'postgres') {
+          const distributed = await context.distributed(trx)
+          if (distributed && !(await claimSlug.run(inTransaction, slug))) return false
+          const values = auditValues(events, dialect, { ...row })
+          if (owner !== undefined) Object.assign(values, { ownerId: owner.userId, ownerRole: owner.role })
+          const statement = insertOrganizationFolded(distributed, owner !== undefined, events.length)
+          if (!(await runFolded(statement, inTransaction, values))) return false
+          if (distributed && owner !== undefined) {
+            await insertIndexEntry.run(inTransaction, {
+              userId: owner.userId,
+              organizationId: organization.id,
+              joinedAt: row.created_at,
+            })
+          }
+          return true
+        }
+        if (!(await claimSlug.run(inTransaction, slug))) return false
+        await insertOrganization.run(inTransaction, row)
+        if (owner !== undefined) {
+          await insertMembership(context, trx, {
+            organizationId: organization.id,
+            userId: owner.userId,
+            role: owner.role,
+            joinedAt: organization.createdAt,
+          })
+        }
+        await auditRepository(inTransaction).append(events)
         return true
       }),
 
@@ -279,8 +361,30 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     // organization's row is locked (`FOR UPDATE OF o`: a left join's nullable side cannot be);
     // MariaDB has no `OF` and also locks the member row when there is one, which every
     // change to it takes after the organization's lock anyway, so the order stays the same.
-    async lockWithMember(id, userId) {
-      return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+    async lockWithMember(id, userId, readUserId) {
+      if (readUserId === undefined || dialect.name !== 'postgres') {
+        return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+      }
+      const { rows } = await lockWithMemberAndUser.run(context, {
+        id,
+        userId,
+        // An id the host's column cannot hold names no user (and is not sent to it).
+        readUserId: hostIdValue(context.users.idType, readUserId),
+      })
+      const row = rows[0] as
+        | (Parameters<typeof withMember>[0] &
+            Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
+        | undefined
+      const locked = withMember(row, id, userId)
+      if (locked === null || row === undefined) return null
+      const user = userSummaryFromRow({
+        id: row.u_id ?? null,
+        email: row.u_email ?? null,
+        username: row.u_username ?? null,
+        name: row.u_name ?? null,
+        image_url: row.u_image_url ?? null,
+      })
+      return { ...locked, user }
     },
 
     async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {

@@ -1,6 +1,5 @@
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, type TestDatabase, testDialects } from '../../../../test/support/databases'
+import { createTestDatabase, ownTables, type TestDatabase, testDialects } from '../../../../test/support/databases'
 import { migrateToLatest } from '../../src'
 
 describe.each(testDialects())('migrations on %s', (dialect) => {
@@ -12,16 +11,7 @@ describe.each(testDialects())('migrations on %s', (dialect) => {
   afterAll(() => database?.destroy())
 
   async function tableNames(): Promise<string[]> {
-    const tables = await database.db.introspection.getTables({ withInternalKyselyTables: true })
-    // PostgreSQL test databases are schemas of one shared database: look at ours only.
-    const own =
-      dialect === 'postgres'
-        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema
-        : undefined
-    return tables
-      .filter((table) => own === undefined || table.schema === own)
-      .map((table) => table.name)
-      .sort()
+    return (await ownTables(database.db, dialect)).map((table) => table.name).sort()
   }
 
   it('puts every table, its migration tables included, under the prefix', async () => {

@@ -18,11 +18,11 @@ import {
   runStorageConformance,
   team,
 } from '@orgkit/testing'
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createTestDatabase,
   createTestStorage,
+  ownTables,
   type TestDatabase,
   type TestStorage,
   testDialects,
@@ -87,20 +87,12 @@ describe.each(testDialects())('the organization cascade on %s', (dialect) => {
 
   /** orgkit's tables as the database has them: logical name → column names. */
   async function orgkitTables(): Promise<Map<string, string[]>> {
-    const own =
-      dialect === 'postgres'
-        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(env.db)).rows[0]?.schema
-        : undefined
     const { migrationTableName, migrationLockTableName } = orgkitMigrationTables()
     const tables = new Map<string, string[]>()
-    for (const table of await env.db.introspection.getTables()) {
-      if (own !== undefined && table.schema !== own) continue
+    for (const table of await ownTables(env.db, dialect)) {
       if (!table.name.startsWith(DEFAULT_TABLE_PREFIX)) continue
       if (table.name === migrationTableName || table.name === migrationLockTableName) continue
-      tables.set(
-        table.name.slice(DEFAULT_TABLE_PREFIX.length),
-        table.columns.map((column) => column.name),
-      )
+      tables.set(table.name.slice(DEFAULT_TABLE_PREFIX.length), table.columns)
     }
     return tables
   }

@@ -127,4 +127,30 @@ describe.each(adapterMatrix())('bulk invitations on %s over %s', (adapter, diale
       ).status,
     ).toBe(400)
   })
+
+  it('answers a repeated email as that item alone would be answered: a refused item invites nobody', async () => {
+    const answer = await bulk(
+      [
+        { email: 'seven@example.com', role: 'ghost' },
+        { email: 'seven@example.com', role: 'member' },
+        { email: 'Seven@example.com', role: 'ghost' },
+        { email: 'seven@example.com', role: 'admin' },
+      ],
+      'dan',
+      'dan-co',
+    )
+    expect(answer.status).toBe(200)
+    // The first item invites nobody, so the second is the first invitation for the address;
+    // the third has an error of its own; only the fourth repeats one that was created.
+    expect(answer.body.data.map((item: { error?: { code: string } }) => item.error?.code ?? 'created')).toEqual([
+      'validation_failed',
+      'created',
+      'validation_failed',
+      'conflict',
+    ])
+    const pending = await app.request('GET', '/organizations/dan-co/invitations?status=pending', { as: 'dan' })
+    expect(pending.body.data.map((i: { email: string; role: string }) => `${i.email}:${i.role}`)).toEqual([
+      'seven@example.com:member',
+    ])
+  })
 })

@@ -261,6 +261,35 @@ describe.each(adapterMatrix())('domain routes on %s over %s', (adapter, dialect)
     expect(won.body.status).toBe('verified')
   })
 
+  it('making a domain auto grants its role to whoever comes: only a manager who may grant it does', async () => {
+    const as = 'dan'
+    const added = await app.request('POST', '/organizations/dan-co/domains', { as, body: { domain: 'dan-corp.com' } })
+    dns.publish(added.body.verification.name, added.body.verification.value)
+    expect((await app.request('POST', '/organizations/dan-co/domains/dan-corp.com/verify', { as })).status).toBe(200)
+    await app.request('POST', '/organizations/dan-co/roles', {
+      as,
+      body: { key: 'deleter', name: 'Deleter', permissions: ['organization.delete'] },
+    })
+    await app.request('POST', '/organizations/dan-co/members', { as, body: { userId: 'bob', role: 'admin' } })
+    const patch = (who: string, body: unknown) =>
+      app.request('PATCH', '/organizations/dan-co/domains/dan-corp.com', { as: who, body })
+    expect((await patch('dan', { enrollment: 'suggest', role: 'deleter' })).status).toBe(200)
+    // Requests are approved one by one by someone who may grant the role; auto grants it to
+    // everyone on the domain, so the admin, who lacks organization.delete, may not switch to it.
+    const escalation = await patch('bob', { enrollment: 'auto' })
+    expect(escalation.status).toBe(403)
+    expect(escalation.body.error.code).toBe('forbidden')
+    const listed = (await app.request('GET', '/organizations/dan-co/domains', { as })).body.data
+    expect(listed.find((d: { domain: string }) => d.domain === 'dan-corp.com')).toMatchObject({
+      enrollment: 'suggest',
+      role: 'deleter',
+    })
+    // Closing it, or asking for what it is already, grants nothing.
+    expect((await patch('bob', { enrollment: 'suggest' })).status).toBe(200)
+    expect((await patch('bob', { enrollment: 'none' })).status).toBe(200)
+    expect((await patch('dan', { enrollment: 'auto' })).body).toMatchObject({ enrollment: 'auto', role: 'deleter' })
+  })
+
   it('writes domain events to the audit trail', async () => {
     const events = await app.request('GET', '/organizations/acme/audit-events?limit=100', { as: 'ann' })
     const actions = events.body.data.map((event: { action: string }) => event.action)

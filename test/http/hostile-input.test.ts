@@ -40,6 +40,11 @@ describe.each(adapterMatrix())('hostile strings on %s over %s', (adapter, dialec
       ['DELETE', '/organizations/acme/invitations/inv_%00', 'path.id'],
       ['POST', '/organizations/acme/invitations/inv_%00/resend', 'path.id'],
       ['DELETE', '/organizations/acme/api-keys/key_%00', 'path.id'],
+      ['POST', '/organizations/acme/domains/ac%00me.com/verify', 'path.domain'],
+      ['DELETE', '/organizations/acme/domains/%00', 'path.domain'],
+      ['POST', '/organizations/acme/join-requests/jrq_%00/deny', 'path.id'],
+      ['DELETE', '/join-requests/jrq_%00', 'path.id'],
+      ['DELETE', '/organizations/acme/invitation-links/lnk_%00', 'path.id'],
     ] as const) {
       const response = await app.request(method, path, { as: 'ann' })
       expect({ path, status: response.status, body: response.body }).toEqual({
@@ -64,6 +69,11 @@ describe.each(adapterMatrix())('hostile strings on %s over %s', (adapter, dialec
       ['POST', '/organizations/acme/api-keys', { name: 'ci', role: 'member\u0000' }, 'body.role'],
       ['POST', '/invitations/accept', { id: 'inv_\u0000' }, 'body.id'],
       ['POST', '/invitations/preview', { token: 'tok\u0000' }, 'body.token'],
+      ['POST', '/organizations/acme/domains', { domain: 'ac\u0000me.com' }, 'body.domain'],
+      ['PATCH', '/organizations/acme/domains/acme.com', { role: 'mem\u0000ber' }, 'body.role'],
+      ['POST', '/organizations/acme/join-requests/jrq_x/approve', { role: 'mem\u0000ber' }, 'body.role'],
+      ['POST', '/organizations/acme/invitation-links', { role: 'mem\u0000ber' }, 'body.role'],
+      ['POST', '/organizations/acme/invitation-links', { role: 'member', domain: 'a\u0000.com' }, 'body.domain'],
     ] as const) {
       const response = await app.request(method, path, { as: 'ann', body })
       expect({ path, status: response.status, body: response.body }).toEqual({
@@ -72,6 +82,14 @@ describe.each(adapterMatrix())('hostile strings on %s over %s', (adapter, dialec
         body: validationFailed(field),
       })
     }
+    // A bulk invitation's items: the whole request is refused, naming the item's field.
+    const bulk = await app.request('POST', '/organizations/acme/invitations/bulk', {
+      as: 'ann',
+      body: { invitations: [{ email: 'ok@example.com' }, { email: 'c\u0000@example.com', role: 'member' }] },
+    })
+    expect(bulk).toEqual({ status: 400, body: validationFailed('body.invitations.1.email') })
+    const invited = await app.request('GET', '/organizations/acme/invitations', { as: 'ann' })
+    expect(invited.body.data).toEqual([])
     const query = await app.request('GET', '/organizations/acme/members?q=b%00', { as: 'ann' })
     expect(query).toEqual({ status: 400, body: validationFailed('query.q') })
     const mine = await app.request('GET', '/organizations', { as: 'ann' })
@@ -89,6 +107,8 @@ describe.each(adapterMatrix())('hostile strings on %s over %s', (adapter, dialec
       ['POST', '/organizations/acme/invitations', { email: 'c\u001b@example.com', role: 'member' }, 'body.email'],
       ['POST', '/organizations', { name: 'Ctl', slug: 'ctl\n' }, 'body.slug'],
       ['POST', '/invitations/accept', { token: 'a\rb' }, 'body.token'],
+      ['POST', '/organizations/acme/domains', { domain: 'ac\u0007me.com' }, 'body.domain'],
+      ['POST', '/organizations/acme/invitation-links', { role: 'member', domain: 'acme\u001b.com' }, 'body.domain'],
     ] as const) {
       const response = await app.request(method, path, { as: 'ann', ...(body ? { body } : {}) })
       expect({ path, status: response.status, body: response.body }).toEqual({

@@ -17,8 +17,11 @@ import {
   decide,
   dropMember,
   type Expected,
+  emailDomainOf,
   expand,
   holds,
+  INVITATION_TTL_MS,
+  invitationExpired,
   keyPermissions,
   type Model,
   type ModelActor,
@@ -52,20 +55,32 @@ import type { Caller, Channel, Driver, Outcome } from './system'
  * (u5 starts outside every organization), an API key of the organization, or any API key.
  * When nobody fits, the nth user acts instead.
  */
-export type ActorKind = 'owner' | 'admin' | 'member' | 'lead' | 'invitee' | 'user' | 'orgKey' | 'key'
+export type ActorKind =
+  | 'owner'
+  | 'admin'
+  | 'member'
+  | 'lead'
+  | 'invitee'
+  | 'requester'
+  | 'domainUser'
+  | 'user'
+  | 'orgKey'
+  | 'key'
 export interface ActorRef {
   kind: ActorKind
   n: number
 }
 
-interface Scope {
+export interface Scope {
   org?: ModelOrg | undefined
   team?: ModelTeam | undefined
   invitation?: ModelInvitation | undefined
+  /** The user who asked to join, for `requester`. */
+  requester?: string | undefined
 }
-type Who = (scope: Scope) => ModelActor | undefined
+export type Who = (scope: Scope) => ModelActor | undefined
 
-const pick = <T>(items: readonly T[], index: number): T | undefined =>
+export const pick = <T>(items: readonly T[], index: number): T | undefined =>
   items.length === 0 ? undefined : items[index % items.length]
 
 function actorOf(model: Model, ref: ActorRef, scope: Scope): ModelActor | undefined {
@@ -91,6 +106,18 @@ function actorOf(model: Model, ref: ActorRef, scope: Scope): ModelActor | undefi
     case 'invitee':
       candidates = asUsers(model.users.filter((u) => u.email === invitation?.email))
       break
+    case 'requester':
+      candidates = asUsers(model.users.filter((u) => u.id === scope.requester))
+      break
+    case 'domainUser':
+      // Users with an address on one of the sequence's domains, verified or not.
+      return {
+        kind: 'user',
+        user: pick(
+          model.users.filter((u) => model.domainNames.includes(emailDomainOf(u.email))),
+          ref.n,
+        )!,
+      }
     case 'orgKey':
       candidates = model.keys.filter((k) => k.orgId === org?.id).map((key): ModelActor => ({ kind: 'key', key }))
       break
@@ -109,7 +136,7 @@ export interface LocalRef {
   foreign: boolean
 }
 
-function local<T extends { orgId: string }>(
+export function local<T extends { orgId: string }>(
   all: readonly T[],
   org: ModelOrg | undefined,
   ref: LocalRef,
@@ -132,7 +159,12 @@ export interface TargetRef {
   among: 'members' | 'creators' | 'others' | 'team' | 'anyone' | 'stranger'
 }
 
-function targetOf(model: Model, ref: TargetRef, org: ModelOrg | undefined, team?: ModelTeam): ModelUser | undefined {
+export function targetOf(
+  model: Model,
+  ref: TargetRef,
+  org: ModelOrg | undefined,
+  team?: ModelTeam,
+): ModelUser | undefined {
   const fits = (user: ModelUser) => {
     switch (ref.among) {
       case 'members':
@@ -162,7 +194,7 @@ function memberLabel(model: Model, command: { org: number; target: TargetRef }):
 
 function callerOf(actor: ModelActor): Caller {
   return actor.kind === 'user'
-    ? { kind: 'user', userId: actor.user.id, email: actor.user.email }
+    ? { kind: 'user', userId: actor.user.id, email: actor.user.email, emailVerified: actor.user.verified }
     : { kind: 'key', secret: actor.key.secret }
 }
 
@@ -172,11 +204,11 @@ function actorName(model: Model, actor: ModelActor): string {
 }
 
 /** An organization by id or by slug: both must address it alike. */
-function orgRef(org: ModelOrg, bySlug: boolean): string {
+export function orgRef(org: ModelOrg, bySlug: boolean): string {
   return bySlug ? org.slug : org.id
 }
 
-const orgName = (model: Model, org: ModelOrg) => `org${model.orgs.indexOf(org)}`
+export const orgName = (model: Model, org: ModelOrg) => `org${model.orgs.indexOf(org)}`
 const teamName = (model: Model, team: ModelTeam) => `team${model.teams.indexOf(team)}`
 
 /** Fails the step when the real answer is not what the model allows. */
@@ -191,7 +223,7 @@ function compare(step: string, expected: Expected, outcome: Outcome): void {
 }
 
 /** Every record an operation returns must belong to the organization it addressed. */
-function belongs(step: string, value: unknown, field: string, want: string): void {
+export function belongs(step: string, value: unknown, field: string, want: string): void {
   const got = (value as Record<string, unknown> | undefined)?.[field]
   if (got !== want) throw new Error(`${step}: returned ${field} ${String(got)}, expected ${want}`)
 }
@@ -200,9 +232,9 @@ function belongs(step: string, value: unknown, field: string, want: string): voi
 /** Milliseconds spent in calls (per channel) and in invariant checks, printed after a run. */
 export const timing = new Map<string, number>()
 export const stats = new Map<string, Map<string, number>>()
-function tally(command: string, outcome: Outcome): void {
+function tally(command: string, outcome: Outcome | 'ok'): void {
   const answers = stats.get(command) ?? new Map<string, number>()
-  const answer = outcome.ok ? 'ok' : outcome.code
+  const answer = outcome === 'ok' || outcome.ok ? 'ok' : outcome.code
   answers.set(answer, (answers.get(answer) ?? 0) + 1)
   stats.set(command, answers)
 }
@@ -216,11 +248,14 @@ export function formatStats(): string {
 
 // ── The base of every command ──────────────────────────────────────────────────────
 
-abstract class Step implements fc.AsyncCommand<Model, Real> {
+export abstract class Step implements fc.AsyncCommand<Model, Real> {
   constructor(
     readonly via: Channel,
     readonly actor: ActorRef,
   ) {}
+
+  /** Whether the step may change domains, join requests or links: their lists are then checked too. */
+  readonly enrollment: boolean = false
 
   /** What the command resolves to in this model, or `null` when it has nothing to act on. */
   protected abstract bind(model: Model, who: Who): Bound | null
@@ -251,6 +286,7 @@ abstract class Step implements fc.AsyncCommand<Model, Real> {
     tally(this.constructor.name, outcome)
     compare(step, expected, outcome)
     if (outcome.ok) bound.apply(outcome.value, step)
+    else bound.refused?.()
     // The organizations the step addressed; the others are checked at the end of the sequence.
     const { org, team, invitation } = bound.scope
     const touched = new Set<string>()
@@ -259,7 +295,7 @@ abstract class Step implements fc.AsyncCommand<Model, Real> {
     }
     for (const created of model.orgs.slice(orgsBefore)) touched.add(created.id)
     const t1 = performance.now()
-    await checkInvariants(model, real, step, touched)
+    await checkInvariants(model, real, step, touched, this.enrollment)
     timing.set('invariant checks', (timing.get('invariant checks') ?? 0) + performance.now() - t1)
   }
 
@@ -271,12 +307,63 @@ abstract class Step implements fc.AsyncCommand<Model, Real> {
 }
 
 /** One command bound to a model state: its decision, its call and its effect. */
-interface Bound {
+export interface Bound {
   actor: ModelActor
   /** Throws a refusal (`refuse`) for the error the model expects; returns for success. */
   expect(): void
   call(driver: Driver, caller: Caller): Promise<Outcome>
   apply(value: unknown, step: string): void
+  /** What a refusal the model expected still leaves behind (an invitation found past its date is marked so). */
+  refused?(): void
+}
+
+/**
+ * A step the test takes on the world around the system, not a call to it: the clock moves,
+ * a DNS record is published. It changes what the next calls answer, so the model and the
+ * system see it alike; nothing is checked.
+ */
+export abstract class WorldStep implements fc.AsyncCommand<Model, Real> {
+  /** What to do to the model's world, or `null` when there is nothing to do. */
+  protected abstract change(model: Model): (() => void) | null
+  protected abstract args(): Record<string, unknown>
+
+  check(model: Readonly<Model>): boolean {
+    return this.change(model as Model) !== null
+  }
+
+  async run(model: Model): Promise<void> {
+    this.change(model)!()
+    tally(this.constructor.name, 'ok')
+  }
+
+  toString(): string {
+    return `${this.constructor.name}(${JSON.stringify(this.args())})`
+  }
+}
+
+/** Moves the shared clock: by a step, or to the instant a pending invitation or a link expires (or 1 ms before). */
+class AdvanceTime extends WorldStep {
+  constructor(readonly by: { ms: number } | { to: 'invitation' | 'link'; n: number; offset: number }) {
+    super()
+  }
+  args = () => this.by
+  change(model: Model): (() => void) | null {
+    let next: number | undefined
+    if ('ms' in this.by) next = model.clock.now + this.by.ms
+    else {
+      const instants =
+        this.by.to === 'invitation'
+          ? model.invitations.filter((i) => i.status === 'pending').map((i) => i.expiresAt)
+          : model.links.flatMap((link) => (link.expiresAt === null ? [] : [link.expiresAt]))
+      const at = pick(instants, this.by.n)
+      next = at === undefined ? undefined : at + this.by.offset
+    }
+    if (next === undefined || next <= model.clock.now) return null
+    const to = next
+    return () => {
+      model.clock.now = to
+    }
+  }
 }
 
 // ── Organizations and members ──────────────────────────────────────────────────────
@@ -333,6 +420,9 @@ class DeleteOrganization extends Step {
         model.orgs.splice(model.orgs.indexOf(org), 1)
         model.teams = model.teams.filter((team) => team.orgId !== org.id)
         model.invitations = model.invitations.filter((invitation) => invitation.orgId !== org.id)
+        model.domains = model.domains.filter((domain) => domain.orgId !== org.id)
+        model.joinRequests = model.joinRequests.filter((request) => request.orgId !== org.id)
+        model.links = model.links.filter((link) => link.orgId !== org.id)
         for (const key of model.keys) if (key.orgId === org.id) model.deleted.keySecrets.push(key.secret)
         model.keys = model.keys.filter((key) => key.orgId !== org.id)
         model.deleted.orgIds.push(org.id)
@@ -560,15 +650,17 @@ class CreateInvitation extends Step {
         mayGrant(access, this.role, assignable(org, this.role))
         if (team && team.orgId !== org.id) refuse('not_found')
         if (invitee && org.members.has(invitee.id)) refuse('conflict')
-        if (model.invitations.some((i) => i.orgId === org.id && i.email === email && i.status === 'pending')) {
-          refuse('conflict')
-        }
+        // Only an unexpired pending invitation holds the address.
+        if (pendingFor(model, org, email).some((i) => !invitationExpired(model, i))) refuse('conflict')
         invitedBy = actor.kind === 'user' ? actor.user.id : actor.key.createdBy
       },
       call: (d, c) => d.createInvitation(c, org.id, email, this.role, team ? [team.id] : []),
       apply: (value, step) => {
         belongs(step, value, 'organizationId', org.id)
-        const created = value as { id: string; token: string }
+        const created = value as { id: string; token: string; expiresAt: string | Date }
+        sameInstant(step, 'expiresAt', created.expiresAt, model.clock.now + INVITATION_TTL_MS)
+        // The one past its date it replaces is expired for good.
+        for (const old of pendingFor(model, org, email)) old.status = 'expired'
         model.invitations.push({
           id: created.id,
           token: created.token,
@@ -578,18 +670,56 @@ class CreateInvitation extends Step {
           teamIds: team ? [team.id] : [],
           invitedBy,
           status: 'pending',
+          expiresAt: model.clock.now + INVITATION_TTL_MS,
         })
       },
     }
   }
 }
 
-/** Accepting and declining: addressed to the caller, by token or by public id. */
-function addressed(model: Model, actor: ModelActor, invitation: ModelInvitation, byToken: boolean) {
+/** The organization's invitations stored `pending` for `email` (one at most, perhaps past its date). */
+function pendingFor(model: Model, org: ModelOrg, email: string): ModelInvitation[] {
+  return model.invitations.filter((i) => i.orgId === org.id && i.email === email && i.status === 'pending')
+}
+
+/** A date the system answered (a `Date` from the core, ISO text over HTTP) must be the model's instant. */
+export function sameInstant(step: string, field: string, got: unknown, want: number | null): void {
+  const instant = got === null || got === undefined ? null : new Date(got as string).getTime()
+  if (instant !== want) {
+    throw new Error(
+      `${step}: ${field} is ${String(got)}, the model says ${want === null ? null : new Date(want).toISOString()}`,
+    )
+  }
+}
+
+/** Why an invitation that is no longer pending cannot change: revoked, used, or expired. */
+function settled(invitation: ModelInvitation): void {
+  if (invitation.status === 'revoked') refuse('invitation_revoked')
+  if (invitation.status === 'expired') refuse('invitation_expired')
+  if (invitation.status !== 'pending') refuse('invitation_used')
+}
+
+/**
+ * Accepting and declining: addressed to the caller, by token or by public id; accepting
+ * also needs the address verified. A pending invitation past its date is refused, and
+ * marked `expired` for good (`markExpired`, called when the refusal came).
+ */
+function addressed(
+  model: Model,
+  actor: ModelActor,
+  invitation: ModelInvitation,
+  byToken: boolean,
+  accepting: boolean,
+  markExpired: () => void,
+) {
   const user = requireUser(model, actor)
   if (user.email !== invitation.email) refuse(byToken ? 'email_mismatch' : 'not_found')
-  if (invitation.status === 'revoked') refuse('invitation_revoked')
-  if (invitation.status !== 'pending') refuse('invitation_used')
+  if (accepting && !user.verified) refuse('email_unverified')
+  if (invitation.status === 'pending' && invitationExpired(model, invitation)) {
+    markExpired()
+    refuse('invitation_expired')
+  }
+  settled(invitation)
   return user
 }
 
@@ -612,10 +742,16 @@ class AcceptInvitation extends Step {
     if (!actor) return null
     const org = orgOf(model, invitation.orgId)
     let userId = ''
+    let expire = false
     return {
       actor,
+      refused: () => {
+        if (expire) invitation.status = 'expired'
+      },
       expect: () => {
-        userId = addressed(model, actor, invitation, this.byToken).id
+        userId = addressed(model, actor, invitation, this.byToken, true, () => {
+          expire = true
+        }).id
         // At accept time the inviter must still be able to grant the role (SPEC §2 rule 2).
         const inviterRole = org.members.get(invitation.invitedBy)
         if (inviterRole === undefined || !roleExists(org, invitation.role)) return refuse('forbidden')
@@ -655,10 +791,16 @@ class DeclineInvitation extends Step {
     if (!invitation) return null
     const actor = who({ invitation })
     if (!actor) return null
+    let expire = false
     return {
       actor,
+      refused: () => {
+        if (expire) invitation.status = 'expired'
+      },
       expect: () => {
-        addressed(model, actor, invitation, this.byToken)
+        addressed(model, actor, invitation, this.byToken, false, () => {
+          expire = true
+        })
       },
       call: (d, c) => d.declineInvitation(c, this.byToken ? { token: invitation.token } : { id: invitation.id }),
       apply: () => {
@@ -691,7 +833,10 @@ class RevokeInvitation extends Step {
       expect: () => {
         authorize(model, actor, org, 'invitations.revoke')
         if (invitation.orgId !== org.id) refuse('not_found')
-        if (invitation.status === 'accepted' || invitation.status === 'declined') refuse('invitation_used')
+        // Revoking twice is revoking once; anything else no longer pending, or past its date, stays as it is.
+        if (invitation.status === 'revoked') return
+        if (invitationExpired(model, invitation)) refuse('invitation_expired')
+        settled(invitation)
       },
       call: (d, c) => d.revokeInvitation(c, org.id, invitation.id),
       apply: () => {
@@ -726,18 +871,123 @@ class ResendInvitation extends Step {
         if (invitation.orgId !== org.id) refuse('not_found')
         // Re-issuing is granting again: the resender must be able to grant the role.
         mayGrant(access, invitation.role, rolePermissions(org, invitation.role))
-        if (invitation.status === 'revoked') refuse('invitation_revoked')
-        if (invitation.status !== 'pending') refuse('invitation_used')
+        // A pending one past its date comes back to life; one marked expired is final.
+        settled(invitation)
       },
       call: (d, c) => d.resendInvitation(c, org.id, invitation.id),
       apply: (value, step) => {
         belongs(step, value, 'organizationId', org.id)
         belongs(step, value, 'id', invitation.id)
+        const resent = value as { token: string; expiresAt: string | Date; expired: boolean }
+        invitation.expiresAt = model.clock.now + INVITATION_TTL_MS
+        sameInstant(step, 'expiresAt', resent.expiresAt, invitation.expiresAt)
+        if (resent.expired) throw new Error(`${step}: a resent invitation answers expired`)
         // The old token stops working: later accepts by token use the new one.
-        invitation.token = (value as { token: string }).token
+        invitation.token = resent.token
       },
     }
   }
+}
+
+/** What a list call answered, as its ids in order of the model's choosing. */
+export function idsOf(value: unknown): string {
+  const items = Array.isArray(value) ? value : (value as { data: { id: string }[] }).data
+  return (items as { id: string }[])
+    .map((item) => item.id)
+    .sort()
+    .join(' ')
+}
+
+/** Fails the step when a list does not hold exactly the model's ids. */
+export function sameIds(step: string, what: string, value: unknown, want: Iterable<string>): void {
+  const got = idsOf(value)
+  const wanted = [...want].sort().join(' ')
+  if (got !== wanted) throw new Error(`${step}: ${what} lists [${got}], the model says [${wanted}]`)
+}
+
+/**
+ * A page an organization lists (`{ data }`), filtered by `status` when given, compared whole
+ * with the model's ids: the caller needs `permission`.
+ */
+export abstract class OrgList extends Step {
+  constructor(
+    via: Channel,
+    actor: ActorRef,
+    readonly org: number,
+    readonly status: string | null,
+  ) {
+    super(via, actor)
+  }
+  protected abstract readonly permission: string
+  protected abstract list(driver: Driver, caller: Caller, orgId: string, status: string | undefined): Promise<Outcome>
+  /** The ids the model says the list holds. */
+  protected abstract wanted(model: Model, org: ModelOrg): string[]
+  args = () => ({ org: this.org, status: this.status })
+  label = (model: Model) =>
+    `${this.constructor.name} ${orgName(model, pick(model.orgs, this.org)!)} ${this.status ?? 'all'}`
+  bind(model: Model, who: Who): Bound | null {
+    const org = pick(model.orgs, this.org)
+    if (!org) return null
+    const actor = who({ org })
+    if (!actor) return null
+    return {
+      actor,
+      expect: () => {
+        authorize(model, actor, org, this.permission)
+      },
+      call: (d, c) => this.list(d, c, org.id, this.status ?? undefined),
+      apply: (value, step) => sameIds(step, 'the list', value, this.wanted(model, org)),
+    }
+  }
+}
+
+/**
+ * An organization's invitations by status: `pending` are those stored pending and not yet
+ * past their date, `expired` those marked expired or pending past their date.
+ */
+class ListInvitations extends OrgList {
+  permission = 'invitations.read'
+  list = (d: Driver, c: Caller, orgId: string, status: string | undefined) => d.listInvitations(c, orgId, status)
+  wanted(model: Model, org: ModelOrg): string[] {
+    const listed = (i: ModelInvitation) => {
+      const expired = invitationExpired(model, i)
+      if (this.status === 'pending') return i.status === 'pending' && !expired
+      if (this.status === 'expired') return expired
+      return this.status === null || i.status === this.status
+    }
+    return model.invitations.filter((i) => i.orgId === org.id && listed(i)).map((i) => i.id)
+  }
+}
+
+/** What a signed-in user lists of their own (any organization), compared whole with the model's ids. */
+export abstract class CallerList extends Step {
+  protected abstract list(driver: Driver, caller: Caller): Promise<Outcome>
+  /** The ids the model says the list holds for `user`. */
+  protected abstract wanted(model: Model, user: ModelUser): string[]
+  args = () => ({})
+  label = () => this.constructor.name
+  bind(model: Model, who: Who): Bound | null {
+    const actor = who({})
+    if (!actor) return null
+    let user: ModelUser | undefined
+    return {
+      actor,
+      expect: () => {
+        user = requireUser(model, actor)
+      },
+      call: (d, c) => this.list(d, c),
+      apply: (value, step) => sameIds(step, 'the list', value, this.wanted(model, user!)),
+    }
+  }
+}
+
+/** `mine`: the pending, unexpired invitations addressed to the caller, in every organization. */
+class MyInvitations extends CallerList {
+  list = (d: Driver, c: Caller) => d.myInvitations(c)
+  wanted = (model: Model, user: ModelUser) =>
+    model.invitations
+      .filter((i) => i.email === user.email && i.status === 'pending' && !invitationExpired(model, i))
+      .map((i) => i.id)
 }
 
 /** `me`: an API key's own organization; a user whose host names no current organization has none. */
@@ -813,7 +1063,7 @@ function teamMemberLabel(model: Model, command: { org: number; team: LocalRef; t
 }
 
 /** The caller holds every permission of the team role (through its organization or team role). */
-function holdsAll(access: ReturnType<typeof authorize>, permissions: PermissionSet): void {
+export function holdsAll(access: ReturnType<typeof authorize>, permissions: PermissionSet): void {
   for (const permission of permissions) if (!holds(access, permission)) refuse('forbidden')
 }
 
@@ -1046,6 +1296,8 @@ class UpdateRole extends Step {
 }
 
 class DeleteRole extends Step {
+  // Links and domains granting the role go with it.
+  override readonly enrollment = true
   constructor(
     via: Channel,
     actor: ActorRef,
@@ -1088,6 +1340,12 @@ class DeleteRole extends Step {
         // created later under its key gives them nothing; a shadow's fall back to the system role.
         if (!SYSTEM_ROLES.has(key)) {
           for (const k of model.keys) if (k.orgId === org.id && k.role === key) k.revoked = true
+          // Links granting it are revoked too; domains granting it close, back to the default role.
+          for (const link of model.links) if (link.orgId === org.id && link.role === key) link.revoked = true
+          for (const domain of model.domains) {
+            if (domain.orgId === org.id && domain.role === key)
+              Object.assign(domain, { enrollment: 'none', role: 'member' })
+          }
           for (const invitation of model.invitations) {
             if (invitation.orgId === org.id && invitation.role === key && invitation.status === 'pending') {
               invitation.status = 'revoked'
@@ -1264,9 +1522,9 @@ const GRANTS = [
 ]
 
 /** The core more often than HTTP: the HTTP edge is a thin layer over it, and slower to drive. */
-const via = fc.constantFrom<Channel>('core', 'core', 'core', 'http', 'http')
+export const via = fc.constantFrom<Channel>('core', 'core', 'core', 'http', 'http')
 /** Mostly members of the addressed organization, sometimes anyone, sometimes a key. */
-const actor: fc.Arbitrary<ActorRef> = fc.record({
+export const actor: fc.Arbitrary<ActorRef> = fc.record({
   kind: fc.constantFrom<ActorKind>('owner', 'owner', 'admin', 'admin', 'member', 'lead', 'user', 'orgKey', 'key'),
   n: fc.nat(5),
 })
@@ -1275,18 +1533,28 @@ const responder: fc.Arbitrary<ActorRef> = fc.record({
   kind: fc.constantFrom<ActorKind>('invitee', 'invitee', 'invitee', 'user', 'key'),
   n: fc.nat(5),
 })
-const org = fc.nat(3)
-const localRef: fc.Arbitrary<LocalRef> = fc.record({
+export const org = fc.nat(3)
+export const localRef: fc.Arbitrary<LocalRef> = fc.record({
   n: fc.nat(5),
   foreign: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 })
-const target = (...among: TargetRef['among'][]): fc.Arbitrary<TargetRef> =>
+export const target = (...among: TargetRef['among'][]): fc.Arbitrary<TargetRef> =>
   fc.record({ n: fc.nat(5), among: fc.constantFrom(...among) })
 const member = target('members', 'members', 'creators', 'creators', 'anyone')
 const nonMember = target('others', 'others', 'others', 'anyone')
 const teamMember = target('team', 'team', 'team', 'anyone')
 /** Mostly roles that exist; sometimes custom keys that may not, or one that never does. */
-const role = fc.constantFrom('owner', 'admin', 'admin', 'member', 'member', 'member', 'deployer', 'auditor', 'ghost')
+export const role = fc.constantFrom(
+  'owner',
+  'admin',
+  'admin',
+  'member',
+  'member',
+  'member',
+  'deployer',
+  'auditor',
+  'ghost',
+)
 const teamRole = fc.constantFrom('lead', 'member')
 const grants = fc.subarray(GRANTS, { maxLength: 4 })
 
@@ -1384,6 +1652,19 @@ export function commandArbitraries() {
       .record({ via, actor, org, invitation: localRef })
       .map((a) => new ResendInvitation(a.via, a.actor, a.org, a.invitation)),
     fc.record({ via, actor }).map((a) => new Me(a.via, a.actor)),
+    fc
+      .record({ via, actor, org, status: fc.constantFrom('pending', 'expired', 'revoked', null) })
+      .map((a) => new ListInvitations(a.via, a.actor, a.org, a.status)),
+    fc.record({ via, actor: responder }).map((a) => new MyInvitations(a.via, a.actor)),
+    // Small steps, and to the instant an invitation or link expires or the millisecond before.
+    fc.constantFrom(60_000, 60 * 60_000, 24 * 60 * 60_000).map((ms) => new AdvanceTime({ ms })),
+    fc
+      .record({
+        to: fc.constantFrom<'invitation' | 'link'>('invitation', 'link'),
+        n: fc.nat(7),
+        offset: fc.constantFrom(0, -1),
+      })
+      .map((by) => new AdvanceTime(by)),
   ]
   const twice = new Set([2, 3, 4, 7, 8, 19])
   return all.flatMap((arbitrary, index) => (twice.has(index) ? [arbitrary, arbitrary] : [arbitrary]))

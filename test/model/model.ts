@@ -78,7 +78,12 @@ export interface ModelUser {
   email: string
   /** What adding a member by username names. */
   username: string
+  /** Whether the host reports the email verified (`emailVerified` on the actor). */
+  verified: boolean
 }
+
+/** The part of an address after its `@`. */
+export const emailDomainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1)
 
 export interface ModelOrg {
   id: string
@@ -96,7 +101,15 @@ export interface ModelTeam {
   members: Map<string, string>
 }
 
-export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked'
+export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired'
+
+/** How long an invitation lives from its creation or its last resend (the default, 7 days). */
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+
+/** The time every sequence and the system under test share: moved only by the sequence's commands. */
+export interface ModelClock {
+  now: number
+}
 
 export interface ModelInvitation {
   id: string
@@ -106,7 +119,54 @@ export interface ModelInvitation {
   role: string
   teamIds: string[]
   invitedBy: string
+  /** As stored: `expired` only once something marked it; a `pending` one may be past its date. */
   status: InvitationStatus
+  expiresAt: number
+}
+
+/**
+ * Past its date: marked so, or still stored `pending` with `expiresAt` reached (an invitation
+ * expires at the instant `expiresAt`, not after it).
+ */
+export function invitationExpired(model: Model, invitation: ModelInvitation): boolean {
+  return invitation.status === 'expired' || (invitation.status === 'pending' && invitation.expiresAt <= model.clock.now)
+}
+
+export type EnrollmentMode = 'none' | 'suggest' | 'auto'
+
+export interface ModelDomain {
+  orgId: string
+  /** Normalized: lower case, no trailing dot. */
+  name: string
+  status: 'pending' | 'verified'
+  enrollment: EnrollmentMode
+  role: string
+  /** The TXT record to publish, as the claim answered it. */
+  record: { name: string; value: string }
+}
+
+export type JoinRequestStatus = 'pending' | 'approved' | 'denied' | 'withdrawn'
+
+export interface ModelJoinRequest {
+  id: string
+  orgId: string
+  userId: string
+  /** The requester's email domain, through which they asked. */
+  domain: string
+  status: JoinRequestStatus
+}
+
+export interface ModelLink {
+  id: string
+  token: string
+  orgId: string
+  role: string
+  createdBy: string
+  expiresAt: number | null
+  maxUses: number | null
+  uses: number
+  domain: string | null
+  revoked: boolean
 }
 
 export interface ModelKey {
@@ -131,6 +191,15 @@ export interface Model {
   teams: ModelTeam[]
   invitations: ModelInvitation[]
   keys: ModelKey[]
+  /** The clock the system reads (`createOrgkit({ clock })`), moved by the sequence. */
+  clock: ModelClock
+  /** The DNS the system's resolver answers from: TXT values by name. */
+  dns: Map<string, string[]>
+  /** Two claimable domains of the sequence's own; users u3, u5, u6 and u7 have addresses on the first, u4 on the second. */
+  domainNames: [string, string]
+  domains: ModelDomain[]
+  joinRequests: ModelJoinRequest[]
+  links: ModelLink[]
   /** What deleting organizations took away: each id must answer `not_found`, each key secret `unauthenticated`. */
   deleted: { orgIds: string[]; keySecrets: string[] }
 }
@@ -148,6 +217,12 @@ export type ErrorCode =
   | 'last_owner'
   | 'invitation_used'
   | 'invitation_revoked'
+  | 'invitation_expired'
+  | 'email_unverified'
+  | 'domain_unverified'
+  | 'link_exhausted'
+  | 'link_expired'
+  | 'link_revoked'
 
 /** What the model says an operation answers: success, or one of a few error codes. */
 export type Expected = { ok: true } | { ok: false; codes: ErrorCode[] }

@@ -14,12 +14,13 @@ import { afterAll, beforeAll, describe, it } from 'vitest'
 import { type AdapterName, createTestApp, type TestApp } from '../http/harness'
 import { type TestDialect, testDialects } from '../support/databases'
 import { commandArbitraries, formatStats, stats, timing } from './commands'
+import { enrollmentArbitraries } from './enrollment-commands'
 
 const steps = () =>
   [...stats.values()].reduce((sum, answers) => sum + [...answers.values()].reduce((a, b) => a + b, 0), 0)
 
 import { checkInvariants, type Real } from './invariants'
-import { HOST_PERMISSIONS, type Model, type ModelUser } from './model'
+import { HOST_PERMISSIONS, type Model, type ModelClock, type ModelUser } from './model'
 import { coreDriver, httpDriver } from './system'
 
 const ADAPTERS: AdapterName[] = ['express', 'fastify']
@@ -27,7 +28,9 @@ const ADAPTERS: AdapterName[] = ['express', 'fastify']
 /** Sequences per run: many on SQLite (fast, in memory), fewer on the servers. */
 export function modelRuns(dialect: TestDialect): number {
   const configured = Number(process.env.ORGKIT_MODEL_RUNS ?? '')
-  const sqlite = Number.isInteger(configured) && configured > 0 ? configured : 200
+  // 80 sequences of up to 60 steps: about as many steps as 200 of up to 30 were, reaching deeper
+  // states (a domain claimed, proven, opened, joined, the request approved).
+  const sqlite = Number.isInteger(configured) && configured > 0 ? configured : 80
   return dialect === 'sqlite' ? sqlite : Math.max(1, Math.round(sqlite / 10))
 }
 
@@ -41,19 +44,37 @@ export function modelSeed(): number {
 let sequences = 0
 
 /**
- * A fresh corner of the database for one sequence: six users (u0–u5), and two organizations
- * with owners, admins, members (u3 in both), one team each with a lead or a member, and u5
- * outside everything.
+ * What one app's system reads from the test's world: its clock (`createOrgkit({ clock })`)
+ * and its DNS (`enrollment.resolveTxt`). Every sequence on the app shares them; each sequence
+ * names its own domains, and the clock only moves forward.
  */
-async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model; real: Real }> {
+interface World {
+  clock: ModelClock
+  dns: Map<string, string[]>
+}
+
+/** An instant with no meaning, far from the machine's: nothing may read the real clock. */
+const EPOCH = Date.UTC(2031, 0, 1)
+
+/**
+ * A fresh corner of the database for one sequence: eight users (u0–u7), and two organizations
+ * with owners, admins, members (u3 in both), one team each with a lead or a member, and u5,
+ * u6 and u7 outside everything. u3, u5, u6 and u7 have addresses on the sequence's first domain
+ * (u6's unverified), u4 on the second; the others on a domain nobody can claim. A holds the
+ * first domain verified, with enrollment `suggest`.
+ */
+async function setup(app: TestApp, adapter: AdapterName, world: World): Promise<{ model: Model; real: Real }> {
   const namespace = `m${process.pid}x${++sequences}`
+  const domainNames: [string, string] = [`${namespace}-one.com`, `${namespace}-two.com`]
   const users: ModelUser[] = []
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     const id = `${namespace}_u${i}`
-    const email = `${namespace}.u${i}@example.test`
+    const host = i === 3 || i >= 5 ? domainNames[0] : i === 4 ? domainNames[1] : 'example.test'
+    const email = host === 'example.test' ? `${namespace}.u${i}@${host}` : `u${i}@${host}`
     const username = `${namespace}_n${i}`
-    await app.addUser({ id, email, username, emailVerified: true })
-    users.push({ id, email, username })
+    const verified = i !== 6
+    await app.addUser({ id, email, username, emailVerified: verified })
+    users.push({ id, email, username, verified })
   }
   const as = (i: number): Actor => ({ type: 'user', userId: users[i]!.id, email: users[i]!.email, emailVerified: true })
   const { orgkit } = app
@@ -67,6 +88,11 @@ async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model
   await orgkit.as(as(0)).teams.members.add(a.id, teamA.id, { userId: users[3]!.id, role: 'lead' })
   const teamB = await orgkit.as(as(1)).teams.create(b.id, { name: 'Ops' })
   await orgkit.as(as(1)).teams.members.add(b.id, teamB.id, { userId: users[4]!.id, role: 'member' })
+  // A holds the first domain verified, open to requests: joining is reachable from the first step.
+  const claimed = await orgkit.as(as(0)).domains.add(a.id, { domain: domainNames[0] })
+  world.dns.set(claimed.verification.name, [claimed.verification.value])
+  await orgkit.as(as(0)).domains.verify(a.id, domainNames[0])
+  await orgkit.as(as(0)).domains.update(a.id, domainNames[0], { enrollment: 'suggest' })
   const model: Model = {
     namespace,
     users,
@@ -99,6 +125,21 @@ async function setup(app: TestApp, adapter: AdapterName): Promise<{ model: Model
     ],
     invitations: [],
     keys: [],
+    clock: world.clock,
+    dns: world.dns,
+    domainNames,
+    domains: [
+      {
+        orgId: a.id,
+        name: domainNames[0],
+        status: 'verified',
+        enrollment: 'suggest',
+        role: 'member',
+        record: { name: claimed.verification.name, value: claimed.verification.value },
+      },
+    ],
+    joinRequests: [],
+    links: [],
     deleted: { orgIds: [], keySecrets: [] },
   }
   const real: Real = { app, adapter, drivers: { core: coreDriver(app), http: httpDriver(app) } }
@@ -110,10 +151,18 @@ export function describeModel(dialect: TestDialect): void {
   const enabled = testDialects().includes(dialect)
   describe.skipIf(!enabled)(`model-based sequences on ${dialect}`, () => {
     const apps = new Map<AdapterName, TestApp>()
+    const worlds = new Map<AdapterName, World>()
 
     beforeAll(async () => {
       for (const adapter of ADAPTERS) {
-        apps.set(adapter, await createTestApp(adapter, dialect, { permissions: HOST_PERMISSIONS }))
+        const world: World = { clock: { now: EPOCH }, dns: new Map() }
+        worlds.set(adapter, world)
+        const options = {
+          permissions: HOST_PERMISSIONS,
+          clock: () => new Date(world.clock.now),
+          enrollment: { resolveTxt: async (name: string) => (world.dns.get(name) ?? []).map((value) => [value]) },
+        }
+        apps.set(adapter, await createTestApp(adapter, dialect, options))
       }
     })
     afterAll(async () => {
@@ -136,12 +185,12 @@ export function describeModel(dialect: TestDialect): void {
           fc.asyncProperty(
             // Fastify's `inject` is cheaper than Express's real socket: it gets twice the sequences.
             fc.constantFrom<AdapterName>('express', 'fastify', 'fastify'),
-            fc.commands(commandArbitraries(), { maxCommands: 30, size: 'max' }),
+            fc.commands([...commandArbitraries(), ...enrollmentArbitraries()], { maxCommands: 60, size: 'max' }),
             async (adapter, commands) => {
               const app = apps.get(adapter)!
               let state: { model: Model; real: Real } | undefined
               await fc.asyncModelRun(async () => {
-                state = await setup(app, adapter)
+                state = await setup(app, adapter, worlds.get(adapter)!)
                 return state
               }, commands)
               // Every organization once more, whatever the last steps addressed.

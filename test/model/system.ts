@@ -10,7 +10,9 @@ import type { TestApp, TestResponse } from '../http/harness'
 export type Outcome = { ok: true; value: unknown } | { ok: false; code: string; message: string }
 
 /** Who calls, as the drivers need it: a user (id and email) or an API key's secret. */
-export type Caller = { kind: 'user'; userId: string; email: string } | { kind: 'key'; secret: string }
+export type Caller =
+  | { kind: 'user'; userId: string; email: string; emailVerified: boolean }
+  | { kind: 'key'; secret: string }
 
 export type Channel = 'core' | 'http'
 
@@ -52,14 +54,54 @@ export interface Driver {
   permissions(caller: Caller, org: string): Promise<Outcome>
   /** `can(org, permission, { teamId })`: the core only (HTTP has `permissions`). */
   can?(caller: Caller, org: string, permission: string, teamId: string | undefined): Promise<Outcome>
+  /** A page (`{ data }`) of the organization's invitations, filtered by `status` when given. */
+  listInvitations(caller: Caller, org: string, status: string | undefined): Promise<Outcome>
+  /** The pending, unexpired invitations addressed to the caller. */
+  myInvitations(caller: Caller): Promise<Outcome>
+  /** What an invitation's or an invitation link's token invites to. */
+  previewInvitation(caller: Caller, token: string): Promise<Outcome>
+  bulkInvite(caller: Caller, org: string, items: { email: string; role: string }[]): Promise<Outcome>
+  addDomain(caller: Caller, org: string, domain: string): Promise<Outcome>
+  verifyDomain(caller: Caller, org: string, domain: string): Promise<Outcome>
+  updateDomain(caller: Caller, org: string, domain: string, patch: DomainPatch): Promise<Outcome>
+  removeDomain(caller: Caller, org: string, domain: string): Promise<Outcome>
+  discoverable(caller: Caller): Promise<Outcome>
+  /** `{ joined }` with the membership, or `{ requested }` with the join request. */
+  join(caller: Caller, org: string): Promise<Outcome>
+  listJoinRequests(caller: Caller, org: string, status: string | undefined): Promise<Outcome>
+  approveJoinRequest(caller: Caller, org: string, id: string, role: string | undefined): Promise<Outcome>
+  denyJoinRequest(caller: Caller, org: string, id: string): Promise<Outcome>
+  withdrawJoinRequest(caller: Caller, id: string): Promise<Outcome>
+  myJoinRequests(caller: Caller): Promise<Outcome>
+  createLink(caller: Caller, org: string, input: LinkInput): Promise<Outcome>
+  revokeLink(caller: Caller, org: string, id: string): Promise<Outcome>
 }
+
+export interface DomainPatch {
+  enrollment?: 'none' | 'suggest' | 'auto'
+  role?: string
+}
+
+export interface LinkInput {
+  role: string
+  expiresAt?: string
+  maxUses?: number
+  domain?: string
+}
+
+const query = (params: Record<string, string | undefined>): string => {
+  const defined = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  return defined.length === 0 ? '' : `?${new URLSearchParams(defined).toString()}`
+}
+const only = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 
 /** Through `orgkit.as(actor)`: errors are `OrgkitError`s; anything else is a failure of the test. */
 export function coreDriver(app: TestApp): Driver {
   const { orgkit } = app
   const actorOf = async (caller: Caller): Promise<Actor> =>
     caller.kind === 'user'
-      ? { type: 'user', userId: caller.userId, email: caller.email, emailVerified: true }
+      ? { type: 'user', userId: caller.userId, email: caller.email, emailVerified: caller.emailVerified }
       : orgkit.authenticateApiKey(caller.secret)
   const call = async (caller: Caller, body: (client: ReturnType<typeof orgkit.as>) => Promise<unknown>) => {
     try {
@@ -98,6 +140,25 @@ export function coreDriver(app: TestApp): Driver {
     revokeApiKey: (c, org, id) => call(c, (k) => k.apiKeys.revoke(org, id)),
     permissions: (c, org) => call(c, (k) => k.organizations.permissions(org)),
     can: (c, org, permission, teamId) => call(c, (k) => k.can(org, permission, teamId === undefined ? {} : { teamId })),
+    listInvitations: (c, org, status) =>
+      call(c, (k) => k.invitations.list(org, only({ status: status as 'pending' | undefined, limit: 100 }))),
+    myInvitations: (c) => call(c, (k) => k.invitations.mine({ limit: 100 })),
+    previewInvitation: (c, token) => call(c, (k) => k.invitations.preview({ token })),
+    bulkInvite: (c, org, items) => call(c, (k) => k.invitations.bulkCreate(org, { invitations: items })),
+    addDomain: (c, org, domain) => call(c, (k) => k.domains.add(org, { domain })),
+    verifyDomain: (c, org, domain) => call(c, (k) => k.domains.verify(org, domain)),
+    updateDomain: (c, org, domain, patch) => call(c, (k) => k.domains.update(org, domain, patch)),
+    removeDomain: (c, org, domain) => call(c, (k) => k.domains.remove(org, domain)),
+    discoverable: (c) => call(c, (k) => k.joinRequests.discoverable()),
+    join: (c, org) => call(c, (k) => k.joinRequests.join(org)),
+    listJoinRequests: (c, org, status) =>
+      call(c, (k) => k.joinRequests.list(org, only({ status: status as 'pending' | undefined, limit: 100 }))),
+    approveJoinRequest: (c, org, id, role) => call(c, (k) => k.joinRequests.approve(org, id, only({ role }))),
+    denyJoinRequest: (c, org, id) => call(c, (k) => k.joinRequests.deny(org, id)),
+    withdrawJoinRequest: (c, id) => call(c, (k) => k.joinRequests.withdraw(id)),
+    myJoinRequests: (c) => call(c, (k) => k.joinRequests.mine({ limit: 100 })),
+    createLink: (c, org, input) => call(c, (k) => k.invitationLinks.create(org, input)),
+    revokeLink: (c, org, id) => call(c, (k) => k.invitationLinks.revoke(org, id)),
   }
 }
 
@@ -113,7 +174,13 @@ export function httpDriver(app: TestApp): Driver {
       ...(caller.kind === 'user' ? { as: caller.userId } : { apiKey: caller.secret }),
       ...(body === undefined ? {} : { body }),
     })
-    if (response.status >= 200 && response.status < 300) return { ok: true, value: response.body }
+    if (response.status >= 200 && response.status < 300) {
+      // `join` says what it did by its status alone: 201 a membership, 202 a join request.
+      if (path.endsWith('/join')) {
+        return { ok: true, value: response.status === 201 ? { joined: response.body } : { requested: response.body } }
+      }
+      return { ok: true, value: response.body }
+    }
     const error = response.body?.error
     if (response.status >= 500 || typeof error?.code !== 'string') {
       throw new Error(`${method} ${path} answered ${response.status} ${JSON.stringify(response.body)}`)
@@ -150,5 +217,26 @@ export function httpDriver(app: TestApp): Driver {
     createApiKey: (c, org, grant) => send(c, 'POST', `${o(org)}/api-keys`, { name: 'model key', ...grant }),
     revokeApiKey: (c, org, id) => send(c, 'DELETE', `${o(org)}/api-keys/${e(id)}`),
     permissions: (c, org) => send(c, 'GET', `${o(org)}/permissions`),
+    listInvitations: (c, org, status) => send(c, 'GET', `${o(org)}/invitations${query({ status, limit: '100' })}`),
+    myInvitations: (c) => send(c, 'GET', '/invitations?limit=100'),
+    previewInvitation: (c, token) => send(c, 'POST', '/invitations/preview', { token }),
+    bulkInvite: async (c, org, items) => {
+      const answer = await send(c, 'POST', `${o(org)}/invitations/bulk`, { invitations: items })
+      return answer.ok ? { ok: true, value: (answer.value as { data: unknown }).data } : answer
+    },
+    addDomain: (c, org, domain) => send(c, 'POST', `${o(org)}/domains`, { domain }),
+    verifyDomain: (c, org, domain) => send(c, 'POST', `${o(org)}/domains/${e(domain)}/verify`),
+    updateDomain: (c, org, domain, patch) => send(c, 'PATCH', `${o(org)}/domains/${e(domain)}`, patch),
+    removeDomain: (c, org, domain) => send(c, 'DELETE', `${o(org)}/domains/${e(domain)}`),
+    discoverable: (c) => send(c, 'GET', '/organizations/discoverable'),
+    join: (c, org) => send(c, 'POST', `${o(org)}/join`),
+    listJoinRequests: (c, org, status) => send(c, 'GET', `${o(org)}/join-requests${query({ status, limit: '100' })}`),
+    approveJoinRequest: (c, org, id, role) =>
+      send(c, 'POST', `${o(org)}/join-requests/${e(id)}/approve`, only({ role })),
+    denyJoinRequest: (c, org, id) => send(c, 'POST', `${o(org)}/join-requests/${e(id)}/deny`),
+    withdrawJoinRequest: (c, id) => send(c, 'DELETE', `/join-requests/${e(id)}`),
+    myJoinRequests: (c) => send(c, 'GET', '/join-requests?limit=100'),
+    createLink: (c, org, input) => send(c, 'POST', `${o(org)}/invitation-links`, input),
+    revokeLink: (c, org, id) => send(c, 'DELETE', `${o(org)}/invitation-links/${e(id)}`),
   }
 }

@@ -15,6 +15,9 @@
  *
  * The routes come from the table itself, so a route added later is swept too — and fails the
  * coverage test below until it has an entry in `ROUTE_CASES` saying how to fill its body.
+ * Enrollment's routes outside any organization are probed alike: withdrawing B's join
+ * request (found by id alone) answers as a nonexistent one, and the caller's own join
+ * requests and discoverable organizations hold nothing of B.
  */
 import { createId } from '@orgkit/core'
 import { type RouteDefinition, routes } from '@orgkit/core/http'
@@ -242,6 +245,22 @@ async function createTenant(app: TestApp, name: 'alpha' | 'bravo'): Promise<Tena
   }
 }
 
+/** Every slot filled with the tenant's own resource. */
+function valuesOf(tenant: Tenant): SlotValues {
+  return {
+    user: tenant.member,
+    invitation: tenant.invitationId,
+    apiKey: tenant.apiKeyId,
+    team: tenant.team.slug,
+    role: tenant.roleKey,
+    bodyUser: tenant.admin,
+    bodyTeam: tenant.team.id,
+    domain: tenant.domain,
+    joinRequest: tenant.joinRequestId,
+    link: tenant.linkId,
+  }
+}
+
 // ── Snapshots ───────────────────────────────────────────────────────────────────────
 
 /** Every orgkit table as sorted JSON rows: equal snapshots mean nothing was written. */
@@ -393,18 +412,7 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
 
       // Inside A, a slot not under test holds A's own resource, so that only the one
       // foreign id can make the call fail.
-      const ownValues: SlotValues = {
-        user: a.member,
-        invitation: a.invitationId,
-        apiKey: a.apiKeyId,
-        team: a.team.slug,
-        role: a.roleKey,
-        bodyUser: a.admin,
-        bodyTeam: a.team.id,
-        domain: a.domain,
-        joinRequest: a.joinRequestId,
-        link: a.linkId,
-      }
+      const ownValues = valuesOf(a)
       const foreignValues: Record<Slot, string[]> = {
         user: [b.member],
         invitation: [b.invitationId],
@@ -418,18 +426,7 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
         link: [b.linkId],
       }
       // On B, every slot holds B's own resource: what B's owner could act on.
-      const bValues: SlotValues = {
-        user: b.member,
-        invitation: b.invitationId,
-        apiKey: b.apiKeyId,
-        team: b.team.slug,
-        role: b.roleKey,
-        bodyUser: b.admin,
-        bodyTeam: b.team.id,
-        domain: b.domain,
-        joinRequest: b.joinRequestId,
-        link: b.linkId,
-      }
+      const bValues = valuesOf(b)
 
       const pairs: [foreign: Probe, missing: Probe][] = []
       for (const route of routes.filter(orgScoped)) {
@@ -509,5 +506,41 @@ describe.each(adapterMatrix())('two-tenant matrix on %s over %s', (adapter, dial
       for (const table of ORGKIT_TABLES) expect.soft(after[table], `orgkit_${table}`).toEqual(before[table])
     },
     SWEEP_TIMEOUT_MS,
+  )
+
+  // Enrollment's routes outside any organization: the requester's own join requests, found
+  // by id alone, and the caller's own lists.
+  it.each(['owner', 'admin', 'member', 'team lead', 'API key'])(
+    "A's %s, outside any organization: B's join request answers as a nonexistent one, and its own lists hold nothing of B",
+    async (callerName) => {
+      const caller = callers.find((candidate) => candidate.name === callerName)!
+      const signedIn = caller.options.as !== undefined
+      const withdraw = routes.find((route) => route.operationId === 'withdrawJoinRequest')!
+      expect(withdraw.path).toBe('/join-requests/:id')
+      const probe = (joinRequest: string, label: string): Probe => ({
+        label: `${caller.name}, ${label}`,
+        route: withdraw,
+        org: '',
+        options: caller.options,
+        values: { ...valuesOf(b), joinRequest },
+        mustBeNotFound: signedIn,
+      })
+      const before = await snapshot(app)
+      expect(
+        await differential(
+          app,
+          probe(b.joinRequestId, "B's join request"),
+          probe(missingLike(b.joinRequestId), 'a nonexistent one'),
+        ),
+      ).toBeNull()
+      for (const path of ['/join-requests', '/organizations/discoverable']) {
+        const listed = await app.request('GET', path, caller.options)
+        // A key is no signed-in user: refused, as it is for any other organization.
+        expect(listed.status, path).toBe(signedIn ? 200 : 403)
+        for (const id of [b.id, b.slug, b.joinRequestId]) expect(JSON.stringify(listed.body), path).not.toContain(id)
+      }
+      const after = await snapshot(app)
+      for (const table of ORGKIT_TABLES) expect.soft(after[table], `orgkit_${table}`).toEqual(before[table])
+    },
   )
 })

@@ -96,6 +96,18 @@ export function enrollmentRepositories(
         t.domains.set(key(organizationId, domain), updated)
         return updated
       }),
+      closeWithRole: op((organizationId: string, role: string, fallbackRole: string, now: Date) => {
+        const granting = [...t.domains.values()].filter(
+          (row) => row.organizationId === organizationId && row.role === role,
+        )
+        for (const row of granting) {
+          t.domains.set(
+            key(organizationId, row.domain),
+            store({ ...row, enrollment: 'none' as const, role: fallbackRole, updatedAt: now }),
+          )
+        }
+        return granting.length
+      }),
       delete: op((organizationId: string, domain: string) => {
         if (!t.domains.delete(key(organizationId, domain))) return false
         if (t.verifiedDomains.get(domain)?.organizationId === organizationId) t.verifiedDomains.delete(domain)
@@ -183,6 +195,14 @@ export function enrollmentRepositories(
         const revoked = store({ ...current, revokedAt: now })
         t.invitationLinks.set(key(organizationId, id), revoked)
         return revoked
+      }),
+      revokeWithRole: op((organizationId: string, role: string, now: Date) => {
+        const granting = [...t.invitationLinks.values()].filter(
+          (row) => row.organizationId === organizationId && row.role === role && row.revokedAt === null,
+        )
+        for (const row of granting)
+          t.invitationLinks.set(key(organizationId, row.id), store({ ...row, revokedAt: now }))
+        return granting.length
       }),
       consume: op((organizationId: string, id: string, now: Date) => {
         const current = t.invitationLinks.get(key(organizationId, id))

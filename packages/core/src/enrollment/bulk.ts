@@ -69,8 +69,6 @@ export async function bulkCreateInvitations(
       try {
         const data = parseInput(createInvitationSchema, item)
         result.email = data.email
-        if (emails.has(data.email)) throw new OrgkitError('conflict', 'This email is in the batch twice.')
-        emails.add(data.email)
         const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
         assertMayGrant(access, role)
         const teamIds = [...new Set(data.teamIds ?? [])]
@@ -80,6 +78,10 @@ export async function bulkCreateInvitations(
         const { isMember, inviter } = await tx.members.findInvitee(organization.id, data.email, invitedBy)
         inviterName = inviter?.username ?? null
         if (isMember) throw new OrgkitError('conflict', 'This person is already a member.')
+        // Checked last, as a pending invitation is for one invitation alone, and counting only
+        // items that pass: an earlier item refused for its own reason invites nobody.
+        if (emails.has(data.email)) throw new OrgkitError('conflict', 'This email is in the batch twice.')
+        emails.add(data.email)
         const secret = issue(ctx)
         planned.push({
           index,

@@ -188,11 +188,14 @@ export async function updateDomain(
     const current = await tx.domains.find(access.organization.id, domain)
     if (!current) throw notFound('Domain not found.')
     const enrollment = data.enrollment ?? current.enrollment
-    // Whoever opens the domain, or changes what it grants, must be able to grant its role.
-    const role =
-      data.role !== undefined || (enrollment !== 'none' && current.enrollment === 'none')
-        ? assertDomainRole(access, access.roles, data.role ?? current.role)
-        : current.role
+    // Whoever opens the domain, makes it grant its role without an approval (auto), or
+    // changes what it grants, must be able to grant its role: under suggest each request is
+    // approved by someone who may grant it, under auto nobody looks again.
+    const grants =
+      data.role !== undefined ||
+      (enrollment !== 'none' && current.enrollment === 'none') ||
+      (enrollment === 'auto' && current.enrollment !== 'auto')
+    const role = grants ? assertDomainRole(access, access.roles, data.role ?? current.role) : current.role
     if (enrollment !== 'none' && current.status !== 'verified') {
       throw new OrgkitError('domain_unverified', 'Only a verified domain can let users join or ask to join.')
     }

@@ -196,12 +196,17 @@ export async function deleteRole(
     } else if (!fallsBack && (await tx.members.countWithRole(organization.id, key)) > 0) {
       throw new OrgkitError('conflict', `Members hold the role "${key}": name their new role with ?reassignTo=.`)
     }
-    // API keys and pending invitations name the role by its key alone. Left in place, they
-    // would grant a role created later under the same key, which neither their creator nor
-    // their inviter ever chose: they are revoked with the role, in its transaction. (A deleted
-    // shadow's keys and invitations fall back to the system role, as its members do.)
+    // API keys, pending invitations, invitation links and domains name the role by its key
+    // alone. Left in place, they would grant a role created later under the same key, which
+    // neither their creator, their inviter nor the domain's manager ever chose: keys,
+    // invitations and links are revoked with the role, in its transaction, and domains are
+    // closed (enrollment `none`, the default role) until a manager opens them again with a
+    // role of their choosing. (A deleted shadow's fall back to the system role, as its
+    // members do.)
     const revokedApiKeys = fallsBack ? 0 : await tx.apiKeys.revokeWithRole(organization.id, key, now)
     const revokedInvitations = fallsBack ? 0 : await tx.invitations.revokePendingWithRole(organization.id, key, now)
+    const revokedLinks = fallsBack ? 0 : await tx.invitationLinks.revokeWithRole(organization.id, key, now)
+    const closedDomains = fallsBack ? 0 : await tx.domains.closeWithRole(organization.id, key, ctx.defaultRole, now)
     await tx.roles.delete(organization.id, key)
     await tx.organizations.bumpRolesVersion(organization.id, now)
     await record({
@@ -213,6 +218,8 @@ export async function deleteRole(
         ...(reassignTo !== undefined ? { reassignedTo: reassignTo, reassignedMembers: reassigned } : {}),
         ...(revokedApiKeys > 0 ? { revokedApiKeys } : {}),
         ...(revokedInvitations > 0 ? { revokedInvitations } : {}),
+        ...(revokedLinks > 0 ? { revokedInvitationLinks: revokedLinks } : {}),
+        ...(closedDomains > 0 ? { closedDomains } : {}),
       },
     })
   })

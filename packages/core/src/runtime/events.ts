@@ -59,6 +59,10 @@ export interface OrgkitEventMap {
     revokedApiKeys?: number
     /** Pending invitations granting the role, revoked with it. */
     revokedInvitations?: number
+    /** Invitation links granting the role, revoked with it. */
+    revokedInvitationLinks?: number
+    /** Domains granting the role, closed (enrollment `none`, the default role) with it. */
+    closedDomains?: number
   }
   'domain.added': { domain: string }
   'domain.verified': { domain: string }

@@ -96,6 +96,12 @@ export interface DomainRepository {
   markVerified(organizationId: string, domain: string, now: Date): Promise<DomainRecord | 'taken' | null>
   /** Applies `patch` and sets `updatedAt`. `null` when the organization has no such domain. */
   update(organizationId: string, domain: string, patch: DomainPatch, now: Date): Promise<DomainRecord | null>
+  /**
+   * Closes the organization's domains whose role is `role` (deleted): enrollment `none`, role
+   * `fallbackRole`, `updatedAt` set. The number closed. A domain left naming the key would
+   * grant a role created later under it, which no manager chose for the domain.
+   */
+  closeWithRole(organizationId: string, role: string, fallbackRole: string, now: Date): Promise<number>
   /** Removes the domain and releases its global claim when this organization held it. `false` when missing. */
   delete(organizationId: string, domain: string): Promise<boolean>
   /** The organization holding `domain` verified, from the global table alone (one statement). */
@@ -151,6 +157,8 @@ export interface InvitationLinkRepository {
   list(organizationId: string, page: PageInput): Promise<Page<InvitationLinkRecord>>
   /** Sets `revokedAt` unless already set. The link, or `null` when it does not exist. */
   revoke(organizationId: string, id: string, now: Date): Promise<InvitationLinkRecord | null>
+  /** Revokes the organization's unrevoked links granting `role` (deleted). The number revoked. */
+  revokeWithRole(organizationId: string, role: string, now: Date): Promise<number>
   /**
    * Counts one use with one conditional update (`uses < max_uses`, not revoked, not past its
    * expiry). `true` when counted: of concurrent uses at the limit exactly the ones that fit

@@ -118,6 +118,16 @@ export function domainRepository(context: StorageContext): DomainRepository {
         return toRecord({ ...current, ...changed } as Selectable<DomainsTable>)
       }),
 
+    async closeWithRole(organizationId, role, fallbackRole, now) {
+      const result = await db
+        .updateTable('domains')
+        .set({ enrollment: 'none', role: fallbackRole, updated_at: dialect.toTimestamp(now) })
+        .where('organization_id', '=', organizationId)
+        .where('role', '=', role)
+        .executeTakeFirst()
+      return affected(result.numUpdatedRows)
+    },
+
     delete: (organizationId, domain) =>
       atomic(async (trx) => {
         const removed = await trx

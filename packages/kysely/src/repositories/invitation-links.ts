@@ -84,6 +84,17 @@ export function invitationLinkRepository(context: StorageContext): InvitationLin
         return row === undefined ? null : toRecord(row)
       }),
 
+    async revokeWithRole(organizationId, role, now) {
+      const result = await db
+        .updateTable('invitation_links')
+        .set({ revoked_at: dialect.toTimestamp(now) })
+        .where('organization_id', '=', organizationId)
+        .where('role', '=', role)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      return affected(result.numUpdatedRows)
+    },
+
     async consume(organizationId, id, now) {
       // The whole precondition is in the WHERE clause: concurrent uses queue on the row lock,
       // and each re-checks `uses < max_uses` against the count the previous one left.

@@ -241,6 +241,43 @@ function runEnrollmentConformance(current: () => Storage): void {
       expect(await storage.invitationLinks.consume(org.id, unlimited.id, at(3))).toBe(false)
     })
 
+    it('a deleted role: revokeWithRole revokes the links granting it, closeWithRole closes the domains, in one organization', async () => {
+      const storage = current()
+      const org = await newOrganization('stale-role-a')
+      const other = await newOrganization('stale-role-b')
+      const granting = invitationLinkRecord(org.id, { role: 'billing' })
+      const revoked = invitationLinkRecord(org.id, { role: 'billing', revokedAt: at(1) })
+      const members = invitationLinkRecord(org.id)
+      const elsewhere = invitationLinkRecord(other.id, { role: 'billing' })
+      for (const link of [granting, revoked, members, elsewhere]) await storage.invitationLinks.insert(link)
+      expect(await storage.invitationLinks.revokeWithRole(org.id, 'billing', at(9))).toBe(1)
+      expect(await storage.invitationLinks.revokeWithRole(org.id, 'billing', at(10))).toBe(0)
+      expect(await storage.invitationLinks.find(org.id, granting.id)).toMatchObject({ revokedAt: at(9) })
+      expect(await storage.invitationLinks.find(org.id, revoked.id)).toMatchObject({ revokedAt: at(1) })
+      expect(await storage.invitationLinks.find(org.id, members.id)).toMatchObject({ revokedAt: null })
+      expect(await storage.invitationLinks.find(other.id, elsewhere.id)).toMatchObject({ revokedAt: null })
+
+      const open = { enrollment: 'auto' as const, role: 'billing' }
+      await storage.domains.insert(domainRecord(org.id, 'billing-a.com', open))
+      await storage.domains.insert(domainRecord(org.id, 'members-a.com', { enrollment: 'suggest' }))
+      await storage.domains.insert(domainRecord(other.id, 'billing-b.com', open))
+      expect(await storage.domains.closeWithRole(org.id, 'billing', 'member', at(11))).toBe(1)
+      expect(await storage.domains.find(org.id, 'billing-a.com')).toMatchObject({
+        enrollment: 'none',
+        role: 'member',
+        updatedAt: at(11),
+      })
+      expect(await storage.domains.find(org.id, 'members-a.com')).toMatchObject({
+        enrollment: 'suggest',
+        role: 'member',
+      })
+      expect(await storage.domains.find(other.id, 'billing-b.com')).toMatchObject({
+        enrollment: 'auto',
+        role: 'billing',
+      })
+      expect(await storage.domains.closeWithRole(org.id, 'billing', 'member', at(12))).toBe(0)
+    })
+
     it('deleting an organization removes its domains, claims and join requests, lookups included', async () => {
       const storage = current()
       const org = await newOrganization('enroll-doomed')

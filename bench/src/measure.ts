@@ -33,6 +33,18 @@ export interface WorkloadResult {
    * it was when the run started; milliseconds per operation. Absent from older results.
    */
   statementsAloneMs?: Spread
+  /**
+   * The same two figures in CPU time of this process (user and system), milliseconds per
+   * operation: on a shared machine a run's wall time also holds the time other processes had
+   * the cores, which CPU time leaves out. Absent from older results.
+   */
+  cpu?: { msPerOp: Spread; statementsAloneMs: Spread }
+  /**
+   * Time the driver spent waiting on the database per operation, from sending each query to
+   * its answer, BEGIN and COMMIT included (PostgreSQL over the network only, where the
+   * counter times the queries). Absent elsewhere and from older results.
+   */
+  waitedMs?: Spread
   note?: string
 }
 
@@ -50,6 +62,11 @@ export interface SystemResult {
 /** Counts SQL statements sent to the database, whichever way the system reaches it. */
 export class StatementCounter {
   count = 0
+  /**
+   * Milliseconds spent waiting on the database's answers, when the driver times its queries
+   * (see `timePgQueries`); undefined where nothing times them.
+   */
+  waitedMs: number | undefined = undefined
   readonly tick = (): void => {
     this.count++
   }
@@ -79,7 +96,7 @@ export interface StatementRecording {
    * Stops recording, runs the recorded statements in order on the copy and deletes it:
    * the milliseconds that took, and how many counted statements it ran.
    */
-  replay(): { ms: number; statements: number }
+  replay(): { ms: number; cpuMs: number; statements: number }
   /** Stops recording and deletes the copy, replaying nothing (the run failed). */
   discard(): void
 }
@@ -97,11 +114,16 @@ export async function measure(
 ): Promise<WorkloadResult> {
   const perOp: number[] = []
   const alone: number[] = []
+  const cpuPerOp: number[] = []
+  const cpuAlone: number[] = []
+  const waited: number[] = []
   let statements = 0
   for (let run = 0; run < options.runs; run++) {
     await options.prepare?.(run)
     const recording = options.replay?.start()
     const before = options.counter.count
+    const waitedBefore = options.counter.waitedMs
+    const cpu = process.cpuUsage()
     const start = performance.now()
     try {
       await body(run)
@@ -110,6 +132,8 @@ export async function measure(
       throw error
     }
     perOp.push((performance.now() - start) / options.ops)
+    const cpuMs = cpuMsSince(cpu)
+    if (waitedBefore !== undefined) waited.push((options.counter.waitedMs! - waitedBefore) / options.ops)
     const ran = options.counter.count - before
     statements += ran
     if (recording !== undefined) {
@@ -119,6 +143,8 @@ export async function measure(
         throw new Error(`${id}: ${ran} statements counted, ${replayed.statements} recorded and replayed`)
       }
       alone.push(replayed.ms / options.ops)
+      cpuPerOp.push(cpuMs / options.ops)
+      cpuAlone.push(replayed.cpuMs / options.ops)
     }
   }
   const result: WorkloadResult = {
@@ -128,13 +154,23 @@ export async function measure(
     msPerOp: spread(perOp),
     statementsPerOp: statements / (options.ops * options.runs),
   }
-  if (alone.length > 0) result.statementsAloneMs = spread(alone)
+  if (alone.length > 0) {
+    result.statementsAloneMs = spread(alone)
+    result.cpu = { msPerOp: spread(cpuPerOp), statementsAloneMs: spread(cpuAlone) }
+  }
+  if (waited.length > 0) result.waitedMs = spread(waited)
   if (note !== undefined) result.note = note
   const range = (s: Spread) => `${s.median.toFixed(3)} ms/op (${s.min.toFixed(3)}–${s.max.toFixed(3)})`
   console.error(
-    `  ${id} ${label}: ${range(result.msPerOp)}, ${result.statementsPerOp.toFixed(1)} statements/op${result.statementsAloneMs ? `; the statements alone ${range(result.statementsAloneMs)}` : ''}`,
+    `  ${id} ${label}: ${range(result.msPerOp)}, ${result.statementsPerOp.toFixed(1)} statements/op${result.statementsAloneMs ? `; the statements alone ${range(result.statementsAloneMs)}` : ''}${result.waitedMs ? `; waited on the database ${range(result.waitedMs)}` : ''}`,
   )
   return result
+}
+
+/** CPU time (user and system) this process spent since `start`, a `process.cpuUsage()`, in milliseconds. */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
 }
 
 export const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024

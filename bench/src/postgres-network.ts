@@ -70,6 +70,39 @@ export function countPgRoundTrips(pool: pg.Pool, onRoundTrip: () => void): pg.Po
   return pool
 }
 
+/**
+ * Adds to `counter.waitedMs` the time each query a client of `pool` runs takes from the call
+ * to its answer (resolved or failed): what the operation spent waiting on the database, its
+ * round trips and the server's work on its statements together. The rest of an operation's
+ * time is the client's: orgkit's code, Kysely's and the driver's between the queries.
+ */
+export function timePgQueries(pool: pg.Pool, counter: StatementCounter): pg.Pool {
+  counter.waitedMs ??= 0
+  const done = (start: number) => {
+    counter.waitedMs! += performance.now() - start
+  }
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    client.query = ((...args: unknown[]) => {
+      const start = performance.now()
+      const result = query(...args)
+      // With a callback the driver returns no promise; nothing here passes one.
+      if (!(result instanceof Promise)) return result
+      return result.then(
+        (value: unknown) => {
+          done(start)
+          return value
+        },
+        (error: unknown) => {
+          done(start)
+          throw error
+        },
+      )
+    }) as typeof client.query
+  })
+  return pool
+}
+
 export interface DelayProxy {
   port: number
   close(): Promise<void>
@@ -235,9 +268,12 @@ export async function runPostgresNetwork(
   await admin.query(`drop schema if exists ${schema} cascade`)
   await admin.query(`create schema ${schema}`)
   const counter = new StatementCounter()
-  const pool = countPgRoundTrips(
-    new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE }),
-    counter.tick,
+  const pool = timePgQueries(
+    countPgRoundTrips(
+      new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE }),
+      counter.tick,
+    ),
+    counter,
   )
   const sized = networkSettings(settings)
   const label = system === 'orgkit' ? 'orgkit' : 'Better Auth'

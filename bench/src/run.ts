@@ -12,6 +12,8 @@
  * `npm run bench -- --only=postgres-network` runs orgkit and Better Auth side by side on
  * PostgreSQL, directly and through a delaying proxy, and adds that to the last results likewise
  * (every run measures it too; skipped with a line when the server does not answer).
+ * `npm run bench -- --only=write-profile` profiles orgkit's SQLite writes (where their time goes)
+ * and adds that to the last results likewise.
  * `npm run bench -- --help` says all this and runs nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -34,6 +36,7 @@ import {
 } from './postgres-network'
 import { collectMachine, type Report, renderMarkdown, renderSvg } from './report'
 import { type HttpServer, PG_URL, runSystem, serveHttp } from './systems'
+import { runWriteProfile, type WriteProfileResult } from './write-profile'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
@@ -58,6 +61,7 @@ if (process.argv.includes('--help')) {
                              then the large size), on SQLite, PostgreSQL and MariaDB; added to the last results
   --only=postgres-network    only orgkit and Better Auth on PostgreSQL, directly and through a proxy adding
                              ${PROXY_DELAY_MS} ms each way; added to the last results
+  --only=write-profile       only orgkit's SQLite writes under the profiler, where their time goes; added to the last results
 environment: BENCH_RUNS (runs per workload, default 5), ORGKIT_BENCH_PG_URL (or 'off'), ORGKIT_BENCH_MYSQL_URL (or 'off')`)
   process.exit(0)
 }
@@ -227,6 +231,23 @@ if (process.argv.includes('--only=postgres-network')) {
   process.exit(0)
 }
 
+if (process.argv.includes('--only=write-profile')) {
+  // Where orgkit's SQLite writes spend their time, into the last full run's results.
+  const profile = await phase('write profile', () =>
+    settings.smoke ? runWriteProfile(settings) : runWorker<WriteProfileResult>(['write-profile']),
+  )
+  if (settings.smoke) {
+    console.error('smoke mode: nothing written')
+  } else {
+    const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
+    const { date, commit } = await collectMachine(root)
+    report.writeProfile = { ...profile, date, commit }
+    writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`)
+    writeDocs(report)
+  }
+  process.exit(0)
+}
+
 if (process.argv.includes('--only=invitation-emails')) {
   const results: InvitationEmailsResult[] = []
   const databases: EmailBenchDatabase[] = ['sqlite']
@@ -292,10 +313,10 @@ if (settings.smoke) {
   console.error('smoke mode: nothing written')
 } else {
   const machine = await collectMachine(root)
-  // The invitation-emails figures are measured apart (`--only=invitation-emails`): kept.
+  // The invitation-emails figures and the write profile are measured apart (`--only=…`): kept.
   const previous = (() => {
     try {
-      return (JSON.parse(readFileSync(resultsFile, 'utf8')) as Report).invitationEmails
+      return JSON.parse(readFileSync(resultsFile, 'utf8')) as Report
     } catch {
       return undefined
     }
@@ -308,7 +329,8 @@ if (settings.smoke) {
     scoping,
     machine,
     seconds,
-    invitationEmails: previous,
+    invitationEmails: previous?.invitationEmails,
+    writeProfile: previous?.writeProfile,
     postgresNetwork,
   }
   mkdirSync(dirname(resultsFile), { recursive: true })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cachedStatements } from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
-import type { StatementCounter, StatementRecording, StatementReplay } from './measure'
+import { cpuMsSince, type StatementCounter, type StatementRecording, type StatementReplay } from './measure'
 
 type Method = 'run' | 'get' | 'all' | 'iterate'
 type StatementMethod = (this: SqliteDatabase.Statement, ...args: unknown[]) => unknown
@@ -171,7 +171,7 @@ function replayAlone(
   log: readonly (Execution | ExecCall)[],
   copyFile: string,
   original: SqliteDatabase.Database,
-): { ms: number; statements: number } {
+): { ms: number; cpuMs: number; statements: number } {
   const copy = openFile(copyFile)
   try {
     const prepared = new Map<string, SqliteDatabase.Statement>()
@@ -193,6 +193,7 @@ function replayAlone(
     })
     const { exec } = unwrapped!
     let statements = 0
+    const cpu = process.cpuUsage()
     const start = performance.now()
     for (const step of steps) {
       try {
@@ -211,11 +212,12 @@ function replayAlone(
       if (step.threw) throw new Error(`replayed alone, a statement succeeded that had failed: ${sqlOf(step)}`)
     }
     const ms = performance.now() - start
+    const cpuMs = cpuMsSince(cpu)
     if (copy.inTransaction) throw new Error('the replayed statements left a transaction open')
     const execs = steps.length - statements
     if (execs > 0) console.error(`    (${execs} db.exec call(s) replayed too; they are not counted as statements)`)
     sameContents(original, copy)
-    return { ms, statements }
+    return { ms, cpuMs, statements }
   } finally {
     copy.close()
   }

@@ -195,8 +195,16 @@ describe.each(adapterMatrix())('invitation and API key routes on %s over %s', (a
     expect(expired.status).toBe(410)
     expect(expired.body.error.code).toBe('invitation_expired')
     expect((await app.request('GET', '/organizations/dan-co', { as: 'ann' })).status).toBe(404)
+    // The refusal changed nothing: still pending, past its date, and a resend revives it.
     const listed = await app.request('GET', '/organizations/dan-co/invitations?status=expired', { as: 'dan' })
-    expect(listed.body.data[0]).toMatchObject({ id: created.body.id, expired: true, status: 'expired' })
+    expect(listed.body.data[0]).toMatchObject({ id: created.body.id, expired: true, status: 'pending' })
+    const resent = await app.request('POST', `/organizations/dan-co/invitations/${created.body.id}/resend`, {
+      as: 'dan',
+    })
+    expect(resent.status).toBe(200)
+    expect(resent.body).toMatchObject({ id: created.body.id, status: 'pending', expired: false })
+    const accepted = await app.request('POST', '/invitations/accept', { as: 'ann', body: { token: resent.body.token } })
+    expect(accepted.status).toBe(200)
   })
 
   it('creates API keys whose secret works once shown, lists them without it, and revokes them', async () => {

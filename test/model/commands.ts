@@ -285,8 +285,8 @@ export abstract class Step implements fc.AsyncCommand<Model, Real> {
     timing.set(`calls via ${this.via}`, (timing.get(`calls via ${this.via}`) ?? 0) + performance.now() - t0)
     tally(this.constructor.name, outcome)
     compare(step, expected, outcome)
+    // A refusal changes nothing: the model stays as it was, and the invariants compare it.
     if (outcome.ok) bound.apply(outcome.value, step)
-    else bound.refused?.()
     // The organizations the step addressed; the others are checked at the end of the sequence.
     const { org, team, invitation } = bound.scope
     const touched = new Set<string>()
@@ -313,8 +313,6 @@ export interface Bound {
   expect(): void
   call(driver: Driver, caller: Caller): Promise<Outcome>
   apply(value: unknown, step: string): void
-  /** What a refusal the model expected still leaves behind (an invitation found past its date is marked so). */
-  refused?(): void
 }
 
 /**
@@ -701,24 +699,14 @@ function settled(invitation: ModelInvitation): void {
 
 /**
  * Accepting and declining: addressed to the caller, by token or by public id; accepting
- * also needs the address verified. A pending invitation past its date is refused, and
- * marked `expired` for good (`markExpired`, called when the refusal came).
+ * also needs the address verified. A pending invitation past its date is refused, and, as
+ * every refusal, changes nothing: it stays pending, so a resend still revives it.
  */
-function addressed(
-  model: Model,
-  actor: ModelActor,
-  invitation: ModelInvitation,
-  byToken: boolean,
-  accepting: boolean,
-  markExpired: () => void,
-) {
+function addressed(model: Model, actor: ModelActor, invitation: ModelInvitation, byToken: boolean, accepting: boolean) {
   const user = requireUser(model, actor)
   if (user.email !== invitation.email) refuse(byToken ? 'email_mismatch' : 'not_found')
   if (accepting && !user.verified) refuse('email_unverified')
-  if (invitation.status === 'pending' && invitationExpired(model, invitation)) {
-    markExpired()
-    refuse('invitation_expired')
-  }
+  if (invitation.status === 'pending' && invitationExpired(model, invitation)) refuse('invitation_expired')
   settled(invitation)
   return user
 }
@@ -742,16 +730,10 @@ class AcceptInvitation extends Step {
     if (!actor) return null
     const org = orgOf(model, invitation.orgId)
     let userId = ''
-    let expire = false
     return {
       actor,
-      refused: () => {
-        if (expire) invitation.status = 'expired'
-      },
       expect: () => {
-        userId = addressed(model, actor, invitation, this.byToken, true, () => {
-          expire = true
-        }).id
+        userId = addressed(model, actor, invitation, this.byToken, true).id
         // At accept time the inviter must still be able to grant the role (SPEC §2 rule 2).
         const inviterRole = org.members.get(invitation.invitedBy)
         if (inviterRole === undefined || !roleExists(org, invitation.role)) return refuse('forbidden')
@@ -791,16 +773,10 @@ class DeclineInvitation extends Step {
     if (!invitation) return null
     const actor = who({ invitation })
     if (!actor) return null
-    let expire = false
     return {
       actor,
-      refused: () => {
-        if (expire) invitation.status = 'expired'
-      },
       expect: () => {
-        addressed(model, actor, invitation, this.byToken, false, () => {
-          expire = true
-        })
+        addressed(model, actor, invitation, this.byToken, false)
       },
       call: (d, c) => d.declineInvitation(c, this.byToken ? { token: invitation.token } : { id: invitation.id }),
       apply: () => {

@@ -1,4 +1,11 @@
-import { type Compilable, CompiledQuery, type InsertQueryBuilder, type InsertResult, type QueryResult } from 'kysely'
+import {
+  type Compilable,
+  CompiledQuery,
+  createQueryId,
+  type InsertQueryBuilder,
+  type InsertResult,
+  type QueryResult,
+} from 'kysely'
 import type { StorageContext } from './context'
 
 /** A value a compiled query takes on each run: `values[name]`. */
@@ -47,7 +54,11 @@ interface Template {
   sql: string
   /** The compiled parameters: constants as they are, slots where each run's values go. */
   parameters: readonly unknown[]
+  /** Each parameter's slot name, or undefined for a constant: read once, not per run. */
+  slotAt: readonly (string | undefined)[]
   slots: ReadonlySet<string>
+  /** The query's node as Kysely's executor wants it beside the SQL, built once. */
+  query: CompiledQuery['query']
 }
 
 export function compiled<Row>(
@@ -55,24 +66,23 @@ export function compiled<Row>(
   options: CompiledOptions = {},
 ): CompiledQueryDefinition<Row> {
   const definition: CompiledQueryDefinition<Row> = {
-    async run(context, values) {
-      let template = context.compiled.get(definition)
-      if (template === undefined) {
-        if (options.meetsHostUsers) await context.hostUsers.ready(context.db)
-        template = compile(build(context))
-        context.compiled.set(definition, template)
+    run(context, values) {
+      const template = context.compiled.get(definition)
+      // Compiled on the first run only; every later run goes straight to the executor, with
+      // no promise of its own in between.
+      if (template === undefined) return compileThenRun(context, values)
+      try {
+        return context.db.executeQuery<Row>(withValues<Row>(template, values))
+      } catch (error) {
+        return Promise.reject(error)
       }
-      for (const name of Object.keys(values)) {
-        if (!template.slots.has(name)) throw new Error(`@orgkit/kysely: this query takes no value named ${name}`)
-      }
-      const parameters = template.parameters.map((parameter) => {
-        if (!(parameter instanceof Slot)) return parameter
-        const value = (values as Record<string, unknown>)[parameter.name]
-        if (value === undefined) throw new Error(`@orgkit/kysely: no value for ${parameter.name}`)
-        return value
-      })
-      return context.db.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters) as CompiledQuery<Row>)
     },
+  }
+  const compileThenRun = async (context: StorageContext, values: object): Promise<QueryResult<Row>> => {
+    if (options.meetsHostUsers) await context.hostUsers.ready(context.db)
+    const template = context.compiled.get(definition) ?? compile(build(context))
+    context.compiled.set(definition, template)
+    return context.db.executeQuery<Row>(withValues<Row>(template, values))
   }
   return definition
 }
@@ -88,10 +98,35 @@ export function compiledInsertUnlessExists<DB, TB extends keyof DB>(
   return { run: (context, values) => context.dialect.inserted(() => insert.run(context, values)) }
 }
 
+/**
+ * The template's query with this run's values in its slots: what `CompiledQuery.raw` makes,
+ * less the node it would build (and freeze) on every run. Throws for a value the query does
+ * not take and for a slot without a value.
+ */
+function withValues<Row>(template: Template, values: object): CompiledQuery<Row> {
+  for (const name of Object.keys(values)) {
+    if (!template.slots.has(name)) throw new Error(`@orgkit/kysely: this query takes no value named ${name}`)
+  }
+  const { parameters: constants, slotAt } = template
+  const parameters: unknown[] = new Array(constants.length)
+  for (let i = 0; i < constants.length; i++) {
+    const name = slotAt[i]
+    if (name === undefined) {
+      parameters[i] = constants[i]
+      continue
+    }
+    const value = (values as Record<string, unknown>)[name]
+    if (value === undefined) throw new Error(`@orgkit/kysely: no value for ${name}`)
+    parameters[i] = value
+  }
+  return { sql: template.sql, query: template.query, parameters, queryId: createQueryId() }
+}
+
 function compile(query: Compilable<unknown>): Template {
   const { sql, parameters } = query.compile()
-  const slots = new Set(parameters.filter((p): p is Slot => p instanceof Slot).map((p) => p.name))
-  return { sql, parameters, slots }
+  const slotAt = parameters.map((p) => (p instanceof Slot ? p.name : undefined))
+  const slots = new Set(slotAt.filter((name): name is string => name !== undefined))
+  return { sql, parameters, slotAt, slots, query: CompiledQuery.raw(sql).query }
 }
 
 /** Where a storage keeps its compiled queries: one per definition, for its tables and dialect. */

@@ -84,21 +84,23 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
     organizations,
     transaction: (fn) =>
       transaction((trx, host) =>
-        fn({
+        fn(
           // Inside, multi-statement methods join this transaction instead of opening one.
-          ...createRepositories({
-            db: trx,
-            dialect,
-            users: users.columns,
-            hostUsers,
-            atomic: (inner) => inner(trx, host),
-            organizationTables,
-            distributed,
-            compiled,
-          }),
-          // What the host's `before` hooks receive: its own instance, on this transaction.
-          transaction: host,
-        }),
+          transactionRepositories(
+            {
+              db: trx,
+              dialect,
+              users: users.columns,
+              hostUsers,
+              atomic: (inner) => inner(trx, host),
+              organizationTables,
+              distributed,
+              compiled,
+            },
+            // What the host's `before` hooks receive: its own instance, on this transaction.
+            host,
+          ),
+        ),
       ),
   }
 }
@@ -148,7 +150,81 @@ function distributionOf(dialect: DialectName, configured: boolean | undefined): 
       .then((result) => result.rows[0]?.citus === true))
 }
 
-function createRepositories(context: StorageContext): Omit<TransactionRepositories, 'transaction'> {
+type Areas = Omit<TransactionRepositories, 'transaction'>
+
+/** What a transaction's repositories hold of their own: the rest is read through `lazyAreas`. */
+interface LazyState {
+  context: StorageContext
+  built: Partial<Areas>
+}
+
+/**
+ * A transaction's repositories, each area built when first read and kept: a mutation uses
+ * three or four of the twelve, and building all of them (a few hundred closures) for every
+ * transaction cost about a tenth of a small write's time on SQLite. The getters live on one
+ * shared prototype and every transaction's object has the same own fields, in the same
+ * order, so the services' reads of it stay monomorphic.
+ */
+function transactionRepositories<T>(context: StorageContext, transaction: T): TransactionRepositories<T> {
+  const repositories = Object.create(lazyAreas) as LazyState & { transaction: T }
+  repositories.context = context
+  repositories.built = {}
+  repositories.transaction = transaction
+  return repositories as unknown as TransactionRepositories<T>
+}
+
+const lazyAreas: ThisType<LazyState> & Areas = {
+  get organizations() {
+    this.built.organizations ??= organizationRepository(this.context)
+    return this.built.organizations
+  },
+  get members() {
+    this.built.members ??= memberRepository(this.context)
+    return this.built.members
+  },
+  get invitations() {
+    this.built.invitations ??= invitationRepository(this.context)
+    return this.built.invitations
+  },
+  get apiKeys() {
+    this.built.apiKeys ??= apiKeyRepository(this.context)
+    return this.built.apiKeys
+  },
+  get audit() {
+    this.built.audit ??= auditRepository(this.context)
+    return this.built.audit
+  },
+  get teams() {
+    this.built.teams ??= teamRepository(this.context)
+    return this.built.teams
+  },
+  get teamMembers() {
+    this.built.teamMembers ??= teamMemberRepository(this.context)
+    return this.built.teamMembers
+  },
+  get roles() {
+    this.built.roles ??= customRoleRepository(this.context)
+    return this.built.roles
+  },
+  get users() {
+    this.built.users ??= userDirectory(this.context)
+    return this.built.users
+  },
+  get domains() {
+    this.built.domains ??= domainRepository(this.context)
+    return this.built.domains
+  },
+  get joinRequests() {
+    this.built.joinRequests ??= joinRequestRepository(this.context)
+    return this.built.joinRequests
+  },
+  get invitationLinks() {
+    this.built.invitationLinks ??= invitationLinkRepository(this.context)
+    return this.built.invitationLinks
+  },
+}
+
+function createRepositories(context: StorageContext): Areas {
   return {
     organizations: organizationRepository(context),
     members: memberRepository(context),

@@ -472,12 +472,6 @@ function repositories(
           return true
         },
       ),
-      markExpired: op((organizationId: string, id: string, now: Date) => {
-        const current = findInvitation(organizationId, id)
-        if (current?.status === 'pending' && !isLive(current, now)) {
-          setInvitation({ ...current, status: 'expired', updatedAt: now })
-        }
-      }),
       rotateToken: op(
         (organizationId: string, id: string, change: { tokenHash: string; expiresAt: Date; now: Date }) => {
           const current = findInvitation(organizationId, id)

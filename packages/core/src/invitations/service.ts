@@ -367,12 +367,9 @@ async function addressedTo(ctx: Context, user: UserActor, input: RespondToInvita
     'token' in data ? await findByToken(ctx, data.token) : await ctx.storage.invitations.findById(data.id)
   if (!invitation) throw notFound('Invitation not found.')
   checkAddressee(ctx, user, 'token' in data, email, invitation, false)
-  // Past its expiry: record that (outside the refused transaction, so it sticks) and refuse.
+  // Past its expiry: refused, and left as it is (a refusal changes nothing; a resend revives it).
   const now = ctx.now()
-  if (invitation.status === 'pending' && isExpired(invitation, now)) {
-    await ctx.storage.invitations.markExpired(invitation.organizationId, invitation.id, now)
-    throw new OrgkitError('invitation_expired')
-  }
+  if (invitation.status === 'pending' && isExpired(invitation, now)) throw new OrgkitError('invitation_expired')
   if (invitation.status !== 'pending') throw settledError(invitation, now)
   return invitation
 }
@@ -391,17 +388,14 @@ export async function acceptInvitation(
     'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
   )
   if (!place) throw notFound('Invitation not found.')
-  const outcome = await mutate(ctx, actor, async ({ tx, now, record, recordWith }) => {
+  return mutate(ctx, actor, async ({ tx, now, record, recordWith }) => {
     const organizationId = place.organizationId
     const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
     if (!locked) throw notFound('Invitation not found.')
     const { organization, invitation, inviter, user: account } = locked
     checkAddressee(ctx, user, 'token' in data, email, invitation, true)
-    // Past its expiry: recorded, and this transaction commits that alone; refused below.
-    if (invitation.status === 'pending' && isExpired(invitation, now)) {
-      await tx.invitations.markExpired(organizationId, invitation.id, now)
-      return null
-    }
+    // Past its expiry: refused, and left as it is (a refusal changes nothing; a resend revives it).
+    if (invitation.status === 'pending' && isExpired(invitation, now)) throw new OrgkitError('invitation_expired')
     if (invitation.status !== 'pending') throw settledError(invitation, now)
     // The inviter must still be able to grant the role. A demoted or departed inviter's
     // invitations grant nothing they could not grant now; a role deleted meanwhile grants nothing.
@@ -469,8 +463,6 @@ export async function acceptInvitation(
     const summary = account ?? { email: null, username: null, name: null, imageUrl: null }
     return { ...member, user: { ...summary, id: user.userId } }
   })
-  if (outcome === null) throw new OrgkitError('invitation_expired')
-  return outcome
 }
 
 export async function declineInvitation(ctx: Context, actor: Actor, input: RespondToInvitationInput): Promise<void> {

@@ -276,8 +276,6 @@ export interface InvitationRepository {
     id: string,
     change: { to: 'accepted' | 'declined' | 'revoked'; respondedBy: string | null; now: Date },
   ): Promise<boolean>
-  /** Marks a pending invitation past its expiry as `expired` (idempotent). */
-  markExpired(organizationId: string, id: string, now: Date): Promise<void>
   /**
    * Replaces the token hash and the expiry of a pending invitation (resend), also in the
    * global lookup table. `null` when it is not pending.

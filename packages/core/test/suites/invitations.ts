@@ -135,10 +135,16 @@ export function invitationsSuite(name: string, make: MakeStorage): void {
       })
       const organization = await orgkit.as(user('ann')).organizations.get('acme')
       await expect(env.storage.members.find(organization.id, 'fay')).resolves.toBeNull()
+      // A refusal changes nothing: it is stored as it was, pending, and listed as past its date.
       const stored = await env.storage.invitations.find(organization.id, id)
-      expect(stored?.status).toBe('expired')
+      expect(stored).toMatchObject({ status: 'pending', updatedAt: stored?.createdAt })
       const listed = await orgkit.as(user('ann')).invitations.list('acme', { status: 'expired' })
-      expect(listed.data.find((i) => i.id === id)).toMatchObject({ expired: true })
+      expect(listed.data.find((i) => i.id === id)).toMatchObject({ status: 'pending', expired: true })
+      // Declining it late is refused the same way, and changes nothing either.
+      await expect(orgkit.as(user('fay')).invitations.decline({ token })).rejects.toMatchObject({
+        code: 'invitation_expired',
+      })
+      expect(await env.storage.invitations.find(organization.id, id)).toEqual(stored)
       // The expired invitation no longer blocks a new one for the same email.
       const again = await orgkit.as(user('ann')).invitations.create('acme', { email: 'fay@example.com' })
       expect(again.status).toBe('pending')

@@ -86,6 +86,27 @@ const unindexEmail = compiled((context) =>
 )
 
 /**
+ * An invitation answered or revoked (`transition`) on SQLite: out of `pending` only while pending
+ * and unexpired, its email read back with RETURNING to unindex it. PostgreSQL and MariaDB go
+ * through `leavePending`, which folds or reads the email as each allows.
+ */
+const respond = compiled((context) =>
+  context.db
+    .updateTable('invitations')
+    .set({
+      status: slot<'accepted' | 'declined' | 'revoked'>('to'),
+      pending_email: null,
+      responded_by: slot<string | null>('respondedBy'),
+      updated_at: slot<string>('now'),
+    })
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('id', '=', slot<string>('id'))
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', slot<string>('now'))
+    .returning('email'),
+)
+
+/**
  * PostgreSQL: a new invitation and its audit events in one statement, and on one server its
  * id and token lookups and its addressee's index entry too, each written only if the
  * invitation was (see folded.ts). Distributed, those three are on their own shards: a
@@ -326,45 +347,39 @@ export function invitationRepository(context: StorageContext): InvitationReposit
     },
 
     transition: (organizationId, id, change) =>
-      atomic((trx) =>
+      atomic(async (trx) => {
         // The whole precondition is in the WHERE clause: concurrent accepts, declines and
         // revokes of one invitation queue on its row lock, the first flips the status, and
         // the others re-check the condition against the committed row and match nothing.
-        leavePending(
-          trx,
-          trx
-            .updateTable('invitations')
-            .set({
-              status: change.to,
-              pending_email: null,
-              responded_by: change.respondedBy,
-              updated_at: dialect.toTimestamp(change.now),
-            })
-            .where('organization_id', '=', organizationId)
-            .where('id', '=', id)
-            .where('status', '=', 'pending')
-            .where('expires_at', '>', dialect.toTimestamp(change.now)),
-          organizationId,
-          id,
-        ),
-      ),
-
-    markExpired: async (organizationId, id, now) => {
-      await atomic((trx) =>
-        leavePending(
-          trx,
-          trx
-            .updateTable('invitations')
-            .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
-            .where('organization_id', '=', organizationId)
-            .where('id', '=', id)
-            .where('status', '=', 'pending')
-            .where('expires_at', '<=', dialect.toTimestamp(now)),
-          organizationId,
-          id,
-        ),
-      )
-    },
+        if (dialect.name !== 'sqlite') {
+          return leavePending(
+            trx,
+            trx
+              .updateTable('invitations')
+              .set({
+                status: change.to,
+                pending_email: null,
+                responded_by: change.respondedBy,
+                updated_at: dialect.toTimestamp(change.now),
+              })
+              .where('organization_id', '=', organizationId)
+              .where('id', '=', id)
+              .where('status', '=', 'pending')
+              .where('expires_at', '>', dialect.toTimestamp(change.now)),
+            organizationId,
+            id,
+          )
+        }
+        // On SQLite the same update, compiled once, reads the email with RETURNING.
+        const { rows } = await respond.run(
+          { ...context, db: trx },
+          { organizationId, id, to: change.to, respondedBy: change.respondedBy, now: dialect.toTimestamp(change.now) },
+        )
+        const email = rows[0]?.email
+        if (email === undefined) return false
+        await unindex(trx, organizationId, id, email)
+        return true
+      }),
 
     revokePendingWithRole: (organizationId, role, now) =>
       atomic(async (trx) => {

@@ -345,16 +345,11 @@ export function memberRepository(context: StorageContext): MemberRepository {
       }
       // Elsewhere the update and its events are two statements, in one transaction.
       const update = async (executor: Kysely<OrgkitDatabase>) => {
-        const result = await executor
-          .updateTable('members')
-          .set({ role })
-          .where('organization_id', '=', organizationId)
-          .where('user_id', '=', userId)
-          .executeTakeFirst()
+        const result = await updateMemberRole.run({ ...context, db: executor }, { organizationId, userId, role })
         // mysql2 counts matched rows by default (FOUND_ROWS), but a connection without that
         // flag counts changed rows, and setting the current role changes none: 0 is only
         // trusted after checking that the member is really missing.
-        return affected(result.numUpdatedRows) > 0 || exists(executor, organizationId, userId)
+        return affected(result.numAffectedRows) > 0 || exists(executor, organizationId, userId)
       }
       if (events.length === 0) return update(db)
       return atomic(async (trx) => {
@@ -509,3 +504,12 @@ export function userFromRow(id: string, row: Partial<UserColumns>): UserSummary 
     imageUrl: row.user_image_url ?? null,
   }
 }
+
+/** A member's new role, compiled once: building the update per call was a tenth of a role change on SQLite. */
+const updateMemberRole = compiled((context) =>
+  context.db
+    .updateTable('members')
+    .set({ role: slot<string>('role') })
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('user_id', '=', slot<string>('userId')),
+)

@@ -579,17 +579,12 @@ export function organizationRepository(context: StorageContext): TransactionOrga
           // One upsert: the first claim inserts the row counting 1; later ones add one while
           // under the limit (a refused update counts no row). Concurrent claims serialize on
           // the row, each seeing the count the previous one left.
-          const claim = await trx
-            .insertInto('organization_creators')
-            .values({ user_id: userId, organization_count: 1 })
-            .onConflict((conflict) => {
-              const update = conflict
-                .column('user_id')
-                .doUpdateSet((eb) => ({ organization_count: eb('organization_creators.organization_count', '+', 1) }))
-              return limit === null ? update : update.where('organization_creators.organization_count', '<', limit)
-            })
-            .executeTakeFirst()
-          return affected(claim.numInsertedOrUpdatedRows) > 0
+          const inTransaction = { ...context, db: trx }
+          const claim =
+            limit === null
+              ? await claimCreator.unlimited.run(inTransaction, { userId })
+              : await claimCreator.limited.run(inTransaction, { userId, limit })
+          return affected(claim.numAffectedRows) > 0
         }
         // MariaDB reports an unchanged ON DUPLICATE KEY UPDATE as a matched row, like an
         // insert: there it is the row first, then one conditional update.
@@ -782,3 +777,22 @@ async function deleteLookupAndUserRows(trx: Kysely<OrgkitDatabase>, id: string, 
       .execute()
   }
 }
+
+/**
+ * A creator's claim on one more organization, as one upsert (PostgreSQL and SQLite), compiled
+ * once: the first claim inserts the row counting 1; later ones add one, while under the limit
+ * when there is one (a refused update counts no row).
+ */
+const claimCreatorUpsert = (limited: boolean) =>
+  compiled((context) =>
+    context.db
+      .insertInto('organization_creators')
+      .values({ user_id: slot<string>('userId'), organization_count: 1 })
+      .onConflict((conflict) => {
+        const update = conflict
+          .column('user_id')
+          .doUpdateSet((eb) => ({ organization_count: eb('organization_creators.organization_count', '+', 1) }))
+        return limited ? update.where('organization_creators.organization_count', '<', slot<number>('limit')) : update
+      }),
+  )
+const claimCreator = { unlimited: claimCreatorUpsert(false), limited: claimCreatorUpsert(true) }

@@ -99,22 +99,6 @@ export function invitationsConformance(t: ConformanceContext): void {
     expect(await storage.invitations.rotateToken(org.id, sent.id, { ...change, tokenHash: hashSecret('x') })).toBeNull()
   })
 
-  it('markExpired stores the expiry only of a pending invitation past it, in its organization', async () => {
-    const org = await organizationWith('invite-expire')
-    const due = invitation(org.id, 'hal@example.com', { expiresAt: at(10) })
-    await storage.invitations.insert(due, T0)
-    await storage.invitations.markExpired(org.id, due.id, at(5))
-    expect((await storage.invitations.find(org.id, due.id))?.status).toBe('pending')
-    await storage.invitations.markExpired('org_other', due.id, at(20))
-    expect((await storage.invitations.find(org.id, due.id))?.status).toBe('pending')
-    await storage.invitations.markExpired(org.id, due.id, at(20))
-    expect(await storage.invitations.find(org.id, due.id)).toMatchObject({ status: 'expired', updatedAt: at(20) })
-    await storage.invitations.markExpired(org.id, due.id, at(30))
-    expect(await storage.invitations.find(org.id, due.id)).toMatchObject({ status: 'expired', updatedAt: at(20) })
-    // Its email may be invited again.
-    expect(await storage.invitations.insert(invitation(org.id, 'hal@example.com'), at(21))).toBe('inserted')
-  })
-
   it('lists newest first by status, pending past expiry counting as expired', async () => {
     const org = await organizationWith('invite-list')
     const old = invitation(org.id, 'i1@example.com', { createdAt: at(1), expiresAt: at(50) })

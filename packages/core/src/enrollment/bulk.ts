@@ -1,10 +1,9 @@
 import { assertMayGrant, assignableRole, authorizeForUpdate } from '../authorization/access'
 import { createInvitationSchema } from '../invitations/schemas'
-import { deliver, type IssuedInvitation, issue, toView } from '../invitations/service'
+import { deliver, type IssuedInvitation, issue, pendingInvitation, toView } from '../invitations/service'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
 import { type ErrorCode, type ErrorDetail, isOrgkitError, notFound, OrgkitError } from '../shared/errors'
-import { createId } from '../shared/ids'
 import type { Actor, InvitationRecord } from '../shared/types'
 import { parseInput } from '../shared/validate'
 import { enrollmentRules } from './rules'
@@ -86,20 +85,15 @@ export async function bulkCreateInvitations(
         planned.push({
           index,
           secret,
-          record: {
-            id: createId('invitation'),
+          record: pendingInvitation(ctx, {
             organizationId: organization.id,
             email: data.email,
             role: role.key,
             teamIds,
-            status: 'pending',
             tokenHash: secret.tokenHash,
-            expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
             invitedBy,
-            createdAt: now,
-            updatedAt: now,
-            respondedBy: null,
-          },
+            now,
+          }),
         })
       } catch (error) {
         result.error = itemError(error, index)

@@ -137,6 +137,25 @@ export async function deliver(
   }
 }
 
+/** A new pending invitation, expiring after the configured time: what an invitation (single or in a batch) stores. */
+export function pendingInvitation(
+  ctx: Context,
+  fields: Pick<InvitationRecord, 'organizationId' | 'email' | 'role' | 'teamIds' | 'tokenHash' | 'invitedBy'> & {
+    now: Date
+  },
+): InvitationRecord {
+  const { now, ...given } = fields
+  return {
+    id: createId('invitation'),
+    ...given,
+    status: 'pending',
+    expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
+    createdAt: now,
+    updatedAt: now,
+    respondedBy: null,
+  }
+}
+
 export function issue(ctx: Context): { token: string; tokenHash: string; acceptUrl: string } {
   const token = randomSecret(TOKEN_BYTES)
   return {
@@ -192,20 +211,15 @@ export async function createInvitation(
     if (limit !== undefined && (await tx.invitations.countPending(organization.id, now)) >= limit) {
       throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} pending invitations.`)
     }
-    const created: InvitationRecord = {
-      id: createId('invitation'),
+    const created = pendingInvitation(ctx, {
       organizationId: organization.id,
       email: data.email,
       role: role.key,
       teamIds,
-      status: 'pending',
       tokenHash: secret.tokenHash,
-      expiresAt: new Date(now.getTime() + ctx.invitationTtlMs),
       invitedBy,
-      createdAt: now,
-      updatedAt: now,
-      respondedBy: null,
-    }
+      now,
+    })
     const event = {
       organizationId: organization.id,
       action: 'invitation.created',

@@ -1,10 +1,10 @@
 import type { DomainRecord, DomainRepository, DomainStatus, EnrollmentMode } from '@orgkit/core'
-import type { Selectable, Updateable } from 'kysely'
+import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { paginate } from '../keyset'
-import type { DomainsTable } from '../schema'
+import type { DomainsTable, OrgkitDatabase } from '../schema'
 
 /**
  * An organization's domains live in its own table, `domains`; `verified_domains` holds each
@@ -15,6 +15,17 @@ import type { DomainsTable } from '../schema'
  */
 export function domainRepository(context: StorageContext): DomainRepository {
   const { db, dialect, atomic } = context
+  /** The organization's row of `domain`, locked until the transaction ends: what a change of it starts from. */
+  const lockDomain = (trx: Kysely<OrgkitDatabase>, organizationId: string, domain: string) =>
+    dialect
+      .forUpdate(
+        trx
+          .selectFrom('domains')
+          .selectAll()
+          .where('organization_id', '=', organizationId)
+          .where('domain', '=', domain),
+      )
+      .executeTakeFirst()
   const toRecord = (row: Selectable<DomainsTable>) => domainFromRow(row, dialect)
 
   return {
@@ -56,15 +67,7 @@ export function domainRepository(context: StorageContext): DomainRepository {
 
     markVerified: (organizationId, domain, now) =>
       atomic(async (trx) => {
-        const current = await dialect
-          .forUpdate(
-            trx
-              .selectFrom('domains')
-              .selectAll()
-              .where('organization_id', '=', organizationId)
-              .where('domain', '=', domain),
-          )
-          .executeTakeFirst()
+        const current = await lockDomain(trx, organizationId, domain)
         if (current === undefined) return null
         if (current.status === 'verified') return toRecord(current)
         // The claim: the domain's one row in the global table. A concurrent claim by another
@@ -96,15 +99,7 @@ export function domainRepository(context: StorageContext): DomainRepository {
 
     update: (organizationId, domain, patch, now) =>
       atomic(async (trx) => {
-        const current = await dialect
-          .forUpdate(
-            trx
-              .selectFrom('domains')
-              .selectAll()
-              .where('organization_id', '=', organizationId)
-              .where('domain', '=', domain),
-          )
-          .executeTakeFirst()
+        const current = await lockDomain(trx, organizationId, domain)
         if (current === undefined) return null
         const changed: Updateable<DomainsTable> = { updated_at: dialect.toTimestamp(now) }
         if (patch.enrollment !== undefined) changed.enrollment = patch.enrollment

@@ -77,6 +77,18 @@ describe.each(testDialects())('query plans on %s', (dialect) => {
     await expectIndexSeek(env, query, 'orgkit_members_joined_idx')
   })
 
+  it.each(['after', 'before'] as const)(
+    "seeks to a cursor deep in a member list read with the caller's membership (%s)",
+    async (direction) => {
+      const read = (storage: Storage) => storage.members.listWithMember!(orgId, 'usr_000000', {}, deep(direction))
+      const query = await statementOn('orgkit_members', read)
+      const found = await read(env.storage)
+      expect(found?.member?.userId).toBe('usr_000000')
+      expect(found?.page?.data).toEqual((await env.storage.members.list(orgId, {}, deep(direction))).data)
+      await expectIndexSeek(env, query, 'orgkit_members_joined_idx')
+    },
+  )
+
   it('looks emails up through an index of the host users table', async () => {
     // The test users table has what docs/storage.md asks for: an index on lower(email) on
     // PostgreSQL and SQLite; on MariaDB the database's default case-insensitive collation,

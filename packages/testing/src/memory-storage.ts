@@ -178,6 +178,21 @@ function repositories(
   const rowsOf = <T extends { organizationId: string }>(table: Map<string, T>, organizationId: string) =>
     [...table.values()].filter((row) => row.organizationId === organizationId)
 
+  type MemberFilter = { role?: string | undefined; q?: string | undefined }
+  const memberPage = (organizationId: string, filter: MemberFilter, page: PageInput) => {
+    const q = filter.q?.toLowerCase()
+    const rows = rowsOf(t.members, organizationId)
+      .filter((member) => filter.role === undefined || member.role === filter.role)
+      .map((member): MemberWithUser => ({ ...member, user: userSummary(member.userId) }))
+      .filter(
+        ({ user }) =>
+          q === undefined ||
+          q === '' ||
+          [user.name, user.email, user.username].some((value) => value?.toLowerCase().startsWith(q)),
+      )
+    return keysetPage(rows, page, 'asc', (row) => ({ at: row.joinedAt, id: row.userId }))
+  }
+
   const moveOrganizationCount = (organizationId: string, field: 'memberCount' | 'teamCount', delta: 1 | -1) => {
     const organization = t.organizations.get(organizationId)
     if (organization)
@@ -349,21 +364,13 @@ function repositories(
           inviter: users.get(inviterId) ?? null,
         }
       }),
-      list: op(
-        (organizationId: string, filter: { role?: string | undefined; q?: string | undefined }, page: PageInput) => {
-          const q = filter.q?.toLowerCase()
-          const rows = rowsOf(t.members, organizationId)
-            .filter((member) => filter.role === undefined || member.role === filter.role)
-            .map((member): MemberWithUser => ({ ...member, user: userSummary(member.userId) }))
-            .filter(
-              ({ user }) =>
-                q === undefined ||
-                q === '' ||
-                [user.name, user.email, user.username].some((value) => value?.toLowerCase().startsWith(q)),
-            )
-          return keysetPage(rows, page, 'asc', (row) => ({ at: row.joinedAt, id: row.userId }))
-        },
-      ),
+      list: op(memberPage),
+      listWithMember: op((organizationId: string, userId: string, filter: MemberFilter, page: PageInput) => {
+        const organization = t.organizations.get(organizationId)
+        if (organization === undefined) return null
+        const member = t.members.get(key(organizationId, userId)) ?? null
+        return { organization, member, page: member === null ? null : memberPage(organizationId, filter, page) }
+      }),
       updateRole: op((organizationId: string, userId: string, role: string, events?: readonly AuditEventRecord[]) => {
         const current = t.members.get(key(organizationId, userId))
         if (current === undefined) return false

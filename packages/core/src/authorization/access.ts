@@ -74,10 +74,25 @@ export interface AuthorizeOptions {
    * when the storage can (`Access.user`).
    */
   readUser?: string | undefined
+  /**
+   * Not locking, with `ref` an organization already read: the user actor's membership of it,
+   * read in the same statement (`null`: not a member), so that it is not read again.
+   */
+  member?: MemberRecord | null | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
 const PLATFORM_PERMISSIONS: ReadonlySet<string> = new Set(['organization.update', 'organization.delete'])
+
+/**
+ * The id of the organization `ref` names (an `org_…` id or `me`), or, by slug, from the
+ * slug table alone; `null` when it names none. Nothing of the organization is read.
+ */
+export async function findOrganizationId(repos: Repositories, actor: Actor, ref: string): Promise<string | null> {
+  const key = organizationKey(actor, ref)
+  if (key === null) return null
+  return 'id' in key ? key.id : repos.organizations.findIdBySlug(key.slug)
+}
 
 /** `slug`, `org_…` id, or `me`. `null` when nothing matches. */
 export async function findOrganization(
@@ -177,8 +192,7 @@ async function check(
   let readUser: UserSummary | null | undefined
   if (lockWith !== null) {
     // Locking reads the row: nothing else of the organization is read before the lock.
-    const key = typeof ref === 'string' ? organizationKey(actor, ref) : { id: ref.id }
-    const id = key === null ? null : 'id' in key ? key.id : await repos.organizations.findIdBySlug(key.slug)
+    const id = typeof ref === 'string' ? await findOrganizationId(repos, actor, ref) : ref.id
     if (id !== null && actor.type === 'user') {
       // The membership comes with the lock, read after it is granted: the committed one.
       const found = await lockWith.organizations.lockWithMember(id, actor.userId, options.readUser)
@@ -186,8 +200,10 @@ async function check(
       member = found?.member ?? null
       readUser = found?.user
     } else organization = id === null ? null : await lockWith.organizations.lock(id)
-  } else if (typeof ref !== 'string') organization = ref
-  else if (actor.type === 'user') {
+  } else if (typeof ref !== 'string') {
+    organization = ref
+    member = options.member
+  } else if (actor.type === 'user') {
     const key = organizationKey(actor, ref)
     const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId)
     organization = found?.organization ?? null

@@ -1,4 +1,11 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, roleIn } from '../authorization/access'
+import {
+  assertMayGrant,
+  assignableRole,
+  authorize,
+  authorizeForUpdate,
+  findOrganizationId,
+  roleIn,
+} from '../authorization/access'
 import { assertOwnerRemains } from '../organizations/service'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
@@ -43,8 +50,21 @@ export async function listMembers(
 ): Promise<Page<MemberWithUser>> {
   const { limit, cursor, role, q } = parseInput(listMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
+  const filter = { role, q }
+  const members = ctx.storage.members
+  if (actor.type === 'user' && members.listWithMember !== undefined) {
+    // The page comes with the organization and the caller's membership (one statement by
+    // id), and is returned only once the check on them passes.
+    const id = await findOrganizationId(ctx.storage, actor, ref)
+    const found = id === null ? null : await members.listWithMember(id, actor.userId, filter, page)
+    if (found === null) throw notFound('Organization not found.')
+    const { organization } = await authorize(ctx, ctx.storage, actor, found.organization, memberRules.list, {
+      member: found.member,
+    })
+    return found.page ?? members.list(organization.id, filter, page)
+  }
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, memberRules.list)
-  return ctx.storage.members.list(organization.id, { role, q }, page)
+  return members.list(organization.id, filter, page)
 }
 
 export async function getMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<MemberWithUser> {

@@ -214,6 +214,24 @@ export interface MemberRepository {
    */
   list(organizationId: string, filter: MemberListFilter, page: PageInput): Promise<Page<MemberWithUser>>
   /**
+   * Optional: `organizations.findWithMember({ id: organizationId }, userId)` and, when
+   * `userId` is a member, `list(organizationId, filter, page)`, in one read (one statement
+   * where the engine allows it: a page read by id then costs one round trip, not two). The
+   * page is `null` when `userId` is no member; a member's page is read before their role is
+   * checked, and the caller drops it when the check refuses. `null` when the organization
+   * does not exist. Without it, the core reads the two apart.
+   */
+  listWithMember?(
+    organizationId: string,
+    userId: string,
+    filter: MemberListFilter,
+    page: PageInput,
+  ): Promise<{
+    organization: OrganizationRecord
+    member: MemberRecord | null
+    page: Page<MemberWithUser> | null
+  } | null>
+  /**
    * Sets the role. `false`, writing nothing, when the user is not a member. `events` are
    * written to the audit trail with it (see `AuditEvents`).
    */

@@ -97,6 +97,41 @@ export function membersSuite(name: string, make: MakeStorage): void {
       })
     })
 
+    it('returns a page only to a member whose role reads members, by id as by slug', async () => {
+      // By id, the storage reads the page with the caller's membership: the role is checked
+      // on what it read, and a refusal answers as it does by slug.
+      const strict = createOrgkit({
+        storage: env.storage,
+        permissions: ['projects.read', 'projects.update'],
+        roles: { viewer: { grants: ['projects.read'] } },
+      })
+      const open = await strict.as(user('owner2')).organizations.create({ name: 'Open Members', visibility: 'public' })
+      await strict.as(user('owner2')).members.add(open.id, { userId: 'member2', role: 'viewer' })
+      const hidden = await orgkit.as(user('owner1')).organizations.get(slug)
+      for (const [id, ref] of [
+        [open.id, open.slug],
+        [hidden.id, slug],
+      ] as const) {
+        for (const by of [id, ref]) {
+          const outsider = strict.as(user('outsider')).members.list(by, { limit: 2 })
+          // A public organization is seen, not its members; a private one is not seen at all.
+          await expect(outsider).rejects.toMatchObject({ code: id === open.id ? 'forbidden' : 'not_found' })
+        }
+      }
+      for (const by of [open.id, open.slug]) {
+        await expect(strict.as(user('member2')).members.list(by)).rejects.toMatchObject({ code: 'forbidden' })
+        const page = await strict.as(user('owner2')).members.list(by, { limit: 1 })
+        const next = await strict.as(user('owner2')).members.list(by, { limit: 1, cursor: page.nextCursor! })
+        // Both may have joined in one millisecond: the order is then by user id.
+        expect([...page.data, ...next.data].map((m) => [m.userId, m.role, m.user.name]).sort()).toEqual([
+          ['member2', 'viewer', 'Name member2'],
+          ['owner2', 'owner', 'Name owner2'],
+        ])
+        expect(next.hasMore).toBe(false)
+      }
+      await expect(orgkit.as(user('owner1')).members.list('org_missing')).rejects.toMatchObject({ code: 'not_found' })
+    })
+
     it('never lets an actor grant or touch more than it holds', async () => {
       const admin = orgkit.as(user('admin1'))
       // An admin lacks organization.delete, so cannot make or touch owners.

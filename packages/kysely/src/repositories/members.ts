@@ -1,4 +1,12 @@
-import type { MemberRecord, MemberRepository, MemberWithUser, UserSummary } from '@orgkit/core'
+import type {
+  MemberListFilter,
+  MemberRecord,
+  MemberRepository,
+  MemberWithUser,
+  Page,
+  PageInput,
+  UserSummary,
+} from '@orgkit/core'
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected, toCount } from '../codec'
 import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot } from '../compiled'
@@ -11,6 +19,7 @@ import { type KeysetSort, keysetPage, keysetTemplate, keysetValues } from '../ke
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
 import { auditRepository, auditValues } from './audit'
+import { type OrganizationWithMemberRow, selectWithMember, withMemberFromRow } from './organization-rows'
 
 export type UserColumns = {
   user_email: string | null
@@ -237,34 +246,109 @@ const USER_FIELDS = [
 
 const MEMBER_ORDER: KeysetSort = { time: 'm.joined_at', id: 'm.user_id', order: 'asc' }
 
+/** A page of members with their users, its filters and order as slots. */
+function memberPageQuery(
+  context: StorageContext,
+  direction: 'after' | 'before' | null,
+  byRole: boolean,
+  bySearch: boolean,
+) {
+  let members = membersWithUsers(context, context.db, slot<string>('organizationId'))
+  if (byRole) members = members.where('m.role', '=', slot<string>('role'))
+  if (bySearch) {
+    const columns = hostUserColumns(context.users)
+    const pattern = slot<string>('pattern')
+    const searchable = [columns.name, columns.email, columns.username].filter((column) => column !== NULL_COLUMN)
+    // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
+    // collation, SQLite's folds ASCII only; this reads the same on all three.
+    members = members.where((eb) =>
+      eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
+    )
+  }
+  return keysetTemplate(members, MEMBER_ORDER, direction, context.dialect)
+}
+
 /** A page of members with their users: one compiled query per direction and filters given. */
 function memberPage(direction: 'after' | 'before' | null, byRole: boolean, bySearch: boolean) {
   const variant = `${direction ?? 'first'} ${byRole} ${bySearch}`
   let query = memberPages.get(variant)
   if (query === undefined) {
-    query = compiled(
-      (context) => {
-        let members = membersWithUsers(context, context.db, slot<string>('organizationId'))
-        if (byRole) members = members.where('m.role', '=', slot<string>('role'))
-        if (bySearch) {
-          const columns = hostUserColumns(context.users)
-          const pattern = slot<string>('pattern')
-          const searchable = [columns.name, columns.email, columns.username].filter((column) => column !== NULL_COLUMN)
-          // lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on the
-          // collation, SQLite's folds ASCII only; this reads the same on all three.
-          members = members.where((eb) =>
-            eb.or(searchable.map((column) => sql<SqlBool>`lower(${column}) like ${pattern} escape '!'`)),
-          )
-        }
-        return keysetTemplate(members, MEMBER_ORDER, direction, context.dialect)
-      },
-      { meetsHostUsers: true },
-    )
+    query = compiled((context) => memberPageQuery(context, direction, byRole, bySearch), { meetsHostUsers: true })
     memberPages.set(variant, query)
   }
   return query
 }
 const memberPages = new Map<string, CompiledQueryDefinition<MemberUserRow>>()
+
+/** Which compiled page a list asks for (direction, by role, by search) and its values. */
+function pageRequest(organizationId: string, filter: MemberListFilter, page: PageInput, dialect: StorageDialect) {
+  const role = filter.role
+  const q = filter.q === undefined || filter.q === '' ? undefined : filter.q
+  const values: Record<string, unknown> = { organizationId, ...keysetValues(page, dialect) }
+  if (role !== undefined) values.role = role
+  if (q !== undefined) values.pattern = `${escapeLike(q.toLowerCase())}%`
+  const variant = [page.cursor?.direction ?? null, role !== undefined, q !== undefined] as const
+  return { variant, values }
+}
+
+function memberPageOf(
+  rows: readonly MemberUserRow[],
+  organizationId: string,
+  page: PageInput,
+  dialect: StorageDialect,
+): Page<MemberWithUser> {
+  return keysetPage(
+    rows.map((row) => memberWithUserFromRow(row, organizationId, dialect)),
+    page,
+    (member) => ({ at: member.joinedAt, id: member.userId }),
+  )
+}
+
+/**
+ * The organization with one user's membership (`selectWithMember`) and, when the user is a
+ * member, a page of members (`memberPageQuery`), in one statement: the organization's row
+ * left-joined with the page, a derived table with its own order and limit (so each engine
+ * reads it from the members' index and stops at the limit, as the page alone does). Both
+ * parts read the statement's one snapshot, so the page is there exactly when the membership
+ * is. The page's columns and the organization's share no name. No page row (not a member,
+ * or an empty page) leaves one row, the page's columns null.
+ */
+function memberPageWithMember(direction: 'after' | 'before' | null, byRole: boolean, bySearch: boolean) {
+  const variant = `${direction ?? 'first'} ${byRole} ${bySearch}`
+  let query = memberPagesWithMember.get(variant)
+  if (query === undefined) {
+    query = compiled(
+      (context) => {
+        const travel = direction === 'before' ? 'desc' : 'asc'
+        // The page's condition on the membership names no column of the page: each engine
+        // decides it once, before reading the page, and a non-member's request reads none.
+        const page = memberPageQuery(context, direction, byRole, bySearch).where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('members as caller')
+              .select('caller.role')
+              .where('caller.organization_id', '=', slot<string>('id'))
+              .where('caller.user_id', '=', slot<string>('userId')),
+          ),
+        )
+        return context.db
+          .selectFrom(selectWithMember(context).as('a'))
+          .leftJoin(page.as('p'), (join) => join.onTrue())
+          .selectAll('a')
+          .selectAll('p')
+          .orderBy('p.joined_at', travel)
+          .orderBy('p.user_id', travel)
+      },
+      { meetsHostUsers: true },
+    )
+    memberPagesWithMember.set(variant, query)
+  }
+  return query
+}
+const memberPagesWithMember = new Map<
+  string,
+  CompiledQueryDefinition<OrganizationWithMemberRow & { [K in keyof MemberUserRow]: MemberUserRow[K] | null }>
+>()
 
 export function memberRepository(context: StorageContext): MemberRepository {
   const { db, dialect, atomic } = context
@@ -324,18 +408,19 @@ export function memberRepository(context: StorageContext): MemberRepository {
     },
 
     async list(organizationId, filter, page) {
-      const role = filter.role
-      const q = filter.q === undefined || filter.q === '' ? undefined : filter.q
-      const values: Record<string, unknown> = { organizationId, ...keysetValues(page, dialect) }
-      if (role !== undefined) values.role = role
-      if (q !== undefined) values.pattern = `${escapeLike(q.toLowerCase())}%`
-      const query = memberPage(page.cursor?.direction ?? null, role !== undefined, q !== undefined)
-      const { rows } = await query.run(context, values)
-      return keysetPage(
-        rows.map((row) => memberWithUserFromRow(row, organizationId, dialect)),
-        page,
-        (member) => ({ at: member.joinedAt, id: member.userId }),
-      )
+      const { variant, values } = pageRequest(organizationId, filter, page, dialect)
+      const { rows } = await memberPage(...variant).run(context, values)
+      return memberPageOf(rows, organizationId, page, dialect)
+    },
+
+    async listWithMember(organizationId, userId, filter, page) {
+      const { variant, values } = pageRequest(organizationId, filter, page, dialect)
+      const { rows } = await memberPageWithMember(...variant).run(context, { ...values, id: organizationId, userId })
+      const found = withMemberFromRow(rows[0], organizationId, userId, dialect)
+      if (found === null || found.member === null) return found && { ...found, page: null }
+      // A page's rows beside the organization; no member row when the page is empty.
+      const members = rows[0]!.user_id === null ? [] : (rows as MemberUserRow[])
+      return { ...found, page: memberPageOf(members, organizationId, page, dialect) }
     },
 
     async updateRole(organizationId, userId, role, events = []) {

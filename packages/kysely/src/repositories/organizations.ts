@@ -1,14 +1,11 @@
 import type {
   LockedInvitation,
-  MemberRecord,
   OrganizationPatch,
   OrganizationRecord,
-  OrganizationType,
-  OrganizationVisibility,
   TransactionOrganizationRepository,
 } from '@orgkit/core'
 import { type Insertable, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely'
-import { affected, parseJsonObject, toCount, toJson } from '../codec'
+import { affected, toJson } from '../codec'
 import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
@@ -33,6 +30,12 @@ import {
   userSummaryFromRow,
   userSummarySelection,
 } from './members'
+import {
+  type OrganizationWithMemberRow,
+  organizationFromRow,
+  selectWithMember,
+  withMemberFromRow,
+} from './organization-rows'
 import { userDirectory } from './users'
 
 // The statements every request runs, compiled once per storage (see compiled.ts).
@@ -110,34 +113,6 @@ function insertOrganizationFolded(distributed: boolean, owner: boolean, events: 
   })
 }
 
-/** The organization with one user's membership: every permission check by id. */
-const selectWithMember = (context: StorageContext) => {
-  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
-  if (context.dialect.name === 'sqlite') {
-    return organization
-      .selectAll('o')
-      .select((eb) => [
-        eb
-          .selectFrom('members as m')
-          .select('m.role')
-          .whereRef('m.organization_id', '=', 'o.id')
-          .where('m.user_id', '=', slot<string>('userId'))
-          .as('member_role'),
-        eb
-          .selectFrom('members as m')
-          .select('m.joined_at')
-          .whereRef('m.organization_id', '=', 'o.id')
-          .where('m.user_id', '=', slot<string>('userId'))
-          .as('member_joined_at'),
-      ])
-  }
-  return organization
-    .leftJoin('members as m', (join) =>
-      join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
-    )
-    .selectAll('o')
-    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-}
 const withMemberById = compiled(selectWithMember)
 const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
 /**
@@ -342,25 +317,8 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     return rows[0]?.organization_id ?? null
   }
 
-  const withMember = (
-    row:
-      | (Selectable<OrganizationsTable> & { member_role: string | null; member_joined_at: string | Date | null })
-      | undefined,
-    id: string,
-    userId: string,
-  ): { organization: OrganizationRecord; member: MemberRecord | null } | null => {
-    if (row === undefined) return null
-    const { member_role, member_joined_at } = row
-    return {
-      // The record takes the organization's columns by name: the membership's are left
-      // behind without copying the row (a rest copy of it cost more than the mapping).
-      organization: toRecord(row),
-      member:
-        member_role === null || member_joined_at === null
-          ? null
-          : { organizationId: id, userId, role: member_role, joinedAt: dialect.fromTimestamp(member_joined_at) },
-    }
-  }
+  const withMember = (row: OrganizationWithMemberRow | undefined, id: string, userId: string) =>
+    withMemberFromRow(row, id, userId, dialect)
 
   return {
     insert: (organization, owner, events = []) =>
@@ -640,31 +598,6 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         toRecord,
         (row) => ({ at: row.createdAt, id: row.id }),
       ),
-  }
-}
-
-export function organizationFromRow(row: Selectable<OrganizationsTable>, dialect: StorageDialect): OrganizationRecord {
-  return {
-    id: row.id,
-    slug: row.slug,
-    name: row.name,
-    type: row.type as OrganizationType,
-    description: row.description,
-    logoUrl: row.logo_url,
-    websiteUrl: row.website_url,
-    industry: row.industry,
-    visibility: row.visibility as OrganizationVisibility,
-    contactEmail: row.contact_email,
-    contactPhone: row.contact_phone,
-    timezone: row.timezone,
-    metadata: parseJsonObject(row.metadata),
-    privateMetadata: parseJsonObject(row.private_metadata),
-    createdBy: row.created_by,
-    rolesVersion: Number(row.roles_version),
-    memberCount: toCount(row.member_count),
-    teamCount: toCount(row.team_count),
-    createdAt: dialect.fromTimestamp(row.created_at),
-    updatedAt: dialect.fromTimestamp(row.updated_at),
   }
 }
 

@@ -113,6 +113,39 @@ export function membersConformance(t: ConformanceContext): void {
     ])
   })
 
+  it('listWithMember (where the storage has it) answers as findWithMember and list, a page only for a member', async (test) => {
+    const listWithMember = storage.members.listWithMember?.bind(storage.members)
+    if (listWithMember === undefined) return test.skip()
+    const org = await organizationWith('paged', { ann: 'owner', bob: 'member', cat: 'admin', ghost: 'member' })
+    const other = await organizationWith('paged-other', { dan: 'owner' })
+    const same = async (userId: string, filter: { role?: string; q?: string }, input: ReturnType<typeof page>) => {
+      const found = await listWithMember(org.id, userId, filter, input)
+      expect(found?.organization).toEqual(await storage.organizations.findById(org.id))
+      expect(found?.member).toEqual((await storage.organizations.findWithMember({ id: org.id }, userId))?.member)
+      expect(found?.page).toEqual(await storage.members.list(org.id, filter, input))
+      return found!.page!
+    }
+    const first = await same('bob', {}, page(2))
+    expect(first.data.map((m) => m.userId)).toEqual(['ann', 'bob'])
+    const second = await same('bob', {}, page(2, first.nextCursor!))
+    expect(second.data.map((m) => [m.userId, m.user.name])).toEqual([
+      ['cat', 'Cat'],
+      ['ghost', null],
+    ])
+    expect((await same('bob', {}, page(2, second.prevCursor!))).data.map((m) => m.userId)).toEqual(['ann', 'bob'])
+    expect((await same('ann', { role: 'admin' }, page())).data.map((m) => m.userId)).toEqual(['cat'])
+    expect((await same('ann', { q: 'ANN@' }, page())).data.map((m) => m.userId)).toEqual(['ann'])
+    // A member's empty page is an empty page, not none.
+    expect((await same('ann', { role: 'no-such-role' }, page())).data).toEqual([])
+    // No page for a non-member, whatever the organization holds; another organization's
+    // member is no member here.
+    const stranger = await listWithMember(org.id, 'dan', {}, page())
+    expect(stranger?.organization.id).toBe(org.id)
+    expect([stranger?.member, stranger?.page]).toEqual([null, null])
+    expect((await listWithMember(other.id, 'dan', {}, page()))?.page?.data.map((m) => m.userId)).toEqual(['dan'])
+    expect(await listWithMember('org_missing', 'ann', {}, page())).toBeNull()
+  })
+
   it('a member missing from the host users is listed with null fields', async () => {
     const org = await organizationWith('ghosts', { ann: 'owner', ghost: 'member' })
     const listed = await storage.members.list(org.id, {}, page())

@@ -1,0 +1,92 @@
+import type { MemberRecord, OrganizationRecord, OrganizationType, OrganizationVisibility } from '@orgkit/core'
+import type { Selectable } from 'kysely'
+import { parseJsonObject, toCount } from '../codec'
+import { slot } from '../compiled'
+import type { StorageContext } from '../context'
+import type { StorageDialect } from '../dialects'
+import type { OrganizationsTable } from '../schema'
+
+/*
+ * The organization's row as every repository reads it: with one user's membership (what a
+ * permission check reads first), and as a record.
+ */
+
+/** The organization with one user's membership: every permission check by id. */
+export const selectWithMember = (context: StorageContext) => {
+  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
+  if (context.dialect.name === 'sqlite') {
+    return organization
+      .selectAll('o')
+      .select((eb) => [
+        eb
+          .selectFrom('members as m')
+          .select('m.role')
+          .whereRef('m.organization_id', '=', 'o.id')
+          .where('m.user_id', '=', slot<string>('userId'))
+          .as('member_role'),
+        eb
+          .selectFrom('members as m')
+          .select('m.joined_at')
+          .whereRef('m.organization_id', '=', 'o.id')
+          .where('m.user_id', '=', slot<string>('userId'))
+          .as('member_joined_at'),
+      ])
+  }
+  return organization
+    .leftJoin('members as m', (join) =>
+      join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
+    )
+    .selectAll('o')
+    .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+}
+
+/** A row of `selectWithMember` (or of a statement that reads it with more). */
+export type OrganizationWithMemberRow = Selectable<OrganizationsTable> & {
+  member_role: string | null
+  member_joined_at: string | Date | null
+}
+
+/** The organization and `userId`'s membership (`null`: none) of a `selectWithMember` row; `null` without a row. */
+export function withMemberFromRow(
+  row: OrganizationWithMemberRow | undefined,
+  id: string,
+  userId: string,
+  dialect: StorageDialect,
+): { organization: OrganizationRecord; member: MemberRecord | null } | null {
+  if (row === undefined) return null
+  const { member_role, member_joined_at } = row
+  return {
+    // The record takes the organization's columns by name: the membership's are left
+    // behind without copying the row (a rest copy of it cost more than the mapping).
+    organization: organizationFromRow(row, dialect),
+    member:
+      member_role === null || member_joined_at === null
+        ? null
+        : { organizationId: id, userId, role: member_role, joinedAt: dialect.fromTimestamp(member_joined_at) },
+  }
+}
+
+export function organizationFromRow(row: Selectable<OrganizationsTable>, dialect: StorageDialect): OrganizationRecord {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    type: row.type as OrganizationType,
+    description: row.description,
+    logoUrl: row.logo_url,
+    websiteUrl: row.website_url,
+    industry: row.industry,
+    visibility: row.visibility as OrganizationVisibility,
+    contactEmail: row.contact_email,
+    contactPhone: row.contact_phone,
+    timezone: row.timezone,
+    metadata: parseJsonObject(row.metadata),
+    privateMetadata: parseJsonObject(row.private_metadata),
+    createdBy: row.created_by,
+    rolesVersion: Number(row.roles_version),
+    memberCount: toCount(row.member_count),
+    teamCount: toCount(row.team_count),
+    createdAt: dialect.fromTimestamp(row.created_at),
+    updatedAt: dialect.fromTimestamp(row.updated_at),
+  }
+}

@@ -31,6 +31,8 @@ const roundTrips = {
   memberPageById: 1,
   /** Target 2: by slug, the slug's lookup first. */
   memberPageBySlug: 2,
+  /** Target 1: one member with their user, read as the page is (`members.findWithCaller`). */
+  memberById: 1,
   /**
    * Target 2: a page of the user's own index (`user_memberships`, sharded by user), then
    * those organizations with the role (sharded by organization): two shards, two trips.
@@ -176,12 +178,13 @@ describe.runIf(onPostgres)('round-trip budgets on postgres', () => {
     await expectTrips(roundTrips.canBySlug, () => orgkit.as(owner).can('trips', 'members.read'))
   })
 
-  it('reads a member page with the authorization', async () => {
+  it('reads a member page, and a member, with the authorization', async () => {
     const first = await orgkit.as(owner).members.list('trips', { limit: 10 })
     const cursor = first.nextCursor ?? undefined
     expect(cursor).toBeDefined()
     await expectTrips(roundTrips.memberPageById, () => orgkit.as(owner).members.list(orgId, { limit: 10, cursor }))
     await expectTrips(roundTrips.memberPageBySlug, () => orgkit.as(owner).members.list('trips', { limit: 10, cursor }))
+    await expectTrips(roundTrips.memberById, () => orgkit.as(owner).members.get(orgId, ownerUser.id))
   })
 
   it("lists a user's organizations", async () => {

@@ -31,6 +31,8 @@ const budgets = (dialect: TestDialect) => ({
    * membership and the page in one statement (by id: that statement alone).
    */
   memberPage: 2,
+  /** One member by id: the organization with the caller's membership and the member, one statement. */
+  memberById: 1,
   /**
    * Creating an invitation and accepting it, each in its transaction with its authorization
    * and audit events. MariaDB: each transaction first sets its isolation level (two
@@ -129,6 +131,8 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     expect(page.length, page.join('\n')).toBeLessThanOrEqual(budget.memberPage)
     const byId = await count(() => orgkit.as(owner).members.list(orgId, { limit: 10, cursor }))
     expect(byId.length, byId.join('\n')).toBeLessThanOrEqual(budget.memberPage - 1)
+    const one = await count(() => orgkit.as(owner).members.get(orgId, first.data[1]!.userId))
+    expect(one.length, one.join('\n')).toBeLessThanOrEqual(budget.memberById)
   })
 
   it('creates and accepts an invitation', async () => {

@@ -355,6 +355,13 @@ function repositories(
         const member = t.members.get(key(organizationId, userId))
         return member ? { ...member, user: userSummary(member.userId) } : null
       }),
+      findWithCaller: op((organizationId: string, callerId: string, userId: string) => {
+        const organization = t.organizations.get(organizationId)
+        if (organization === undefined) return null
+        const member = t.members.get(key(organizationId, callerId)) ?? null
+        const target = member === null ? undefined : t.members.get(key(organizationId, userId))
+        return { organization, member, target: target ? { ...target, user: userSummary(target.userId) } : null }
+      }),
       findInvitee: op((organizationId: string, email: string, inviterId: string) => {
         const address = email.trim().toLowerCase()
         const invitee = [...users.values()].find((user) => user.email?.toLowerCase() === address) ?? null

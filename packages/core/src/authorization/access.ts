@@ -152,6 +152,29 @@ export function authorize(
 }
 
 /**
+ * `authorize` for a user's read that the storage makes together with the organization and
+ * the user's membership (`read`, by the organization's id: one statement where the storage
+ * can): the check runs on the organization and membership it read, and what else it read
+ * reaches the caller only once the check passed.
+ */
+export async function authorizeWithRead<
+  Found extends { organization: OrganizationRecord; member: MemberRecord | null },
+>(
+  ctx: AuthorizationContext,
+  repos: Repositories,
+  actor: UserActor,
+  ref: string,
+  requirement: OrganizationRequirement,
+  read: (organizationId: string) => Promise<Found | null>,
+): Promise<Found> {
+  const id = await findOrganizationId(repos, actor, ref)
+  const found = id === null ? null : await read(id)
+  if (found === null) throw notFound('Organization not found.')
+  await check(ctx, repos, actor, found.organization, requirement, { member: found.member }, null)
+  return found
+}
+
+/**
  * `authorize` for a mutation: the organization's row is locked first. Mutations that could
  * leave the organization without an owner, or that check a limit, take this lock as the
  * first read of their transaction: on MySQL's REPEATABLE READ the snapshot of later plain

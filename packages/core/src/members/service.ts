@@ -3,7 +3,7 @@ import {
   assignableRole,
   authorize,
   authorizeForUpdate,
-  findOrganizationId,
+  authorizeWithRead,
   roleIn,
 } from '../authorization/access'
 import { assertOwnerRemains } from '../organizations/service'
@@ -52,22 +52,30 @@ export async function listMembers(
   const page = pageInput({ limit, cursor })
   const filter = { role, q }
   const members = ctx.storage.members
-  if (actor.type === 'user' && members.listWithMember !== undefined) {
-    // The page comes with the organization and the caller's membership (one statement by
-    // id), and is returned only once the check on them passes.
-    const id = await findOrganizationId(ctx.storage, actor, ref)
-    const found = id === null ? null : await members.listWithMember(id, actor.userId, filter, page)
-    if (found === null) throw notFound('Organization not found.')
-    const { organization } = await authorize(ctx, ctx.storage, actor, found.organization, memberRules.list, {
-      member: found.member,
-    })
-    return found.page ?? members.list(organization.id, filter, page)
+  const listWithMember = members.listWithMember
+  if (actor.type === 'user' && listWithMember !== undefined) {
+    // The page comes with the organization and the caller's membership (one statement by id).
+    const found = await authorizeWithRead(ctx, ctx.storage, actor, ref, memberRules.list, (id) =>
+      listWithMember.call(members, id, actor.userId, filter, page),
+    )
+    return found.page ?? members.list(found.organization.id, filter, page)
   }
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, memberRules.list)
   return members.list(organization.id, filter, page)
 }
 
 export async function getMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<MemberWithUser> {
+  const members = ctx.storage.members
+  const findWithCaller = members.findWithCaller
+  if (actor.type === 'user' && findWithCaller !== undefined) {
+    // The member comes with the organization and the caller's membership (one statement by id).
+    const found = await authorizeWithRead(ctx, ctx.storage, actor, ref, memberRules.get, (id) =>
+      findWithCaller.call(members, id, actor.userId, userId),
+    )
+    if (found.target !== null) return found.target
+    if (found.member !== null) throw notFound('Member not found.')
+    return findWithUser(ctx.storage, found.organization.id, userId)
+  }
   const { organization } = await authorize(ctx, ctx.storage, actor, ref, memberRules.get)
   return findWithUser(ctx.storage, organization.id, userId)
 }

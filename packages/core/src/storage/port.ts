@@ -202,6 +202,17 @@ export interface MemberRepository {
   find(organizationId: string, userId: string): Promise<MemberRecord | null>
   findWithUser(organizationId: string, userId: string): Promise<MemberWithUser | null>
   /**
+   * Optional: `organizations.findWithMember({ id: organizationId }, callerId)` and, when
+   * `callerId` is a member, `findWithUser(organizationId, userId)` (`target`), in one read,
+   * as `listWithMember` reads a page. `target` is `null` when `callerId` is no member or
+   * `userId` is none. `null` when the organization does not exist.
+   */
+  findWithCaller?(
+    organizationId: string,
+    callerId: string,
+    userId: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; target: MemberWithUser | null } | null>
+  /**
    * What creating an invitation reads, in one statement: the host's user with `email`
    * (compared as `users.findByEmail` does) and whether they are a member of the
    * organization, and the inviter's user by id. `null` for a user the host's table lacks.

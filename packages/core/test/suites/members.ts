@@ -97,7 +97,7 @@ export function membersSuite(name: string, make: MakeStorage): void {
       })
     })
 
-    it('returns a page only to a member whose role reads members, by id as by slug', async () => {
+    it('returns members only to a member whose role reads them, by id as by slug', async () => {
       // By id, the storage reads the page with the caller's membership: the role is checked
       // on what it read, and a refusal answers as it does by slug.
       const strict = createOrgkit({
@@ -130,6 +130,26 @@ export function membersSuite(name: string, make: MakeStorage): void {
         expect(next.hasMore).toBe(false)
       }
       await expect(orgkit.as(user('owner1')).members.list('org_missing')).rejects.toMatchObject({ code: 'not_found' })
+      // One member by id or slug: the same rule.
+      for (const by of [open.id, open.slug]) {
+        await expect(strict.as(user('member2')).members.get(by, 'owner2')).rejects.toMatchObject({ code: 'forbidden' })
+        await expect(strict.as(user('outsider')).members.get(by, 'owner2')).rejects.toMatchObject({ code: 'forbidden' })
+        expect(await strict.as(user('owner2')).members.get(by, 'member2')).toMatchObject({
+          userId: 'member2',
+          role: 'viewer',
+          user: { name: 'Name member2' },
+        })
+        await expect(strict.as(user('owner2')).members.get(by, 'outsider')).rejects.toMatchObject({
+          code: 'not_found',
+          message: 'Member not found.',
+        })
+      }
+      for (const by of [hidden.id, slug]) {
+        await expect(strict.as(user('outsider')).members.get(by, 'owner1')).rejects.toMatchObject({
+          code: 'not_found',
+          message: 'Organization not found.',
+        })
+      }
     })
 
     it('never lets an actor grant or touch more than it holds', async () => {

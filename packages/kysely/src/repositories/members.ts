@@ -305,50 +305,71 @@ function memberPageOf(
 }
 
 /**
- * The organization with one user's membership (`selectWithMember`) and, when the user is a
- * member, a page of members (`memberPageQuery`), in one statement: the organization's row
- * left-joined with the page, a derived table with its own order and limit (so each engine
- * reads it from the members' index and stops at the limit, as the page alone does). Both
- * parts read the statement's one snapshot, so the page is there exactly when the membership
- * is. The page's columns and the organization's share no name. No page row (not a member,
- * or an empty page) leaves one row, the page's columns null.
+ * The organization with one user's membership (`selectWithMember`, slots `id` and `userId`)
+ * and, when the user is a member, the member rows of `read`, in one statement: the
+ * organization's row left-joined with `read` as a derived table (a page keeps its own order
+ * and limit there, so each engine reads it from the members' index and stops at the limit, as
+ * the page alone does). Both parts read the statement's one snapshot, so the rows are there
+ * exactly when the membership is. The members' columns and the organization's share no name.
+ * No member row (not a member, or none to read) leaves one row, the members' columns null.
  */
-function memberPageWithMember(direction: 'after' | 'before' | null, byRole: boolean, bySearch: boolean) {
+function withCaller(context: StorageContext, read: ReturnType<typeof membersWithUsers>, order: 'asc' | 'desc') {
+  // The condition on the membership names no column of the rows read: each engine decides
+  // it once, before reading them, and a non-member's request reads none.
+  const rows = read.where((eb) =>
+    eb.exists(
+      eb
+        .selectFrom('members as caller')
+        .select('caller.role')
+        .where('caller.organization_id', '=', slot<string>('id'))
+        .where('caller.user_id', '=', slot<string>('userId')),
+    ),
+  )
+  return context.db
+    .selectFrom(selectWithMember(context).as('a'))
+    .leftJoin(rows.as('r'), (join) => join.onTrue())
+    .selectAll('a')
+    .selectAll('r')
+    .orderBy('r.joined_at', order)
+    .orderBy('r.user_id', order)
+}
+
+type WithCallerRow = OrganizationWithMemberRow & { [K in keyof MemberUserRow]?: MemberUserRow[K] | null | undefined }
+
+/** A member page read with the caller's membership (`withCaller`), per direction and filters given. */
+function memberPageWithCaller(direction: 'after' | 'before' | null, byRole: boolean, bySearch: boolean) {
   const variant = `${direction ?? 'first'} ${byRole} ${bySearch}`
-  let query = memberPagesWithMember.get(variant)
+  let query = memberPagesWithCaller.get(variant)
   if (query === undefined) {
-    query = compiled(
-      (context) => {
-        const travel = direction === 'before' ? 'desc' : 'asc'
-        // The page's condition on the membership names no column of the page: each engine
-        // decides it once, before reading the page, and a non-member's request reads none.
-        const page = memberPageQuery(context, direction, byRole, bySearch).where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('members as caller')
-              .select('caller.role')
-              .where('caller.organization_id', '=', slot<string>('id'))
-              .where('caller.user_id', '=', slot<string>('userId')),
-          ),
-        )
-        return context.db
-          .selectFrom(selectWithMember(context).as('a'))
-          .leftJoin(page.as('p'), (join) => join.onTrue())
-          .selectAll('a')
-          .selectAll('p')
-          .orderBy('p.joined_at', travel)
-          .orderBy('p.user_id', travel)
-      },
-      { meetsHostUsers: true },
-    )
-    memberPagesWithMember.set(variant, query)
+    const order = direction === 'before' ? 'desc' : 'asc'
+    query = compiled((context) => withCaller(context, memberPageQuery(context, direction, byRole, bySearch), order), {
+      meetsHostUsers: true,
+    })
+    memberPagesWithCaller.set(variant, query)
   }
   return query
 }
-const memberPagesWithMember = new Map<
-  string,
-  CompiledQueryDefinition<OrganizationWithMemberRow & { [K in keyof MemberUserRow]: MemberUserRow[K] | null }>
->()
+const memberPagesWithCaller = new Map<string, CompiledQueryDefinition<WithCallerRow>>()
+
+/** A member with their user read with the caller's membership (`withCaller`; the member's id is `memberId`). */
+const findMemberWithCaller = compiled<WithCallerRow>(
+  (context) =>
+    withCaller(
+      context,
+      membersWithUsers(context, context.db, slot<string>('organizationId')).where(
+        'm.user_id',
+        '=',
+        slot<string>('memberId'),
+      ),
+      'asc',
+    ),
+  { meetsHostUsers: true },
+)
+
+/** The member rows of a `withCaller` row set: none when its one row has no member. */
+function memberRowsOf(rows: readonly WithCallerRow[]): MemberUserRow[] {
+  return rows[0]?.user_id == null ? [] : (rows as unknown as MemberUserRow[])
+}
 
 export function memberRepository(context: StorageContext): MemberRepository {
   const { db, dialect, atomic } = context
@@ -390,6 +411,15 @@ export function memberRepository(context: StorageContext): MemberRepository {
       return row === undefined ? null : memberWithUserFromRow(row, organizationId, dialect)
     },
 
+    async findWithCaller(organizationId, callerId, userId) {
+      const values = { id: organizationId, userId: callerId, organizationId, memberId: userId }
+      const { rows } = await findMemberWithCaller.run(context, values)
+      const found = withMemberFromRow(rows[0], organizationId, callerId, dialect)
+      if (found === null) return null
+      const [target] = memberRowsOf(rows)
+      return { ...found, target: target === undefined ? null : memberWithUserFromRow(target, organizationId, dialect) }
+    },
+
     async findInvitee(organizationId, email, inviterId) {
       const { rows } = await findInviteeAndInviter.run(context, {
         organizationId,
@@ -415,12 +445,10 @@ export function memberRepository(context: StorageContext): MemberRepository {
 
     async listWithMember(organizationId, userId, filter, page) {
       const { variant, values } = pageRequest(organizationId, filter, page, dialect)
-      const { rows } = await memberPageWithMember(...variant).run(context, { ...values, id: organizationId, userId })
+      const { rows } = await memberPageWithCaller(...variant).run(context, { ...values, id: organizationId, userId })
       const found = withMemberFromRow(rows[0], organizationId, userId, dialect)
       if (found === null || found.member === null) return found && { ...found, page: null }
-      // A page's rows beside the organization; no member row when the page is empty.
-      const members = rows[0]!.user_id === null ? [] : (rows as MemberUserRow[])
-      return { ...found, page: memberPageOf(members, organizationId, page, dialect) }
+      return { ...found, page: memberPageOf(memberRowsOf(rows), organizationId, page, dialect) }
     },
 
     async updateRole(organizationId, userId, role, events = []) {

@@ -146,6 +146,39 @@ export function membersConformance(t: ConformanceContext): void {
     expect(await listWithMember('org_missing', 'ann', {}, page())).toBeNull()
   })
 
+  it('findWithCaller (where the storage has it) answers as findWithMember and findWithUser, a member only for a member', async (test) => {
+    const findWithCaller = storage.members.findWithCaller?.bind(storage.members)
+    if (findWithCaller === undefined) return test.skip()
+    const org = await organizationWith('found', { ann: 'owner', bob: 'member', ghost: 'member' })
+    const other = await organizationWith('found-other', { dan: 'owner', cat: 'member' })
+    for (const [callerId, userId] of [
+      ['bob', 'ann'],
+      ['ann', 'ghost'],
+      ['ann', 'ann'],
+    ] as const) {
+      const found = await findWithCaller(org.id, callerId, userId)
+      expect(found?.organization).toEqual(await storage.organizations.findById(org.id))
+      expect(found?.member).toEqual(await storage.members.find(org.id, callerId))
+      expect(found?.target).toEqual(await storage.members.findWithUser(org.id, userId))
+      expect(found?.target?.userId).toBe(userId)
+    }
+    expect((await findWithCaller(org.id, 'ann', 'ghost'))?.target?.user).toEqual({
+      id: 'ghost',
+      email: null,
+      username: null,
+      name: null,
+      imageUrl: null,
+    })
+    // No such member here (Cat is one elsewhere): no target.
+    const missing = await findWithCaller(org.id, 'ann', 'cat')
+    expect([missing?.member?.role, missing?.target]).toEqual(['owner', null])
+    // A non-member caller learns no member, not even one that exists.
+    const stranger = await findWithCaller(org.id, 'dan', 'ann')
+    expect([stranger?.organization.id, stranger?.member, stranger?.target]).toEqual([org.id, null, null])
+    expect((await findWithCaller(other.id, 'dan', 'cat'))?.target?.role).toBe('member')
+    expect(await findWithCaller('org_missing', 'ann', 'ann')).toBeNull()
+  })
+
   it('a member missing from the host users is listed with null fields', async () => {
     const org = await organizationWith('ghosts', { ann: 'owner', ghost: 'member' })
     const listed = await storage.members.list(org.id, {}, page())

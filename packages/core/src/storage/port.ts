@@ -134,8 +134,8 @@ export interface OrganizationRepository {
    * Deletes the organization and everything it owns (members, teams, roles, invitations,
    * API keys, audit events, and their global lookup rows), the rows of the host's tables
    * the storage was told the organization owns, and gives a team organization's creator
-   * back the slot it took (see `insert`), all in one transaction: a failure in any part (the host's
-   * included) leaves everything as it was. `false` when it did not exist.
+   * back the slot it took (see `insert`), all in one transaction: a failure in any part
+   * (the host's included) leaves everything as it was. `false` when it did not exist.
    */
   delete(id: string): Promise<boolean>
   /** The organizations `userId` is a member of, with the role, in the order the user joined them. */

@@ -50,9 +50,20 @@ export function auditInserts(count: number, source: string | null): RawBuilder<u
   )
 }
 
-/** `with ctes… select count(*) as written from source`: how many rows `source` wrote. */
-export function folded(ctes: readonly RawBuilder<unknown>[], source: string): RawBuilder<{ written: string | number }> {
-  return sql<{ written: string | number }>`with ${sql.join(ctes)} select count(*) as written from ${sql.id(source)}`
+/** What a folded statement answers: how many rows its source wrote, and, when asked, its claim. */
+export interface FoldedRow {
+  written: string | number
+  claimed?: string | number
+}
+
+/**
+ * `with ctes… select count(*) as written from source`: how many rows `source` wrote; with
+ * `claim`, also how many rows that CTE wrote (`claimed`), for a statement whose first write
+ * can succeed while a later one, which the rest depend on, is refused.
+ */
+export function folded(ctes: readonly RawBuilder<unknown>[], source: string, claim?: string): RawBuilder<FoldedRow> {
+  const claimed = claim === undefined ? sql`` : sql`, (select count(*) from ${sql.id(claim)}) as claimed`
+  return sql<FoldedRow>`with ${sql.join(ctes)} select count(*) as written${claimed} from ${sql.id(source)}`
 }
 
 /**
@@ -60,11 +71,11 @@ export function folded(ctes: readonly RawBuilder<unknown>[], source: string): Ra
  * events…): `variant(key, build)` answers the same definition for the same key.
  */
 export function foldedVariants() {
-  const definitions = new Map<string, CompiledQueryDefinition<{ written: string | number }>>()
+  const definitions = new Map<string, CompiledQueryDefinition<FoldedRow>>()
   return (
     key: string,
-    build: (context: StorageContext) => RawBuilder<{ written: string | number }>,
-  ): CompiledQueryDefinition<{ written: string | number }> => {
+    build: (context: StorageContext) => RawBuilder<FoldedRow>,
+  ): CompiledQueryDefinition<FoldedRow> => {
     let definition = definitions.get(key)
     if (definition === undefined) {
       definition = compiled((context) => {
@@ -79,10 +90,24 @@ export function foldedVariants() {
 
 /** Runs a folded statement: whether its first write wrote its row. */
 export async function runFolded(
-  definition: CompiledQueryDefinition<{ written: string | number }>,
+  definition: CompiledQueryDefinition<FoldedRow>,
   context: StorageContext,
   values: object,
 ): Promise<boolean> {
   const { rows } = await definition.run(context, values)
   return Number(rows[0]?.written ?? 0) > 0
+}
+
+/**
+ * Runs a folded statement: whether its claim wrote its row, and whether its source did. A
+ * statement built without a `claim` has its source for its claim.
+ */
+export async function runFoldedClaim(
+  definition: CompiledQueryDefinition<FoldedRow>,
+  context: StorageContext,
+  values: object,
+): Promise<{ claimed: boolean; written: boolean }> {
+  const row = (await definition.run(context, values)).rows[0]
+  const written = Number(row?.written ?? 0) > 0
+  return { claimed: row?.claimed === undefined ? written : Number(row.claimed) > 0, written }
 }

@@ -71,12 +71,11 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockForAcceptance`, `claimCreatorSlot`): at run time as in the types.
+  // `lockWithMember`, `lockForAcceptance`): at run time as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
     lockForAcceptance: _lockForAcceptance,
-    claimCreatorSlot: _claim,
     ...organizations
   } = repositories.organizations
   return {

@@ -47,14 +47,14 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
     })
     const inA = organization('compiled-a')
     const inB = organization('compiled-b')
-    expect(await a.organizations.insert(inA, { userId: 'pa', role: 'owner' })).toBe(true)
+    expect(await a.organizations.insert(inA, { userId: 'pa', role: 'owner' })).toBe('inserted')
     // A has compiled its statements first; B's runs of the same definitions read B's tables.
     expect((await a.organizations.findWithMember({ id: inA.id }, 'pa'))?.member?.role).toBe('owner')
     expect((await a.users.findByEmail('ANN@example.com'))?.id).toBe('pa')
     expect(await b.organizations.findById(inA.id)).toBeNull()
     expect(await b.organizations.findWithMember({ id: inA.id }, 'pa')).toBeNull()
     expect((await b.users.findByEmail('ann@example.com'))?.id).toBe('pb')
-    expect(await b.organizations.insert(inB, { userId: 'pb', role: 'owner' })).toBe(true)
+    expect(await b.organizations.insert(inB, { userId: 'pb', role: 'owner' })).toBe('inserted')
     expect(await a.organizations.findById(inB.id)).toBeNull()
     expect((await b.organizations.findById(inB.id))?.memberCount).toBe(1)
     // Each run its own values.

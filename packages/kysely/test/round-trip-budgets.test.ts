@@ -45,12 +45,18 @@ const roundTrips = {
    */
   apiKeyRequest: 3,
   /**
-   * Target 4, met: BEGIN, the creator's count (the per-user limit, an upsert on the creator's
-   * row, which locks it: the authorize-and-lock step), one statement of data-modifying CTEs
-   * (the slug's claim, the organization, the owner's membership and `user_memberships`
-   * entry, the audit events, each written only if the slug was free), COMMIT.
+   * Target 4, beaten: BEGIN, one statement of data-modifying CTEs (the slug's claim, then the
+   * creator's count, an upsert on the creator's row conditional on the per-user limit, then
+   * the organization, the owner's membership and `user_memberships` entry and the audit
+   * events, each written only if the slug was free and the count taken), COMMIT.
    */
-  createOrganization: 4,
+  createOrganization: 3,
+  /**
+   * Refused at the per-user limit: BEGIN, the statement (whose slug claim wrote its row but
+   * whose count did not), the slug's claim deleted (the storage writes nothing when it
+   * refuses), ROLLBACK.
+   */
+  createOrganizationAtLimit: 4,
   /**
    * Target 4, met: BEGIN, the lock with the caller's membership and the added user (the
    * host's table: no member without a user), one statement writing the membership, its
@@ -94,7 +100,10 @@ const roundTrips = {
  * shard fold as on one server, and each row placed by another key costs a statement.
  */
 const distributedRoundTrips = {
-  /** 6: the slug's claim (its own shard) before the organization's shard, the owner's `user_memberships` entry (the owner's shard) after. */
+  /**
+   * 6: the slug's claim (its own shard) and the creator's count (the creator's shard) before
+   * the organization's shard, the owner's `user_memberships` entry (the owner's shard) after.
+   */
   createOrganization: 6,
   /** 5: the `user_memberships` entry (the added user's shard), after the organization's shard. */
   addMember: 5,
@@ -207,6 +216,24 @@ describe.runIf(onPostgres)('round-trip budgets on postgres', () => {
     await expectTrips(roundTrips.createOrganization, () =>
       orgkit.as(owner).organizations.create({ name: `Trips ${++n}` }),
     )
+  })
+
+  it('creates an organization under a per-user limit, and is refused at it', async () => {
+    const limited = createOrgkit({ storage: env.storage, limits: { organizationsPerUser: 2 } })
+    const creator = await env.addUser()
+    const as = limited.as({ type: 'user', userId: creator.id, email: creator.email })
+    let n = 0
+    await expectTrips(roundTrips.createOrganization, () => as.organizations.create({ name: `Limited ${++n}` }))
+    await expectTrips(
+      roundTrips.createOrganizationAtLimit,
+      () =>
+        expect(as.organizations.create({ name: 'Over', slug: 'over' })).rejects.toMatchObject({
+          code: 'limit_exceeded',
+        }),
+      false,
+    )
+    // Nothing of the refused organization stays: its slug is free.
+    expect((await orgkit.as(owner).organizations.create({ name: 'Over', slug: 'over' })).slug).toBe('over')
   })
 
   it('adds a member, changes their role and removes them', async () => {

@@ -20,12 +20,14 @@ import {
   type ApiKeyRecord,
   type AuditEventRecord,
   buildPage,
+  type CreatorSlot,
   type CursorKey,
   type CustomRolePatch,
   type CustomRoleRecord,
   type InvitationRecord,
   type MemberRecord,
   type MemberWithUser,
+  type OrganizationInsert,
   type OrganizationPatch,
   type OrganizationRecord,
   type OrganizationWithRole,
@@ -53,7 +55,7 @@ interface Tables extends EnrollmentTables {
   organizations: Map<string, OrganizationRecord>
   /** The global slug → organization id lookup. */
   organizationSlugs: Map<string, string>
-  /** Team organizations created per user (`claimCreatorSlot`). */
+  /** Team organizations created per user (`organizations.insert` with a creator's slot). */
   organizationCreators: Map<string, number>
   members: Map<string, MemberRecord>
   teams: Map<string, TeamRecord>
@@ -131,17 +133,13 @@ export function memoryStorage(): MemoryStorage {
   }
 
   // Outside a transaction every method is a transaction of its own, and the organizations
-  // lack what only a transaction can do (`lock`, `claimCreatorSlot`): at run time as in the types.
+  // lack what only a transaction can do (`lock` and the locking reads): at run time as in the types.
   const template = repositories(emptyTables(), users, { open: false })
   const outside = {} as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>
   for (const [name, repository] of Object.entries(template)) {
     outside[name] = {}
     for (const method of Object.keys(repository)) {
-      if (
-        name === 'organizations' &&
-        ['lock', 'lockWithMember', 'lockForAcceptance', 'claimCreatorSlot'].includes(method)
-      )
-        continue
+      if (name === 'organizations' && ['lock', 'lockWithMember', 'lockForAcceptance'].includes(method)) continue
       outside[name][method] = (...args) =>
         transaction((tx) => {
           const target = (tx as unknown as typeof outside)[name]![method]!
@@ -257,9 +255,17 @@ function repositories(
           organization: OrganizationRecord,
           owner?: { userId: string; role: string },
           events?: readonly AuditEventRecord[],
-        ) => {
-          if (t.organizationSlugs.has(organization.slug)) return false
+          creatorSlot?: CreatorSlot,
+        ): OrganizationInsert => {
+          if (t.organizationSlugs.has(organization.slug)) return 'slug_taken'
           if (t.organizations.has(organization.id)) throw new Error(`memoryStorage: duplicate id ${organization.id}`)
+          // The slot `delete` gives back: a team organization's, counted for its creator.
+          const creator = organization.type === 'team' ? organization.createdBy : null
+          if (creatorSlot !== undefined && creator !== null) {
+            const count = t.organizationCreators.get(creator) ?? 0
+            if (creatorSlot.limit !== null && count >= creatorSlot.limit) return 'limit_reached'
+            t.organizationCreators.set(creator, count + 1)
+          }
           t.organizationSlugs.set(organization.slug, organization.id)
           t.organizations.set(organization.id, store(owner ? { ...organization, memberCount: 1 } : organization))
           if (owner) {
@@ -267,7 +273,7 @@ function repositories(
             t.members.set(key(organization.id, owner.userId), store(member))
           }
           appendEvents(events)
-          return true
+          return 'inserted'
         },
       ),
       findById: op((id: string) => t.organizations.get(id) ?? null),
@@ -320,12 +326,6 @@ function repositories(
           t.organizations.set(id, store({ ...current, rolesVersion: current.rolesVersion + 1, updatedAt: now }))
       }),
       delete: op(deleteOrganization),
-      claimCreatorSlot: op((userId: string, limit: number | null) => {
-        const count = t.organizationCreators.get(userId) ?? 0
-        if (limit !== null && count >= limit) return false
-        t.organizationCreators.set(userId, count + 1)
-        return true
-      }),
       listForUser: op((userId: string, page: PageInput): Page<OrganizationWithRole> => {
         const rows = [...t.members.values()].flatMap((member) => {
           const organization = member.userId === userId ? t.organizations.get(member.organizationId) : undefined

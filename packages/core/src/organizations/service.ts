@@ -166,10 +166,6 @@ export async function createOrganization(
   checkIndustry(ctx, data.industry)
   const limit = ctx.options.limits?.organizationsPerUser
   const created = await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
-    // One conditional update on the user's row: concurrent creates at the limit cannot both pass.
-    if (!(await tx.organizations.claimCreatorSlot(user.userId, limit ?? null))) {
-      throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
-    }
     const organization = newOrganization(user, now, {
       slug: data.slug ?? '',
       name: data.name,
@@ -186,8 +182,12 @@ export async function createOrganization(
       privateMetadata: (data.privateMetadata ?? {}) as JsonObject,
     })
     const owner = { userId: user.userId, role: OWNER_ROLE }
+    const creatorSlot = { limit: limit ?? null }
     // Each attempt carries its events (they name the slug): the storage may write them in
-    // the insert's statement, and an attempt that finds its slug taken writes none.
+    // the insert's statement, and an attempt that finds its slug taken writes none. The
+    // creator's slot is claimed with the organization (one conditional write on the user's
+    // count: concurrent creates at the limit cannot both pass), so only by the attempt whose
+    // slug is free.
     const insert = () =>
       recordWith(
         [
@@ -204,7 +204,13 @@ export async function createOrganization(
             changes: { role: OWNER_ROLE, via: 'organization' },
           },
         ],
-        (events) => tx.organizations.insert(organization, owner, events),
+        async (events) => {
+          const inserted = await tx.organizations.insert(organization, owner, events, creatorSlot)
+          if (inserted === 'limit_reached') {
+            throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
+          }
+          return inserted === 'inserted'
+        },
       )
     await claimSlug(ctx, organization, data.slug === undefined, insert)
     return { ...organization, memberCount: 1, role: OWNER_ROLE }
@@ -426,7 +432,8 @@ export async function ensurePersonalOrganization(ctx: Context, user: UserActor):
           changes: { role: OWNER_ROLE, via: 'personal' },
         },
       ],
-      (events) => tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }, events),
+      async (events) =>
+        (await tx.organizations.insert(organization, { userId: user.userId, role: OWNER_ROLE }, events)) === 'inserted',
     )
   })
 }

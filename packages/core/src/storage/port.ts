@@ -30,7 +30,7 @@ import type { DomainRepository, InvitationLinkRepository, JoinRequestRepository 
  *   on it: a row of another organization is never read or changed.
  * - Methods may be called inside `Storage.transaction` (through the `tx` repositories)
  *   or outside it (each call is then its own statement or transaction). Methods that only
- *   make sense inside a transaction (`lock`, the limit claims) exist only on the
+ *   make sense inside a transaction (`lock` and the locking reads) exist only on the
  *   transaction's repositories, so calling one outside is a type error.
  * - Counts shown on reads (`memberCount`, `teamCount`, a team's `memberCount`) are kept by
  *   the methods that add and remove rows, in the same transaction: reads never count.
@@ -77,19 +77,36 @@ export interface OrganizationWithRole extends OrganizationRecord {
   role: string
 }
 
+/** What `OrganizationRepository.insert` did. */
+export type OrganizationInsert = 'inserted' | 'slug_taken' | 'limit_reached'
+
+/** See `OrganizationRepository.insert`: how many team organizations its creator may have made. */
+export interface CreatorSlot {
+  limit: number | null
+}
+
 export interface OrganizationRepository {
   /**
-   * Inserts the organization and claims its slug in the global slug table. Returns
-   * `false`, writing nothing, when the slug is taken: of concurrent inserts with one slug
-   * exactly one returns `true`. With `owner`, the organization is written with that user as
-   * its first member (joined at `createdAt`), already counted: `memberCount` is stored as 1.
+   * Inserts the organization and claims its slug in the global slug table. `'slug_taken'`,
+   * writing nothing, when the slug is taken: of concurrent inserts with one slug exactly one
+   * returns `'inserted'`. With `owner`, the organization is written with that user as its
+   * first member (joined at `createdAt`), already counted: `memberCount` is stored as 1.
    * `events` are written to the audit trail with it (see `AuditEvents`).
+   *
+   * With `creatorSlot`, a team organization also takes one of its creator's (`createdBy`)
+   * slots, the one `delete` gives back: it counts one more team organization created by
+   * that user, unless that would pass `creatorSlot.limit` (`null`: no limit; 0 or less:
+   * none). `'limit_reached'`, writing nothing, when it would. The slug is decided first: a
+   * taken slug is `'slug_taken'` whatever the count, and claims no slot. The count is one
+   * row per user, changed by one conditional write, so of concurrent inserts by one creator
+   * at the limit exactly the ones that fit return `'inserted'`.
    */
   insert(
     organization: OrganizationRecord,
     owner?: { userId: string; role: string },
     events?: AuditEvents,
-  ): Promise<boolean>
+    creatorSlot?: CreatorSlot,
+  ): Promise<OrganizationInsert>
   findById(id: string): Promise<OrganizationRecord | null>
   /** Resolves through the global slug table. */
   findBySlug(slug: string): Promise<OrganizationRecord | null>
@@ -116,9 +133,9 @@ export interface OrganizationRepository {
   /**
    * Deletes the organization and everything it owns (members, teams, roles, invitations,
    * API keys, audit events, and their global lookup rows), the rows of the host's tables
-   * the storage was told the organization owns, and gives its creator back the slot it
-   * took (`claimCreatorSlot`), all in one transaction: a failure in any part (the host's
-   * included) leaves everything as it was. `false` when it did not exist.
+   * the storage was told the organization owns, and gives a team organization's creator
+   * back the slot it took (see `insert`), all in one transaction: a failure in any part
+   * (the host's included) leaves everything as it was. `false` when it did not exist.
    */
   delete(id: string): Promise<boolean>
   /** The organizations `userId` is a member of, with the role, in the order the user joined them. */
@@ -167,13 +184,6 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
    * its own.
    */
   lockForAcceptance(id: string, invitationId: string, userId: string): Promise<LockedInvitation | null>
-  /**
-   * Counts one more team organization created by `userId`, unless that would pass `limit`
-   * (`null`: no limit, always counted). One conditional update on a per-user row, so of
-   * concurrent claims at the limit exactly the ones that fit succeed. `false`, writing
-   * nothing, when the limit is reached.
-   */
-  claimCreatorSlot(userId: string, limit: number | null): Promise<boolean>
 }
 
 export interface MemberListFilter {

@@ -177,6 +177,27 @@ export function organizationsSuite(name: string, make: MakeStorage): void {
       })
     })
 
+    it('takes one slot per organization created: a generated slug that was taken takes none', async () => {
+      const limited = createOrgkit({ storage: env.storage, limits: { organizationsPerUser: 2 } })
+      await env.addUser({ id: 'hank', email: 'hank@example.com', username: 'hank', name: 'Hank' })
+      await orgkit.as(user('alice')).organizations.create({ name: 'Slotted', slug: 'slotted' })
+      const hank = limited.as(user('hank'))
+      const retried = await hank.organizations.create({ name: 'Slotted' })
+      expect(retried.slug).not.toBe('slotted')
+      await hank.organizations.create({ name: 'Second' })
+      // At the limit, a taken slug is a conflict still (the slug is decided first), and a
+      // free one is refused.
+      await expect(hank.organizations.create({ name: 'Third', slug: 'slotted' })).rejects.toMatchObject({
+        code: 'conflict',
+      })
+      await expect(hank.organizations.create({ name: 'Third', slug: 'hank-third' })).rejects.toMatchObject({
+        code: 'limit_exceeded',
+      })
+      // The refused create left its slug free.
+      const taken = await orgkit.as(user('alice')).organizations.create({ name: 'Third', slug: 'hank-third' })
+      expect(taken.slug).toBe('hank-third')
+    })
+
     it('creates one personal organization per user on first need, which cannot be left or deleted', async () => {
       const personal = createOrgkit({ storage: env.storage, personalOrganizations: true })
       await env.addUser({ id: 'gina', email: 'gina@example.com', username: 'gina', name: 'Gina' })

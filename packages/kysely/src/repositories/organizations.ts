@@ -4,12 +4,20 @@ import type {
   OrganizationRecord,
   TransactionOrganizationRepository,
 } from '@orgkit/core'
-import { type Insertable, type Kysely, type Selectable, type SqlBool, sql, type Updateable } from 'kysely'
+import {
+  type Insertable,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type Updateable,
+} from 'kysely'
 import { affected, toJson } from '../codec'
 import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
+import { auditInserts, cte, folded, foldedVariants, insertRow, runFoldedClaim } from '../folded'
 import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
@@ -80,16 +88,21 @@ const insertOrganization = compiled((context) =>
 )
 /**
  * PostgreSQL: a new organization in one statement (see folded.ts): its row, its owner's
- * membership and its audit events, and on one server its slug's claim and the owner's index
- * entry, all written only if the slug was free. Distributed, the slug (its own shard) is
- * claimed before and the index entry (the owner's shard) written after, each a statement of
- * its own, and this one writes the organization's shard only.
+ * membership and its audit events, and on one server its slug's claim, its creator's slot
+ * (`slotted`) and the owner's index entry, all written only if the slug was free and, with a
+ * slot, the slot was given. Distributed, the slug (its own shard) is claimed and the slot
+ * (the creator's shard) taken before, and the index entry (the owner's shard) written after,
+ * each a statement of its own (`slotted` is then 'none'), and this one writes the
+ * organization's shard only.
+ *
+ * The slot's upsert selects from the slug's claim: a taken slug claims no slot (a generated
+ * slug's next attempt does). The slug is claimed before the slot is known: a refused slot
+ * leaves it claimed, which the caller then deletes (`claimed` without `written`).
  */
 const foldedOrganizationInsert = foldedVariants()
-function insertOrganizationFolded(distributed: boolean, owner: boolean, events: number) {
-  return foldedOrganizationInsert(`${distributed} ${owner} ${events}`, () => {
+function insertOrganizationFolded(distributed: boolean, owner: boolean, events: number, slotted: Slotted) {
+  return foldedOrganizationInsert(`${distributed} ${owner} ${events} ${slotted}`, () => {
     const id = slot<string>('id')
-    const source = distributed ? 'created' : 'claimed'
     const ctes = distributed
       ? []
       : [
@@ -98,6 +111,8 @@ function insertOrganizationFolded(distributed: boolean, owner: boolean, events: 
             sql`${insertRow('organization_slugs', { slug: slot<string>('slug'), organization_id: id }, null)} on conflict do nothing returning 1`,
           ),
         ]
+    if (slotted !== 'none') ctes.push(cte('slot', creatorSlotUpsert(slotted === 'limited', 'claimed')))
+    const source = distributed ? 'created' : slotted === 'none' ? 'claimed' : 'slot'
     const row = slotRow<Record<string, unknown>>(ORGANIZATION_COLUMNS)
     ctes.push(
       distributed
@@ -109,8 +124,29 @@ function insertOrganizationFolded(distributed: boolean, owner: boolean, events: 
       ctes.push(cte('owned', insertRow('members', { ...joined, role: slot<string>('ownerRole') }, source)))
       if (!distributed) ctes.push(cte('indexed', insertRow('user_memberships', joined, source)))
     }
-    return folded([...ctes, ...auditInserts(events, source)], source)
+    return folded([...ctes, ...auditInserts(events, source)], source, slotted === 'none' ? undefined : 'claimed')
   })
+}
+
+/** Whether a create takes its creator's slot, and under a limit or not. */
+type Slotted = 'none' | 'limited' | 'unlimited'
+
+/**
+ * PostgreSQL: the creator's slot taken in a folded statement, one upsert with a row for each
+ * row `source` returned (`insert … select … from source`), as `claimCreator` takes it alone:
+ * under a limit, a first claim inserts the row only if the limit is above 0.
+ */
+function creatorSlotUpsert(limited: boolean, source: string): RawBuilder<unknown> {
+  const count = sql.ref('organization_creators.organization_count')
+  const limit = slot<number>('limit')
+  const creator = insertRow(
+    'organization_creators',
+    { user_id: slot<string>('creatorId'), organization_count: 1 },
+    source,
+  )
+  return limited
+    ? sql`${creator} where 0 < ${limit} on conflict (user_id) do update set organization_count = ${count} + 1 where ${count} < ${limit} returning 1`
+    : sql`${creator} on conflict (user_id) do update set organization_count = ${count} + 1 returning 1`
 }
 
 const withMemberById = compiled(selectWithMember)
@@ -321,21 +357,34 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     withMemberFromRow(row, id, userId, dialect)
 
   return {
-    insert: (organization, owner, events = []) =>
+    insert: (organization, owner, events = [], creatorSlot) =>
       atomic(async (trx) => {
-        // The slug is claimed first, so a taken slug leaves nothing behind.
+        // The slug is claimed first, so a taken slug leaves nothing behind, and claims no slot.
         const inTransaction = { ...context, db: trx }
         const slug = { slug: organization.slug, organizationId: organization.id }
         const row = organizationToRow(organization, dialect)
         // The owner is counted in the row as written, not by an update after it.
         if (owner !== undefined) row.member_count = 1
+        // The slot `delete` gives back: a team organization's, counted for its creator.
+        const creator = creatorSlot !== undefined && organization.type === 'team' ? organization.createdBy : null
+        const limit = creatorSlot?.limit ?? null
         if (dialect.name === 'postgres') {
           const distributed = await context.distributed(trx)
-          if (distributed && !(await claimSlug.run(inTransaction, slug))) return false
+          if (distributed) {
+            if (!(await claimSlug.run(inTransaction, slug))) return 'slug_taken'
+            if (creator !== null && !(await claimCreator(inTransaction, creator, limit))) {
+              return refuseAfterSlug(trx, organization)
+            }
+          }
+          const slotted: Slotted = distributed || creator === null ? 'none' : limit === null ? 'unlimited' : 'limited'
           const values = auditValues(events, dialect, { ...row })
           if (owner !== undefined) Object.assign(values, { ownerId: owner.userId, ownerRole: owner.role })
-          const statement = insertOrganizationFolded(distributed, owner !== undefined, events.length)
-          if (!(await runFolded(statement, inTransaction, values))) return false
+          if (slotted !== 'none') Object.assign(values, { creatorId: creator })
+          if (slotted === 'limited') Object.assign(values, { limit })
+          const statement = insertOrganizationFolded(distributed, owner !== undefined, events.length, slotted)
+          const { claimed, written } = await runFoldedClaim(statement, inTransaction, values)
+          if (!claimed) return 'slug_taken'
+          if (!written) return refuseAfterSlug(trx, organization)
           if (distributed && owner !== undefined) {
             await insertIndexEntry.run(inTransaction, {
               userId: owner.userId,
@@ -343,9 +392,12 @@ export function organizationRepository(context: StorageContext): TransactionOrga
               joinedAt: row.created_at,
             })
           }
-          return true
+          return 'inserted'
         }
-        if (!(await claimSlug.run(inTransaction, slug))) return false
+        if (!(await claimSlug.run(inTransaction, slug))) return 'slug_taken'
+        if (creator !== null && !(await claimCreator(inTransaction, creator, limit))) {
+          return refuseAfterSlug(trx, organization)
+        }
         await insertOrganization.run(inTransaction, row)
         if (owner !== undefined) {
           await insertMembership(context, trx, {
@@ -356,7 +408,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
           })
         }
         await auditRepository(inTransaction).append(events)
-        return true
+        return 'inserted'
       }),
 
     async findById(id) {
@@ -530,35 +582,6 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         return true
       }),
 
-    claimCreatorSlot: (userId, limit) =>
-      atomic(async (trx) => {
-        if (limit !== null && limit <= 0) return false
-        if (dialect.name !== 'mysql') {
-          // One upsert: the first claim inserts the row counting 1; later ones add one while
-          // under the limit (a refused update counts no row). Concurrent claims serialize on
-          // the row, each seeing the count the previous one left.
-          const inTransaction = { ...context, db: trx }
-          const claim =
-            limit === null
-              ? await claimCreator.unlimited.run(inTransaction, { userId })
-              : await claimCreator.limited.run(inTransaction, { userId, limit })
-          return affected(claim.numAffectedRows) > 0
-        }
-        // MariaDB reports an unchanged ON DUPLICATE KEY UPDATE as a matched row, like an
-        // insert: there it is the row first, then one conditional update.
-        await dialect.insertUnlessExists(
-          trx.insertInto('organization_creators').values({ user_id: userId, organization_count: 0 }),
-        )
-        // One conditional update: concurrent claims serialize on the row, and each sees the
-        // count the previous one left, so the limit cannot be raced past.
-        let claim = trx
-          .updateTable('organization_creators')
-          .set((eb) => ({ organization_count: eb('organization_count', '+', 1) }))
-          .where('user_id', '=', userId)
-        if (limit !== null) claim = claim.where('organization_count', '<', limit)
-        return affected((await claim.executeTakeFirst()).numUpdatedRows) > 0
-      }),
-
     async listForUser(userId, page) {
       // A page of the user's own index (one shard on Citus: it is keyed by user), then those
       // organizations with the user's role in one statement that names them by id.
@@ -728,4 +751,46 @@ const claimCreatorUpsert = (limited: boolean) =>
         return limited ? update.where('organization_creators.organization_count', '<', slot<number>('limit')) : update
       }),
   )
-const claimCreator = { unlimited: claimCreatorUpsert(false), limited: claimCreatorUpsert(true) }
+const claimCreatorUpserts = { unlimited: claimCreatorUpsert(false), limited: claimCreatorUpsert(true) }
+
+/**
+ * A creator's slot refused after the organization's slug was claimed: the claim is deleted,
+ * so that the refusal leaves nothing written (a caller that rolls back would drop it anyway;
+ * one that commits must not keep a slug without its organization).
+ */
+async function refuseAfterSlug(trx: Kysely<OrgkitDatabase>, organization: OrganizationRecord) {
+  await trx
+    .deleteFrom('organization_slugs')
+    .where('slug', '=', organization.slug)
+    .where('organization_id', '=', organization.id)
+    .execute()
+  return 'limit_reached' as const
+}
+
+/**
+ * Takes one of `userId`'s slots in a statement of its own (`context` in the transaction):
+ * whether it was given. Concurrent claims serialize on the user's row, and each sees the
+ * count the previous one left, so the limit cannot be raced past.
+ */
+async function claimCreator(context: StorageContext, userId: string, limit: number | null): Promise<boolean> {
+  if (limit !== null && limit <= 0) return false
+  const { db, dialect } = context
+  if (dialect.name !== 'mysql') {
+    const claim =
+      limit === null
+        ? await claimCreatorUpserts.unlimited.run(context, { userId })
+        : await claimCreatorUpserts.limited.run(context, { userId, limit })
+    return affected(claim.numAffectedRows) > 0
+  }
+  // MariaDB reports an unchanged ON DUPLICATE KEY UPDATE as a matched row, like an insert:
+  // there it is the row first, then one conditional update.
+  await dialect.insertUnlessExists(
+    db.insertInto('organization_creators').values({ user_id: userId, organization_count: 0 }),
+  )
+  let claim = db
+    .updateTable('organization_creators')
+    .set((eb) => ({ organization_count: eb('organization_count', '+', 1) }))
+    .where('user_id', '=', userId)
+  if (limit !== null) claim = claim.where('organization_count', '<', limit)
+  return affected((await claim.executeTakeFirst()).numUpdatedRows) > 0
+}

@@ -32,13 +32,13 @@ export function auditConformance(t: ConformanceContext): void {
       (await storage.audit.list(organizationId, {}, page())).data.map((e) => e.action).reverse()
     const org = organization('events-along')
     const created = [event(org.id, 'organization.created', at(1)), event(org.id, 'member.added', at(2))]
-    expect(await storage.organizations.insert(org, { userId: 'ann', role: 'owner' }, created)).toBe(true)
+    expect(await storage.organizations.insert(org, { userId: 'ann', role: 'owner' }, created)).toBe('inserted')
     expect(await trail(org.id)).toEqual(['organization.created', 'member.added'])
     expect((await storage.audit.list(org.id, {}, page())).data[1]).toEqual(created[0])
     // A taken slug writes nothing, its events included.
     const clash = organization('events-along')
     const lost = [event(clash.id, 'organization.created', at(3))]
-    expect(await storage.organizations.insert(clash, { userId: 'bob', role: 'owner' }, lost)).toBe(false)
+    expect(await storage.organizations.insert(clash, { userId: 'bob', role: 'owner' }, lost)).toBe('slug_taken')
     expect(await trail(clash.id)).toEqual([])
 
     const bob = { organizationId: org.id, userId: 'bob', role: 'member', joinedAt: at(4) }
@@ -81,7 +81,7 @@ export function auditConformance(t: ConformanceContext): void {
 
   it('an invitation takes its audit events along, and a duplicate writes none', async () => {
     const org = organization('invitation-events')
-    expect(await storage.organizations.insert(org)).toBe(true)
+    expect(await storage.organizations.insert(org)).toBe('inserted')
     const first = invitation(org.id, 'invitation-events@example.com')
     const created = [event(org.id, 'invitation.created', at(1))]
     expect(await storage.invitations.insert(first, at(0), created)).toBe('inserted')
@@ -98,7 +98,7 @@ export function auditConformance(t: ConformanceContext): void {
 
   it('the locking read may bring a host user along', async () => {
     const org = organization('lock-with-user')
-    expect(await storage.organizations.insert(org, { userId: 'ann', role: 'owner' })).toBe(true)
+    expect(await storage.organizations.insert(org, { userId: 'ann', role: 'owner' })).toBe('inserted')
     const bob = await storage.users.findById('bob')
     expect(bob?.id).toBe('bob')
     await storage.transaction(async (tx) => {

@@ -78,7 +78,7 @@ export function conformanceContext(make: MakeConformanceEnv): ConformanceContext
     async organizationWith(slug, members = {}) {
       const { storage } = context
       const org = organization(slug)
-      expect(await storage.organizations.insert(org)).toBe(true)
+      expect(await storage.organizations.insert(org)).toBe('inserted')
       let second = 0
       for (const [userId, role] of Object.entries(members)) {
         second += 1

@@ -48,8 +48,9 @@ export function organizationsConformance(t: ConformanceContext): void {
   it('a slug is claimed by exactly one of concurrent inserts, and the record round-trips', async () => {
     const contenders = Array.from({ length: 8 }, () => organization('contested'))
     const results = await Promise.all(contenders.map((o) => storage.organizations.insert(o)))
-    expect(results.filter(Boolean)).toHaveLength(1)
-    const winner = contenders[results.indexOf(true)]!
+    expect(results.filter((result) => result === 'inserted')).toHaveLength(1)
+    expect(results.filter((result) => result === 'slug_taken')).toHaveLength(7)
+    const winner = contenders[results.indexOf('inserted')]!
     expect(await storage.organizations.findBySlug('contested')).toEqual(winner)
     expect(await storage.organizations.findById(winner.id)).toEqual(winner)
     expect(await storage.organizations.findIdBySlug('contested')).toBe(winner.id)
@@ -62,8 +63,8 @@ export function organizationsConformance(t: ConformanceContext): void {
   it('a slug change frees the old slug, refuses a taken one, and writes nothing then', async () => {
     const a = organization('alpha')
     const b = organization('beta')
-    expect(await storage.organizations.insert(a)).toBe(true)
-    expect(await storage.organizations.insert(b)).toBe(true)
+    expect(await storage.organizations.insert(a)).toBe('inserted')
+    expect(await storage.organizations.insert(b)).toBe('inserted')
     expect(await storage.organizations.update(a.id, { slug: 'beta', name: 'Renamed' }, at(5))).toBe('slug_taken')
     expect(await storage.organizations.findById(a.id)).toEqual(a)
     expect((await storage.organizations.findBySlug('beta'))?.id).toBe(b.id)
@@ -71,7 +72,7 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(renamed).toMatchObject({ id: a.id, slug: 'alpha-2', name: 'alpha', updatedAt: at(5) })
     expect(await storage.organizations.findBySlug('alpha')).toBeNull()
     expect((await storage.organizations.findBySlug('alpha-2'))?.id).toBe(a.id)
-    expect(await storage.organizations.insert(organization('alpha'))).toBe(true)
+    expect(await storage.organizations.insert(organization('alpha'))).toBe('inserted')
     expect(await storage.organizations.update('org_missing', { name: 'x' }, at(5))).toBeNull()
   })
 
@@ -125,9 +126,8 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect((await storage.organizations.listForUser('nobody', page())).data).toEqual([])
   })
 
-  it('lock and claimCreatorSlot exist only on the repositories of a transaction', async () => {
+  it('lock exists only on the repositories of a transaction', async () => {
     expect('lock' in storage.organizations).toBe(false)
-    expect('claimCreatorSlot' in storage.organizations).toBe(false)
     const org = await organizationWith('lockable')
     const locked = await storage.transaction((tx) => tx.organizations.lock(org.id))
     expect(locked).toEqual(org)
@@ -240,7 +240,7 @@ export function organizationsConformance(t: ConformanceContext): void {
 
   it('insert with an owner writes the organization with its first member, counted', async () => {
     const org = organization('founded', { memberCount: 0 })
-    expect(await storage.organizations.insert(org, { userId: 'gus', role: 'owner' })).toBe(true)
+    expect(await storage.organizations.insert(org, { userId: 'gus', role: 'owner' })).toBe('inserted')
     expect((await storage.organizations.findById(org.id))?.memberCount).toBe(1)
     expect(await storage.members.find(org.id, 'gus')).toEqual({
       organizationId: org.id,
@@ -252,15 +252,9 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(mine.find((o) => o.id === org.id)?.role).toBe('owner')
     // A taken slug writes neither the organization nor the membership.
     const clash = organization('founded')
-    expect(await storage.organizations.insert(clash, { userId: 'cat', role: 'owner' })).toBe(false)
+    expect(await storage.organizations.insert(clash, { userId: 'cat', role: 'owner' })).toBe('slug_taken')
     expect(await storage.organizations.findById(clash.id)).toBeNull()
     expect(await storage.members.find(clash.id, 'cat')).toBeNull()
-  })
-
-  it('claimCreatorSlot at a limit of 0 claims nothing', async () => {
-    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 0))).toBe(false)
-    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(true)
-    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-zero', 1))).toBe(false)
   })
 
   it('lock() holds the organization row until the transaction ends', async () => {
@@ -292,48 +286,101 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(order).toEqual(['released', 'first commits', 'second locked'])
   })
 
-  it('claimCreatorSlot: of concurrent claims at the limit exactly the ones that fit succeed', async () => {
-    const claim = (userId: string, limit: number | null) =>
-      storage.transaction((tx) => tx.organizations.claimCreatorSlot(userId, limit))
-    const results = await Promise.all(Array.from({ length: 7 }, () => claim('creator-1', 3)))
-    expect(results.filter(Boolean)).toHaveLength(3)
-    expect(await claim('creator-1', 3)).toBe(false)
-    expect(await claim('creator-1', 4)).toBe(true)
+  /** A team organization `creator` creates and owns, taking one of their slots under `limit`. */
+  const createAs = (
+    creator: string,
+    slug: string,
+    limit: number | null,
+    tx: TransactionRepositories | Storage = storage,
+  ) => {
+    const created = organization(slug, { createdBy: creator })
+    const events = [event(created.id, 'organization.created', T0), event(created.id, 'member.added', T0)]
+    return tx.organizations.insert(created, { userId: creator, role: 'owner' }, events, { limit })
+  }
+  /** Nothing of an organization that was not inserted is there to read, and its slug is free. */
+  async function expectNothingOf(creator: string, slug: string): Promise<void> {
+    expect(await storage.organizations.findIdBySlug(slug)).toBeNull()
+    const mine = await everyPage((p) => storage.organizations.listForUser(creator, p), 50)
+    expect(mine.map((o) => o.slug)).not.toContain(slug)
+    expect(await storage.organizations.insert(organization(slug, { createdBy: 'someone-else' }))).toBe('inserted')
+  }
+
+  it('insert with a creator slot: of concurrent inserts by one creator at the limit exactly the ones that fit succeed', async () => {
+    const slugs = Array.from({ length: 7 }, (_, i) => `slot-race-${i}`)
+    const results = await Promise.all(slugs.map((slug) => createAs('creator-1', slug, 3)))
+    expect(results.filter((result) => result === 'inserted')).toHaveLength(3)
+    expect(results.filter((result) => result === 'limit_reached')).toHaveLength(4)
+    const mine = await everyPage((p) => storage.organizations.listForUser('creator-1', p), 50)
+    expect(mine.map((o) => o.slug).sort()).toEqual(slugs.filter((_, i) => results[i] === 'inserted').sort())
+    for (const [i, slug] of slugs.entries())
+      if (results[i] === 'limit_reached') await expectNothingOf('creator-1', slug)
+    expect(await createAs('creator-1', 'slot-race-more', 3)).toBe('limit_reached')
+    expect(await createAs('creator-1', 'slot-race-more', 4)).toBe('inserted')
     // No limit: always counted, and counted (the limit of 5 is then already reached).
-    expect(await claim('creator-1', null)).toBe(true)
-    expect(await claim('creator-1', 5)).toBe(false)
+    expect(await createAs('creator-1', 'slot-race-unlimited', null)).toBe('inserted')
+    expect(await createAs('creator-1', 'slot-race-over', 5)).toBe('limit_reached')
     // Slots are per user.
-    expect(await claim('creator-2', 1)).toBe(true)
-    expect(await claim('creator-2', 1)).toBe(false)
-    // A claim refused inside a transaction that then commits wrote nothing either.
-    expect(await claim('creator-3', 0)).toBe(false)
-    expect(await claim('creator-3', 1)).toBe(true)
+    expect(await createAs('creator-2', 'slot-other-1', 1)).toBe('inserted')
+    expect(await createAs('creator-2', 'slot-other-2', 1)).toBe('limit_reached')
   })
 
-  it('a claim rolls back with its transaction', async () => {
+  it('insert at the limit writes nothing observable, in a transaction that commits too; a limit of 0 claims nothing', async () => {
+    expect(await createAs('creator-3', 'slot-full-1', 1)).toBe('inserted')
+    const refused = organization('slot-full-2', { createdBy: 'creator-3' })
+    const events = [event(refused.id, 'organization.created', T0)]
+    const answer = await storage.transaction((tx) =>
+      tx.organizations.insert(refused, { userId: 'creator-3', role: 'owner' }, events, { limit: 1 }),
+    )
+    expect(answer).toBe('limit_reached')
+    expect(await storage.organizations.findById(refused.id)).toBeNull()
+    expect(await storage.members.find(refused.id, 'creator-3')).toBeNull()
+    expect((await storage.audit.list(refused.id, {}, page())).data).toEqual([])
+    await expectNothingOf('creator-3', 'slot-full-2')
+    // A limit of 0: refused, and no slot taken for later.
+    expect(await createAs('creator-zero', 'slot-zero-1', 0)).toBe('limit_reached')
+    await expectNothingOf('creator-zero', 'slot-zero-1')
+    expect(await createAs('creator-zero', 'slot-zero-2', 1)).toBe('inserted')
+    expect(await createAs('creator-zero', 'slot-zero-3', 1)).toBe('limit_reached')
+  })
+
+  it('insert with a taken slug is slug_taken whatever the count, and takes no slot', async () => {
+    expect(await createAs('ann', 'slot-taken', null)).toBe('inserted')
+    // At the limit: the slug is decided first.
+    expect(await createAs('creator-6', 'slot-taken-own', 1)).toBe('inserted')
+    expect(await createAs('creator-6', 'slot-taken', 1)).toBe('slug_taken')
+    expect(await createAs('creator-6', 'slot-taken', 0)).toBe('slug_taken')
+    // Below it, as a generated slug's attempts go: the taken one takes no slot, the next one
+    // takes exactly one.
+    expect(await createAs('creator-7', 'slot-taken', 2)).toBe('slug_taken')
+    expect(await createAs('creator-7', 'slot-taken-2', 2)).toBe('inserted')
+    expect(await createAs('creator-7', 'slot-taken-3', 2)).toBe('inserted')
+    expect(await createAs('creator-7', 'slot-taken-4', 2)).toBe('limit_reached')
+    const mine = await everyPage((p) => storage.organizations.listForUser('creator-7', p), 50)
+    expect(mine.map((o) => o.slug).sort()).toEqual(['slot-taken-2', 'slot-taken-3'])
+  })
+
+  it('a slot rolls back with its transaction', async () => {
     await expect(
       storage.transaction(async (tx) => {
-        expect(await tx.organizations.claimCreatorSlot('creator-4', 1)).toBe(true)
+        expect(await createAs('creator-4', 'slot-rolled-back', 1, tx)).toBe('inserted')
         throw new Error('abort')
       }),
     ).rejects.toThrow('abort')
-    expect(await storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-4', 1))).toBe(true)
+    expect(await createAs('creator-4', 'slot-rolled-back', 1)).toBe('inserted')
   })
 
-  it('deleting a team organization gives its creator the slot back; a personal one does not', async () => {
-    const claim = () => storage.transaction((tx) => tx.organizations.claimCreatorSlot('creator-5', 2))
-    expect(await claim()).toBe(true)
-    expect(await claim()).toBe(true)
-    expect(await claim()).toBe(false)
+  it('deleting a team organization gives its creator the slot back; a personal one takes none and gives none', async () => {
+    const first = organization('creator-5-first', { createdBy: 'creator-5' })
+    expect(await storage.organizations.insert(first, undefined, [], { limit: 2 })).toBe('inserted')
+    expect(await createAs('creator-5', 'creator-5-second', 2)).toBe('inserted')
+    expect(await createAs('creator-5', 'creator-5-third', 2)).toBe('limit_reached')
     const personal = organization('creator-5-personal', { type: 'personal', createdBy: 'creator-5' })
-    await storage.organizations.insert(personal)
+    expect(await storage.organizations.insert(personal, undefined, [], { limit: 2 })).toBe('inserted')
     expect(await storage.organizations.delete(personal.id)).toBe(true)
-    expect(await claim()).toBe(false)
-    const created = organization('creator-5-team', { createdBy: 'creator-5' })
-    await storage.organizations.insert(created)
-    expect(await storage.organizations.delete(created.id)).toBe(true)
-    expect(await claim()).toBe(true)
-    expect(await claim()).toBe(false)
+    expect(await createAs('creator-5', 'creator-5-third', 2)).toBe('limit_reached')
+    expect(await storage.organizations.delete(first.id)).toBe(true)
+    expect(await createAs('creator-5', 'creator-5-third', 2)).toBe('inserted')
+    expect(await createAs('creator-5', 'creator-5-fourth', 2)).toBe('limit_reached')
   })
 
   it('deleting an organization removes everything it owns, lookup rows included', async () => {
@@ -387,7 +434,7 @@ export function organizationsConformance(t: ConformanceContext): void {
 
     // The slug and the key prefix are free again.
     const reborn = organization('doomed')
-    expect(await storage.organizations.insert(reborn)).toBe(true)
+    expect(await storage.organizations.insert(reborn)).toBe('inserted')
     expect(await storage.apiKeys.insert(apiKey(reborn.id, 'doomedprefix'))).toBe(true)
     expect(await storage.organizations.delete('org_missing')).toBe(false)
   })

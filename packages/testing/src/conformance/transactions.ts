@@ -26,7 +26,7 @@ export function transactionsConformance(t: ConformanceContext): void {
     expect(await storage.members.find(org.id, 'ann')).toBeNull()
     expect(await storage.teams.findBySlug(org.id, 'red')).toBeNull()
     // The slug was never claimed.
-    expect(await storage.organizations.insert(organization('rollback'))).toBe(true)
+    expect(await storage.organizations.insert(organization('rollback'))).toBe('inserted')
   })
 
   it('a transaction commits every write and returns what its function returned', async () => {

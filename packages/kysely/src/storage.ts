@@ -71,10 +71,12 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockForAcceptance`, `claimCreatorSlot`): at run time as in the types.
+  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`, `claimCreatorSlot`): at run time
+  // as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
+    lockWithTarget: _lockWithTarget,
     lockForAcceptance: _lockForAcceptance,
     claimCreatorSlot: _claim,
     ...organizations

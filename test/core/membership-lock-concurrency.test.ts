@@ -40,6 +40,13 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     return { org, ann: ann!.id, bob: bob!.id, cat: cat!.id }
   }
 
+  /** `organizationWithAdmin`, with `cat` a member too, of role `role`. */
+  async function organizationWithMember(role = 'member') {
+    const fresh = await organizationWithAdmin()
+    await orgkit.as(user(fresh.ann)).members.add(fresh.org.id, { userId: fresh.cat, role })
+    return fresh
+  }
+
   /**
    * Runs `change` in a transaction that holds `organizationId`'s lock, starts `request`
    * while it is open, waits until the request waits for the lock, then commits: what the
@@ -136,6 +143,68 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     )
     expect(codeOf(outcome)).toBe('fulfilled')
     expect((await env.storage.members.find(org.id, cat))?.role).toBe('member')
+  })
+
+  // The member a role change or a removal is about is read with the lock too, and judged as
+  // committed when it is granted: an admin may change a member but not an owner.
+
+  it('a target promoted to owner while a role change waits is refused as an owner (forbidden)', async () => {
+    const { org, bob, cat } = await organizationWithMember()
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, cat, 'owner'),
+      () => orgkit.as(user(bob)).members.update(org.id, cat, { role: 'admin' }),
+    )
+    expect(codeOf(outcome)).toBe('forbidden')
+    expect((await env.storage.members.find(org.id, cat))?.role).toBe('owner')
+  })
+
+  it('a target demoted while a role change waits is changed from the new role', async () => {
+    const { org, ann, bob, cat } = await organizationWithMember('owner')
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, cat, 'member'),
+      () => orgkit.as(user(bob)).members.update(org.id, cat, { role: 'admin' }),
+    )
+    expect(outcome).toMatchObject({ status: 'fulfilled', value: { userId: cat, role: 'admin' } })
+    expect((await env.storage.members.find(org.id, cat))?.role).toBe('admin')
+    const [updated] = (await orgkit.as(user(ann)).audit.list(org.id, { limit: 1 })).data
+    expect(updated).toMatchObject({ action: 'member.updated', changes: { role: { from: 'member', to: 'admin' } } })
+  })
+
+  it('a target removed while a role change waits is not found', async () => {
+    const { org, bob, cat } = await organizationWithMember()
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.delete(org.id, cat),
+      () => orgkit.as(user(bob)).members.update(org.id, cat, { role: 'admin' }),
+    )
+    expect(codeOf(outcome)).toBe('not_found')
+    expect(await env.storage.members.find(org.id, cat)).toBeNull()
+  })
+
+  it('a target promoted to owner while a removal waits is refused as an owner (forbidden)', async () => {
+    const { org, bob, cat } = await organizationWithMember()
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, cat, 'owner'),
+      () => orgkit.as(user(bob)).members.remove(org.id, cat),
+    )
+    expect(codeOf(outcome)).toBe('forbidden')
+    expect((await env.storage.members.find(org.id, cat))?.role).toBe('owner')
+  })
+
+  it('a target demoted while a removal waits is removed as the new role', async () => {
+    const { org, ann, bob, cat } = await organizationWithMember('owner')
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, cat, 'member'),
+      () => orgkit.as(user(bob)).members.remove(org.id, cat),
+    )
+    expect(codeOf(outcome)).toBe('fulfilled')
+    expect(await env.storage.members.find(org.id, cat)).toBeNull()
+    const [removed] = (await orgkit.as(user(ann)).audit.list(org.id, { limit: 1 })).data
+    expect(removed).toMatchObject({ action: 'member.removed', changes: { role: 'member' } })
   })
 })
 

@@ -71,10 +71,11 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockForAcceptance`): at run time as in the types.
+  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`): at run time as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
+    lockWithTarget: _lockWithTarget,
     lockForAcceptance: _lockForAcceptance,
     ...organizations
   } = repositories.organizations

@@ -64,19 +64,20 @@ const roundTrips = {
    */
   addMember: 4,
   /**
-   * Target 4: 5. Beyond it: the member read with their user (who may grant what: the rules
-   * on owners and on granting a role above one's own), before the update, which writes the
-   * audit event in its statement.
+   * Target 4, met: BEGIN, the lock with the caller's membership and the member's with their
+   * user (both locked after the organization, so read as committed once its lock is
+   * granted: who may grant what, the rules on owners), one statement writing the update and
+   * its audit event, COMMIT.
    */
-  changeRole: 5,
+  changeRole: 4,
   /**
-   * Target 4: 6. Beyond it: the member read (who may remove whom; the last owner stays,
-   * which costs one more to count the owners when an owner goes), then the member's API keys
-   * revoked (the event counts them, so they go first). The membership, the kept count, the
-   * `user_memberships` entry, the team memberships and their teams' counts and the audit
-   * event are one statement.
+   * Target 4: 5. The member comes with the lock, as for a role change. Beyond it: the
+   * member's API keys revoked (the event counts them, so they go first), and, when an owner
+   * goes, one more to count the owners (the last owner stays; not here). The membership, the
+   * kept count, the `user_memberships` entry, the team memberships and their teams' counts
+   * and the audit event are one statement.
    */
-  removeMember: 6,
+  removeMember: 5,
   /**
    * Target 4: 6, by slug. Beyond it: the slug's lookup under the transaction (by id it
    * goes), and the addressee, their membership and the inviter read in one statement (no
@@ -107,10 +108,10 @@ const distributedRoundTrips = {
   createOrganization: 6,
   /** 5: the `user_memberships` entry (the added user's shard), after the organization's shard. */
   addMember: 5,
-  /** 5: as on one server (every row it writes is on the organization's shard). */
-  changeRole: 5,
-  /** 7: the `user_memberships` entry (the user's shard) apart. */
-  removeMember: 7,
+  /** 4: as on one server (every row it reads and writes is on the organization's shard). */
+  changeRole: 4,
+  /** 6: the `user_memberships` entry (the user's shard) apart. */
+  removeMember: 6,
   /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
   invite: 9,
   /** 8: the `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart. */

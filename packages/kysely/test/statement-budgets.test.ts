@@ -59,9 +59,18 @@ const budgets = (dialect: TestDialect) => ({
   addMember: dialect === 'mysql' ? 10 : dialect === 'postgres' ? 4 : 8,
   /**
    * Changing a role: the lock with the caller's membership, the member with its user, the
-   * update, audit. PostgreSQL: the update and its audit event in one statement.
+   * update, audit. PostgreSQL: the member read (and locked) with the lock, the update and
+   * its audit event in one statement.
    */
-  changeRole: dialect === 'mysql' ? 8 : dialect === 'postgres' ? 5 : 6,
+  changeRole: dialect === 'mysql' ? 8 : dialect === 'postgres' ? 4 : 6,
+  /**
+   * Removing a member (not an owner: no count of the owners): the lock with the caller's
+   * membership, the member, the member's API keys revoked (the event counts them), the
+   * membership, its index entry, the kept count, the team memberships and their teams'
+   * counts, audit. PostgreSQL: the member read (and locked) with the lock, the removal and
+   * everything that goes with it in one statement.
+   */
+  removeMember: dialect === 'mysql' ? 12 : dialect === 'postgres' ? 5 : 11,
   /** "My organizations": the user's index, then those organizations with the role. */
   myOrganizations: 2,
   /** "My invitations": the addressee's index, those invitations, and the inviters' names. */
@@ -146,7 +155,7 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     expect(statementsOf.length, statementsOf.join('\n')).toBeLessThanOrEqual(budget.inviteAndAccept)
   })
 
-  it('creates an organization, adds a member and changes a role', async () => {
+  it('creates an organization, adds a member, changes their role and removes them', async () => {
     let n = 0
     const created = await count(() => orgkit.as(owner).organizations.create({ name: `Budget ${++n}` }))
     expect(created.length, created.join('\n')).toBeLessThanOrEqual(budget.createOrganization)
@@ -156,6 +165,9 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     const changed = await count(() => orgkit.as(owner).members.update(orgId, user.id, { role: 'admin' }), false)
     expect(changed.length, changed.join('\n')).toBeLessThanOrEqual(budget.changeRole)
     expect((await orgkit.as(owner).members.get(orgId, user.id)).role).toBe('admin')
+    const removed = await count(() => orgkit.as(owner).members.remove(orgId, user.id), false)
+    expect(removed.length, removed.join('\n')).toBeLessThanOrEqual(budget.removeMember)
+    await expect(orgkit.as(owner).members.get(orgId, user.id)).rejects.toMatchObject({ code: 'not_found' })
   })
 
   it("lists a user's organizations and invitations from their own indexes", async () => {

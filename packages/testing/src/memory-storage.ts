@@ -139,7 +139,11 @@ export function memoryStorage(): MemoryStorage {
   for (const [name, repository] of Object.entries(template)) {
     outside[name] = {}
     for (const method of Object.keys(repository)) {
-      if (name === 'organizations' && ['lock', 'lockWithMember', 'lockForAcceptance'].includes(method)) continue
+      if (
+        name === 'organizations' &&
+        ['lock', 'lockWithMember', 'lockWithTarget', 'lockForAcceptance'].includes(method)
+      )
+        continue
       outside[name][method] = (...args) =>
         transaction((tx) => {
           const target = (tx as unknown as typeof outside)[name]![method]!
@@ -296,6 +300,16 @@ function repositories(
         return readUserId === undefined
           ? { organization, member }
           : { organization, member, user: users.get(readUserId) ?? null }
+      }),
+      lockWithTarget: op((id: string, userId: string, targetUserId: string) => {
+        const organization = t.organizations.get(id)
+        if (organization === undefined) return null
+        const target = t.members.get(key(id, targetUserId))
+        return {
+          organization,
+          member: t.members.get(key(id, userId)) ?? null,
+          target: target ? { ...target, user: userSummary(target.userId) } : null,
+        }
       }),
       lockForAcceptance: op((id: string, invitationId: string, userId: string) => {
         const organization = t.organizations.get(id)

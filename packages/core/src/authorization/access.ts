@@ -4,6 +4,7 @@ import type {
   Actor,
   ApiKeyActor,
   MemberRecord,
+  MemberWithUser,
   OrganizationRecord,
   TeamMemberRecord,
   TeamRecord,
@@ -54,6 +55,12 @@ export interface Access {
    * `undefined` when the storage did not read it there.
    */
   user?: UserSummary | null
+  /**
+   * With `readMember`: that member with their user, read with the lock as committed when it
+   * was granted (`null`: not a member), or `undefined` when the lock was taken without it
+   * (an actor other than a user): the caller reads it, after the lock.
+   */
+  target?: MemberWithUser | null
 }
 
 /** The actor as a signed-in user: what only a person can do (create, leave, accept). */
@@ -79,6 +86,11 @@ export interface AuthorizeOptions {
    * read in the same statement (`null`: not a member), so that it is not read again.
    */
   member?: MemberRecord | null | undefined
+  /**
+   * Locking only: the user id of the member the operation is about (a role change, a
+   * removal), read with the lock, as committed when it is granted (`Access.target`).
+   */
+  readMember?: string | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
@@ -213,15 +225,24 @@ async function check(
   /** `undefined` until read: a user's membership comes with the organization when nothing is locked. */
   let member: MemberRecord | null | undefined
   let readUser: UserSummary | null | undefined
+  let target: MemberWithUser | null | undefined
   if (lockWith !== null) {
     // Locking reads the row: nothing else of the organization is read before the lock.
     const id = typeof ref === 'string' ? await findOrganizationId(repos, actor, ref) : ref.id
     if (id !== null && actor.type === 'user') {
-      // The membership comes with the lock, read after it is granted: the committed one.
-      const found = await lockWith.organizations.lockWithMember(id, actor.userId, options.readUser)
-      organization = found?.organization ?? null
-      member = found?.member ?? null
-      readUser = found?.user
+      // The membership comes with the lock, read after it is granted: the committed one; so
+      // does the member the operation is about, when there is one.
+      if (options.readMember !== undefined) {
+        const found = await lockWith.organizations.lockWithTarget(id, actor.userId, options.readMember)
+        organization = found?.organization ?? null
+        member = found?.member ?? null
+        target = found?.target
+      } else {
+        const found = await lockWith.organizations.lockWithMember(id, actor.userId, options.readUser)
+        organization = found?.organization ?? null
+        member = found?.member ?? null
+        readUser = found?.user
+      }
     } else organization = id === null ? null : await lockWith.organizations.lock(id)
   } else if (typeof ref !== 'string') {
     organization = ref
@@ -247,6 +268,7 @@ async function check(
     teamRole: null,
   }
   if (readUser !== undefined) access.user = readUser
+  if (target !== undefined) access.target = target
 
   if (actor.type === 'system') return withTeam(ctx, repos, access, options)
 

@@ -1,4 +1,5 @@
 import {
+  type Access,
   assertMayGrant,
   assignableRole,
   authorize,
@@ -40,6 +41,16 @@ async function findWithUser(repos: Repositories, organizationId: string, userId:
   const member = await repos.members.findWithUser(organizationId, userId)
   if (!member) throw notFound('Member not found.')
   return member
+}
+
+/**
+ * The member a locking authorization with `readMember` is about: the one read with the lock,
+ * or, where the lock was taken without it (an actor other than a user), read now, under it.
+ */
+async function lockedTarget(repos: Repositories, access: Access, userId: string): Promise<MemberWithUser> {
+  if (access.target === undefined) return findWithUser(repos, access.organization.id, userId)
+  if (access.target === null) throw notFound('Member not found.')
+  return access.target
 }
 
 export async function listMembers(
@@ -135,11 +146,12 @@ export async function updateMember(
 ): Promise<MemberWithUser> {
   const data = parseInput(updateMemberSchema, input)
   return mutate(ctx, actor, async ({ tx, recordWith }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.update)
+    // The member is read with the lock, as committed when it is granted (or after it, for
+    // an actor the lock does not read it for), once, with the user: the answer is this row
+    // with the new role (the lock keeps it from changing meanwhile), not a read after the write.
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.update, { readMember: userId })
     const { organization } = access
-    // Read once, with the user: the answer is this row with the new role (the organization's
-    // lock keeps it from changing meanwhile), not a second read after the write.
-    const target = await findWithUser(tx, organization.id, userId)
+    const target = await lockedTarget(tx, access, userId)
     const role = assignableRole(access.roles, data.role)
     if (target.role === role.key) return target
     assertMayGrant(access, roleIn(access.roles, target.role), 'change a member with')
@@ -159,10 +171,9 @@ export async function updateMember(
 
 export async function removeMember(ctx: Context, actor: Actor, ref: string, userId: string): Promise<void> {
   await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.remove)
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.remove, { readMember: userId })
     const { organization } = access
-    const target = await tx.members.find(organization.id, userId)
-    if (!target) throw notFound('Member not found.')
+    const target = await lockedTarget(tx, access, userId)
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization keeps its owner.')
     assertMayGrant(access, roleIn(access.roles, target.role), 'remove a member with')
     await assertOwnerRemains(tx, organization.id, target.role)

@@ -144,6 +144,13 @@ export interface OrganizationRepository {
   listAll(page: PageInput): Promise<Page<OrganizationRecord>>
 }
 
+/** See `TransactionOrganizationRepository.lockWithTarget`. */
+export interface LockedTarget {
+  organization: OrganizationRecord
+  member: MemberRecord | null
+  target: MemberWithUser | null
+}
+
 /** See `TransactionOrganizationRepository.lockForAcceptance`. */
 export interface LockedInvitation {
   organization: OrganizationRecord
@@ -174,6 +181,17 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
     userId: string,
     readUserId?: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
+  /**
+   * `lockWithMember`, also reading the membership a change is about (a role change, a
+   * removal): `targetUserId`'s, with their host user (`target`; `null` when not a member; a
+   * user the host's table lacks reads as nulls, as in `members.findWithUser`). Both
+   * memberships are the ones committed when the lock is granted: a target promoted, demoted
+   * or removed by a transaction the lock waited for is read as that transaction left it.
+   * `null` when the organization does not exist. A storage reads them in the statement that
+   * takes the lock where its engine reads them as committed there (PostgreSQL locks them
+   * with the organization, after it), and otherwise after it.
+   */
+  lockWithTarget(id: string, userId: string, targetUserId: string): Promise<LockedTarget | null>
   /**
    * `lock`, reading in the same statement, after the lock is granted, what accepting an
    * invitation needs: the organization's invitation `invitationId`, its inviter's

@@ -168,6 +168,16 @@ const findMemberWithUser = compiled<MemberUserRow>(
   { meetsHostUsers: true },
 )
 
+/** `members.findWithUser`, for the repositories that read a member with their user too. */
+export async function readMemberWithUser(
+  context: StorageContext,
+  organizationId: string,
+  userId: string,
+): Promise<MemberWithUser | null> {
+  const row = (await findMemberWithUser.run(context, { organizationId, userId })).rows[0]
+  return row === undefined ? null : memberWithUserFromRow(row, organizationId, context.dialect)
+}
+
 /**
  * The invitee by email with their membership here (marked 0), then the inviter by id
  * (marked 1): two index seeks in one statement. The membership is joined by the organization
@@ -225,16 +235,26 @@ type MemberUserRow = Pick<Selectable<MembersTable>, 'user_id' | 'role' | 'joined
  * read and turned into a value once per row of a page.
  */
 function membersWithUsers(context: StorageContext, executor: Kysely<OrgkitDatabase>, organizationId: string) {
-  const userColumns = hostUserColumns(context.users)
-  const mapped = USER_FIELDS.filter(([field]) => userColumns[field] !== NULL_COLUMN)
   return executor
     .selectFrom('members as m')
-    .leftJoin('host_users as u', (join) =>
-      join.on(sql<SqlBool>`${userColumns.id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref('m.user_id'))}`),
-    )
+    .leftJoin('host_users as u', (join) => join.on(isMemberUser(context, 'm')))
     .select(['m.user_id', 'm.role', 'm.joined_at'])
-    .select(mapped.map(([field, alias]) => userColumns[field].as(alias)))
+    .select(mappedUserSelection(context.users))
     .where('m.organization_id', '=', organizationId)
+}
+
+/** The join of the host's users (`u`) to the member row aliased `member`. */
+export function isMemberUser(context: StorageContext, member: string): RawBuilder<SqlBool> {
+  const { id } = hostUserColumns(context.users)
+  return sql<SqlBool>`${id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref(`${member}.user_id`))}`
+}
+
+/** The host user columns a member shows (`UserColumns`), the mapped ones only (see `userFromRow`). */
+export function mappedUserSelection(users: UsersTableMapping) {
+  const userColumns = hostUserColumns(users)
+  return USER_FIELDS.filter(([field]) => userColumns[field] !== NULL_COLUMN).map(([field, alias]) =>
+    userColumns[field].as(alias),
+  )
 }
 
 const USER_FIELDS = [
@@ -406,10 +426,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
       return row === undefined ? null : memberFromRow(row, dialect)
     },
 
-    async findWithUser(organizationId, userId) {
-      const row = (await findMemberWithUser.run(context, { organizationId, userId })).rows[0]
-      return row === undefined ? null : memberWithUserFromRow(row, organizationId, dialect)
-    },
+    findWithUser: (organizationId, userId) => readMemberWithUser(context, organizationId, userId),
 
     async findWithCaller(organizationId, callerId, userId) {
       const values = { id: organizationId, userId: callerId, organizationId, memberId: userId }

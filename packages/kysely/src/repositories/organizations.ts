@@ -1,5 +1,6 @@
 import type {
   LockedInvitation,
+  LockedTarget,
   OrganizationPatch,
   OrganizationRecord,
   TransactionOrganizationRepository,
@@ -35,6 +36,10 @@ import {
   hostUserColumns,
   insertIndexEntry,
   insertMembership,
+  isMemberUser,
+  mappedUserSelection,
+  readMemberWithUser,
+  userFromRow,
   userSummaryFromRow,
   userSummarySelection,
 } from './members'
@@ -201,6 +206,30 @@ const lockWithMemberAndUser = compiled(
     ),
   { meetsHostUsers: true },
 )
+/**
+ * PostgreSQL: the lock with the caller's membership and the membership a change is about
+ * (`t`, with its host user: `lockWithTarget`), all three rows locked in the order every
+ * writer takes them, the organization first (`FOR UPDATE OF o, m, t`), so that both
+ * memberships are read again, as committed, once the organization's lock is granted (see
+ * `selectLockedMembership`). The host's users are read, not locked (on Citus a reference
+ * table: the statement stays on the organization's shard, where both memberships are).
+ * Inner joins: no row when either is no member, or the organization is gone, and the
+ * caller then asks as before (`lockWithMember`, then the member read under the lock).
+ */
+const lockTargetById = compiled(
+  (context) =>
+    context.dialect.forUpdate(
+      selectLockedMembership(context)
+        .innerJoin('members as t', (join) =>
+          join.onRef('t.organization_id', '=', 'o.id').on('t.user_id', '=', slot<string>('targetUserId')),
+        )
+        .leftJoin('host_users as u', (join) => join.on(isMemberUser(context, 't')))
+        .select(['t.role as target_role', 't.joined_at as target_joined_at'])
+        .select(mappedUserSelection(context.users)),
+      ['o', 'm', 't'],
+    ),
+  { meetsHostUsers: true },
+)
 
 /**
  * Accepting an invitation: the organization locked, with the invitation (columns prefixed
@@ -356,6 +385,43 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   const withMember = (row: OrganizationWithMemberRow | undefined, id: string, userId: string) =>
     withMemberFromRow(row, id, userId, dialect)
 
+  // The lock and the caller's membership in one statement, read as committed when the
+  // lock is granted. PostgreSQL locks the membership row too (`FOR UPDATE OF o, m`; see
+  // `selectLockedMembership`), and asks again with the outer join when there is none;
+  // MariaDB has no `OF` and its locking reads read the latest committed rows: it locks
+  // the member row with the organization's, after it, the order every change to it takes.
+  const lockWithMember: TransactionOrganizationRepository['lockWithMember'] = async (id, userId, readUserId) => {
+    if (dialect.name !== 'postgres') {
+      return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+    }
+    if (readUserId === undefined) {
+      const row = await lockedWithMember(
+        async () => (await lockMembershipById.run(context, { id, userId })).rows[0],
+        async () => (await lockWithMemberById.run(context, { id, userId })).rows[0],
+      )
+      return withMember(row, id, userId)
+    }
+    // An id the host's column cannot hold names no user (and is not sent to it).
+    const values = { id, userId, readUserId: hostIdValue(context.users.idType, readUserId) }
+    const row = (await lockedWithMember(
+      async () => (await lockMembershipAndUser.run(context, values)).rows[0],
+      async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
+    )) as
+      | (Parameters<typeof withMember>[0] &
+          Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
+      | undefined
+    const locked = withMember(row, id, userId)
+    if (locked === null || row === undefined) return null
+    const user = userSummaryFromRow({
+      id: row.u_id ?? null,
+      email: row.u_email ?? null,
+      username: row.u_username ?? null,
+      name: row.u_name ?? null,
+      image_url: row.u_image_url ?? null,
+    })
+    return { ...locked, user }
+  }
+
   return {
     insert: (organization, owner, events = [], creatorSlot) =>
       atomic(async (trx) => {
@@ -434,41 +500,30 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return withMember((await withMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 
-    // The lock and the caller's membership in one statement, read as committed when the
-    // lock is granted. PostgreSQL locks the membership row too (`FOR UPDATE OF o, m`; see
-    // `selectLockedMembership`), and asks again with the outer join when there is none;
-    // MariaDB has no `OF` and its locking reads read the latest committed rows: it locks
-    // the member row with the organization's, after it, the order every change to it takes.
-    async lockWithMember(id, userId, readUserId) {
-      if (dialect.name !== 'postgres') {
-        return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+    lockWithMember,
+
+    async lockWithTarget(id, userId, targetUserId): Promise<LockedTarget | null> {
+      if (dialect.name === 'postgres') {
+        const row = (await lockTargetById.run(context, { id, userId, targetUserId })).rows[0]
+        const locked = withMember(row, id, userId)
+        if (locked !== null && row !== undefined) {
+          const target = {
+            organizationId: id,
+            userId: targetUserId,
+            role: row.target_role,
+            joinedAt: dialect.fromTimestamp(row.target_joined_at),
+            user: userFromRow(targetUserId, row),
+          }
+          return { ...locked, target }
+        }
       }
-      if (readUserId === undefined) {
-        const row = await lockedWithMember(
-          async () => (await lockMembershipById.run(context, { id, userId })).rows[0],
-          async () => (await lockWithMemberById.run(context, { id, userId })).rows[0],
-        )
-        return withMember(row, id, userId)
-      }
-      // An id the host's column cannot hold names no user (and is not sent to it).
-      const values = { id, userId, readUserId: hostIdValue(context.users.idType, readUserId) }
-      const row = (await lockedWithMember(
-        async () => (await lockMembershipAndUser.run(context, values)).rows[0],
-        async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
-      )) as
-        | (Parameters<typeof withMember>[0] &
-            Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
-        | undefined
-      const locked = withMember(row, id, userId)
-      if (locked === null || row === undefined) return null
-      const user = userSummaryFromRow({
-        id: row.u_id ?? null,
-        email: row.u_email ?? null,
-        username: row.u_username ?? null,
-        name: row.u_name ?? null,
-        image_url: row.u_image_url ?? null,
-      })
-      return { ...locked, user }
+      // Elsewhere, and on PostgreSQL when either is no member (or the organization is gone):
+      // the lock with the caller's membership, then the member read under the lock, as
+      // committed (MariaDB's and PostgreSQL's statements read what was committed before they
+      // began; SQLite has one writer).
+      const locked = await lockWithMember(id, userId)
+      if (locked === null) return null
+      return { ...locked, target: await readMemberWithUser(context, id, targetUserId) }
     },
 
     async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {

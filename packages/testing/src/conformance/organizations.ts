@@ -149,6 +149,35 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(missing).toBeNull()
   })
 
+  it("lockWithTarget: the locked organization with the caller's membership and the target's with their user, only in a transaction", async () => {
+    expect('lockWithTarget' in storage.organizations).toBe(false)
+    const org = await organizationWith('lock-with-target', { erin: 'admin', dan: 'member', ghost: 'viewer' })
+    const [found, self, notMember, byStranger, missing] = await storage.transaction(async (tx) => [
+      await tx.organizations.lockWithTarget(org.id, 'erin', 'dan'),
+      await tx.organizations.lockWithTarget(org.id, 'erin', 'erin'),
+      await tx.organizations.lockWithTarget(org.id, 'erin', 'fay'),
+      await tx.organizations.lockWithTarget(org.id, 'fay', 'dan'),
+      await tx.organizations.lockWithTarget('org_missing', 'erin', 'dan'),
+    ])
+    const organization = await storage.organizations.findById(org.id)
+    const erin = await storage.members.find(org.id, 'erin')
+    const dan = await storage.members.findWithUser(org.id, 'dan')
+    expect(dan?.user.name).toBe('Dan')
+    expect(found).toMatchObject({ organization, member: erin, target: dan })
+    expect(self).toMatchObject({
+      organization,
+      member: erin,
+      target: await storage.members.findWithUser(org.id, 'erin'),
+    })
+    expect(notMember).toMatchObject({ organization, member: erin, target: null })
+    expect(byStranger).toMatchObject({ organization, member: null, target: dan })
+    expect(missing).toBeNull()
+    // A member the host's table lacks: the membership, with the user's fields null.
+    const ghost = await storage.transaction((tx) => tx.organizations.lockWithTarget(org.id, 'erin', 'ghost'))
+    expect(ghost?.target).toEqual(await storage.members.findWithUser(org.id, 'ghost'))
+    expect(ghost?.target).toMatchObject({ role: 'viewer', user: { id: 'ghost', email: null, name: null } })
+  })
+
   it("lockForAcceptance: the locked organization with an invitation, its inviter's membership and the user, only in a transaction", async () => {
     expect('lockForAcceptance' in storage.organizations).toBe(false)
     const org = await organizationWith('lock-for-acceptance', { erin: 'admin' })
@@ -210,6 +239,61 @@ export function organizationsConformance(t: ConformanceContext): void {
       (tx) => tx.organizations.lockWithMember(org.id, 'hal'),
     )
     expect(deleted).toBeNull()
+  })
+
+  it('lockWithTarget after a wait for the lock: both memberships committed when the lock is granted', async () => {
+    const org = await organizationWith('target-after-wait', {
+      erin: 'owner',
+      fay: 'admin',
+      gus: 'member',
+      hal: 'owner',
+    })
+    // The target promoted, then demoted, while the lock is waited for: the new role.
+    const promoted = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'gus', 'owner'),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
+    )
+    expect(promoted?.target?.role).toBe('owner')
+    expect(promoted?.member?.role).toBe('admin')
+    const demoted = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'gus', 'member'),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
+    )
+    expect(demoted?.target).toMatchObject({ userId: 'gus', role: 'member' })
+    // The caller demoted meanwhile: the caller's new role, the target as it was.
+    const callerDemoted = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'fay', 'viewer'),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
+    )
+    expect(callerDemoted?.member?.role).toBe('viewer')
+    expect(callerDemoted?.target?.role).toBe('member')
+    // The target removed meanwhile: no target, the caller still there.
+    const removed = await afterWait(
+      org.id,
+      (tx) => tx.members.delete(org.id, 'gus'),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
+    )
+    expect(removed?.target).toBeNull()
+    expect(removed?.member?.role).toBe('viewer')
+    expect(removed?.organization.memberCount).toBe(3)
+    // The target added meanwhile: found.
+    const added = await afterWait(
+      org.id,
+      (tx) => tx.members.insert({ organizationId: org.id, userId: 'gus', role: 'admin', joinedAt: at(30) }),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'erin', 'gus'),
+    )
+    expect(added?.target?.role).toBe('admin')
+    // The caller removed meanwhile: no member, the target still read.
+    const callerRemoved = await afterWait(
+      org.id,
+      (tx) => tx.members.delete(org.id, 'fay'),
+      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'hal'),
+    )
+    expect(callerRemoved?.member).toBeNull()
+    expect(callerRemoved?.target?.role).toBe('owner')
   })
 
   it("lockForAcceptance after a wait for the lock: the inviter's membership and the invitation committed when it is granted", async () => {

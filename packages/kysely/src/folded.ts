@@ -57,14 +57,12 @@ export function folded(ctes: readonly RawBuilder<unknown>[], source: string): Ra
 
 /**
  * A folded statement compiled once per storage and variant (whether distributed, how many
- * events…): `variant(key, build)` answers the same definition for the same key.
+ * events…): `variant(key, build)` answers the same definition for the same key. `Row` is
+ * what the statement answers: by default how many rows its first write wrote (`folded`).
  */
-export function foldedVariants() {
-  const definitions = new Map<string, CompiledQueryDefinition<{ written: string | number }>>()
-  return (
-    key: string,
-    build: (context: StorageContext) => RawBuilder<{ written: string | number }>,
-  ): CompiledQueryDefinition<{ written: string | number }> => {
+export function foldedVariants<Row = { written: string | number }>() {
+  const definitions = new Map<string, CompiledQueryDefinition<Row>>()
+  return (key: string, build: (context: StorageContext) => RawBuilder<Row>): CompiledQueryDefinition<Row> => {
     let definition = definitions.get(key)
     if (definition === undefined) {
       definition = compiled((context) => {

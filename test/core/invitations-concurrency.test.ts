@@ -10,7 +10,8 @@ const user = (userId: string): UserActor => ({ type: 'user', userId, email: `${u
 /**
  * "An invitation is accepted at most once" under concurrency, at each database's default isolation level: an
  * invitation is consumed by one conditional update, so of many simultaneous accepts exactly
- * one creates the membership, and an accept racing a revoke ends as exactly one of the two.
+ * one creates the membership, and an accept racing a revoke or a decline ends as exactly one
+ * of the two.
  */
 describe.each(testStorages())('invitation races on %s', (name) => {
   let env: StorageUnderTest
@@ -84,6 +85,42 @@ describe.each(testStorages())('invitation races on %s', (name) => {
           expect(accept?.code, `round ${round}`).toBe('invitation_revoked')
           expect(revoke?.status).toBe('fulfilled')
           expect(stored?.status).toBe('revoked')
+          expect(member).toBeNull()
+        }
+      },
+    })
+  })
+
+  // A decline takes no organization lock: it meets an accept on the invitation's row, which
+  // the accept reads locked, so the status it checked is the one its write finds.
+  it(`accept racing decline, ${ROUNDS} rounds: exactly one of the two, and the state agrees`, async () => {
+    await raceRounds({
+      rounds: ROUNDS,
+      async setup(round) {
+        const invitee = `dec${round}`
+        await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+        const { token, id } = await orgkit
+          .as(user('ann'))
+          .invitations.create(organizationId, { email: `${invitee}@example.com` })
+        return { invitee, token, id }
+      },
+      contenders: ({ invitee, token, id }) => [
+        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.accept({ token }),
+        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.decline({ id }),
+      ],
+      async check({ round, state, outcomes }) {
+        const [accept, decline] = outcomes
+        const stored = await env.storage.invitations.find(organizationId, state.id)
+        const member = await env.storage.members.find(organizationId, state.invitee)
+        // Either may win, and the loser answers that the invitation was used.
+        if (accept?.status === 'fulfilled') {
+          expect(decline?.code, `round ${round}`).toBe('invitation_used')
+          expect(stored?.status).toBe('accepted')
+          expect(member).not.toBeNull()
+        } else {
+          expect(accept?.code, `round ${round}`).toBe('invitation_used')
+          expect(decline?.status).toBe('fulfilled')
+          expect(stored?.status).toBe('declined')
           expect(member).toBeNull()
         }
       },

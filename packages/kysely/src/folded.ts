@@ -68,14 +68,12 @@ export function folded(ctes: readonly RawBuilder<unknown>[], source: string, cla
 
 /**
  * A folded statement compiled once per storage and variant (whether distributed, how many
- * events…): `variant(key, build)` answers the same definition for the same key.
+ * events…): `variant(key, build)` answers the same definition for the same key. `Row` is
+ * what the statement answers: by default how many rows its first write wrote (`folded`).
  */
-export function foldedVariants() {
-  const definitions = new Map<string, CompiledQueryDefinition<FoldedRow>>()
-  return (
-    key: string,
-    build: (context: StorageContext) => RawBuilder<FoldedRow>,
-  ): CompiledQueryDefinition<FoldedRow> => {
+export function foldedVariants<Row = FoldedRow>() {
+  const definitions = new Map<string, CompiledQueryDefinition<Row>>()
+  return (key: string, build: (context: StorageContext) => RawBuilder<Row>): CompiledQueryDefinition<Row> => {
     let definition = definitions.get(key)
     if (definition === undefined) {
       definition = compiled((context) => {

@@ -71,7 +71,8 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`): at run time as in the types.
+  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`, an invitation's `accept`): at run
+  // time as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
@@ -79,9 +80,11 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
     lockForAcceptance: _lockForAcceptance,
     ...organizations
   } = repositories.organizations
+  const { accept: _accept, ...invitations } = repositories.invitations
   return {
     ...repositories,
     organizations,
+    invitations,
     transaction: (fn) =>
       transaction((trx, host) =>
         fn(

@@ -132,8 +132,9 @@ export function memoryStorage(): MemoryStorage {
     })
   }
 
-  // Outside a transaction every method is a transaction of its own, and the organizations
-  // lack what only a transaction can do (`lock` and the locking reads): at run time as in the types.
+  // Outside a transaction every method is a transaction of its own, and the repositories
+  // lack what only a transaction can do (`lock`, the locking reads, an invitation's
+  // `accept`): at run time as in the types.
   const template = repositories(emptyTables(), users, { open: false })
   const outside = {} as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>
   for (const [name, repository] of Object.entries(template)) {
@@ -144,6 +145,7 @@ export function memoryStorage(): MemoryStorage {
         ['lock', 'lockWithMember', 'lockWithTarget', 'lockForAcceptance'].includes(method)
       )
         continue
+      if (name === 'invitations' && method === 'accept') continue
       outside[name][method] = (...args) =>
         transaction((tx) => {
           const target = (tx as unknown as typeof outside)[name]![method]!
@@ -212,6 +214,15 @@ function repositories(
       if (t.auditEvents.has(eventKey)) throw new Error(`memoryStorage: duplicate id ${event.id}`)
       t.auditEvents.set(eventKey, store(event))
     }
+  }
+
+  const addMember = (member: MemberRecord, events?: readonly AuditEventRecord[]) => {
+    const memberKey = key(member.organizationId, member.userId)
+    if (t.members.has(memberKey)) return false
+    t.members.set(memberKey, store(member))
+    moveOrganizationCount(member.organizationId, 'memberCount', 1)
+    appendEvents(events)
+    return true
   }
 
   const findInvitation = (organizationId: string, id: string) => t.invitations.get(key(organizationId, id)) ?? null
@@ -356,14 +367,7 @@ function repositories(
     },
 
     members: {
-      insert: op((member: MemberRecord, events?: readonly AuditEventRecord[]) => {
-        const memberKey = key(member.organizationId, member.userId)
-        if (t.members.has(memberKey)) return false
-        t.members.set(memberKey, store(member))
-        moveOrganizationCount(member.organizationId, 'memberCount', 1)
-        appendEvents(events)
-        return true
-      }),
+      insert: op(addMember),
       find: op((organizationId: string, userId: string) => t.members.get(key(organizationId, userId)) ?? null),
       findWithUser: op((organizationId: string, userId: string): MemberWithUser | null => {
         const member = t.members.get(key(organizationId, userId))
@@ -500,6 +504,15 @@ function repositories(
           return true
         },
       ),
+      accept: op((id: string, member: MemberRecord, events?: readonly AuditEventRecord[]) => {
+        const current = findInvitation(member.organizationId, id)
+        if (current === null || !isLive(current, member.joinedAt)) return 'settled' as const
+        // Checked before anything is written: here a refusal writes nothing at all.
+        if (t.members.has(key(member.organizationId, member.userId))) return 'duplicate' as const
+        setInvitation({ ...current, status: 'accepted', respondedBy: member.userId, updatedAt: member.joinedAt })
+        addMember(member, events)
+        return 'accepted' as const
+      }),
       rotateToken: op(
         (organizationId: string, id: string, change: { tokenHash: string; expiresAt: Date; now: Date }) => {
           const current = findInvitation(organizationId, id)

@@ -424,21 +424,10 @@ export async function acceptInvitation(
     if (!inviter || !mayGrant({ role: roleIn(roles, inviter.role), owner: inviter.role === OWNER_ROLE }, role)) {
       throw new OrgkitError('forbidden', 'The inviter can no longer grant this role; ask for a new invitation.')
     }
-    // One conditional update consumes the invitation: of concurrent accepts (and a racing
-    // revoke or decline) exactly one gets the row; the others see why and roll back. It comes
-    // before the membership check: a losing accept waited on the lock above for the winner,
-    // whose membership it would otherwise find first and call `conflict`, not `invitation_used`.
-    const accepted = await tx.invitations.transition(organizationId, invitation.id, {
-      to: 'accepted',
-      respondedBy: user.userId,
-      now,
-    })
-    if (!accepted) throw settledError((await tx.invitations.find(organizationId, invitation.id)) ?? invitation, now)
-    // A refusal below rolls the transition back with everything else. The limit comes first,
-    // so that a refused accept writes nothing; the insert itself says "already a member".
+    // The limit comes first, so that a refused accept writes nothing.
     assertMemberRoom(ctx, organization)
     const member = { organizationId, userId: user.userId, role: role.key, joinedAt: now }
-    // The events travel with the membership: the storage may write them in its statement.
+    // The events travel with the write: the storage may write them in its statement.
     const events = [
       {
         organizationId,
@@ -453,9 +442,20 @@ export async function acceptInvitation(
         changes: { role: role.key, via: 'invitation', invitationId: invitation.id },
       },
     ] as const
-    if (!(await recordWith(events, (trail) => tx.members.insert(member, trail)))) {
-      throw new OrgkitError('conflict', 'You are already a member of this organization.')
-    }
+    // The invitation is consumed and the membership written together. The invitation was read
+    // locked above, as committed once the lock was granted, and stays locked until the commit:
+    // its status checked above is the one the write finds, so a losing accept (or one racing
+    // a revoke or decline) waited for the lock and was answered from the status it read. The
+    // write's own condition (`pending`, unexpired) still decides, and its answers keep that
+    // order: a settled invitation before "already a member". A refusal throws, which records
+    // no event and rolls back whatever the write did.
+    await recordWith(events, async (trail) => {
+      const outcome = await tx.invitations.accept(invitation.id, member, trail)
+      if (outcome === 'settled') {
+        throw settledError((await tx.invitations.find(organizationId, invitation.id)) ?? invitation, now)
+      }
+      if (outcome === 'duplicate') throw new OrgkitError('conflict', 'You are already a member of this organization.')
+    })
     // The teams the invitation names, as they are now: one deleted since is skipped.
     for (const team of await tx.teams.findMany(organizationId, invitation.teamIds)) {
       const teamRole = ctx.defaultTeamRole

@@ -64,6 +64,7 @@ export interface Repositories {
 /** The repositories inside a transaction: the same, plus what only a transaction can do. */
 export interface TransactionRepositories<Transaction = unknown> extends Repositories {
   organizations: TransactionOrganizationRepository
+  invitations: TransactionInvitationRepository
   /**
    * The storage's own handle on this transaction, opaque to the core: it is handed to the
    * host's `before` hooks so that their writes join the transaction (a Kysely `Transaction`
@@ -351,6 +352,24 @@ export interface InvitationRepository {
    * its id and token still resolve, to answer "revoked". Returns how many.
    */
   revokePendingWithRole(organizationId: string, role: string, now: Date): Promise<number>
+}
+
+export interface TransactionInvitationRepository extends InvitationRepository {
+  /**
+   * Accepting an invitation, in one step: the invitation `id` of `member.organizationId`
+   * leaves `pending` for `accepted` as `transition` would (`respondedBy` the member's user,
+   * at `member.joinedAt`, which is also the instant its expiry is checked against), and
+   * `member` is added as `members.insert` would (counted, indexed, with `events`).
+   * - `'accepted'`: both written.
+   * - `'settled'`: the invitation was not pending and unexpired; nothing written. Of
+   *   concurrent accepts and transitions of one invitation exactly one moves it.
+   * - `'duplicate'`: the user is a member already; the membership and the events are not
+   *   written, but the invitation may have been: the caller rolls the transaction back (the
+   *   core throws).
+   * A storage may write it all in one statement (orgkit's PostgreSQL storage does, where the
+   * rows share a shard).
+   */
+  accept(id: string, member: MemberRecord, events?: AuditEvents): Promise<'accepted' | 'settled' | 'duplicate'>
 }
 
 export interface ApiKeyRepository {

@@ -1,13 +1,15 @@
-import type { InvitationRecord, InvitationRepository, InvitationStatus } from '@orgkit/core'
+import type { InvitationRecord, InvitationStatus, TransactionInvitationRepository } from '@orgkit/core'
 import { type Insertable, type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
 import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
+import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
 import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
 import { keysetPage, keysetQuery, paginate } from '../keyset'
 import type { InvitationsTable, OrgkitDatabase } from '../schema'
 import { auditRepository, auditValues } from './audit'
+import { insertIndexEntry, insertMembership } from './members'
 
 /**
  * Invitations live in their organization's table. Three questions start without an
@@ -90,7 +92,7 @@ const unindexEmail = compiled((context) =>
  * and unexpired, its email read back with RETURNING to unindex it. PostgreSQL and MariaDB go
  * through `leavePending`, which folds or reads the email as each allows.
  */
-const respond = compiled((context) =>
+const respondReturningEmail = compiled((context) =>
   context.db
     .updateTable('invitations')
     .set({
@@ -145,7 +147,61 @@ function insertInvitationFolded(distributed: boolean, pending: boolean, events: 
   })
 }
 
-export function invitationRepository(context: StorageContext): InvitationRepository {
+/**
+ * PostgreSQL: an invitation accepted with its membership in one statement (see folded.ts).
+ * `consumed` takes the invitation out of `pending` (while pending and unexpired: the same
+ * condition as `transition`, decided on the row's lock) and answers its email; the
+ * membership is inserted for the row it answered, and the kept count, the events and, on
+ * one server, the user's index entry and the addressee's `email_invitations` entry follow.
+ * The statement answers the email (`null`: the invitation was not consumed) and whether the
+ * membership was added (not: a member already, with the invitation consumed, which the
+ * caller rolls back). Distributed, the two index rows are on their own shards (the user's,
+ * the email's): a statement each, after this one.
+ */
+const foldedAcceptance = foldedVariants<{ email: string | null; added: string | number }>()
+function acceptFolded(distributed: boolean, events: number) {
+  return foldedAcceptance(`${distributed} ${events}`, (context) => {
+    const organizationId = slot<string>('organizationId')
+    const id = slot<string>('id')
+    const userId = slot<string>('userId')
+    const joinedAt = slot<string>('joinedAt')
+    const consumed = context.db
+      .updateTable('invitations')
+      .set({ status: 'accepted', pending_email: null, responded_by: userId, updated_at: joinedAt })
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', joinedAt)
+      .returning('email')
+    const ids = { organization_id: organizationId, user_id: userId }
+    const ctes = [
+      cte('consumed', sql`${consumed}`),
+      cte(
+        'added',
+        sql`${insertRow('members', { ...ids, role: slot<string>('role'), joined_at: joinedAt }, 'consumed')} on conflict do nothing returning 1`,
+      ),
+      cte(
+        'counted',
+        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${organizationId} and exists (select 1 from ${sql.id('added')})`,
+      ),
+    ]
+    if (!distributed) {
+      ctes.push(
+        cte(
+          'unindexed',
+          sql`delete from ${sql.table('email_invitations')} where ${sql.ref('email')} in (select ${sql.ref('email')} from ${sql.id('consumed')}) and ${sql.ref('organization_id')} = ${organizationId} and ${sql.ref('invitation_id')} = ${id}`,
+        ),
+        cte('indexed', insertRow('user_memberships', { ...ids, joined_at: joinedAt }, 'added')),
+      )
+    }
+    return sql<{
+      email: string | null
+      added: string | number
+    }>`with ${sql.join([...ctes, ...auditInserts(events, 'added')])} select (select ${sql.ref('email')} from ${sql.id('consumed')}) as ${sql.id('email')}, (select count(*) from ${sql.id('added')}) as ${sql.id('added')}`
+  })
+}
+
+export function invitationRepository(context: StorageContext): TransactionInvitationRepository {
   const { db, dialect, atomic } = context
   const toRecord = (row: Selectable<InvitationsTable>) => invitationFromRow(row, dialect)
 
@@ -201,6 +257,47 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       if (email === undefined) return false
     }
     if (email !== undefined) await unindex(trx, organizationId, id, email)
+    return true
+  }
+
+  /**
+   * `transition` in `trx`. The whole precondition is in the WHERE clause: concurrent accepts,
+   * declines and revokes of one invitation queue on its row lock, the first flips the status,
+   * and the others re-check the condition against the committed row and match nothing.
+   */
+  const respond = async (
+    trx: Kysely<OrgkitDatabase>,
+    organizationId: string,
+    id: string,
+    change: { to: 'accepted' | 'declined' | 'revoked'; respondedBy: string | null; now: Date },
+  ): Promise<boolean> => {
+    if (dialect.name !== 'sqlite') {
+      return leavePending(
+        trx,
+        trx
+          .updateTable('invitations')
+          .set({
+            status: change.to,
+            pending_email: null,
+            responded_by: change.respondedBy,
+            updated_at: dialect.toTimestamp(change.now),
+          })
+          .where('organization_id', '=', organizationId)
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .where('expires_at', '>', dialect.toTimestamp(change.now)),
+        organizationId,
+        id,
+      )
+    }
+    // On SQLite the same update, compiled once, reads the email with RETURNING.
+    const { rows } = await respondReturningEmail.run(
+      { ...context, db: trx },
+      { organizationId, id, to: change.to, respondedBy: change.respondedBy, now: dialect.toTimestamp(change.now) },
+    )
+    const email = rows[0]?.email
+    if (email === undefined) return false
+    await unindex(trx, organizationId, id, email)
     return true
   }
 
@@ -346,39 +443,34 @@ export function invitationRepository(context: StorageContext): InvitationReposit
       return keysetPage(records, page, createdKey)
     },
 
-    transition: (organizationId, id, change) =>
+    transition: (organizationId, id, change) => atomic((trx) => respond(trx, organizationId, id, change)),
+
+    accept: (id, member, events = []) =>
       atomic(async (trx) => {
-        // The whole precondition is in the WHERE clause: concurrent accepts, declines and
-        // revokes of one invitation queue on its row lock, the first flips the status, and
-        // the others re-check the condition against the committed row and match nothing.
-        if (dialect.name !== 'sqlite') {
-          return leavePending(
-            trx,
-            trx
-              .updateTable('invitations')
-              .set({
-                status: change.to,
-                pending_email: null,
-                responded_by: change.respondedBy,
-                updated_at: dialect.toTimestamp(change.now),
-              })
-              .where('organization_id', '=', organizationId)
-              .where('id', '=', id)
-              .where('status', '=', 'pending')
-              .where('expires_at', '>', dialect.toTimestamp(change.now)),
-            organizationId,
-            id,
-          )
+        const inTransaction = { ...context, db: trx }
+        const { organizationId, userId } = member
+        const joinedAt = dialect.toTimestamp(member.joinedAt)
+        if (dialect.name === 'postgres') {
+          const distributed = await context.distributed(trx)
+          const values = auditValues(events, dialect, { organizationId, id, userId, role: member.role, joinedAt })
+          const row = (await acceptFolded(distributed, events.length).run(inTransaction, values)).rows[0]
+          const email = row?.email ?? null
+          if (email === null) return 'settled'
+          if (Number(row?.added ?? 0) === 0) return 'duplicate'
+          if (distributed) {
+            await unindex(trx, organizationId, id, email)
+            await insertIndexEntry.run(inTransaction, { organizationId, userId, joinedAt })
+          }
+          return 'accepted'
         }
-        // On SQLite the same update, compiled once, reads the email with RETURNING.
-        const { rows } = await respond.run(
-          { ...context, db: trx },
-          { organizationId, id, to: change.to, respondedBy: change.respondedBy, now: dialect.toTimestamp(change.now) },
-        )
-        const email = rows[0]?.email
-        if (email === undefined) return false
-        await unindex(trx, organizationId, id, email)
-        return true
+        // MariaDB and SQLite: the statements of a transition and of `members.insert`, in turn.
+        if (!(await respond(trx, organizationId, id, { to: 'accepted', respondedBy: userId, now: member.joinedAt }))) {
+          return 'settled'
+        }
+        if (!(await insertMembership(context, trx, member))) return 'duplicate'
+        await moveOrganizationCount(inTransaction, organizationId, 'member_count', 1)
+        await auditRepository(inTransaction).append(events)
+        return 'accepted'
       }),
 
     revokePendingWithRole: (organizationId, role, now) =>

@@ -1,7 +1,7 @@
 import { hashSecret, type Storage } from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
-import { at, invitation, organization, T0 } from './fixtures'
+import { at, event, invitation, organization, T0 } from './fixtures'
 
 /** The invitations part of the storage conformance suite. */
 export function invitationsConformance(t: ConformanceContext): void {
@@ -75,6 +75,103 @@ export function invitationsConformance(t: ConformanceContext): void {
       now: at(12),
     })
     expect(rotated).toBeNull()
+  })
+
+  it('accept: the invitation accepted with its membership, counted and indexed, with its events, only in a transaction', async () => {
+    expect('accept' in storage.invitations).toBe(false)
+    const org = await organizationWith('accept-org', { ann: 'owner' })
+    const sent = invitation(org.id, 'dan@example.com', { role: 'admin' })
+    expect(await storage.invitations.insert(sent, T0)).toBe('inserted')
+    const dan = { organizationId: org.id, userId: 'dan', role: 'admin', joinedAt: at(10) }
+    const trail = [event(org.id, 'invitation.accepted', at(10)), event(org.id, 'member.added', at(10))]
+    expect(await storage.transaction((tx) => tx.invitations.accept(sent.id, dan, trail))).toBe('accepted')
+    expect(await storage.invitations.find(org.id, sent.id)).toEqual({
+      ...sent,
+      status: 'accepted',
+      respondedBy: 'dan',
+      updatedAt: at(10),
+    })
+    // Out of the addressee's pending index, in the user's index, counted, with both events.
+    const pending = await storage.invitations.listPendingForEmail('dan@example.com', at(10), page())
+    expect(pending.data.map((i) => i.id)).not.toContain(sent.id)
+    expect(await storage.members.find(org.id, 'dan')).toEqual(dan)
+    const mine = await storage.organizations.listForUser('dan', page())
+    expect(mine.data.find((o) => o.id === org.id)?.role).toBe('admin')
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(2)
+    const written = (await storage.audit.list(org.id, {}, page())).data.map((e) => e.id)
+    expect(written.sort()).toEqual(trail.map((e) => e.id).sort())
+
+    // Settled: not again, not past its expiry, not in another organization; nothing written.
+    const again = { ...dan, joinedAt: at(11) }
+    const other = await organizationWith('accept-other')
+    const stale = invitation(org.id, 'cat@example.com', { expiresAt: at(20) })
+    expect(await storage.invitations.insert(stale, T0)).toBe('inserted')
+    const cat = { organizationId: org.id, userId: 'cat', role: 'member', joinedAt: at(21) }
+    const [twice, late, elsewhere] = await storage.transaction(async (tx) => [
+      await tx.invitations.accept(sent.id, again, [event(org.id, 'x', at(11))]),
+      await tx.invitations.accept(stale.id, cat, [event(org.id, 'x', at(21))]),
+      await tx.invitations.accept(sent.id, { ...cat, organizationId: other.id }, [event(other.id, 'x', at(21))]),
+    ])
+    expect([twice, late, elsewhere]).toEqual(['settled', 'settled', 'settled'])
+    expect(await storage.invitations.find(org.id, stale.id)).toEqual(stale)
+    expect(await storage.members.find(org.id, 'cat')).toBeNull()
+    expect(await storage.members.find(other.id, 'cat')).toBeNull()
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(2)
+    expect((await storage.audit.list(org.id, {}, page())).data).toHaveLength(2)
+    expect((await storage.audit.list(other.id, {}, page())).data).toHaveLength(0)
+
+    // A member already: 'duplicate', the membership untouched, and the caller's rollback
+    // leaves the invitation pending.
+    const forAnn = invitation(org.id, 'ann@example.com')
+    expect(await storage.invitations.insert(forAnn, T0)).toBe('inserted')
+    const refused = new Error('refused')
+    const duplicate = storage.transaction(async (tx) => {
+      const outcome = await tx.invitations.accept(
+        forAnn.id,
+        { organizationId: org.id, userId: 'ann', role: 'member', joinedAt: at(12) },
+        [event(org.id, 'x', at(12))],
+      )
+      expect(outcome).toBe('duplicate')
+      expect((await tx.members.find(org.id, 'ann'))?.role).toBe('owner')
+      throw refused
+    })
+    await expect(duplicate).rejects.toBe(refused)
+    expect(await storage.invitations.find(org.id, forAnn.id)).toEqual(forAnn)
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(2)
+    expect((await storage.audit.list(org.id, {}, page())).data).toHaveLength(2)
+  })
+
+  it('accept: of concurrent accepts and a revoke of one invitation exactly one moves it', async () => {
+    const org = await organizationWith('accept-race', { ann: 'owner' })
+    const sent = invitation(org.id, 'bob@example.com')
+    expect(await storage.invitations.insert(sent, T0)).toBe('inserted')
+    const accepting = (userId: string) =>
+      storage.transaction((tx) =>
+        tx.invitations.accept(sent.id, { organizationId: org.id, userId, role: 'member', joinedAt: at(5) }, [
+          event(org.id, 'member.added', at(5)),
+        ]),
+      )
+    const revoking = () =>
+      storage.transaction((tx) =>
+        tx.invitations.transition(org.id, sent.id, { to: 'revoked', respondedBy: null, now: at(5) }),
+      )
+    const accepters = ['bob', 'cat', 'dan']
+    const [accepts, revokes] = await Promise.all([
+      Promise.all(accepters.map(accepting)),
+      Promise.all([revoking(), revoking()]),
+    ])
+    const members = accepters.filter((_, i) => accepts[i] === 'accepted')
+    expect(members.length + revokes.filter((moved) => moved).length).toBe(1)
+    expect(accepts.filter((outcome) => outcome === 'settled')).toHaveLength(3 - members.length)
+    // The winner's membership alone: a loser wrote none, nor an event.
+    expect((await storage.invitations.find(org.id, sent.id))?.status).toBe(
+      members.length === 1 ? 'accepted' : 'revoked',
+    )
+    for (const userId of accepters) {
+      expect((await storage.members.find(org.id, userId)) !== null).toBe(members.includes(userId))
+    }
+    expect((await storage.organizations.findById(org.id))?.memberCount).toBe(1 + members.length)
+    expect((await storage.audit.list(org.id, {}, page())).data).toHaveLength(members.length)
   })
 
   it('the same email may be pending in two organizations', async () => {

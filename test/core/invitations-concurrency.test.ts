@@ -56,74 +56,59 @@ describe.each(testStorages())('invitation races on %s', (name) => {
     expect((await env.storage.organizations.findById(organizationId))?.memberCount).toBe(ROUNDS + 1)
   })
 
-  it(`accept racing revoke, ${ROUNDS} rounds: exactly one of the two, and the state agrees`, async () => {
-    await raceRounds({
-      rounds: ROUNDS,
-      async setup(round) {
-        const invitee = `rev${round}`
-        await env.addUser({ id: invitee, email: `${invitee}@example.com` })
-        const { token, id } = await orgkit
-          .as(user('ann'))
-          .invitations.create(organizationId, { email: `${invitee}@example.com` })
-        return { invitee, token, id }
-      },
-      contenders: ({ invitee, token, id }) => [
-        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.accept({ token }),
-        (): Promise<unknown> => orgkit.as(user('ann')).invitations.revoke(organizationId, id),
-      ],
-      async check({ round, state, outcomes }) {
-        const [accept, revoke] = outcomes
-        const stored = await env.storage.invitations.find(organizationId, state.id)
-        const member = await env.storage.members.find(organizationId, state.invitee)
-        // Either may win; what must hold is that exactly one did and the rows agree.
-        if (accept?.status === 'fulfilled') {
-          // The revoke lost: it found the invitation accepted.
-          expect(revoke?.code, `round ${round}`).toBe('invitation_used')
-          expect(stored?.status).toBe('accepted')
-          expect(member).not.toBeNull()
-        } else {
-          expect(accept?.code, `round ${round}`).toBe('invitation_revoked')
-          expect(revoke?.status).toBe('fulfilled')
-          expect(stored?.status).toBe('revoked')
-          expect(member).toBeNull()
-        }
-      },
-    })
-  })
-
-  // A decline takes no organization lock: it meets an accept on the invitation's row, which
-  // the accept reads locked, so the status it checked is the one its write finds.
-  it(`accept racing decline, ${ROUNDS} rounds: exactly one of the two, and the state agrees`, async () => {
-    await raceRounds({
-      rounds: ROUNDS,
-      async setup(round) {
-        const invitee = `dec${round}`
-        await env.addUser({ id: invitee, email: `${invitee}@example.com` })
-        const { token, id } = await orgkit
-          .as(user('ann'))
-          .invitations.create(organizationId, { email: `${invitee}@example.com` })
-        return { invitee, token, id }
-      },
-      contenders: ({ invitee, token, id }) => [
-        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.accept({ token }),
-        (): Promise<unknown> => orgkit.as(user(invitee)).invitations.decline({ id }),
-      ],
-      async check({ round, state, outcomes }) {
-        const [accept, decline] = outcomes
-        const stored = await env.storage.invitations.find(organizationId, state.id)
-        const member = await env.storage.members.find(organizationId, state.invitee)
-        // Either may win, and the loser answers that the invitation was used.
-        if (accept?.status === 'fulfilled') {
-          expect(decline?.code, `round ${round}`).toBe('invitation_used')
-          expect(stored?.status).toBe('accepted')
-          expect(member).not.toBeNull()
-        } else {
-          expect(accept?.code, `round ${round}`).toBe('invitation_used')
-          expect(decline?.status).toBe('fulfilled')
-          expect(stored?.status).toBe('declined')
-          expect(member).toBeNull()
-        }
-      },
-    })
-  })
+  // A revoke takes no organization lock, nor does a decline: each meets an accept on the
+  // invitation's row, which the accept reads locked, so the status it checked is the one its
+  // write finds. Either may win; what must hold is that exactly one did and the rows agree.
+  const rivals = [
+    {
+      name: 'revoke',
+      prefix: 'rev',
+      run: (_invitee: string, id: string) => orgkit.as(user('ann')).invitations.revoke(organizationId, id),
+      status: 'revoked',
+      acceptLoses: 'invitation_revoked',
+    },
+    {
+      name: 'decline',
+      prefix: 'dec',
+      run: (invitee: string, id: string) => orgkit.as(user(invitee)).invitations.decline({ id }),
+      status: 'declined',
+      acceptLoses: 'invitation_used',
+    },
+  ] as const
+  it.each(rivals)(
+    `accept racing $name, ${ROUNDS} rounds: exactly one of the two, and the state agrees`,
+    async (rival) => {
+      await raceRounds({
+        rounds: ROUNDS,
+        async setup(round) {
+          const invitee = `${rival.prefix}${round}`
+          await env.addUser({ id: invitee, email: `${invitee}@example.com` })
+          const { token, id } = await orgkit
+            .as(user('ann'))
+            .invitations.create(organizationId, { email: `${invitee}@example.com` })
+          return { invitee, token, id }
+        },
+        contenders: ({ invitee, token, id }) => [
+          (): Promise<unknown> => orgkit.as(user(invitee)).invitations.accept({ token }),
+          (): Promise<unknown> => rival.run(invitee, id),
+        ],
+        async check({ round, state, outcomes }) {
+          const [accept, other] = outcomes
+          const stored = await env.storage.invitations.find(organizationId, state.id)
+          const member = await env.storage.members.find(organizationId, state.invitee)
+          if (accept?.status === 'fulfilled') {
+            // The rival lost: it found the invitation accepted.
+            expect(other?.code, `round ${round}`).toBe('invitation_used')
+            expect(stored?.status).toBe('accepted')
+            expect(member).not.toBeNull()
+          } else {
+            expect(accept?.code, `round ${round}`).toBe(rival.acceptLoses)
+            expect(other?.status).toBe('fulfilled')
+            expect(stored?.status).toBe(rival.status)
+            expect(member).toBeNull()
+          }
+        },
+      })
+    },
+  )
 })

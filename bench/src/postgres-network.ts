@@ -4,9 +4,12 @@
  * each. Both reach the server through a pg pool of the same size with `search_path` set to
  * a scratch schema of their own; the round trips are counted in the driver (every `query` a
  * pooled client runs, BEGIN and COMMIT included), as the round-trip budgets in
- * packages/kysely/test/round-trip-budgets.test.ts count them.
+ * packages/kysely/test/round-trip-budgets.test.ts count them. orgkit's pool goes through
+ * `preparedStatements` (its statements named, parsed once per connection); orgkit runs once
+ * more without it (`orgkit-unnamed`), for what that saves. Better Auth's pool is its own.
  */
 import { createConnection, createServer, type Socket } from 'node:net'
+import { preparedStatements } from '@orgkit/kysely'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { type BenchSettings, peakRssMiB, type Spread, StatementCounter, spread, type WorkloadResult } from './measure'
@@ -19,7 +22,15 @@ export const POOL_SIZE = 10
 /** The delay the proxy adds to each chunk, each way, as asked (the timer's granularity may round it up). */
 export const PROXY_DELAY_MS = 0.25
 
-export type NetworkSystem = 'orgkit' | 'better-auth'
+/** `orgkit-unnamed`: orgkit without `preparedStatements`, every statement unnamed. */
+export type NetworkSystem = 'orgkit' | 'orgkit-unnamed' | 'better-auth'
+
+/** Each system's label in the results. */
+export const NETWORK_LABELS: Record<NetworkSystem, string> = {
+  orgkit: 'orgkit',
+  'orgkit-unnamed': 'orgkit, unnamed statements',
+  'better-auth': 'Better Auth',
+}
 export type NetworkPath = 'direct' | 'proxy'
 
 export interface PostgresNetworkResult {
@@ -262,7 +273,7 @@ export async function runPostgresNetwork(
   adminUrl: string,
   settings: BenchSettings,
 ): Promise<PostgresNetworkResult> {
-  const schema = `${system === 'orgkit' ? 'orgkit' : 'better_auth'}_net_${process.pid}`
+  const schema = `${system.replace('-', '_')}_net_${process.pid}`
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
   await admin.query(`drop schema if exists ${schema} cascade`)
@@ -276,14 +287,17 @@ export async function runPostgresNetwork(
     counter,
   )
   const sized = networkSettings(settings)
-  const label = system === 'orgkit' ? 'orgkit' : 'Better Auth'
+  const label = NETWORK_LABELS[system]
   try {
     let workloads: WorkloadResult[]
-    if (system === 'orgkit') {
-      const db: ScratchDb = new Kysely({ dialect: new PostgresDialect({ pool }) })
+    if (system === 'orgkit' || system === 'orgkit-unnamed') {
+      // Wrapped over the counters, which then see (and time) the named statements it sends.
+      const db: ScratchDb = new Kysely({
+        dialect: new PostgresDialect({ pool: system === 'orgkit' ? preparedStatements(pool) : pool }),
+      })
       const orgkit = await createOrgkitOn(db)
       workloads = await runWorkloads(
-        orgkitSystem(`orgkit (PostgreSQL, ${path})`, db, orgkit, counter, 'postgres'),
+        orgkitSystem(`${label} (PostgreSQL, ${path})`, db, orgkit, counter, 'postgres'),
         sized,
       )
     } else {

@@ -316,6 +316,7 @@ export function renderMarkdown(report: Report): string {
   renderInvitationEmails(report, add)
   renderPostgresNetwork(report, add)
   renderPostgresFloor(report, add)
+  renderPreparedStatements(report, add)
 
   add('', '## Peak memory', '', 'Peak RSS of each process, which holds one system and its database driver only.', '')
   add('| process | peak RSS |', '| --- | --- |')
@@ -671,7 +672,8 @@ function renderPostgresNetwork(report: Report, add: (...text: string[]) => void)
     `Measured with every run, or alone by \`npm run bench -- --only=postgres-network\`; this at commit ${measured.commit}:`,
     `both systems on the same PostgreSQL server, each through a pg pool of ${measured.poolSize} connections whose`,
     '`search_path` names a scratch schema of its own, each in a process of its own, W1–W7 at a tenth or less of the',
-    'sizes above, at most 3 runs (the labels give the sizes).',
+    "sizes above, at most 3 runs (the labels give the sizes). orgkit's pool goes through `preparedStatements`, its",
+    "statements named (the same runs without it are at the end of the next section); Better Auth's pool is as it ships.",
     `First directly (TCP on loopback), then through a proxy in the bench that forwards each chunk ${measured.delayMs} ms`,
     'after it arrived, each way, in order. On a busy machine a wait comes out longer than asked, so the delay a round',
     'trip really gains is measured: one `select 1` at a time on a pooled connection took',
@@ -809,6 +811,51 @@ function renderPostgresFloor(report: Report, add: (...text: string[]) => void): 
     'A ratio under ×1 means the waits overlapped: that system ran some of its queries at once on several connections,',
     'and the sum of its waits is more than its time.',
   )
+}
+
+/**
+ * orgkit on PostgreSQL with its statements prepared (`preparedStatements`, the runs above) and
+ * unnamed (one more run of each path without it): per operation, its time and its statements'
+ * time on the server (what the driver waited, less one `select 1` per round trip).
+ */
+function renderPreparedStatements(report: Report, add: (...text: string[]) => void): void {
+  const measured = report.postgresNetwork
+  if (measured === undefined) return
+  const find = (system: string, path: NetworkPathName) =>
+    measured.results.find((r) => r.system === system && r.path === path)
+  const paths: NetworkPathName[] = ['direct', 'proxy']
+  const runs = paths.map((path) => ({ named: find('orgkit', path), unnamed: find('orgkit, unnamed statements', path) }))
+  if (runs.some((run) => run.named === undefined || run.unnamed === undefined)) return
+  const server = (result: PostgresNetworkResult, w: WorkloadResult) =>
+    w.waitedMs === undefined ? undefined : w.waitedMs.median - w.statementsPerOp * result.roundTripMs.median
+  add(
+    '',
+    '### orgkit with and without prepared statements',
+    '',
+    "The orgkit runs above go through `preparedStatements`: orgkit's compiled statements are sent as named statements,",
+    'parsed once per connection, and PostgreSQL may keep a generic plan after five runs. Each path was run once more',
+    'without it, every statement unnamed (parsed, analyzed and planned on every run), in a process of its own, with the',
+    'same round trips. "Server" is the time the driver waited on the operation less one `select 1` per round trip, as',
+    'in the floor above. Medians of the runs, ms per operation; "saved" is unnamed less named.',
+    '',
+    '| workload | round trips | direct: named | unnamed | saved | server, named / unnamed | through the delay: named | unnamed | saved |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  )
+  const [direct, proxy] = runs as [
+    { named: PostgresNetworkResult; unnamed: PostgresNetworkResult },
+    { named: PostgresNetworkResult; unnamed: PostgresNetworkResult },
+  ]
+  for (const w of direct.named.workloads) {
+    const u = direct.unnamed.workloads.find((x) => x.id === w.id)
+    const pn = proxy.named.workloads.find((x) => x.id === w.id)
+    const pu = proxy.unnamed.workloads.find((x) => x.id === w.id)
+    if (!u || !pn || !pu) continue
+    const [sn, su] = [server(direct.named, w), server(direct.unnamed, u)]
+    const serverText = sn === undefined || su === undefined ? '—' : `${ms(sn)} / ${ms(su)}`
+    add(
+      `| ${w.id} ${w.label} | ${statements(w.statementsPerOp)} | ${msSpread(w.msPerOp)} | ${msSpread(u.msPerOp)} | ${ms(u.msPerOp.median - w.msPerOp.median)} | ${serverText} | ${msSpread(pn.msPerOp)} | ${msSpread(pu.msPerOp)} | ${ms(pu.msPerOp.median - pn.msPerOp.median)} |`,
+    )
+  }
 }
 
 const PART_NAMES: Record<ProfilePart, string> = {

@@ -202,7 +202,7 @@ async function measurePostgresNetwork(): Promise<Report['postgresNetwork']> {
   try {
     for (const path of ['direct', 'proxy'] as NetworkPath[]) {
       const url = urlThrough(PG_URL, path === 'proxy' ? proxy.port : undefined)
-      for (const system of ['orgkit', 'better-auth'] as NetworkSystem[]) {
+      for (const system of ['orgkit', 'orgkit-unnamed', 'better-auth'] as NetworkSystem[]) {
         results.push(
           await phase(`${system} on PostgreSQL, ${path}`, () =>
             settings.smoke

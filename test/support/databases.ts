@@ -25,6 +25,7 @@ import {
   type KyselyStorageOptions,
   kyselyStorage,
   migrateToLatest,
+  preparedStatements,
 } from '@orgkit/kysely'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type LogEvent, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
@@ -78,10 +79,15 @@ export interface TestDatabaseOptions {
   log?: ((event: LogEvent) => void) | undefined
   /**
    * PostgreSQL only: hears every round trip the driver makes, one per `query` call on a
-   * pooled client (BEGIN and COMMIT included), with its SQL. Counted under Kysely, at the
-   * driver, so a statement Kysely does not log would still be heard.
+   * pooled client (BEGIN and COMMIT included), with its SQL and, for a named (prepared)
+   * statement, its name. Counted under Kysely, at the driver, so a statement Kysely does not
+   * log would still be heard.
    */
-  onRoundTrip?: ((sql: string) => void) | undefined
+  onRoundTrip?: ((sql: string, name: string | undefined) => void) | undefined
+  /** PostgreSQL only: the pool goes through `preparedStatements` (orgkit's statements named). */
+  preparedStatements?: boolean | undefined
+  /** PostgreSQL only: the pool's connections. @default 10 */
+  poolSize?: number | undefined
 }
 
 const logging = (log: TestDatabaseOptions['log']) => (log === undefined ? {} : { log })
@@ -112,13 +118,18 @@ function createSqliteDatabase({ log }: TestDatabaseOptions): TestDatabase {
   return { dialect: 'sqlite', db, destroy: () => db.destroy() }
 }
 
-async function createPostgresDatabase({ log, onRoundTrip }: TestDatabaseOptions): Promise<TestDatabase> {
+async function createPostgresDatabase(options: TestDatabaseOptions): Promise<TestDatabase> {
+  const { log, onRoundTrip } = options
   const url = postgresTestUrl()
   const schema = uniqueName()
   await withPostgresAdmin(url, (admin) => admin.query(`create schema "${schema}"`))
   // Guarded as a host's pool must be: a dropped connection fails its queries, not the run.
-  const pool = guardPgPool(new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: POOL_SIZE }))
+  const pool = guardPgPool(
+    new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: options.poolSize ?? POOL_SIZE }),
+  )
+  // Counted at the driver, under the wrapper: what it sends, named or not, is what is counted.
   if (onRoundTrip !== undefined) countPgRoundTrips(pool, onRoundTrip)
+  if (options.preparedStatements) preparedStatements(pool)
   const db = new Kysely({ dialect: new PostgresDialect({ pool }), ...logging(log) })
   return {
     dialect: 'postgres',
@@ -136,12 +147,19 @@ async function createPostgresDatabase({ log, onRoundTrip }: TestDatabaseOptions)
  * the next, so each call is one round trip. Wrapped on each new connection, before its
  * first query.
  */
-export function countPgRoundTrips(pool: pg.Pool, onRoundTrip: (sql: string) => void): pg.Pool {
+export function countPgRoundTrips(
+  pool: pg.Pool,
+  onRoundTrip: (sql: string, name: string | undefined) => void,
+): pg.Pool {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     client.query = ((...args: unknown[]) => {
       const [first] = args
-      onRoundTrip(typeof first === 'string' ? first : String((first as { text?: unknown }).text))
+      if (typeof first === 'string') onRoundTrip(first, undefined)
+      else {
+        const { text, name } = first as { text?: unknown; name?: unknown }
+        onRoundTrip(String(text), typeof name === 'string' ? name : undefined)
+      }
       return query(...args)
     }) as typeof client.query
   })
@@ -485,7 +503,12 @@ export async function createTestStorage(
 ): Promise<StorageUnderTest> {
   if (name === 'memory') return memoryStorageUnderTest()
   const dialect = name
-  const database = await createTestDatabase(dialect, { log: options.log, onRoundTrip: options.onRoundTrip })
+  const database = await createTestDatabase(dialect, {
+    log: options.log,
+    onRoundTrip: options.onRoundTrip,
+    preparedStatements: options.preparedStatements,
+    poolSize: options.poolSize,
+  })
   try {
     const shape = options.userIds ?? 'text'
     await createUsersTable(database, 'users', { shape })

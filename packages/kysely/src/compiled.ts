@@ -7,6 +7,7 @@ import {
   type QueryResult,
 } from 'kysely'
 import type { StorageContext } from './context'
+import { recordPgStatement } from './pg-statements'
 
 /** A value a compiled query takes on each run: `values[name]`. */
 class Slot {
@@ -80,8 +81,13 @@ export function compiled<Row>(
   }
   const compileThenRun = async (context: StorageContext, values: object): Promise<QueryResult<Row>> => {
     if (options.meetsHostUsers) await context.hostUsers.ready(context.db)
-    const template = context.compiled.get(definition) ?? compile(build(context))
-    context.compiled.set(definition, template)
+    let template = context.compiled.get(definition)
+    if (template === undefined) {
+      template = compile(build(context))
+      // Known to `preparedStatements` as one of orgkit's texts, which it prepares.
+      if (context.dialect.name === 'postgres') recordPgStatement(template.sql)
+      context.compiled.set(definition, template)
+    }
     return context.db.executeQuery<Row>(withValues<Row>(template, values))
   }
   return definition

@@ -12,6 +12,12 @@ export {
 } from './options'
 export type { OrganizationTable, OrganizationTableOptions, OrganizationTables } from './organization-tables'
 export {
+  type PgStatementClient,
+  type PgStatementPool,
+  type PreparedStatementsOptions,
+  preparedStatements,
+} from './pg-statements'
+export {
   type ConnectionErrorListener,
   type ConnectionEvents,
   guardMysqlPool,

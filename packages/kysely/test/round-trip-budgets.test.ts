@@ -130,12 +130,15 @@ const onPostgres = testDialects().includes('postgres')
  * Counts round trips in the driver and statements in Kysely's log, only while `expectTrips`
  * runs its operation.
  */
-function tripCounter() {
+function tripCounter({ prepared = false } = {}) {
   const trips: string[] = []
+  const named: string[] = []
   const logged: string[] = []
   let counting = false
-  const onRoundTrip = (sql: string) => {
-    if (counting) trips.push(sql)
+  const onRoundTrip = (sql: string, name: string | undefined) => {
+    if (!counting) return
+    trips.push(sql)
+    if (name !== undefined) named.push(name)
   }
   const log = (event: LogEvent) => {
     if (counting) logged.push(event.query.sql)
@@ -143,11 +146,13 @@ function tripCounter() {
   /**
    * Runs `fn` once to warm the caches (unless `warm` is false), then again counting its round
    * trips, and checks them against `budget`. The driver's count must equal the statements
-   * Kysely logged: nothing is sent behind its back, and every statement is one trip.
+   * Kysely logged: nothing is sent behind its back, and every statement is one trip. With
+   * `prepared`, some of them went as named statements (`preparedStatements`), in the same trips.
    */
   async function expectTrips(budget: number, fn: () => Promise<unknown>, warm = true): Promise<void> {
     if (warm) await fn()
     trips.length = 0
+    named.length = 0
     logged.length = 0
     counting = true
     try {
@@ -158,20 +163,27 @@ function tripCounter() {
     expect(trips.length, trips.join('\n')).toBeGreaterThan(0)
     expect(trips).toEqual(logged)
     expect(trips.length, trips.join('\n')).toBe(budget)
+    if (prepared) expect(named.length, trips.join('\n')).toBeGreaterThan(0)
+    else expect(named).toEqual([])
   }
   return { onRoundTrip, log, expectTrips }
 }
 
-describe.runIf(onPostgres)('round-trip budgets on postgres', () => {
+// The same budgets with orgkit's statements prepared: a named statement's first run sends its
+// Parse with the rest, so naming adds no trip.
+describe.runIf(onPostgres).each([
+  { prepared: false, variant: '' },
+  { prepared: true, variant: ", orgkit's statements prepared" },
+])('round-trip budgets on postgres$variant', ({ prepared }) => {
   let env: TestStorage
   let orgkit: Orgkit
   let owner: Actor
   let ownerUser: TestUser
   let orgId: string
-  const { onRoundTrip, log, expectTrips } = tripCounter()
+  const { onRoundTrip, log, expectTrips } = tripCounter({ prepared })
 
   beforeAll(async () => {
-    env = await createTestStorage('postgres', { log, onRoundTrip })
+    env = await createTestStorage('postgres', { log, onRoundTrip, preparedStatements: prepared })
     orgkit = createOrgkit({ storage: env.storage, invitations: { requireVerifiedEmail: false } })
     ownerUser = await env.addUser({ name: 'Olive' })
     owner = { type: 'user', userId: ownerUser.id, email: ownerUser.email }

@@ -70,7 +70,10 @@ export interface StorageDialect {
   ): SelectQueryBuilder<DB, TB, O>
   /** The isolation level orgkit's transactions ask for; `undefined` keeps the server's default. */
   readonly isolationLevel: IsolationLevel | undefined
-  /** A deadlock, serialization failure or lock timeout: the transaction may simply be run again. */
+  /**
+   * A deadlock, serialization failure or lock timeout (on PostgreSQL also a stale prepared
+   * statement): the transaction may simply be run again.
+   */
   isTransient(error: unknown): boolean
   /**
    * The connection is gone (terminated by the server, reset, refused): whatever the

@@ -10,6 +10,24 @@ const CONNECTION_LOST_MESSAGES = new Set([
   'Client has encountered a connection error and is not queryable',
 ])
 
+/**
+ * A named statement the server would not run: its tables changed so that its result would
+ * (feature_not_supported from `RevalidateCachedQuery`: `cached plan must not change result
+ * type`), or it is gone from the connection (invalid_sql_statement_name from
+ * `FetchPreparedStatement`, after `DEALLOCATE` or `DISCARD ALL`). Told apart by the server's
+ * routine, which is never translated, or the message. orgkit's statements are named only
+ * through `preparedStatements`, which moves to fresh names on the first one; nothing ran, so
+ * a transaction it aborted may run again.
+ */
+export function isStaleStatement(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, routine } = error as { code?: unknown; routine?: unknown }
+  if (code === '0A000') {
+    return routine === 'RevalidateCachedQuery' || errorMessage(error) === 'cached plan must not change result type'
+  }
+  return code === '26000' && (routine === 'FetchPreparedStatement' || / does not exist$/.test(errorMessage(error)))
+}
+
 function isConnectionLost(error: unknown): boolean {
   const code = String(errorCodes(error).code)
   return (
@@ -42,7 +60,9 @@ export const postgresDialect: StorageDialect = {
   // row locks and conditional updates, which hold at every level; at REPEATABLE READ or
   // SERIALIZABLE PostgreSQL reports conflicts as 40001, which `transaction` retries.
   isolationLevel: undefined,
-  isTransient: (error) => someCause(error, (e) => TRANSIENT_CODES.has(String(errorCodes(e).code))),
+  // A stale prepared statement too: see `isStaleStatement`.
+  isTransient: (error) =>
+    someCause(error, (e) => TRANSIENT_CODES.has(String(errorCodes(e).code)) || isStaleStatement(e)),
   isConnectionLost: (error) => someCause(error, isConnectionLost),
   columnTypes: { timestamp: 'timestamptz', json: 'text' },
   finishCreateTable: (builder) => builder,

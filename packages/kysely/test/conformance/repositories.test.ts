@@ -40,6 +40,10 @@ for (const dialect of testDialects()) {
 // their own instead of folding them into the organization's.
 if (testDialects().includes('postgres')) {
   runOrganizationsConformance('postgres, distributed', () => createTestStorage('postgres', { distributed: true }))
+  // orgkit's compiled statements named through `preparedStatements`: the same answers.
+  runStorageConformance('postgres, prepared statements', () =>
+    createTestStorage('postgres', { preparedStatements: true }),
+  )
 }
 
 describe.each(testDialects())('the host user table on %s', (dialect) => {

@@ -7,7 +7,7 @@ import {
   type QueryResult,
 } from 'kysely'
 import type { StorageContext } from './context'
-import { recordPgStatement } from './pg-statements'
+import { COMPILED_MARK } from './pg-statements'
 
 /** A value a compiled query takes on each run: `values[name]`. */
 class Slot {
@@ -83,9 +83,8 @@ export function compiled<Row>(
     if (options.meetsHostUsers) await context.hostUsers.ready(context.db)
     let template = context.compiled.get(definition)
     if (template === undefined) {
-      template = compile(build(context))
-      // Known to `preparedStatements` as one of orgkit's texts, which it prepares.
-      if (context.dialect.name === 'postgres') recordPgStatement(template.sql)
+      // On PostgreSQL the text ends with the mark by which `preparedStatements` knows it.
+      template = compile(build(context), context.dialect.name === 'postgres' ? COMPILED_MARK : '')
       context.compiled.set(definition, template)
     }
     return context.db.executeQuery<Row>(withValues<Row>(template, values))
@@ -128,8 +127,10 @@ function withValues<Row>(template: Template, values: object): CompiledQuery<Row>
   return { sql: template.sql, query: template.query, parameters, queryId: createQueryId() }
 }
 
-function compile(query: Compilable<unknown>): Template {
-  const { sql, parameters } = query.compile()
+function compile(query: Compilable<unknown>, mark: string): Template {
+  const compiledQuery = query.compile()
+  const sql = compiledQuery.sql + mark
+  const { parameters } = compiledQuery
   const slotAt = parameters.map((p) => (p instanceof Slot ? p.name : undefined))
   const slots = new Set(slotAt.filter((name): name is string => name !== undefined))
   return { sql, parameters, slotAt, slots, query: CompiledQuery.raw(sql).query }

@@ -1,31 +1,11 @@
 import { isStaleStatement } from './dialects/postgres'
 
 /**
- * orgkit's compiled SQL texts on PostgreSQL (see `compiled`), each with the name its
- * prepared statement gets. `preparedStatements` sits under Kysely, which hands the driver
- * a SQL text and its parameters and nothing else: no storage, no query of orgkit's reaches
- * it. So orgkit's statements are recognised by their text, which `compiled` records here
- * when it compiles one for PostgreSQL. The map holds one entry per compiled template and
- * variant (per table prefix and users-table mapping), never a call's values: it stops
- * growing once every hot path has run.
+ * The end of every SQL text `compiled` makes for PostgreSQL: how `preparedStatements`, which
+ * sits under Kysely and sees a text and its parameters and nothing else, tells orgkit's
+ * compiled statements from every other text. A comment, so the server ignores it.
  */
-const statementNames = new Map<string, string>()
-const takenNames = new Set<string>()
-
-/** Records a SQL text `compiled` produced for PostgreSQL: `preparedStatements` names it. */
-export function recordPgStatement(text: string): void {
-  if (statementNames.has(text)) return
-  let name = `orgkit_${textHash(text)}`
-  // Two texts of one hash (unlikely at 64 bits) still get names of their own.
-  if (takenNames.has(name)) name = `${name}_${takenNames.size}`
-  takenNames.add(name)
-  statementNames.set(text, name)
-}
-
-/** The texts `preparedStatements` names, with their names (for tests and diagnostics). */
-export function recordedPgStatements(): ReadonlyMap<string, string> {
-  return statementNames
-}
+export const COMPILED_MARK = ' /* orgkit */'
 
 /**
  * A name that depends on the text alone, so that it is the same in every process and for
@@ -107,6 +87,22 @@ export function preparedStatements<Pool extends PgStatementPool>(
   let generation = 0
   const nameOf = (base: string, at: number) => (at === 0 ? base : `${base}_${at}`)
   const wrapped = new WeakSet<object>()
+  // Each of orgkit's texts met so far with its name: one entry per compiled template and
+  // variant, never a call's values, so it stops growing once every hot path has run.
+  const names = new Map<string, string>()
+  const taken = new Set<string>()
+  const baseName = (text: string): string | undefined => {
+    if (!text.endsWith(COMPILED_MARK)) return undefined
+    let name = names.get(text)
+    if (name === undefined) {
+      name = `orgkit_${textHash(text)}`
+      // Two texts of one hash (unlikely at 64 bits) still get names of their own.
+      if (taken.has(name)) name = `${name}_x${taken.size}`
+      taken.add(name)
+      names.set(text, name)
+    }
+    return name
+  }
 
   const wrap = (client: PgStatementClient) => {
     const query = client.query
@@ -128,7 +124,7 @@ export function preparedStatements<Pool extends PgStatementPool>(
     }
 
     client.query = (config: unknown, values?: unknown, callback?: unknown): unknown => {
-      const base = typeof config === 'string' ? statementNames.get(config) : undefined
+      const base = typeof config === 'string' ? baseName(config) : undefined
       if (base === undefined) {
         const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text
         if (typeof text === 'string') inTransaction = transactionAfter(text, inTransaction)

@@ -1,6 +1,6 @@
 /**
- * `preparedStatements` (src/pg-statements.ts) on PostgreSQL: orgkit's compiled statements go
- * to the server as named statements and nothing else does; the names stay bounded by
+ * `preparedStatements` (src/pg-statements.ts) on PostgreSQL: orgkit's compiled statements (their
+ * texts end with `COMPILED_MARK`) go to the server as named statements and nothing else does; the names stay bounded by
  * orgkit's templates whatever the calls' values and filters; a statement the server
  * refuses after a migration (`cached plan must not change result type`) or after
  * `DEALLOCATE` is run again under a fresh name outside a transaction, and its transaction
@@ -13,7 +13,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestStorage, postgresTestUrl, type TestStorage, testDialects } from '../../../test/support/databases'
-import { recordedPgStatements, recordPgStatement } from '../src/pg-statements'
+import { COMPILED_MARK } from '../src/pg-statements'
 
 const onPostgres = testDialects().includes('postgres')
 
@@ -75,14 +75,21 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
 
   it('runs orgkit’s compiled statements named, and nothing else', async () => {
     await operations(0)
-    const recorded = recordedPgStatements()
     const named = trips.filter((trip) => trip.name !== undefined)
     const unnamed = trips.filter((trip) => trip.name === undefined)
     expect(named.length).toBeGreaterThan(10)
     expect(unnamed.length).toBeGreaterThan(0)
-    // Each named trip is one of orgkit's texts under its name; every other text went unnamed.
-    for (const trip of named) expect(trip.name).toBe(recorded.get(trip.sql))
-    for (const trip of unnamed) expect(recorded.has(trip.sql), trip.sql).toBe(false)
+    // Each named trip is one of orgkit's compiled texts, one name per text; every other text
+    // went unnamed.
+    const nameOf = new Map<string, string>()
+    for (const trip of named) {
+      expect(trip.sql.endsWith(COMPILED_MARK), trip.sql).toBe(true)
+      expect(trip.name).toMatch(/^orgkit_[0-9a-f]{16}$/)
+      expect(trip.name).toBe(nameOf.get(trip.sql) ?? trip.name)
+      nameOf.set(trip.sql, trip.name!)
+    }
+    expect(new Set(nameOf.values()).size).toBe(nameOf.size)
+    for (const trip of unnamed) expect(trip.sql.endsWith(COMPILED_MARK), trip.sql).toBe(false)
     expect(unnamed.map((trip) => trip.sql)).toEqual(expect.arrayContaining(['begin', 'commit']))
 
     // The server's view of the session: exactly the names the driver sent, with their texts.
@@ -98,13 +105,14 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
     // size is a template of its own (see `organizationsWithRole`).
     for (let n = 1; n <= 10; n++) await operations(n)
     const before = await preparedOnConnection(env)
-    const recorded = recordedPgStatements().size
+    const texts = () => new Set(trips.filter((trip) => trip.name !== undefined).map((trip) => trip.sql)).size
+    const met = texts()
     // Ten more rounds of other values (names, users, roles, searches): nothing new prepared.
     for (let n = 11; n <= 20; n++) await operations(n)
     const after = await preparedOnConnection(env)
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort())
-    expect(recordedPgStatements().size).toBe(recorded)
-    expect(after.size).toBeLessThanOrEqual(recorded)
+    expect(texts()).toBe(met)
+    expect(after.size).toBeLessThanOrEqual(met)
   })
 
   it('moves to fresh names when a migration changes what a statement returns', async () => {
@@ -121,7 +129,7 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
     expect(trips).toHaveLength(2)
     const [refused, again] = trips as [Trip, Trip]
     expect(again.sql).toBe(refused.sql)
-    expect(refused.name).toBe(recordedPgStatements().get(refused.sql))
+    expect(refused.name).toMatch(/^orgkit_[0-9a-f]{16}$/)
     expect(again.name).toBe(`${refused.name}_1`)
     trips.length = 0
     expect(await as.can(orgId, 'members.read')).toBe(true)
@@ -160,11 +168,11 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
 })
 
 describe.runIf(onPostgres)('preparedStatements on a pg pool', () => {
-  const text = 'select $1::int + 41 as answer'
+  // A text as `compiled` ends one: named.
+  const text = `select $1::int + 41 as answer${COMPILED_MARK}`
   let pool: pg.Pool
 
   beforeAll(() => {
-    recordPgStatement(text)
     pool = new pg.Pool({ connectionString: postgresTestUrl(), max: 1 })
   })
   afterAll(() => pool?.end())
@@ -185,12 +193,12 @@ describe.runIf(onPostgres)('preparedStatements on a pg pool', () => {
         client.query(text, [2], (error, result) => (error ? reject(error) : resolve(result.rows))),
       )
       expect(viaCallback).toEqual([{ answer: 43 }])
-      // A text orgkit did not record runs unnamed.
+      // A text without the mark runs unnamed.
       await client.query('select $1::int as other', [3])
       const { rows } = await client.query<{ name: string; statement: string }>(
         'select name, statement from pg_prepared_statements',
       )
-      expect(rows).toEqual([{ name: recordedPgStatements().get(text), statement: text }])
+      expect(rows).toEqual([{ name: expect.stringMatching(/^orgkit_[0-9a-f]{16}$/), statement: text }])
     } finally {
       client.release()
     }
@@ -202,7 +210,7 @@ describe.runIf(onPostgres)('preparedStatements on a pg pool', () => {
     try {
       expect((await other.query(text, [0])).rows).toEqual([{ answer: 41 }])
       const { rows } = await other.query('select name from pg_prepared_statements')
-      expect(rows).toEqual([{ name: recordedPgStatements().get(text) }])
+      expect(rows).toEqual([{ name: expect.stringMatching(/^orgkit_[0-9a-f]{16}$/) }])
     } finally {
       await other.end()
     }

@@ -77,7 +77,8 @@ describe.each(testDialects())('query plans on %s', (dialect) => {
     await expectIndexSeek(env, query, 'orgkit_members_joined_idx')
   })
 
-  it.each(['after', 'before'] as const)(
+  // PostgreSQL only: elsewhere the storage reads the membership and the page apart.
+  it.runIf(dialect === 'postgres').each(['after', 'before'] as const)(
     "seeks to a cursor deep in a member list read with the caller's membership (%s)",
     async (direction) => {
       const read = (storage: Storage) => storage.members.listWithMember!(orgId, 'usr_000000', {}, deep(direction))

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { isStaleStatement } from './dialects/postgres'
 
 /**
@@ -9,18 +10,12 @@ export const COMPILED_MARK = ' /* orgkit */'
 
 /**
  * A name that depends on the text alone, so that it is the same in every process and for
- * every copy of this module: two FNV-1a hashes of 32 bits with different primes, as 16 hex
- * digits. `orgkit_` and 16 digits stay far below PostgreSQL's 63 bytes for a name.
+ * every copy of this module: the first 16 hex digits of the text's SHA-256, as the core
+ * names a personal organization's slug. `orgkit_` and 16 digits stay far below
+ * PostgreSQL's 63 bytes for a name.
  */
 function textHash(text: string): string {
-  let a = 0x811c9dc5
-  let b = 0x9e3779b9
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    a = Math.imul(a ^ unit, 0x01000193)
-    b = Math.imul(b ^ unit, 0x5bd1e995)
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
 /** What `preparedStatements` replaces on a `pg` client: its `query`. */

@@ -170,8 +170,10 @@ describe.each(testDialects())('a failure at any statement of a mutation leaves a
       const done = await readTables(env.db)
       const doneMasked = maskFresh(done, known)
       expect(toSnapshot(done), 'the clean run changes something').not.toEqual(fixed)
+      // A transaction's COMMIT, or one statement that commits on its own (on PostgreSQL,
+      // creating an organization: the fault at its only statement is then the whole case).
       expect(
-        clean.statements.some((sql) => /^\s*commit\b/i.test(sql)),
+        clean.statements.length === 1 || clean.statements.some((sql) => /^\s*commit\b/i.test(sql)),
         'the clean run commits',
       ).toBe(true)
       await restoreTables(env.db, fixedRows)

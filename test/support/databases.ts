@@ -88,6 +88,8 @@ export interface TestDatabaseOptions {
   preparedStatements?: boolean | undefined
   /** PostgreSQL only: the pool's connections. @default 10 */
   poolSize?: number | undefined
+  /** PostgreSQL only: given the pool before its first connection (a test's fault on the wire). */
+  withPool?: ((pool: pg.Pool) => void) | undefined
 }
 
 const logging = (log: TestDatabaseOptions['log']) => (log === undefined ? {} : { log })
@@ -130,6 +132,7 @@ async function createPostgresDatabase(options: TestDatabaseOptions): Promise<Tes
   // Counted at the driver, under the wrapper: what it sends, named or not, is what is counted.
   if (onRoundTrip !== undefined) countPgRoundTrips(pool, onRoundTrip)
   if (options.preparedStatements) preparedStatements(pool)
+  options.withPool?.(pool)
   const db = new Kysely({ dialect: new PostgresDialect({ pool }), ...logging(log) })
   return {
     dialect: 'postgres',
@@ -508,6 +511,7 @@ export async function createTestStorage(
     onRoundTrip: options.onRoundTrip,
     preparedStatements: options.preparedStatements,
     poolSize: options.poolSize,
+    withPool: options.withPool,
   })
   try {
     const shape = options.userIds ?? 'text'

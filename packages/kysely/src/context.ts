@@ -15,6 +15,12 @@ export interface StorageContext {
   /** How statements meet the host's users table; shared by the repositories of every transaction. */
   hostUsers: HostUsers
   /**
+   * Whether these are a transaction's repositories (`Storage.transaction`). Outside one, a
+   * method's only statement commits on its own, and a method may run one alone rather than
+   * open a transaction for it.
+   */
+  inTransaction: boolean
+  /**
    * Runs a multi-statement method atomically: inside the current transaction when there is
    * one, otherwise in a transaction of its own (with the same retries as `transaction`).
    * `host` is the same transaction on the host's own Kysely instance, without orgkit's

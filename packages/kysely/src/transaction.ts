@@ -61,6 +61,32 @@ function mayRunAgain(dialect: StorageDialect, error: unknown, committing: boolea
   return !committing && dialect.isConnectionLost(error)
 }
 
+/**
+ * Runs one statement outside any transaction, where it commits on its own, with the retries
+ * `runTransaction` makes: again on a failure the database rolled it back for, and again on
+ * a lost connection. Unlike a transaction's statements before COMMIT, a statement that
+ * commits alone may have committed before its connection went, so this is only for a
+ * statement that cannot take effect twice (its rows keyed by an id chosen before the first
+ * run) and whose effect a later run can recognise: `run` is told (`afterLoss`) when an
+ * earlier run may have taken effect, and must then report that effect as its own. The
+ * statement may even still be running on the lost connection, and commit only later:
+ * `run` recognises it by what its own run then finds (a later run waits for the earlier
+ * one's uncommitted rows under a unique key, and finds them committed).
+ */
+export async function runAlone<T>(dialect: StorageDialect, run: (afterLoss: boolean) => Promise<T>): Promise<T> {
+  let afterLoss = false
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(afterLoss)
+    } catch (error) {
+      const lost = dialect.isConnectionLost(error)
+      if (attempt >= MAX_TRANSACTION_ATTEMPTS || !(lost || dialect.isTransient(error))) throw error
+      afterLoss ||= lost
+      await pause(attempt)
+    }
+  }
+}
+
 function pause(attempt: number): Promise<void> {
   const ceiling = Math.min(200, 5 * 2 ** attempt)
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling))

@@ -69,6 +69,7 @@ describe.each(testDialects())('compiled queries on %s', (dialect) => {
       dialect: storageDialect(dialect),
       users: { table: 'people_a', id: 'people_a_id', email: 'mail' } as unknown as StorageContext['users'],
       hostUsers: { id: hostIdSql(dialect, 'text'), emailLookup: 'lower', ready: async () => {} },
+      inTransaction: false,
       atomic: () => Promise.reject(new Error('not used')),
       organizationTables: [],
       distributed: async () => false,

@@ -2,7 +2,10 @@
  * What `runTransaction` does when the database connection is lost, on the real servers:
  * before COMMIT was sent the transaction is run again (the server rolled it back); once
  * COMMIT was sent it is not (the server may have committed it), and the error is passed on.
+ * And what creating an organization does, on PostgreSQL one statement committing on its
+ * own, when its connection is lost (`runAlone`).
  */
+import { type Actor, createOrgkit, type Orgkit } from '@orgkit/core'
 import { guardMysqlPool, guardPgPool } from '@orgkit/kysely'
 import {
   CompiledQuery,
@@ -19,7 +22,14 @@ import { createPool } from 'mysql2'
 import { createConnection } from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createScratchDatabaseUrl, mysqlTestUrl, postgresTestUrl, testDialects } from '../../../test/support/databases'
+import {
+  createScratchDatabaseUrl,
+  createTestStorage,
+  mysqlTestUrl,
+  postgresTestUrl,
+  type TestStorage,
+  testDialects,
+} from '../../../test/support/databases'
 import { storageDialect } from '../src/dialects'
 import { runTransaction } from '../src/transaction'
 
@@ -138,6 +148,110 @@ describe.each(servers)('transactions losing their connection on %s', (name) => {
     await expect(outcome).rejects.toThrow('refused')
     expect(attempts).toBe(1)
     expect(await stored('refused')).toEqual([])
+  })
+})
+
+describe.runIf(servers.includes('postgres'))('an organization created in one statement, losing its connection', () => {
+  let env: TestStorage
+  let terminator: Terminator
+  let orgkit: Orgkit
+  let owner: Actor
+  /** Where the next create's statement loses its connection: before it is sent, or once it has run. */
+  let fault: 'before sending' | 'after running' | null = null
+  let faults = 0
+
+  /**
+   * Wraps a pooled client's `query`: the create's statement (the one that claims the slug)
+   * loses its connection where `fault` says, and the driver's own error for the dead
+   * connection is what it reports.
+   */
+  const losingCreates = (client: pg.PoolClient) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
+    client.query = (async (...args: unknown[]) => {
+      const [first] = args
+      const text = typeof first === 'string' ? first : String((first as { text?: unknown }).text)
+      const where = fault
+      if (where === null || !text.startsWith('with "claimed" as')) return query(...args)
+      fault = null
+      faults += 1
+      const { rows } = (await query('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }
+      if (where === 'after running') await query(...args)
+      await terminator.terminate(rows[0]!.pid)
+      await query('select 1') // fails: the connection is gone
+      throw new Error('the terminated connection still answered')
+    }) as typeof client.query
+  }
+
+  beforeAll(async () => {
+    terminator = await connectTerminator('postgres')
+    env = await createTestStorage('postgres', { withPool: (pool) => pool.on('connect', losingCreates) })
+    orgkit = createOrgkit({ storage: env.storage })
+    const user = await env.addUser()
+    owner = { type: 'user', userId: user.id, email: user.email }
+  })
+  afterAll(async () => {
+    await env?.destroy()
+    await terminator?.close()
+  })
+  beforeEach(() => {
+    fault = null
+    faults = 0
+  })
+
+  /** The owner's organizations named `name`, each with its audit trail's actions and its members. */
+  const stored = async (name: string) => {
+    const { rows } = await sql<{ id: string; slug: string; member_count: number }>`
+      select id, slug, member_count from orgkit_organizations where name = ${name}`.execute(env.db)
+    return Promise.all(
+      rows.map(async (row) => ({
+        slug: row.slug,
+        memberCount: Number(row.member_count),
+        actions: (await orgkit.as(owner).audit.list(row.id)).data.map((event) => event.action).sort(),
+        members: (await orgkit.as(owner).members.list(row.id)).data.map((member) => member.userId),
+      })),
+    )
+  }
+  const createdBy = async () => {
+    const { rows } = await sql<{ n: number }>`
+      select organization_count as n from orgkit_organization_creators where user_id = ${(owner as { userId: string }).userId}`.execute(
+      env.db,
+    )
+    return Number(rows[0]?.n ?? 0)
+  }
+  const once = (slug: string) => [
+    {
+      slug,
+      memberCount: 1,
+      actions: ['member.added', 'organization.created'],
+      members: [(owner as { userId: string }).userId],
+    },
+  ]
+
+  it('answers with the organization the lost statement committed, written once', async () => {
+    const before = await createdBy()
+    fault = 'after running'
+    const created = await orgkit.as(owner).organizations.create({ name: 'Kept', slug: 'kept' })
+    expect(faults).toBe(1)
+    expect(created).toMatchObject({ name: 'Kept', slug: 'kept', role: 'owner' })
+    expect(await stored('Kept')).toEqual(once('kept'))
+    expect(await createdBy()).toBe(before + 1)
+    expect((await orgkit.as(owner).organizations.list()).data.filter((o) => o.id === created.id)).toHaveLength(1)
+  })
+
+  it('does not create a second one under the next generated slug', async () => {
+    fault = 'after running'
+    const created = await orgkit.as(owner).organizations.create({ name: 'Generated' })
+    expect(faults).toBe(1)
+    expect(await stored('Generated')).toEqual(once(created.slug))
+  })
+
+  it('runs it again when it was lost before it was sent', async () => {
+    const before = await createdBy()
+    fault = 'before sending'
+    const created = await orgkit.as(owner).organizations.create({ name: 'Again', slug: 'again' })
+    expect(faults).toBe(1)
+    expect(await stored('Again')).toEqual(once(created.slug))
+    expect(await createdBy()).toBe(before + 1)
   })
 })
 

@@ -45,12 +45,19 @@ const roundTrips = {
    */
   apiKeyRequest: 3,
   /**
-   * Target 4, beaten: BEGIN, one statement of data-modifying CTEs (the slug's claim, then the
-   * creator's count, an upsert on the creator's row conditional on the per-user limit, then
-   * the organization, the owner's membership and `user_memberships` entry and the audit
-   * events, each written only if the slug was free and the count taken), COMMIT.
+   * Target 4, beaten: one statement of data-modifying CTEs (the slug's claim, then the
+   * creator's count, then the organization, the owner's membership and `user_memberships`
+   * entry and the audit events, each written only if the slug was free), committing on its
+   * own: nothing can refuse it after the claim, and no `before` hook runs, so no BEGIN and
+   * COMMIT.
    */
-  createOrganization: 3,
+  createOrganization: 1,
+  /**
+   * Under a per-user limit: BEGIN, the statement (its count now an upsert conditional on the
+   * limit), COMMIT. A refusal at the limit comes after the slug's claim, which must then be
+   * taken back (below): the transaction holds the two together.
+   */
+  createOrganizationUnderLimit: 3,
   /**
    * Refused at the per-user limit: BEGIN, the statement (whose slug claim wrote its row but
    * whose count did not), the slug's claim deleted (the storage writes nothing when it
@@ -122,7 +129,14 @@ const distributedRoundTrips = {
  * A `before` hook registered for the action: the hook must see the change, so the event is
  * written after it, in a statement of its own (one more than without the hook).
  */
-const withHookRoundTrips = { addMember: 5 }
+const withHookRoundTrips = {
+  addMember: 5,
+  /**
+   * BEGIN, the statement (without its events), the events, COMMIT: the hook runs in the
+   * transaction, between the write and its commit.
+   */
+  createOrganization: 4,
+}
 
 const onPostgres = testDialects().includes('postgres')
 
@@ -236,7 +250,9 @@ describe.runIf(onPostgres).each([
     const creator = await env.addUser()
     const as = limited.as({ type: 'user', userId: creator.id, email: creator.email })
     let n = 0
-    await expectTrips(roundTrips.createOrganization, () => as.organizations.create({ name: `Limited ${++n}` }))
+    await expectTrips(roundTrips.createOrganizationUnderLimit, () =>
+      as.organizations.create({ name: `Limited ${++n}` }),
+    )
     await expectTrips(
       roundTrips.createOrganizationAtLimit,
       () =>
@@ -391,6 +407,26 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, with a before hook',
     expect(calls).toBe(1)
     const trail = await orgkit.as(owner).audit.list(orgId, { limit: 1 })
     expect(trail.data.map((e) => [e.action, e.target.id])).toEqual([['member.added', user.id]])
+  })
+
+  it('creates an organization in a transaction, for the hook to run in', async () => {
+    const seen: string[] = []
+    const remove = orgkit.before('organization.created', async (event, { transaction }) => {
+      const db = transaction as Kysely<unknown>
+      const found = await sql`select 1 from orgkit_organizations where id = ${event.organizationId}`.execute(db)
+      seen.push(`organization ${found.rows.length}`)
+    })
+    let n = 0
+    try {
+      // The hook's own statement is one more, in the transaction.
+      await expectTrips(withHookRoundTrips.createOrganization + 1, () =>
+        orgkit.as(owner).organizations.create({ name: `Hooked ${++n}` }),
+      )
+    } finally {
+      remove()
+    }
+    // Run twice (warm, then counted), each time inside its transaction.
+    expect(seen).toEqual(['organization 1', 'organization 1'])
   })
 
   it('lets the hook see the membership, and not yet its event', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../authorization/access'
 import { OWNER_ROLE } from '../authorization/permissions'
 import type { Context } from '../runtime/context'
-import { mutate } from '../runtime/unit-of-work'
+import { mutate, mutateAtomically } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import { mapPage, type Page, pageInput } from '../shared/pagination'
@@ -165,7 +165,10 @@ export async function createOrganization(
   if (data.slug !== undefined) checkSlug(ctx, data.slug)
   checkIndustry(ctx, data.industry)
   const limit = ctx.options.limits?.organizationsPerUser
-  const created = await mutate(ctx, actor, async ({ tx, now, recordWith }) => {
+  // Each attempt is one atomic insert that writes nothing unless it inserts: with no
+  // `before` hook, no transaction around them (on PostgreSQL the insert is one statement).
+  const actions = ['organization.created', 'member.added'] as const
+  const created = await mutateAtomically(ctx, actor, actions, async ({ repositories, now, recordWith }) => {
     const organization = newOrganization(user, now, {
       slug: data.slug ?? '',
       name: data.name,
@@ -205,7 +208,7 @@ export async function createOrganization(
           },
         ],
         async (events) => {
-          const inserted = await tx.organizations.insert(organization, owner, events, creatorSlot)
+          const inserted = await repositories.organizations.insert(organization, owner, events, creatorSlot)
           if (inserted === 'limit_reached') {
             throw new OrgkitError('limit_exceeded', `You can create at most ${limit} organizations.`)
           }

@@ -1,6 +1,6 @@
 import { createSortableId } from '../shared/ids'
 import type { Actor, AuditEventRecord, JsonObject } from '../shared/types'
-import type { TransactionRepositories } from '../storage/port'
+import type { Repositories, TransactionRepositories } from '../storage/port'
 import type { Context } from './context'
 import { actorRef } from './event-bus'
 import type { OrgkitEventAction, OrgkitEventMap } from './events'
@@ -64,15 +64,7 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
       if (!ctx.hooks.has(event.action)) return
       await runInOrganization(event.organizationId, () => ctx.hooks.run(event, { transaction: tx.transaction }))
     }
-    const toRecord = (input: EventInput): AuditEventRecord => ({
-      id: createSortableId('event'),
-      organizationId: input.organizationId,
-      action: input.action,
-      actor: actorRef(actor),
-      target: input.target,
-      changes: input.changes as JsonObject,
-      createdAt: now,
-    })
+    const toRecord = (input: EventInput) => eventRecord(actor, now, input)
     const value = await fn({
       tx,
       now,
@@ -106,4 +98,60 @@ export async function mutate<T>(ctx: Context, actor: Actor, fn: (work: Work) => 
   })
   await ctx.events.deliver(committed)
   return result
+}
+
+/** What a mutation made of one atomic write is given (see `mutateAtomically`). */
+export interface AtomicWork {
+  /** The repositories: the storage's own, or, with a `before` hook, the transaction's. */
+  repositories: Repositories
+  now: Date
+  /** As `Work.recordWith`. */
+  recordWith: Work['recordWith']
+}
+
+/**
+ * A mutation whose every write is one call of the storage that is atomic on its own (the
+ * port's methods are, outside a transaction: one statement, or a transaction of their own)
+ * and leaves nothing behind when it writes nothing, so that no transaction needs to hold
+ * them together. With no `before` hook for any of `actions` (the actions of the events `fn`
+ * records) nothing runs between a write and its commit, so `fn` writes through the storage
+ * itself: a storage that makes the write one statement spares the BEGIN and COMMIT.
+ * Listeners hear of the events after it, as after `mutate`. With a hook, the hook must run
+ * inside the write's transaction, before its commit: `fn` runs in `mutate`.
+ */
+export async function mutateAtomically<T>(
+  ctx: Context,
+  actor: Actor,
+  actions: readonly OrgkitEventAction[],
+  fn: (work: AtomicWork) => Promise<T>,
+): Promise<T> {
+  if (actions.some((action) => ctx.hooks.has(action))) {
+    return mutate(ctx, actor, ({ tx, now, recordWith }) => fn({ repositories: tx, now, recordWith }))
+  }
+  const now = ctx.now()
+  const events: AuditEventRecord[] = []
+  const value = await fn({
+    repositories: ctx.storage,
+    now,
+    async recordWith(inputs, write) {
+      const recorded = inputs.map((input) => eventRecord(actor, now, input))
+      const result = await write(recorded)
+      if (result !== false) events.push(...recorded)
+      return result
+    },
+  })
+  await ctx.events.deliver(events)
+  return value
+}
+
+function eventRecord(actor: Actor, now: Date, input: EventInput): AuditEventRecord {
+  return {
+    id: createSortableId('event'),
+    organizationId: input.organizationId,
+    action: input.action,
+    actor: actorRef(actor),
+    target: input.target,
+    changes: input.changes as JsonObject,
+    createdAt: now,
+  }
 }

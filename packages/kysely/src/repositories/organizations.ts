@@ -30,6 +30,7 @@ import {
   type OrgkitDatabase,
   USER_INDEX_TABLES,
 } from '../schema'
+import { runAlone } from '../transaction'
 import { auditRepository, auditValues } from './audit'
 import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
 import {
@@ -423,17 +424,39 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   }
 
   return {
-    insert: (organization, owner, events = [], creatorSlot) =>
-      atomic(async (trx) => {
+    async insert(organization, owner, events = [], creatorSlot) {
+      const row = organizationToRow(organization, dialect)
+      // The owner is counted in the row as written, not by an update after it.
+      if (owner !== undefined) row.member_count = 1
+      // The slot `delete` gives back: a team organization's, counted for its creator.
+      const creator = creatorSlot !== undefined && organization.type === 'team' ? organization.createdBy : null
+      const limit = creatorSlot?.limit ?? null
+      /** PostgreSQL: the folded statement (see `insertOrganizationFolded`) and its values. */
+      const foldedInsert = (distributed: boolean) => {
+        const slotted: Slotted = distributed || creator === null ? 'none' : limit === null ? 'unlimited' : 'limited'
+        const values = auditValues(events, dialect, { ...row })
+        if (owner !== undefined) Object.assign(values, { ownerId: owner.userId, ownerRole: owner.role })
+        if (slotted !== 'none') Object.assign(values, { creatorId: creator })
+        if (slotted === 'limited') Object.assign(values, { limit })
+        return { statement: insertOrganizationFolded(distributed, owner !== undefined, events.length, slotted), values }
+      }
+      // PostgreSQL on one server, outside a transaction and with no limit to refuse at: the
+      // statement writes all or nothing (nothing can refuse after the slug's claim) and
+      // commits on its own, with no BEGIN and COMMIT around it. A run after a lost
+      // connection finds the slug taken by this very organization when the lost one had
+      // committed: inserted then, once (its id is the organization's key).
+      if (dialect.name === 'postgres' && !context.inTransaction && limit === null && !(await context.distributed(db))) {
+        const { statement, values } = foldedInsert(false)
+        return runAlone(dialect, async (afterLoss) => {
+          if ((await runFoldedClaim(statement, context, values)).claimed) return 'inserted'
+          const found = afterLoss && (await byId.run(context, { id: organization.id })).rows.length > 0
+          return found ? 'inserted' : 'slug_taken'
+        })
+      }
+      return atomic(async (trx) => {
         // The slug is claimed first, so a taken slug leaves nothing behind, and claims no slot.
         const inTransaction = { ...context, db: trx }
         const slug = { slug: organization.slug, organizationId: organization.id }
-        const row = organizationToRow(organization, dialect)
-        // The owner is counted in the row as written, not by an update after it.
-        if (owner !== undefined) row.member_count = 1
-        // The slot `delete` gives back: a team organization's, counted for its creator.
-        const creator = creatorSlot !== undefined && organization.type === 'team' ? organization.createdBy : null
-        const limit = creatorSlot?.limit ?? null
         if (dialect.name === 'postgres') {
           const distributed = await context.distributed(trx)
           if (distributed) {
@@ -442,12 +465,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
               return refuseAfterSlug(trx, organization)
             }
           }
-          const slotted: Slotted = distributed || creator === null ? 'none' : limit === null ? 'unlimited' : 'limited'
-          const values = auditValues(events, dialect, { ...row })
-          if (owner !== undefined) Object.assign(values, { ownerId: owner.userId, ownerRole: owner.role })
-          if (slotted !== 'none') Object.assign(values, { creatorId: creator })
-          if (slotted === 'limited') Object.assign(values, { limit })
-          const statement = insertOrganizationFolded(distributed, owner !== undefined, events.length, slotted)
+          const { statement, values } = foldedInsert(distributed)
           const { claimed, written } = await runFoldedClaim(statement, inTransaction, values)
           if (!claimed) return 'slug_taken'
           if (!written) return refuseAfterSlug(trx, organization)
@@ -475,7 +493,8 @@ export function organizationRepository(context: StorageContext): TransactionOrga
         }
         await auditRepository(inTransaction).append(events)
         return 'inserted'
-      }),
+      })
+    },
 
     async findById(id) {
       const row = (await byId.run(context, { id })).rows[0]

@@ -206,6 +206,35 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     const [removed] = (await orgkit.as(user(ann)).audit.list(org.id, { limit: 1 })).data
     expect(removed).toMatchObject({ action: 'member.removed', changes: { role: 'member' } })
   })
+
+  // An ownership transfer reads its new owner with the lock too: read as it was when the
+  // request began, a removed one would still be found, and the caller would hand the
+  // organization to nobody.
+
+  it('a new owner removed while a transfer waits is not found, and the caller stays owner', async () => {
+    const { org, ann, cat } = await organizationWithMember()
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.delete(org.id, cat),
+      () => orgkit.as(user(ann)).organizations.transferOwnership(org.id, { userId: cat }),
+    )
+    expect(codeOf(outcome)).toBe('not_found')
+    expect((await env.storage.members.find(org.id, ann))?.role).toBe('owner')
+    expect(await env.storage.members.find(org.id, cat)).toBeNull()
+    expect(await env.storage.members.countWithRole(org.id, 'owner')).toBe(1)
+  })
+
+  it('a new owner demoted while a transfer waits is made owner from the new role', async () => {
+    const { org, ann, cat } = await organizationWithMember('owner')
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, cat, 'member'),
+      () => orgkit.as(user(ann)).organizations.transferOwnership(org.id, { userId: cat }),
+    )
+    expect(outcome).toMatchObject({ status: 'fulfilled', value: { role: 'admin' } })
+    expect((await env.storage.members.find(org.id, cat))?.role).toBe('owner')
+    expect((await env.storage.members.find(org.id, ann))?.role).toBe('admin')
+  })
 })
 
 /**

@@ -86,6 +86,11 @@ const roundTrips = {
    */
   removeMember: 5,
   /**
+   * Target 4: 6. The new owner comes with the lock, as for a role change. Beyond it: two
+   * role changes (the new owner's, the caller's), and the audit event in a statement of its own.
+   */
+  transferOwnership: 6,
+  /**
    * Target 4: 6, by slug. Beyond it: the slug's lookup under the transaction (by id it
    * goes), and the addressee, their membership and the inviter read in one statement (no
    * invitation to a member; the answer's `invitedBy`). The invitation, its id and token
@@ -119,6 +124,8 @@ const distributedRoundTrips = {
   changeRole: 4,
   /** 6: the `user_memberships` entry (the user's shard) apart. */
   removeMember: 6,
+  /** 6: as on one server (the memberships and the event are on the organization's shard). */
+  transferOwnership: 6,
   /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
   invite: 9,
   /** 7: the `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart. */
@@ -282,6 +289,24 @@ describe.runIf(onPostgres).each([
     await expect(orgkit.as(owner).members.get(orgId, user.id)).rejects.toMatchObject({ code: 'not_found' })
   })
 
+  it('transfers ownership, and back', async () => {
+    const heir = await env.addUser()
+    await orgkit.as(owner).members.add(orgId, { userId: heir.id, role: 'member' })
+    await expectTrips(
+      roundTrips.transferOwnership,
+      () => orgkit.as(owner).organizations.transferOwnership(orgId, { userId: heir.id }),
+      false,
+    )
+    const heirActor = { type: 'user' as const, userId: heir.id, email: heir.email }
+    await expectTrips(
+      roundTrips.transferOwnership,
+      () => orgkit.as(heirActor).organizations.transferOwnership(orgId, { userId: ownerUser.id }),
+      false,
+    )
+    expect((await orgkit.as(owner).members.get(orgId, ownerUser.id)).role).toBe('owner')
+    expect((await orgkit.as(owner).members.get(orgId, heir.id)).role).toBe('admin')
+  })
+
   it('creates an invitation by slug and accepts it', async () => {
     const invitee = await env.addUser()
     let token = ''
@@ -368,6 +393,18 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
     const mine = await orgkit.as(addressee).organizations.list()
     expect(mine.data.map((o) => o.id)).toEqual([orgId])
     expect((await orgkit.as(addressee).invitations.mine()).data).toEqual([])
+  })
+
+  it('transfers ownership', async () => {
+    const heir = await env.addUser()
+    await orgkit.as(owner).members.add(orgId, { userId: heir.id })
+    await expectTrips(
+      distributedRoundTrips.transferOwnership,
+      () => orgkit.as(owner).organizations.transferOwnership(orgId, { userId: heir.id }),
+      false,
+    )
+    const mine = await orgkit.as({ type: 'user', userId: heir.id, email: heir.email }).organizations.list()
+    expect(mine.data.map((o) => [o.id, o.role])).toEqual([[orgId, 'owner']])
   })
 })
 

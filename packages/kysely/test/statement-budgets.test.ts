@@ -72,6 +72,12 @@ const budgets = (dialect: TestDialect) => ({
    * everything that goes with it in one statement.
    */
   removeMember: dialect === 'mysql' ? 12 : dialect === 'postgres' ? 5 : 11,
+  /**
+   * Transferring ownership: the lock with the caller's membership, the new owner, their
+   * promotion, the caller's demotion, audit. PostgreSQL: the new owner read (and locked)
+   * with the lock.
+   */
+  transferOwnership: dialect === 'mysql' ? 8 : dialect === 'postgres' ? 6 : 7,
   /** "My organizations": the user's index, then those organizations with the role. */
   myOrganizations: 2,
   /** "My invitations": the addressee's index, those invitations, and the inviters' names. */
@@ -169,6 +175,23 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     const removed = await count(() => orgkit.as(owner).members.remove(orgId, user.id), false)
     expect(removed.length, removed.join('\n')).toBeLessThanOrEqual(budget.removeMember)
     await expect(orgkit.as(owner).members.get(orgId, user.id)).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it('transfers ownership, and back', async () => {
+    const heir = await env.addUser()
+    await orgkit.as(owner).members.add(orgId, { userId: heir.id, role: 'member' })
+    const moved = await count(() => orgkit.as(owner).organizations.transferOwnership(orgId, { userId: heir.id }), false)
+    expect(moved.length, moved.join('\n')).toBeLessThanOrEqual(budget.transferOwnership)
+    expect((await orgkit.as(owner).members.get(orgId, heir.id)).role).toBe('owner')
+    const back = await count(
+      () =>
+        orgkit
+          .as({ type: 'user', userId: heir.id, email: heir.email })
+          .organizations.transferOwnership(orgId, { userId: ownerUser.id }),
+      false,
+    )
+    expect(back.length, back.join('\n')).toBeLessThanOrEqual(budget.transferOwnership)
+    expect((await orgkit.as(owner).members.get(orgId, ownerUser.id)).role).toBe('owner')
   })
 
   it("lists a user's organizations and invitations from their own indexes", async () => {

@@ -88,7 +88,8 @@ export interface AuthorizeOptions {
   member?: MemberRecord | null | undefined
   /**
    * Locking only: the user id of the member the operation is about (a role change, a
-   * removal), read with the lock, as committed when it is granted (`Access.target`).
+   * removal, an ownership transfer), read with the lock, as committed when it is granted
+   * (`Access.target`).
    */
   readMember?: string | undefined
 }
@@ -202,6 +203,22 @@ export function authorizeForUpdate(
   options: AuthorizeOptions = {},
 ): Promise<Access> {
   return check(ctx, tx, actor, ref, requirement, options, tx)
+}
+
+/**
+ * The member a locking authorization with `readMember` is about (a role change, a removal,
+ * an ownership transfer): the one read with the lock, or, where the lock was taken without
+ * it (an actor other than a user), read now, under it. Not a member: 404.
+ */
+export async function lockedTarget(
+  repos: TransactionRepositories,
+  access: Access,
+  userId: string,
+): Promise<MemberWithUser> {
+  const target =
+    access.target === undefined ? await repos.members.findWithUser(access.organization.id, userId) : access.target
+  if (target === null) throw notFound('Member not found.')
+  return target
 }
 
 async function check(

@@ -1,10 +1,10 @@
 import {
-  type Access,
   assertMayGrant,
   assignableRole,
   authorize,
   authorizeForUpdate,
   authorizeWithRead,
+  lockedTarget,
   roleIn,
 } from '../authorization/access'
 import { assertOwnerRemains } from '../organizations/service'
@@ -41,16 +41,6 @@ async function findWithUser(repos: Repositories, organizationId: string, userId:
   const member = await repos.members.findWithUser(organizationId, userId)
   if (!member) throw notFound('Member not found.')
   return member
-}
-
-/**
- * The member a locking authorization with `readMember` is about: the one read with the lock,
- * or, where the lock was taken without it (an actor other than a user), read now, under it.
- */
-async function lockedTarget(repos: Repositories, access: Access, userId: string): Promise<MemberWithUser> {
-  if (access.target === undefined) return findWithUser(repos, access.organization.id, userId)
-  if (access.target === null) throw notFound('Member not found.')
-  return access.target
 }
 
 export async function listMembers(

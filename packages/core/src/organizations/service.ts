@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
-import { type Access, authorize, authorizeForUpdate, findOrganization, requireUser } from '../authorization/access'
+import {
+  type Access,
+  authorize,
+  authorizeForUpdate,
+  findOrganization,
+  lockedTarget,
+  requireUser,
+} from '../authorization/access'
 import { OWNER_ROLE } from '../authorization/permissions'
 import type { Context } from '../runtime/context'
 import { mutate, mutateAtomically } from '../runtime/unit-of-work'
@@ -359,11 +366,15 @@ export async function transferOwnership(
   const user = requireUser(actor, 'transfer ownership')
   const { userId } = parseInput(transferOwnershipSchema, input)
   const transferred = await mutate(ctx, actor, async ({ tx, record }) => {
-    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.transferOwnership)
+    // The new owner is read with the lock, as committed when it is granted (PostgreSQL locks
+    // their row with it): one removed or demoted meanwhile is seen so, and the role changes
+    // below find the row they read.
+    const access = await authorizeForUpdate(ctx, tx, actor, ref, organizationRules.transferOwnership, {
+      readMember: userId,
+    })
     const { organization } = access
     if (userId === user.userId) throw invalid('userId', 'You already own this organization.')
-    const target = await tx.members.find(organization.id, userId)
-    if (!target) throw notFound('Member not found.')
+    const target = await lockedTarget(tx, access, userId)
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization has one owner.')
     if (target.role !== OWNER_ROLE) await tx.members.updateRole(organization.id, userId, OWNER_ROLE)
     await tx.members.updateRole(organization.id, user.userId, FORMER_OWNER_ROLE)

@@ -184,13 +184,14 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
    * `lockWithMember`, also reading the membership a change is about (a role change, a
-   * removal): `targetUserId`'s, with their host user (`target`; `null` when not a member; a
-   * user the host's table lacks reads as nulls, as in `members.findWithUser`). Both
-   * memberships are the ones committed when the lock is granted: a target promoted, demoted
-   * or removed by a transaction the lock waited for is read as that transaction left it.
-   * `null` when the organization does not exist. A storage reads them in the statement that
-   * takes the lock where its engine reads them as committed there (PostgreSQL locks them
-   * with the organization, after it), and otherwise after it.
+   * removal, an ownership transfer): `targetUserId`'s, with their host user (`target`;
+   * `null` when not a member; a user the host's table lacks reads as nulls, as in
+   * `members.findWithUser`). Both memberships are the ones committed when the lock is
+   * granted: a target promoted, demoted or removed by a transaction the lock waited for is
+   * read as that transaction left it. `null` when the organization does not exist. A
+   * storage reads them in the statement that takes the lock where its engine reads them as
+   * committed there (PostgreSQL locks them with the organization, after it), and otherwise
+   * after it.
    */
   lockWithTarget(id: string, userId: string, targetUserId: string): Promise<LockedTarget | null>
   /**

@@ -49,8 +49,8 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
 
   /**
    * Runs `change` in a transaction that holds `organizationId`'s lock, starts `request`
-   * while it is open, waits until the request waits for the lock, then commits: what the
-   * request answered.
+   * while it is open, waits until the request waits for the lock (or has answered), then
+   * commits: what the request answered.
    */
   async function whileLocked<T>(
     organizationId: string,
@@ -73,7 +73,8 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     })
     await holding
     const b = Promise.allSettled([request()])
-    await untilWaitingForLock(env)
+    // A request that answers without waiting (a refusal from a read) is judged as it answered.
+    await Promise.race([untilWaitingForLock(env), b])
     release()
     await a
     const [outcome] = await b
@@ -92,6 +93,49 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     )
     expect(codeOf(outcome)).toBe('forbidden')
     expect(await env.storage.members.find(org.id, cat)).toBeNull()
+  })
+
+  // An add is decided on a read without the lock where the storage can, and written only if
+  // what it was decided on still holds once the lock is granted: else it is decided again,
+  // under the lock. Each case changes one thing the decision rests on.
+
+  it("a caller's custom role edited while an add waits no longer allows it (forbidden)", async () => {
+    const { org, ann, bob, cat } = await organizationWithAdmin()
+    await orgkit.as(user(ann)).roles.create(org.id, {
+      key: 'recruiter',
+      name: 'Recruiter',
+      permissions: ['members.read', 'teams.read', 'roles.read', 'members.add'],
+    })
+    await orgkit.as(user(ann)).members.update(org.id, bob, { role: 'recruiter' })
+    const outcome = await whileLocked(
+      org.id,
+      async (tx) => {
+        await tx.roles.update(
+          org.id,
+          'recruiter',
+          { permissions: ['members.read', 'teams.read', 'roles.read'] },
+          new Date(),
+        )
+        await tx.organizations.bumpRolesVersion(org.id, new Date())
+      },
+      () => orgkit.as(user(bob)).members.add(org.id, { userId: cat, role: 'member' }),
+    )
+    expect(codeOf(outcome)).toBe('forbidden')
+    expect(await env.storage.members.find(org.id, cat)).toBeNull()
+  })
+
+  it('an add waiting while another fills the last place is refused at the limit (limit_exceeded)', async () => {
+    const { org, ann, bob, cat } = await organizationWithAdmin()
+    const dan = (await env.addUser({ id: `dan${round}`, email: `dan${round}@example.com` })).id
+    const limited = createOrgkit({ storage: env.storage, limits: { membersPerOrganization: 3 } })
+    const outcome = await whileLocked(
+      org.id,
+      (tx) => tx.members.insert({ organizationId: org.id, userId: dan, role: 'member', joinedAt: new Date() }),
+      () => limited.as(user(bob)).members.add(org.id, { userId: cat, role: 'member' }),
+    )
+    expect(codeOf(outcome)).toBe('limit_exceeded')
+    expect(await env.storage.members.find(org.id, cat)).toBeNull()
+    expect((await orgkit.as(user(ann)).organizations.get(org.id)).memberCount).toBe(3)
   })
 
   it('a caller removed while the request waits is no longer a member (not found)', async () => {
@@ -133,16 +177,19 @@ describe.each(testStorages())('the membership read with the lock, after a wait, 
     expect(await env.storage.members.find(org.id, cat)).toBeNull()
   })
 
+  // A role change, which decides under the lock. (An add, where the storage decides it on
+  // a read without the lock, refuses from that read at once, before the promotion commits:
+  // it never waits.)
   it('a caller promoted while the request waits is allowed what the new role allows', async () => {
-    const { org, bob, cat } = await organizationWithAdmin()
+    const { org, bob, cat } = await organizationWithMember()
     await orgkit.as({ type: 'system' }).members.update(org.id, bob, { role: 'member' })
     const outcome = await whileLocked(
       org.id,
       (tx) => tx.members.updateRole(org.id, bob, 'admin'),
-      () => orgkit.as(user(bob)).members.add(org.id, { userId: cat, role: 'member' }),
+      () => orgkit.as(user(bob)).members.update(org.id, cat, { role: 'admin' }),
     )
     expect(codeOf(outcome)).toBe('fulfilled')
-    expect((await env.storage.members.find(org.id, cat))?.role).toBe('member')
+    expect((await env.storage.members.find(org.id, cat))?.role).toBe('admin')
   })
 
   // The member a role change or a removal is about is read with the lock too, and judged as

@@ -151,109 +151,144 @@ describe.each(servers)('transactions losing their connection on %s', (name) => {
   })
 })
 
-describe.runIf(servers.includes('postgres'))('an organization created in one statement, losing its connection', () => {
-  let env: TestStorage
-  let terminator: Terminator
-  let orgkit: Orgkit
-  let owner: Actor
-  /** Where the next create's statement loses its connection: before it is sent, or once it has run. */
-  let fault: 'before sending' | 'after running' | null = null
-  let faults = 0
+describe.runIf(servers.includes('postgres'))(
+  'writes of one statement committing on their own, losing their connection',
+  () => {
+    let env: TestStorage
+    let terminator: Terminator
+    let orgkit: Orgkit
+    let owner: Actor
+    /**
+     * Where the next write's statement loses its connection: before it is sent, or once it has
+     * run. The statement is known by its first CTE: `claimed` (creating an organization) or
+     * `decided` (adding a member).
+     */
+    let fault: { statement: 'claimed' | 'decided'; where: 'before sending' | 'after running' } | null = null
+    let faults = 0
 
-  /**
-   * Wraps a pooled client's `query`: the create's statement (the one that claims the slug)
-   * loses its connection where `fault` says, and the driver's own error for the dead
-   * connection is what it reports.
-   */
-  const losingCreates = (client: pg.PoolClient) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
-    client.query = (async (...args: unknown[]) => {
-      const [first] = args
-      const text = typeof first === 'string' ? first : String((first as { text?: unknown }).text)
-      const where = fault
-      if (where === null || !text.startsWith('with "claimed" as')) return query(...args)
+    /**
+     * Wraps a pooled client's `query`: the write's statement loses its connection where
+     * `fault` says, and the driver's own error for the dead connection is what it reports.
+     */
+    const losingWrites = (client: pg.PoolClient) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>
+      client.query = (async (...args: unknown[]) => {
+        const [first] = args
+        const text = typeof first === 'string' ? first : String((first as { text?: unknown }).text)
+        if (fault === null || !text.startsWith(`with "${fault.statement}" as`)) return query(...args)
+        const { where } = fault
+        fault = null
+        faults += 1
+        const { rows } = (await query('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }
+        if (where === 'after running') await query(...args)
+        await terminator.terminate(rows[0]!.pid)
+        await query('select 1') // fails: the connection is gone
+        throw new Error('the terminated connection still answered')
+      }) as typeof client.query
+    }
+
+    beforeAll(async () => {
+      terminator = await connectTerminator('postgres')
+      env = await createTestStorage('postgres', { withPool: (pool) => pool.on('connect', losingWrites) })
+      orgkit = createOrgkit({ storage: env.storage })
+      const user = await env.addUser()
+      owner = { type: 'user', userId: user.id, email: user.email }
+    })
+    afterAll(async () => {
+      await env?.destroy()
+      await terminator?.close()
+    })
+    beforeEach(() => {
       fault = null
-      faults += 1
-      const { rows } = (await query('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }
-      if (where === 'after running') await query(...args)
-      await terminator.terminate(rows[0]!.pid)
-      await query('select 1') // fails: the connection is gone
-      throw new Error('the terminated connection still answered')
-    }) as typeof client.query
-  }
+      faults = 0
+    })
 
-  beforeAll(async () => {
-    terminator = await connectTerminator('postgres')
-    env = await createTestStorage('postgres', { withPool: (pool) => pool.on('connect', losingCreates) })
-    orgkit = createOrgkit({ storage: env.storage })
-    const user = await env.addUser()
-    owner = { type: 'user', userId: user.id, email: user.email }
-  })
-  afterAll(async () => {
-    await env?.destroy()
-    await terminator?.close()
-  })
-  beforeEach(() => {
-    fault = null
-    faults = 0
-  })
-
-  /** The owner's organizations named `name`, each with its audit trail's actions and its members. */
-  const stored = async (name: string) => {
-    const { rows } = await sql<{ id: string; slug: string; member_count: number }>`
+    /** The owner's organizations named `name`, each with its audit trail's actions and its members. */
+    const stored = async (name: string) => {
+      const { rows } = await sql<{ id: string; slug: string; member_count: number }>`
       select id, slug, member_count from orgkit_organizations where name = ${name}`.execute(env.db)
-    return Promise.all(
-      rows.map(async (row) => ({
-        slug: row.slug,
-        memberCount: Number(row.member_count),
-        actions: (await orgkit.as(owner).audit.list(row.id)).data.map((event) => event.action).sort(),
-        members: (await orgkit.as(owner).members.list(row.id)).data.map((member) => member.userId),
-      })),
-    )
-  }
-  const createdBy = async () => {
-    const { rows } = await sql<{ n: number }>`
+      return Promise.all(
+        rows.map(async (row) => ({
+          slug: row.slug,
+          memberCount: Number(row.member_count),
+          actions: (await orgkit.as(owner).audit.list(row.id)).data.map((event) => event.action).sort(),
+          members: (await orgkit.as(owner).members.list(row.id)).data.map((member) => member.userId),
+        })),
+      )
+    }
+    const createdBy = async () => {
+      const { rows } = await sql<{ n: number }>`
       select organization_count as n from orgkit_organization_creators where user_id = ${(owner as { userId: string }).userId}`.execute(
-      env.db,
-    )
-    return Number(rows[0]?.n ?? 0)
-  }
-  const once = (slug: string) => [
-    {
-      slug,
-      memberCount: 1,
-      actions: ['member.added', 'organization.created'],
-      members: [(owner as { userId: string }).userId],
-    },
-  ]
+        env.db,
+      )
+      return Number(rows[0]?.n ?? 0)
+    }
+    const once = (slug: string) => [
+      {
+        slug,
+        memberCount: 1,
+        actions: ['member.added', 'organization.created'],
+        members: [(owner as { userId: string }).userId],
+      },
+    ]
 
-  it('answers with the organization the lost statement committed, written once', async () => {
-    const before = await createdBy()
-    fault = 'after running'
-    const created = await orgkit.as(owner).organizations.create({ name: 'Kept', slug: 'kept' })
-    expect(faults).toBe(1)
-    expect(created).toMatchObject({ name: 'Kept', slug: 'kept', role: 'owner' })
-    expect(await stored('Kept')).toEqual(once('kept'))
-    expect(await createdBy()).toBe(before + 1)
-    expect((await orgkit.as(owner).organizations.list()).data.filter((o) => o.id === created.id)).toHaveLength(1)
-  })
+    it('answers with the organization the lost statement committed, written once', async () => {
+      const before = await createdBy()
+      fault = { statement: 'claimed', where: 'after running' }
+      const created = await orgkit.as(owner).organizations.create({ name: 'Kept', slug: 'kept' })
+      expect(faults).toBe(1)
+      expect(created).toMatchObject({ name: 'Kept', slug: 'kept', role: 'owner' })
+      expect(await stored('Kept')).toEqual(once('kept'))
+      expect(await createdBy()).toBe(before + 1)
+      expect((await orgkit.as(owner).organizations.list()).data.filter((o) => o.id === created.id)).toHaveLength(1)
+    })
 
-  it('does not create a second one under the next generated slug', async () => {
-    fault = 'after running'
-    const created = await orgkit.as(owner).organizations.create({ name: 'Generated' })
-    expect(faults).toBe(1)
-    expect(await stored('Generated')).toEqual(once(created.slug))
-  })
+    it('does not create a second one under the next generated slug', async () => {
+      fault = { statement: 'claimed', where: 'after running' }
+      const created = await orgkit.as(owner).organizations.create({ name: 'Generated' })
+      expect(faults).toBe(1)
+      expect(await stored('Generated')).toEqual(once(created.slug))
+    })
 
-  it('runs it again when it was lost before it was sent', async () => {
-    const before = await createdBy()
-    fault = 'before sending'
-    const created = await orgkit.as(owner).organizations.create({ name: 'Again', slug: 'again' })
-    expect(faults).toBe(1)
-    expect(await stored('Again')).toEqual(once(created.slug))
-    expect(await createdBy()).toBe(before + 1)
-  })
-})
+    it('runs it again when it was lost before it was sent', async () => {
+      const before = await createdBy()
+      fault = { statement: 'claimed', where: 'before sending' }
+      const created = await orgkit.as(owner).organizations.create({ name: 'Again', slug: 'again' })
+      expect(faults).toBe(1)
+      expect(await stored('Again')).toEqual(once(created.slug))
+      expect(await createdBy()).toBe(before + 1)
+    })
+
+    /** Adds a fresh user to `organizationId`: the answer, and what is stored of it. */
+    const addFresh = async (organizationId: string) => {
+      const user = await env.addUser()
+      const added = await orgkit.as(owner).members.add(organizationId, { userId: user.id, role: 'member' })
+      const events = (await orgkit.as(owner).audit.list(organizationId)).data.filter(
+        (event) => event.action === 'member.added' && event.target.id === user.id,
+      )
+      const organization = await orgkit.as(owner).organizations.get(organizationId)
+      return { added, userId: user.id, events: events.length, memberCount: organization.memberCount }
+    }
+
+    it('answers with the member the lost statement added, added once', async () => {
+      const organization = await orgkit.as(owner).organizations.create({ name: 'Joined' })
+      fault = { statement: 'decided', where: 'after running' }
+      const { added, userId, events, memberCount } = await addFresh(organization.id)
+      expect(faults).toBe(1)
+      expect(added).toMatchObject({ userId, role: 'member' })
+      expect({ events, memberCount }).toEqual({ events: 1, memberCount: 2 })
+    })
+
+    it('adds the member when the statement was lost before it was sent', async () => {
+      const organization = await orgkit.as(owner).organizations.create({ name: 'Rejoined' })
+      fault = { statement: 'decided', where: 'before sending' }
+      const { added, userId, events, memberCount } = await addFresh(organization.id)
+      expect(faults).toBe(1)
+      expect(added).toMatchObject({ userId, role: 'member' })
+      expect({ events, memberCount }).toEqual({ events: 1, memberCount: 2 })
+    })
+  },
+)
 
 /**
  * A dialect whose COMMIT reaches the server and then loses its connection, so that the

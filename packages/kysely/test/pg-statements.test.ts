@@ -155,12 +155,13 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
     // Every statement now runs under the fresh names: a write prepares its statements anew.
     const second = await env.addUser()
     await as.members.add(orgId, { userId: second.id, role: 'member' })
+    await as.members.update(orgId, second.id, { role: 'member' })
 
-    // Inside a transaction: the refused statement aborts it, and the transaction runs again.
+    // Inside a transaction (a role change: its lock reads `o.*` too): the refused statement
+    // aborts it, and the transaction runs again.
     await sql`alter table orgkit_organizations add column extra_two text`.execute(env.db)
-    const third = await env.addUser()
     trips.length = 0
-    await as.members.add(orgId, { userId: third.id, role: 'member' })
+    await as.members.update(orgId, second.id, { role: 'admin' })
     const texts = trips.map((trip) => trip.sql)
     expect(texts[0]).toBe('begin')
     expect(trips[1]?.name).toMatch(/_1$/)
@@ -168,9 +169,9 @@ describe.runIf(onPostgres)("orgkit's statements prepared on postgres", () => {
     expect(texts[3]).toBe('begin')
     expect(trips[4]).toEqual({ sql: trips[1]?.sql, name: trips[1]?.name?.replace(/_1$/, '_2') })
     expect(texts.at(-1)).toBe('commit')
-    expect((await as.members.get(orgId, third.id)).role).toBe('member')
-    const added = await as.audit.list(orgId, { limit: 1 })
-    expect(added.data.map((event) => [event.action, event.target.id])).toEqual([['member.added', third.id]])
+    expect((await as.members.get(orgId, second.id)).role).toBe('admin')
+    const changed = await as.audit.list(orgId, { limit: 1 })
+    expect(changed.data.map((event) => [event.action, event.target.id])).toEqual([['member.updated', second.id]])
   })
 
   it('moves to fresh names when the statements were deallocated behind the driver', async () => {

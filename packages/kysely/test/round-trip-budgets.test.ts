@@ -65,11 +65,15 @@ const roundTrips = {
    */
   createOrganizationAtLimit: 4,
   /**
-   * Target 4, met: BEGIN, the lock with the caller's membership and the added user (the
-   * host's table: no member without a user), one statement writing the membership, its
-   * `user_memberships` entry, the kept member count and the audit event, COMMIT.
+   * Target 4, beaten: the organization with the caller's membership and the added user (the
+   * host's table: no member without a user), read without a lock, on which the add is
+   * decided; then one statement committing on its own that locks the organization and the
+   * caller's membership, checks them as decided (roles' version, caller's role, room under
+   * the limit) and writes the membership, its `user_memberships` entry, the kept member
+   * count and the audit event (`members.insertIfUnchanged`). Had they changed: the add
+   * under the lock after it (BEGIN, the lock, the write, COMMIT).
    */
-  addMember: 4,
+  addMember: 2,
   /**
    * Target 4, met: BEGIN, the lock with the caller's membership and the member's with their
    * user (both locked after the organization, so read as committed once its lock is
@@ -118,7 +122,10 @@ const distributedRoundTrips = {
    * the organization's shard, the owner's `user_memberships` entry (the owner's shard) after.
    */
   createOrganization: 6,
-  /** 5: the `user_memberships` entry (the added user's shard), after the organization's shard. */
+  /**
+   * 5: the read, then BEGIN, the checked write on the organization's shard, the
+   * `user_memberships` entry (the added user's shard), COMMIT.
+   */
   addMember: 5,
   /** 4: as on one server (every row it reads and writes is on the organization's shard). */
   changeRole: 4,
@@ -137,6 +144,7 @@ const distributedRoundTrips = {
  * written after it, in a statement of its own (one more than without the hook).
  */
 const withHookRoundTrips = {
+  /** The add under the lock (the hook runs in its transaction): BEGIN, the lock, the write, the event, COMMIT. */
   addMember: 5,
   /**
    * BEGIN, the statement (without its events), the events, COMMIT: the hook runs in the

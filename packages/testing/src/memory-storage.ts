@@ -17,6 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import {
+  type AddDecidedOn,
   type ApiKeyRecord,
   type AuditEventRecord,
   buildPage,
@@ -297,11 +298,14 @@ function repositories(
         return (id !== undefined && t.organizations.get(id)) || null
       }),
       findIdBySlug: op((slug: string) => t.organizationSlugs.get(slug) ?? null),
-      findWithMember: op((ref: { id: string } | { slug: string }, userId: string) => {
+      findWithMember: op((ref: { id: string } | { slug: string }, userId: string, readUserId?: string) => {
         const id = 'id' in ref ? ref.id : t.organizationSlugs.get(ref.slug)
         const organization = id === undefined ? undefined : t.organizations.get(id)
         if (organization === undefined) return null
-        return { organization, member: t.members.get(key(organization.id, userId)) ?? null }
+        const member = t.members.get(key(organization.id, userId)) ?? null
+        return readUserId === undefined
+          ? { organization, member }
+          : { organization, member, user: users.get(readUserId) ?? null }
       }),
       lock: op((id: string) => t.organizations.get(id) ?? null),
       lockWithMember: op((id: string, userId: string, readUserId?: string) => {
@@ -368,6 +372,17 @@ function repositories(
 
     members: {
       insert: op(addMember),
+      insertIfUnchanged: op((member: MemberRecord, decidedOn: AddDecidedOn, events?: readonly AuditEventRecord[]) => {
+        const organization = t.organizations.get(member.organizationId)
+        const caller = t.members.get(key(member.organizationId, decidedOn.callerId))
+        const unchanged =
+          organization !== undefined &&
+          organization.rolesVersion === decidedOn.rolesVersion &&
+          caller?.role === decidedOn.callerRole &&
+          (decidedOn.memberLimit === null || organization.memberCount < decidedOn.memberLimit)
+        if (!unchanged) return 'changed' as const
+        return addMember(member, events) ? ('inserted' as const) : ('duplicate' as const)
+      }),
       find: op((organizationId: string, userId: string) => t.members.get(key(organizationId, userId)) ?? null),
       findWithUser: op((organizationId: string, userId: string): MemberWithUser | null => {
         const member = t.members.get(key(organizationId, userId))

@@ -51,7 +51,7 @@ export interface Access {
   teamMember: TeamMemberRecord | null
   teamRole: CompiledRole | null
   /**
-   * With `readUser`: the host's user read with the lock (`null`: no such user), or
+   * With `readUser`: the host's user read with the organization (`null`: no such user), or
    * `undefined` when the storage did not read it there.
    */
   user?: UserSummary | null
@@ -77,8 +77,8 @@ export interface AuthorizeOptions {
    */
   team?: string | undefined
   /**
-   * Locking only: a host user the operation is about (adding a member), read with the lock
-   * when the storage can (`Access.user`).
+   * A host user the operation is about (adding a member), read with the organization (with
+   * the lock, when locking) when the storage can (`Access.user`).
    */
   readUser?: string | undefined
   /**
@@ -266,9 +266,10 @@ async function check(
     member = options.member
   } else if (actor.type === 'user') {
     const key = organizationKey(actor, ref)
-    const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId)
+    const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId, options.readUser)
     organization = found?.organization ?? null
     member = found?.member ?? null
+    readUser = found?.user
   } else if (actor.type === 'apiKey') {
     organization = takePreread(ctx, actor, ref) ?? (await findOrganization(repos, actor, ref))
   } else organization = await findOrganization(repos, actor, ref)

@@ -1,4 +1,5 @@
 import {
+  type Access,
   assertMayGrant,
   assignableRole,
   authorize,
@@ -9,12 +10,12 @@ import {
 } from '../authorization/access'
 import { assertOwnerRemains } from '../organizations/service'
 import type { Context } from '../runtime/context'
-import { mutate } from '../runtime/unit-of-work'
+import { mutate, mutateAtomically } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
 import { type Page, pageInput } from '../shared/pagination'
-import type { Actor, MemberWithUser, OrganizationRecord, UserSummary } from '../shared/types'
+import type { Actor, MemberRecord, MemberWithUser, OrganizationRecord, UserSummary } from '../shared/types'
 import { parseInput } from '../shared/validate'
-import type { Repositories } from '../storage/port'
+import type { DecidedInsert, Repositories } from '../storage/port'
 import { memberRules } from './rules'
 import {
   type AddMemberInput,
@@ -101,31 +102,89 @@ export async function addMember(
   input: AddMemberInput,
 ): Promise<MemberWithUser> {
   const data = parseInput(addMemberSchema, input)
+  const added = await addAsDecided(ctx, actor, ref, data)
+  if (added !== null) return added
   return mutate(ctx, actor, async ({ tx, now, recordWith }) => {
     // A user added by id is read with the lock where the storage can.
     const access = await authorizeForUpdate(ctx, tx, actor, ref, memberRules.add, { readUser: data.userId })
-    const { organization } = access
-    const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
-    assertMayGrant(access, role)
-    if (organization.type === 'personal') {
-      throw new OrgkitError('conflict', 'A personal organization has no other members.')
-    }
-    const user = access.user === undefined ? await resolveUser(tx, data) : access.user
-    if (!user) throw notFound('User not found.')
-    assertMemberRoom(ctx, organization)
-    // The event travels with the insert: the storage may write both in one statement.
-    const event = {
-      organizationId: organization.id,
-      action: 'member.added',
-      target: { type: 'user', id: user.id },
-      changes: { role: role.key, via: 'direct' },
-    } as const
-    const member = { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now }
+    const { member, user, event } = await decideAdd(ctx, tx, access, data, now)
     const inserted = await recordWith([event], (events) => tx.members.insert(member, events))
-    if (!inserted) throw new OrgkitError('conflict', 'This user is already a member.')
-    return { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now, user }
+    if (!inserted) throw alreadyMember()
+    return { ...member, user }
   })
 }
+
+/**
+ * Adding a member with no lock held, where the storage can check and write in one
+ * statement (`members.insertIfUnchanged`): the organization, the caller's membership and the
+ * user are read together, without a lock, and the add is decided on them by the rules the
+ * locked add follows (`decideAdd`); then one write inserts the membership only if what the
+ * decision rests on is unchanged when the organization's lock is granted — its roles'
+ * version, the caller's role, the room under the member limit — and commits on its own.
+ * A refusal is answered from the read, as it was then. `null` when this is not the way: an
+ * actor other than a user, a storage without the method, a `before` hook for
+ * `member.added` (it runs inside the write's transaction), or what the decision rests on
+ * changed meanwhile; the add is then made under the lock, where it is decided again.
+ */
+async function addAsDecided(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+  data: AddMemberData,
+): Promise<MemberWithUser | null> {
+  const members = ctx.storage.members
+  const insertIfUnchanged = members.insertIfUnchanged
+  if (actor.type !== 'user' || insertIfUnchanged === undefined || ctx.hooks.has('member.added')) return null
+  return mutateAtomically(ctx, actor, ['member.added'], async ({ repositories, now, recordWith }) => {
+    const access = await authorize(ctx, repositories, actor, ref, memberRules.add, { readUser: data.userId })
+    const { member, user, event } = await decideAdd(ctx, repositories, access, data, now)
+    // Allowed as a member: by their role, which the write checks is still theirs.
+    if (access.member === null) return null
+    const decidedOn = {
+      callerId: actor.userId,
+      callerRole: access.member.role,
+      rolesVersion: access.organization.rolesVersion,
+      memberLimit: ctx.options.limits?.membersPerOrganization ?? null,
+    }
+    let outcome = 'changed' as DecidedInsert
+    await recordWith([event], async (events) => {
+      outcome = await insertIfUnchanged.call(members, member, decidedOn, events)
+      return outcome === 'inserted'
+    })
+    if (outcome === 'duplicate') throw alreadyMember()
+    return outcome === 'inserted' ? { ...member, user } : null
+  })
+}
+
+type AddMemberData = ReturnType<typeof addMemberSchema.parse>
+
+/**
+ * What adding `data`'s user as the caller's `access` allows writes: the membership, its user
+ * and its event; or the refusal the rules give (a role the caller may not grant, a personal
+ * organization, no such user, no room under the member limit).
+ */
+async function decideAdd(ctx: Context, repos: Repositories, access: Access, data: AddMemberData, now: Date) {
+  const { organization } = access
+  const role = assignableRole(access.roles, data.role ?? ctx.defaultRole)
+  assertMayGrant(access, role)
+  if (organization.type === 'personal') {
+    throw new OrgkitError('conflict', 'A personal organization has no other members.')
+  }
+  const user = access.user === undefined ? await resolveUser(repos, data) : access.user
+  if (!user) throw notFound('User not found.')
+  assertMemberRoom(ctx, organization)
+  // The event travels with the insert: the storage may write both in one statement.
+  const event = {
+    organizationId: organization.id,
+    action: 'member.added',
+    target: { type: 'user', id: user.id },
+    changes: { role: role.key, via: 'direct' },
+  } as const
+  const member: MemberRecord = { organizationId: organization.id, userId: user.id, role: role.key, joinedAt: now }
+  return { member, user, event }
+}
+
+const alreadyMember = () => new OrgkitError('conflict', 'This user is already a member.')
 
 export async function updateMember(
   ctx: Context,

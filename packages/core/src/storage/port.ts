@@ -117,12 +117,16 @@ export interface OrganizationRepository {
    * The organization (by id, or by slug through the slug table) and `userId`'s membership
    * of it (`null` when not a member), the membership read in the same statement as the
    * organization row: a permission check then costs no extra statement for the membership,
-   * and the `rolesVersion` it compiles roles by is read together with the role key.
+   * and the `rolesVersion` it compiles roles by is read together with the role key. With
+   * `readUserId`, it may also read the host's user of that id in the same statement
+   * (`user`; `null` when the host's table lacks them), as `lockWithMember` does; a storage
+   * that leaves `user` out has the caller read it itself.
    */
   findWithMember(
     ref: { id: string } | { slug: string },
     userId: string,
-  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null } | null>
+    readUserId?: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
    * Applies `patch` and sets `updatedAt`. A slug change claims the new slug and releases
    * the old one atomically; when the new slug is taken nothing is written and the result
@@ -221,6 +225,21 @@ export interface InviteeLookup {
   inviter: UserSummary | null
 }
 
+/** See `MemberRepository.insertIfUnchanged`: what adding a member was decided on. */
+export interface AddDecidedOn {
+  /** The caller, a member of the organization… */
+  callerId: string
+  /** …with this role. */
+  callerRole: string
+  /** The organization's `rolesVersion` its roles were compiled at. */
+  rolesVersion: number
+  /** `limits.membersPerOrganization`: the organization's `memberCount` must be under it. `null`: no limit. */
+  memberLimit: number | null
+}
+
+/** What `MemberRepository.insertIfUnchanged` did. */
+export type DecidedInsert = 'inserted' | 'duplicate' | 'changed'
+
 export interface MemberRepository {
   /**
    * Adds the membership and counts it in the organization's `memberCount`. `false`,
@@ -229,6 +248,17 @@ export interface MemberRepository {
    * with it (see `AuditEvents`).
    */
   insert(member: MemberRecord, events?: AuditEvents): Promise<boolean>
+  /**
+   * Optional: `insert`, only if what the add was decided on (read without a lock) is still
+   * so, checked as committed when the organization's lock is granted: the organization's
+   * `rolesVersion` (its roles as compiled), `decidedOn.callerId`'s membership with role
+   * `callerRole`, and, with `memberLimit`, a `memberCount` under it. `'changed'`, writing
+   * nothing, when any is not; `'duplicate'`, writing nothing, when the user is a member
+   * already. Atomic on its own, as every method called outside a transaction: a storage
+   * that can check and write in one statement (PostgreSQL) spares the transaction and its
+   * lock's round trip. Without it, the core adds under the lock.
+   */
+  insertIfUnchanged?(member: MemberRecord, decidedOn: AddDecidedOn, events?: AuditEvents): Promise<DecidedInsert>
   find(organizationId: string, userId: string): Promise<MemberRecord | null>
   findWithUser(organizationId: string, userId: string): Promise<MemberWithUser | null>
   /**

@@ -1,7 +1,7 @@
 import type { AuditEventRecord, AuditRepository } from '@orgkit/core'
 import type { Insertable, Selectable } from 'kysely'
 import { parseJsonObject, toJson } from '../codec'
-import { compiled, slotRow } from '../compiled'
+import { compiled, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { paginate } from '../keyset'
@@ -30,6 +30,19 @@ const insertEvents = [1, 2, 3, 4].map((count) =>
       .values(Array.from({ length: count }, (_, i) => slotRow<Insertable<AuditEventsTable>>(AUDIT_COLUMNS, String(i)))),
   ),
 )
+
+const eventById = compiled((context) =>
+  context.db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('organization_id', '=', slot<string>('organizationId'))
+    .where('id', '=', slot<string>('id')),
+)
+
+/** Whether the event `id` is in the organization's audit trail: how a write that carried it is known to have committed. */
+export async function eventWritten(context: StorageContext, organizationId: string, id: string): Promise<boolean> {
+  return (await eventById.run(context, { organizationId, id })).rows.length > 0
+}
 
 function auditRow(event: AuditEventRecord, dialect: StorageDialect): Insertable<AuditEventsTable> {
   return {

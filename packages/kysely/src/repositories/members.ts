@@ -13,12 +13,13 @@ import { type CompiledQueryDefinition, compiled, compiledInsertUnlessExists, slo
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
+import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded, runFoldedClaim } from '../folded'
 import { emailCondition, hostIdValue } from '../host-users'
 import { type KeysetSort, keysetPage, keysetTemplate, keysetValues } from '../keyset'
 import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
-import { auditRepository, auditValues } from './audit'
+import { runAlone } from '../transaction'
+import { auditRepository, auditValues, eventWritten } from './audit'
 import { type OrganizationWithMemberRow, selectWithMember, withMemberFromRow } from './organization-rows'
 
 export type UserColumns = {
@@ -71,6 +72,46 @@ function insertMemberFolded(distributed: boolean, events: number) {
       ...auditInserts(events, 'added'),
     ]
     return folded(ctes, 'added')
+  })
+}
+
+/**
+ * PostgreSQL: `insertMemberFolded`, written only if what the add was decided on still holds
+ * (`members.insertIfUnchanged`): its first CTE, `decided`, selects the organization with the
+ * caller's membership, both locked (`FOR UPDATE OF o, m`, the organization first, the order
+ * every change to a membership takes), where the roles' version, the caller's role and,
+ * with `limited`, the room under the member limit are as decided. A statement at READ
+ * COMMITTED re-reads the rows it locks once a lock it waited for is granted, and checks its
+ * conditions on them again: a caller demoted, removed, or a role edited, by a transaction
+ * the lock waited for, leaves `decided` empty, and the membership selects its row from it.
+ * The statement answers how many rows `decided` held (`claimed`) and how many it added.
+ */
+const foldedDecidedInsert = foldedVariants()
+function insertDecidedFolded(distributed: boolean, events: number, limited: boolean) {
+  return foldedDecidedInsert(`${distributed} ${events} ${limited}`, () => {
+    const organizationId = slot<string>('organizationId')
+    const room = limited ? sql` and ${sql.ref('o.member_count')} < ${slot<number>('memberLimit')}` : sql``
+    const decided = cte(
+      'decided',
+      sql`select 1 from ${sql.table('organizations')} as ${sql.id('o')} join ${sql.table('members')} as ${sql.id('m')} on ${sql.ref('m.organization_id')} = ${sql.ref('o.id')} and ${sql.ref('m.user_id')} = ${slot<string>('callerId')} where ${sql.ref('o.id')} = ${organizationId} and ${sql.ref('o.roles_version')} = ${slot<number>('rolesVersion')} and ${sql.ref('m.role')} = ${slot<string>('callerRole')}${room} for update of ${sql.id('o')}, ${sql.id('m')}`,
+    )
+    const ids = { organization_id: organizationId, user_id: slot<string>('userId') }
+    const ctes = [
+      decided,
+      cte(
+        'added',
+        sql`${insertRow('members', { ...ids, role: slot<string>('role'), joined_at: slot<Date>('joinedAt') }, 'decided')} on conflict do nothing returning 1`,
+      ),
+      cte(
+        'counted',
+        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${organizationId} and exists (select 1 from ${sql.id('added')})`,
+      ),
+      ...(distributed
+        ? []
+        : [cte('indexed', insertRow('user_memberships', { ...ids, joined_at: slot<Date>('joinedAt') }, 'added'))]),
+      ...auditInserts(events, 'added'),
+    ]
+    return folded(ctes, 'added', 'decided')
   })
 }
 
@@ -403,7 +444,7 @@ export function memberRepository(context: StorageContext): MemberRepository {
   // statement (`withCaller`), one round trip instead of two. Elsewhere the core reads the
   // two apart: SQLite has no network to wait on, and on SQLite and MariaDB one statement
   // carrying both (the organization's columns on each member's row) measured slower than two.
-  const withCallerReads: Pick<MemberRepository, 'listWithMember' | 'findWithCaller'> =
+  const withCallerReads: Pick<MemberRepository, 'listWithMember' | 'findWithCaller' | 'insertIfUnchanged'> =
     dialect.name !== 'postgres'
       ? {}
       : {
@@ -414,6 +455,39 @@ export function memberRepository(context: StorageContext): MemberRepository {
             const found = withMemberFromRow(row, organizationId, userId, dialect)
             if (found === null || found.member === null) return found && { ...found, page: null }
             return { ...found, page: memberPageOf(row?.members ?? [], organizationId, page, dialect) }
+          },
+
+          // One statement that checks what the add was decided on and writes it, committing
+          // on its own on one server (no BEGIN, no lock's round trip). Distributed, the
+          // user's index entry is on the user's shard: a transaction, as `insert`.
+          async insertIfUnchanged(member, decidedOn, events = []) {
+            const ids = { organizationId: member.organizationId, userId: member.userId }
+            const joinedAt = dialect.toTimestamp(member.joinedAt)
+            const values = auditValues(events, dialect, { ...ids, role: member.role, joinedAt })
+            const { memberLimit, ...decided } = decidedOn
+            Object.assign(values, decided, memberLimit === null ? {} : { memberLimit })
+            const write = async (executor: StorageContext, distributed: boolean) => {
+              const statement = insertDecidedFolded(distributed, events.length, memberLimit !== null)
+              const { claimed, written } = await runFoldedClaim(statement, executor, values)
+              return !claimed ? 'changed' : written ? 'inserted' : 'duplicate'
+            }
+            // Alone when its event can tell, after a lost connection, whether an earlier run
+            // committed: a run then that finds the user a member already looks for it.
+            const [event] = events
+            if (!context.inTransaction && event !== undefined && !(await context.distributed(context.db))) {
+              return runAlone(dialect, async (afterLoss) => {
+                const outcome = await write(context, false)
+                if (outcome !== 'duplicate' || !afterLoss) return outcome
+                return (await eventWritten(context, member.organizationId, event.id)) ? 'inserted' : outcome
+              })
+            }
+            return atomic(async (trx) => {
+              const inTransaction = { ...context, db: trx }
+              const distributed = await context.distributed(trx)
+              const outcome = await write(inTransaction, distributed)
+              if (outcome === 'inserted' && distributed) await insertIndexEntry.run(inTransaction, { ...ids, joinedAt })
+              return outcome
+            })
           },
 
           async findWithCaller(organizationId, callerId, userId) {

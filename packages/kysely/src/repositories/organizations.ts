@@ -197,16 +197,15 @@ const lockMembershipAndUser = compiled(
     ),
   { meetsHostUsers: true },
 )
-const lockWithMemberAndUser = compiled(
-  (context) =>
-    context.dialect.forUpdate(
-      selectWithMember(context)
-        .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
-        .select(userSummarySelection(hostUserColumns(context.users), 'u_')),
-      'o',
-    ),
-  { meetsHostUsers: true },
-)
+const selectWithMemberAndUser = (context: StorageContext) =>
+  selectWithMember(context)
+    .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
+    .select(userSummarySelection(hostUserColumns(context.users), 'u_'))
+const lockWithMemberAndUser = compiled((context) => context.dialect.forUpdate(selectWithMemberAndUser(context), 'o'), {
+  meetsHostUsers: true,
+})
+/** PostgreSQL: `selectWithMemberAndUser` unlocked, for an add decided without the lock (`members.insertIfUnchanged`). */
+const withMemberAndUserById = compiled(selectWithMemberAndUser, { meetsHostUsers: true })
 /**
  * PostgreSQL: the lock with the caller's membership and the membership a change is about
  * (`t`, with its host user: `lockWithTarget`), all three rows locked in the order every
@@ -421,17 +420,34 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       )
       return withMember(row, id, userId)
     }
-    // An id the host's column cannot hold names no user (and is not sent to it).
-    const values = { id, userId, readUserId: hostIdValue(context.users.idType, readUserId) }
-    const row = (await lockedWithMember(
-      async () => (await lockMembershipAndUser.run(context, values)).rows[0],
-      async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
-    )) as
-      | (Parameters<typeof withMember>[0] &
-          Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
-      | undefined
-    const locked = withMember(row, id, userId)
-    if (locked === null || row === undefined) return null
+    const values = readUserValues(id, userId, readUserId)
+    return withMemberAndUser(
+      await lockedWithMember(
+        async () => (await lockMembershipAndUser.run(context, values)).rows[0],
+        async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
+      ),
+      id,
+      userId,
+    )
+  }
+
+  // An id the host's column cannot hold names no user (and is not sent to it).
+  const readUserValues = (id: string, userId: string, readUserId: string) => ({
+    id,
+    userId,
+    readUserId: hostIdValue(context.users.idType, readUserId),
+  })
+
+  /** The organization with a membership and the user read with them (prefixed `u_`). */
+  const withMemberAndUser = (
+    row:
+      | (OrganizationWithMemberRow & Pick<AcceptanceRow, 'u_id' | 'u_email' | 'u_username' | 'u_name' | 'u_image_url'>)
+      | undefined,
+    id: string,
+    userId: string,
+  ) => {
+    const found = withMember(row, id, userId)
+    if (found === null || row === undefined) return null
     const user = userSummaryFromRow({
       id: row.u_id ?? null,
       email: row.u_email ?? null,
@@ -439,7 +455,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       name: row.u_name ?? null,
       image_url: row.u_image_url ?? null,
     })
-    return { ...locked, user }
+    return { ...found, user }
   }
 
   return {
@@ -530,11 +546,16 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
     findIdBySlug,
 
-    async findWithMember(ref, userId) {
+    async findWithMember(ref, userId, readUserId) {
       // By slug: the slug table first, then the organization by id — two single-shard
       // statements rather than a join of a global lookup table to an organization-owned one.
       const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
       if (id === null) return null
+      // The user too on PostgreSQL, where an add is decided on this read (see `members.insertIfUnchanged`).
+      if (readUserId !== undefined && dialect.name === 'postgres') {
+        const values = readUserValues(id, userId, readUserId)
+        return withMemberAndUser((await withMemberAndUserById.run(context, values)).rows[0], id, userId)
+      }
       return withMember((await withMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 

@@ -1,7 +1,7 @@
 import type { Storage } from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
-import { at, everyPage, organization, team } from './fixtures'
+import { at, event, everyPage, organization, team } from './fixtures'
 
 /** The members part of the storage conformance suite. */
 export function membersConformance(t: ConformanceContext): void {
@@ -110,6 +110,61 @@ export function membersConformance(t: ConformanceContext): void {
     expect(mine.data.map((o) => [o.slug, o.role])).toEqual([
       ['members-org', 'member'],
       ['other-org', 'owner'],
+    ])
+  })
+
+  it('findWithMember reads the host user asked for, or leaves it to the caller', async () => {
+    const org = await organizationWith('with-user', { ann: 'owner' })
+    const found = await storage.organizations.findWithMember({ id: org.id }, 'ann', 'cat')
+    expect(found?.member?.role).toBe('owner')
+    // A storage may leave the user out (the core then reads it); one it reads is the host's.
+    if (found?.user !== undefined) {
+      expect(found.user).toEqual({ id: 'cat', email: 'cat@example.com', username: 'cat%', name: 'Cat', imageUrl: null })
+      expect((await storage.organizations.findWithMember({ id: org.id }, 'ann', 'nobody'))?.user).toBeNull()
+    }
+    expect(await storage.organizations.findWithMember({ id: 'org_missing' }, 'ann', 'cat')).toBeNull()
+  })
+
+  it('insertIfUnchanged (where the storage has it) adds only as decided, else writes nothing', async (test) => {
+    const insertIfUnchanged = storage.members.insertIfUnchanged?.bind(storage.members)
+    if (insertIfUnchanged === undefined) return test.skip()
+    const org = await organizationWith('decided', { ann: 'owner', bob: 'member' })
+    const asDecided = { callerId: 'ann', callerRole: 'owner', rolesVersion: org.rolesVersion, memberLimit: null }
+    const cat = { organizationId: org.id, userId: 'cat', role: 'member', joinedAt: at(10) }
+    const trail = async () => (await storage.audit.list(org.id, {}, page())).data.map((e) => e.target.id)
+    const count = async () => (await storage.organizations.findById(org.id))?.memberCount
+    const added = (userId: string) => [
+      { ...event(org.id, 'member.added', at(10)), target: { type: 'user', id: userId } },
+    ]
+
+    // Anything it was decided on changed: nothing written, events included.
+    const changed = [
+      { ...asDecided, callerRole: 'admin' },
+      { ...asDecided, callerId: 'bob' },
+      { ...asDecided, callerId: 'dan' },
+      { ...asDecided, rolesVersion: org.rolesVersion + 1 },
+      { ...asDecided, memberLimit: 2 },
+    ]
+    for (const decidedOn of changed) {
+      expect(await insertIfUnchanged(cat, decidedOn, added('cat'))).toBe('changed')
+    }
+    expect(await insertIfUnchanged({ ...cat, organizationId: 'org_missing' }, asDecided)).toBe('changed')
+    expect([await storage.members.find(org.id, 'cat'), await count(), await trail()]).toEqual([null, 2, []])
+
+    // As decided: added as `insert` adds, counted, indexed, with its event.
+    expect(await insertIfUnchanged(cat, { ...asDecided, memberLimit: 3 }, added('cat'))).toBe('inserted')
+    expect(await storage.members.find(org.id, 'cat')).toEqual(cat)
+    expect([await count(), await trail()]).toEqual([3, ['cat']])
+    expect((await everyPage((p) => storage.organizations.listForUser('cat', p), 50)).map((o) => o.id)).toContain(org.id)
+
+    // A member already: `duplicate`, nothing written; and the limit counts the new member.
+    expect(await insertIfUnchanged({ ...cat, role: 'admin' }, asDecided, added('cat'))).toBe('duplicate')
+    const dan = { ...cat, userId: 'dan' }
+    expect(await insertIfUnchanged(dan, { ...asDecided, memberLimit: 3 }, added('dan'))).toBe('changed')
+    expect([(await storage.members.find(org.id, 'cat'))?.role, await count(), await trail()]).toEqual([
+      'member',
+      3,
+      ['cat'],
     ])
   })
 

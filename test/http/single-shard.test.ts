@@ -4,9 +4,8 @@
  * to the rules that keep it on one shard when orgkit's tables are distributed by
  * `organization_id` on Citus (`organizations` by `id`, colocated):
  * - a statement on an organization-owned table names the organization: `organization_id = ?`
- *   (or `in (…)`, or PostgreSQL's `= any($1)` of an array, which Citus prunes to those
- *   organizations' shards), an insert carries the column; on `organizations`, `id = ?` /
- *   `id in (…)` / `id = any($1)`;
+ *   (or `in (…)`, which Citus prunes to those organizations' shards), an insert carries the
+ *   column; on `organizations`, `id = ?` / `id in (…)`;
  * - no statement puts a global lookup or per-user index table together with an
  *   organization's table (a join there runs on every shard);
  * - a statement on a global lookup or per-user table names the key its rows are placed by
@@ -42,8 +41,8 @@ function tablesOf(statement: string): Set<string> {
 }
 
 const quoted = (column: string) => `[\`"]${column}[\`"]`
-/** `col = ?`, `col = $1`, `col in (…)`, `col = any($1)`, qualified or not. */
-const bound = (column: string) => new RegExp(`${quoted(column)} (= (\\?|\\$\\d+|any\\(\\$\\d+\\))|in \\()`)
+/** `col = ?`, `col = $1`, `col in (…)`, qualified or not. */
+const bound = (column: string) => new RegExp(`${quoted(column)} (= (\\?|\\$\\d+)|in \\()`)
 
 /** The key each global lookup and per-user table is placed by on Citus (docs/scaling.md's DDL). */
 const PLACEMENT_KEYS: Record<string, string> = {
@@ -370,10 +369,6 @@ describe('the single-shard rules', () => {
     ).toBeNull()
     expect(
       shardViolation(`select * from "${PREFIX}members" where "organization_id" = $1 and "user_id" = $2`),
-    ).toBeNull()
-    // An array of organizations (PostgreSQL's "my organizations"), as an `in` list.
-    expect(
-      shardViolation(`select * from "${PREFIX}members" where "organization_id" = any($1) and "user_id" = $2`),
     ).toBeNull()
     // Data-modifying CTEs: a per-user row folded in with an organization's, and a part that
     // does not name its organization.

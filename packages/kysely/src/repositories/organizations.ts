@@ -340,8 +340,7 @@ function membershipPage(direction: 'after' | 'before' | null) {
 
 /**
  * "My organizations", second step: the page's organizations with the user's role, named by
- * id (`id0`, `id1`, …). One compiled query per page size, at most the largest page's: SQLite
- * and MariaDB take no array parameter. PostgreSQL takes `organizationsWithRoleByArray`.
+ * id (`id0`, `id1`, …). One compiled query per page size, at most the largest page's.
  */
 const withRoleBySize = new Map<
   number,
@@ -365,24 +364,6 @@ function organizationsWithRole(size: number) {
   }
   return query
 }
-
-/**
- * `organizationsWithRole` on PostgreSQL: the ids as one array parameter (`= any($1)`), so
- * that every page size runs one text, one prepared statement (see `preparedStatements`)
- * where an `in` list would make one per size. Both tables are named by the ids, as by the
- * `in` list: Citus prunes `= any` of an array to those organizations' shards alike.
- */
-const organizationsWithRoleByArray = compiled((context) => {
-  const ids = slot<string[]>('ids')
-  return context.db
-    .selectFrom('organizations as o')
-    .innerJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id'))
-    .selectAll('o')
-    .select('m.role as member_role')
-    .where((eb) => eb('o.id', '=', eb.fn.any(eb.val(ids))))
-    .where((eb) => eb('m.organization_id', '=', eb.fn.any(eb.val(ids))))
-    .where('m.user_id', '=', slot<string>('userId'))
-})
 
 /**
  * Organizations, and the global slug table that makes slugs unique. The slug is written in
@@ -702,18 +683,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       const entries = (
         await membershipPage(page.cursor?.direction ?? null).run(context, { userId, ...keysetValues(page, dialect) })
       ).rows
-      const ids = entries.map((entry) => entry.organization_id)
       const rows =
-        ids.length === 0
+        entries.length === 0
           ? []
-          : dialect.name === 'postgres'
-            ? (await organizationsWithRoleByArray.run(context, { userId, ids })).rows
-            : (
-                await organizationsWithRole(ids.length).run(context, {
-                  userId,
-                  ...Object.fromEntries(ids.map((id, i) => [`id${i}`, id])),
-                })
-              ).rows
+          : (
+              await organizationsWithRole(entries.length).run(context, {
+                userId,
+                ...Object.fromEntries(entries.map((entry, i) => [`id${i}`, entry.organization_id])),
+              })
+            ).rows
       const byId = new Map(rows.map((row) => [row.id, row]))
       const joined = new Map<string, Date>()
       const listed: (OrganizationRecord & { role: string })[] = []

@@ -29,7 +29,8 @@ import {
 /**
  * `limits.membersPerOrganization`, checked on the organization row the caller locked: the
  * count on it is kept by every member insert and delete, and the lock orders concurrent
- * adds (and accepts), so the limit cannot be raced past.
+ * adds (and accepts), so the limit cannot be raced past. An add decided without the lock
+ * (`addAsDecided`) is checked here on its read, and again by its write, under the lock.
  */
 export function assertMemberRoom(ctx: Context, organization: OrganizationRecord): void {
   const limit = ctx.options.limits?.membersPerOrganization

@@ -55,24 +55,28 @@ export async function insertMembership(
  */
 const foldedMemberInsert = foldedVariants()
 function insertMemberFolded(distributed: boolean, events: number) {
-  return foldedMemberInsert(`${distributed} ${events}`, () => {
-    const ids = { organization_id: slot<string>('organizationId'), user_id: slot<string>('userId') }
-    const ctes = [
-      cte(
-        'added',
-        sql`${insertRow('members', { ...ids, role: slot<string>('role'), joined_at: slot<Date>('joinedAt') }, null)} on conflict do nothing returning 1`,
-      ),
-      cte(
-        'counted',
-        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${slot<string>('organizationId')} and exists (select 1 from ${sql.id('added')})`,
-      ),
-      ...(distributed
-        ? []
-        : [cte('indexed', insertRow('user_memberships', { ...ids, joined_at: slot<Date>('joinedAt') }, 'added'))]),
-      ...auditInserts(events, 'added'),
-    ]
-    return folded(ctes, 'added')
-  })
+  return foldedMemberInsert(`${distributed} ${events}`, () => folded(memberInsertCtes(distributed, events, null), 'added'))
+}
+
+/**
+ * The CTEs of a membership's insert (`added`, one row for each row of `source`, or one
+ * without), and of what goes with it only if it was written: the kept count, the index entry
+ * (on one server) and the events.
+ */
+function memberInsertCtes(distributed: boolean, events: number, source: string | null) {
+  const ids = { organization_id: slot<string>('organizationId'), user_id: slot<string>('userId') }
+  const row = { ...ids, role: slot<string>('role'), joined_at: slot<Date>('joinedAt') }
+  return [
+    cte('added', sql`${insertRow('members', row, source)} on conflict do nothing returning 1`),
+    cte(
+      'counted',
+      sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${slot<string>('organizationId')} and exists (select 1 from ${sql.id('added')})`,
+    ),
+    ...(distributed
+      ? []
+      : [cte('indexed', insertRow('user_memberships', { ...ids, joined_at: slot<Date>('joinedAt') }, 'added'))]),
+    ...auditInserts(events, 'added'),
+  ]
 }
 
 /**
@@ -95,23 +99,7 @@ function insertDecidedFolded(distributed: boolean, events: number, limited: bool
       'decided',
       sql`select 1 from ${sql.table('organizations')} as ${sql.id('o')} join ${sql.table('members')} as ${sql.id('m')} on ${sql.ref('m.organization_id')} = ${sql.ref('o.id')} and ${sql.ref('m.user_id')} = ${slot<string>('callerId')} where ${sql.ref('o.id')} = ${organizationId} and ${sql.ref('o.roles_version')} = ${slot<number>('rolesVersion')} and ${sql.ref('m.role')} = ${slot<string>('callerRole')}${room} for update of ${sql.id('o')}, ${sql.id('m')}`,
     )
-    const ids = { organization_id: organizationId, user_id: slot<string>('userId') }
-    const ctes = [
-      decided,
-      cte(
-        'added',
-        sql`${insertRow('members', { ...ids, role: slot<string>('role'), joined_at: slot<Date>('joinedAt') }, 'decided')} on conflict do nothing returning 1`,
-      ),
-      cte(
-        'counted',
-        sql`update ${sql.table('organizations')} set ${sql.ref('member_count')} = ${sql.ref('member_count')} + 1 where ${sql.ref('id')} = ${organizationId} and exists (select 1 from ${sql.id('added')})`,
-      ),
-      ...(distributed
-        ? []
-        : [cte('indexed', insertRow('user_memberships', { ...ids, joined_at: slot<Date>('joinedAt') }, 'added'))]),
-      ...auditInserts(events, 'added'),
-    ]
-    return folded(ctes, 'added', 'decided')
+    return folded([decided, ...memberInsertCtes(distributed, events, 'decided')], 'added', 'decided')
   })
 }
 

@@ -259,33 +259,20 @@ describe.runIf(servers.includes('postgres'))(
       expect(await createdBy()).toBe(before + 1)
     })
 
-    /** Adds a fresh user to `organizationId`: the answer, and what is stored of it. */
-    const addFresh = async (organizationId: string) => {
+    it.each([
+      ['answers with the member the lost statement added, added once', 'after running'],
+      ['adds the member when the statement was lost before it was sent', 'before sending'],
+    ] as const)('%s', async (_, where) => {
+      const organization = await orgkit.as(owner).organizations.create({ name: `Joined ${where}` })
       const user = await env.addUser()
-      const added = await orgkit.as(owner).members.add(organizationId, { userId: user.id, role: 'member' })
-      const events = (await orgkit.as(owner).audit.list(organizationId)).data.filter(
-        (event) => event.action === 'member.added' && event.target.id === user.id,
-      )
-      const organization = await orgkit.as(owner).organizations.get(organizationId)
-      return { added, userId: user.id, events: events.length, memberCount: organization.memberCount }
-    }
-
-    it('answers with the member the lost statement added, added once', async () => {
-      const organization = await orgkit.as(owner).organizations.create({ name: 'Joined' })
-      fault = { statement: 'decided', where: 'after running' }
-      const { added, userId, events, memberCount } = await addFresh(organization.id)
+      fault = { statement: 'decided', where }
+      const added = await orgkit.as(owner).members.add(organization.id, { userId: user.id, role: 'member' })
       expect(faults).toBe(1)
-      expect(added).toMatchObject({ userId, role: 'member' })
-      expect({ events, memberCount }).toEqual({ events: 1, memberCount: 2 })
-    })
-
-    it('adds the member when the statement was lost before it was sent', async () => {
-      const organization = await orgkit.as(owner).organizations.create({ name: 'Rejoined' })
-      fault = { statement: 'decided', where: 'before sending' }
-      const { added, userId, events, memberCount } = await addFresh(organization.id)
-      expect(faults).toBe(1)
-      expect(added).toMatchObject({ userId, role: 'member' })
-      expect({ events, memberCount }).toEqual({ events: 1, memberCount: 2 })
+      expect(added).toMatchObject({ userId: user.id, role: 'member' })
+      const trail = await orgkit.as(owner).audit.list(organization.id)
+      const events = trail.data.filter((event) => event.action === 'member.added' && event.target.id === user.id)
+      expect(events).toHaveLength(1)
+      expect((await orgkit.as(owner).organizations.get(organization.id)).memberCount).toBe(2)
     })
   },
 )

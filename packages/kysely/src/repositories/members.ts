@@ -55,7 +55,9 @@ export async function insertMembership(
  */
 const foldedMemberInsert = foldedVariants()
 function insertMemberFolded(distributed: boolean, events: number) {
-  return foldedMemberInsert(`${distributed} ${events}`, () => folded(memberInsertCtes(distributed, events, null), 'added'))
+  return foldedMemberInsert(`${distributed} ${events}`, () =>
+    folded(memberInsertCtes(distributed, events, null), 'added'),
+  )
 }
 
 /**

@@ -90,10 +90,10 @@ const roundTrips = {
    */
   removeMember: 5,
   /**
-   * Target 4: 6. The new owner comes with the lock, as for a role change. Beyond it: two
-   * role changes (the new owner's, the caller's), and the audit event in a statement of its own.
+   * Target 4: 5. The new owner comes with the lock, as for a role change. Beyond it: two
+   * role changes (the new owner's, then the caller's, which carries the audit event).
    */
-  transferOwnership: 6,
+  transferOwnership: 5,
   /**
    * Target 4: 6, by slug. Beyond it: the slug's lookup under the transaction (by id it
    * goes), and the addressee, their membership and the inviter read in one statement (no
@@ -131,8 +131,8 @@ const distributedRoundTrips = {
   changeRole: 4,
   /** 6: the `user_memberships` entry (the user's shard) apart. */
   removeMember: 6,
-  /** 6: as on one server (the memberships and the event are on the organization's shard). */
-  transferOwnership: 6,
+  /** 5: as on one server (the memberships and the event are on the organization's shard). */
+  transferOwnership: 5,
   /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
   invite: 9,
   /** 7: the `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart. */

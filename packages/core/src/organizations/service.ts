@@ -365,7 +365,7 @@ export async function transferOwnership(
 ): Promise<OrganizationView> {
   const user = requireUser(actor, 'transfer ownership')
   const { userId } = parseInput(transferOwnershipSchema, input)
-  const transferred = await mutate(ctx, actor, async ({ tx, record }) => {
+  const transferred = await mutate(ctx, actor, async ({ tx, recordWith }) => {
     // The new owner is read with the lock, as committed when it is granted (PostgreSQL locks
     // their row with it): one removed or demoted meanwhile is seen so, and the role changes
     // below find the row they read.
@@ -377,13 +377,16 @@ export async function transferOwnership(
     const target = await lockedTarget(tx, access, userId)
     if (organization.type === 'personal') throw new OrgkitError('conflict', 'A personal organization has one owner.')
     if (target.role !== OWNER_ROLE) await tx.members.updateRole(organization.id, userId, OWNER_ROLE)
-    await tx.members.updateRole(organization.id, user.userId, FORMER_OWNER_ROLE)
-    await record({
+    // The event travels with the caller's step down: the storage may write both in one statement.
+    const event = {
       organizationId: organization.id,
       action: 'organization.ownership_transferred',
       target: { type: 'user', id: userId },
       changes: { from: user.userId, to: userId },
-    })
+    } as const
+    await recordWith([event], (events) =>
+      tx.members.updateRole(organization.id, user.userId, FORMER_OWNER_ROLE, events),
+    )
     return view({ ...access, member: { ...access.member!, role: FORMER_OWNER_ROLE } })
   })
   return (await withHostFields(ctx, [transferred]))[0]!

@@ -138,6 +138,11 @@ export function organizationsSuite(name: string, make: MakeStorage): void {
       const after = await alice.organizations.transferOwnership(org.slug, { userId: 'bob' })
       expect(after.role).toBe('admin')
       expect((await alice.members.get(org.slug, 'bob')).role).toBe('owner')
+      // One event, of the transfer that went through, after the refused ones wrote none.
+      const trail = await orgkit.as(user('bob')).audit.list(org.slug, { action: 'organization.ownership_transferred' })
+      expect(trail.data.map((event) => [event.actor.id, event.target.id, event.changes])).toEqual([
+        ['alice', 'bob', { from: 'alice', to: 'bob' }],
+      ])
     })
 
     it('refuses to let the last owner leave, and lets a member leave', async () => {

@@ -248,34 +248,21 @@ export function organizationsConformance(t: ConformanceContext): void {
       gus: 'member',
       hal: 'owner',
     })
+    /** `fay`'s lock with `gus` as the target, taken once `change` holds the lock and commits. */
+    const lockedAfter = (change: Parameters<typeof afterWait>[1]) =>
+      afterWait(org.id, change, (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'))
     // The target promoted, then demoted, while the lock is waited for: the new role.
-    const promoted = await afterWait(
-      org.id,
-      (tx) => tx.members.updateRole(org.id, 'gus', 'owner'),
-      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
-    )
+    const promoted = await lockedAfter((tx) => tx.members.updateRole(org.id, 'gus', 'owner'))
     expect(promoted?.target?.role).toBe('owner')
     expect(promoted?.member?.role).toBe('admin')
-    const demoted = await afterWait(
-      org.id,
-      (tx) => tx.members.updateRole(org.id, 'gus', 'member'),
-      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
-    )
+    const demoted = await lockedAfter((tx) => tx.members.updateRole(org.id, 'gus', 'member'))
     expect(demoted?.target).toMatchObject({ userId: 'gus', role: 'member' })
     // The caller demoted meanwhile: the caller's new role, the target as it was.
-    const callerDemoted = await afterWait(
-      org.id,
-      (tx) => tx.members.updateRole(org.id, 'fay', 'viewer'),
-      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
-    )
+    const callerDemoted = await lockedAfter((tx) => tx.members.updateRole(org.id, 'fay', 'viewer'))
     expect(callerDemoted?.member?.role).toBe('viewer')
     expect(callerDemoted?.target?.role).toBe('member')
     // The target removed meanwhile: no target, the caller still there.
-    const removed = await afterWait(
-      org.id,
-      (tx) => tx.members.delete(org.id, 'gus'),
-      (tx) => tx.organizations.lockWithTarget(org.id, 'fay', 'gus'),
-    )
+    const removed = await lockedAfter((tx) => tx.members.delete(org.id, 'gus'))
     expect(removed?.target).toBeNull()
     expect(removed?.member?.role).toBe('viewer')
     expect(removed?.organization.memberCount).toBe(3)

@@ -68,5 +68,6 @@ export {
 export { hashSecret, randomSecret, secretMatches } from './shared/secrets'
 export type * from './shared/types'
 export type * from './storage/enrollment'
+export { readOrganizationPage } from './storage/pages'
 export type * from './storage/port'
 export * from './teams/schemas'

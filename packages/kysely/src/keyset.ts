@@ -96,6 +96,24 @@ export async function paginate<DB, TB extends keyof DB, O, T>(
   return keysetPage(rows.map(toRecord), page, keyOf)
 }
 
+/**
+ * A page of a list as a value: what `paginate` takes, for `readKeysetPage` to read alone or
+ * organization-pages.ts to read with the caller's membership.
+ */
+export interface KeysetRead<O, T> {
+  // biome-ignore lint/suspicious/noExplicitAny: each list selects from its own tables.
+  query: SelectQueryBuilder<any, any, O>
+  sort: KeysetSort
+  page: PageInput
+  toRecord: (row: O) => T
+  keyOf: (record: T) => { at: Date; id: string }
+}
+
+/** Reads `read`'s page. */
+export function readKeysetPage<O, T>(read: KeysetRead<O, T>, dialect: StorageDialect): Promise<Page<T>> {
+  return paginate(read.query, read.sort, read.page, dialect, read.toRecord, read.keyOf)
+}
+
 /** Hands the fetched rows to `buildPage` with the matching key. */
 export function keysetPage<T>(rows: T[], page: PageInput, keyOf: (row: T) => { at: Date; id: string }): Page<T> {
   return buildPage(rows, page, (row) => {

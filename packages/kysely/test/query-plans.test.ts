@@ -90,6 +90,48 @@ describe.each(testDialects())('query plans on %s', (dialect) => {
     },
   )
 
+  // The other lists read with the caller's membership (`organizations.findWithMemberAndPage`)
+  // keep their own seek: the audit trail, the longest of them.
+  it.runIf(dialect === 'postgres')(
+    "seeks to a cursor deep in the audit trail read with the caller's membership",
+    async () => {
+      const EVENTS = 30_000
+      const events = Array.from({ length: EVENTS }, (_, i) => ({
+        organization_id: orgId,
+        id: `evt_${String(i).padStart(6, '0')}`,
+        action: 'member.added',
+        actor_type: 'user',
+        actor_id: 'usr_000000',
+        target_type: 'member',
+        target_id: `usr_${String(i).padStart(6, '0')}`,
+        changes: '{}',
+        created_at: new Date(T0 + Math.floor(i / 3) * 1000),
+      }))
+      for (let i = 0; i < events.length; i += 1000) {
+        await env.db
+          .insertInto('orgkit_audit_events')
+          .values(events.slice(i, i + 1000))
+          .execute()
+      }
+      await analyze(env)
+      const i = Math.floor(EVENTS * 0.2)
+      const key = [T0 + Math.floor(i / 3) * 1000, `evt_${String(i).padStart(6, '0')}`]
+      for (const direction of ['after', 'before'] as const) {
+        const page = pageInput({ limit: 20, cursor: encodeCursor({ direction, key }) })
+        const read = (storage: Storage) =>
+          storage.organizations.findWithMemberAndPage!(orgId, 'usr_000000', { list: 'audit', input: [{}, page] })
+        const query = await statementOn('orgkit_audit_events', read)
+        const found = await read(env.storage)
+        // Newest first: after the cursor come older events.
+        expect(found?.page?.data[direction === 'after' ? 0 : 19]?.id).toBe(
+          `evt_${String(direction === 'after' ? i - 1 : i + 1).padStart(6, '0')}`,
+        )
+        expect(found?.page?.data).toEqual((await env.storage.audit.list(orgId, {}, page)).data)
+        await expectIndexSeek(env, query, 'orgkit_audit_events_created_idx')
+      }
+    },
+  )
+
   it('looks emails up through an index of the host users table', async () => {
     // The test users table has what docs/storage.md asks for: an index on lower(email) on
     // PostgreSQL and SQLite; on MariaDB the database's default case-insensitive collation,
@@ -141,7 +183,11 @@ async function expectIndexSeek(env: TestStorage, query: CompiledQuery, index: st
     // rows it reads.
     const cond = String(scan?.['Index Cond'])
     expect(cond).toMatch(
-      index.includes('members') ? /organization_id.*ROW\(joined_at, \(?user_id.* [<>] ROW\(/ : /lower/,
+      index.includes('members')
+        ? /organization_id.*ROW\(joined_at, \(?user_id.* [<>] ROW\(/
+        : index.includes('audit')
+          ? /organization_id.*ROW\(created_at, \(?id.* [<>] ROW\(/
+          : /lower/,
     )
   } else {
     const [row] = (await explain('explain format=json')).rows

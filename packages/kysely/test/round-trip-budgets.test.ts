@@ -34,6 +34,14 @@ const roundTrips = {
   /** Target 1: one member with their user, read as the page is (`members.findWithCaller`). */
   memberById: 1,
   /**
+   * Target 1: a page of the organization's teams, invitations, API keys, audit trail,
+   * domains, join requests or invitation links read as a member page is, with the
+   * organization and the caller's membership (`organizations.findWithMemberAndPage`).
+   */
+  organizationPageById: 1,
+  /** Target 2: by slug, the slug's lookup first. */
+  organizationPageBySlug: 2,
+  /**
    * Target 2: a page of the user's own index (`user_memberships`, sharded by user), then
    * those organizations with the role (sharded by organization): two shards, two trips.
    */
@@ -176,9 +184,14 @@ function tripCounter({ prepared = false } = {}) {
    * Runs `fn` once to warm the caches (unless `warm` is false), then again counting its round
    * trips, and checks them against `budget`. The driver's count must equal the statements
    * Kysely logged: nothing is sent behind its back, and every statement is one trip. With
-   * `prepared`, some of them went as named statements (`preparedStatements`), in the same trips.
+   * `prepared`, some of them went as named statements (`preparedStatements`), in the same trips,
+   * unless every statement is built per call (`built`: only compiled ones are named).
    */
-  async function expectTrips(budget: number, fn: () => Promise<unknown>, warm = true): Promise<void> {
+  async function expectTrips(
+    budget: number,
+    fn: () => Promise<unknown>,
+    { warm = true, what = '', built = false } = {},
+  ): Promise<void> {
     if (warm) await fn()
     trips.length = 0
     named.length = 0
@@ -191,8 +204,8 @@ function tripCounter({ prepared = false } = {}) {
     }
     expect(trips.length, trips.join('\n')).toBeGreaterThan(0)
     expect(trips).toEqual(logged)
-    expect(trips.length, trips.join('\n')).toBe(budget)
-    if (prepared) expect(named.length, trips.join('\n')).toBeGreaterThan(0)
+    expect(trips.length, `${what}\n${trips.join('\n')}`).toBe(budget)
+    if (prepared && !built) expect(named.length, trips.join('\n')).toBeGreaterThan(0)
     else expect(named).toEqual([])
   }
   return { onRoundTrip, log, expectTrips }
@@ -238,6 +251,28 @@ describe.runIf(onPostgres).each([
     await expectTrips(roundTrips.memberById, () => orgkit.as(owner).members.get(orgId, ownerUser.id))
   })
 
+  it("reads a page of each of the organization's lists with the authorization", async () => {
+    const api = orgkit.as(owner)
+    await api.teams.create('trips', { name: 'Crew' })
+    await api.invitations.create('trips', { email: 'guest@example.com', role: 'member' })
+    await api.apiKeys.create('trips', { name: 'ci', role: 'member' })
+    const lists: [string, (ref: string) => Promise<{ data: unknown[] }>][] = [
+      ['teams', (ref) => api.teams.list(ref)],
+      ['invitations', (ref) => api.invitations.list(ref, { status: 'pending' })],
+      ['API keys', (ref) => api.apiKeys.list(ref)],
+      ['audit trail', (ref) => api.audit.list(ref, { limit: 5 })],
+      ['domains', (ref) => api.domains.list(ref)],
+      ['join requests', (ref) => api.joinRequests.list(ref)],
+      ['invitation links', (ref) => api.invitationLinks.list(ref)],
+    ]
+    for (const [name, list] of lists) {
+      await expectTrips(roundTrips.organizationPageById, () => list(orgId), { what: name, built: true })
+      await expectTrips(roundTrips.organizationPageBySlug, () => list('trips'), { what: name })
+    }
+    // Each page was read, not only authorized: those with rows return them.
+    for (const [name, list] of lists.slice(0, 4)) expect((await list(orgId)).data.length, name).toBeGreaterThan(0)
+  })
+
   it("lists a user's organizations", async () => {
     await expectTrips(roundTrips.myOrganizations, () => orgkit.as(owner).organizations.list({ limit: 10 }))
   })
@@ -274,7 +309,7 @@ describe.runIf(onPostgres).each([
         expect(as.organizations.create({ name: 'Over', slug: 'over' })).rejects.toMatchObject({
           code: 'limit_exceeded',
         }),
-      false,
+      { warm: false },
     )
     // Nothing of the refused organization stays: its slug is free.
     expect((await orgkit.as(owner).organizations.create({ name: 'Over', slug: 'over' })).slug).toBe('over')
@@ -285,15 +320,13 @@ describe.runIf(onPostgres).each([
     await expectTrips(
       roundTrips.addMember,
       () => orgkit.as(owner).members.add(orgId, { userId: user.id, role: 'member' }),
-      false,
+      { warm: false },
     )
-    await expectTrips(
-      roundTrips.changeRole,
-      () => orgkit.as(owner).members.update(orgId, user.id, { role: 'admin' }),
-      false,
-    )
+    await expectTrips(roundTrips.changeRole, () => orgkit.as(owner).members.update(orgId, user.id, { role: 'admin' }), {
+      warm: false,
+    })
     expect((await orgkit.as(owner).members.get(orgId, user.id)).role).toBe('admin')
-    await expectTrips(roundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), false)
+    await expectTrips(roundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), { warm: false })
     await expect(orgkit.as(owner).members.get(orgId, user.id)).rejects.toMatchObject({ code: 'not_found' })
   })
 
@@ -303,13 +336,13 @@ describe.runIf(onPostgres).each([
     await expectTrips(
       roundTrips.transferOwnership,
       () => orgkit.as(owner).organizations.transferOwnership(orgId, { userId: heir.id }),
-      false,
+      { warm: false },
     )
     const heirActor = { type: 'user' as const, userId: heir.id, email: heir.email }
     await expectTrips(
       roundTrips.transferOwnership,
       () => orgkit.as(heirActor).organizations.transferOwnership(orgId, { userId: ownerUser.id }),
-      false,
+      { warm: false },
     )
     expect((await orgkit.as(owner).members.get(orgId, ownerUser.id)).role).toBe('owner')
     expect((await orgkit.as(owner).members.get(orgId, heir.id)).role).toBe('admin')
@@ -323,10 +356,10 @@ describe.runIf(onPostgres).each([
       async () => {
         token = (await orgkit.as(owner).invitations.create('trips', { email: invitee.email, role: 'member' })).token
       },
-      false,
+      { warm: false },
     )
     const addressee = { type: 'user' as const, userId: invitee.id, email: invitee.email }
-    await expectTrips(roundTrips.accept, () => orgkit.as(addressee).invitations.accept({ token }), false)
+    await expectTrips(roundTrips.accept, () => orgkit.as(addressee).invitations.accept({ token }), { warm: false })
     expect((await orgkit.as(owner).members.get(orgId, invitee.id)).role).toBe('member')
     // Every row of the one statement written: the invitation accepted and out of the
     // addressee's index, the membership in the user's, and both events.
@@ -366,18 +399,20 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
     await expectTrips(
       distributedRoundTrips.addMember,
       () => orgkit.as(owner).members.add(orgId, { userId: user.id, role: 'member' }),
-      false,
+      { warm: false },
     )
     await expectTrips(
       distributedRoundTrips.changeRole,
       () => orgkit.as(owner).members.update(orgId, user.id, { role: 'admin' }),
-      false,
+      { warm: false },
     )
     // Every row written where it is read: the user's organizations come from their index.
     const member = { type: 'user' as const, userId: user.id, email: user.email }
     const mine = await orgkit.as(member).organizations.list()
     expect(mine.data.map((o) => [o.id, o.role])).toEqual([[orgId, 'admin']])
-    await expectTrips(distributedRoundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), false)
+    await expectTrips(distributedRoundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), {
+      warm: false,
+    })
     expect((await orgkit.as(member).organizations.list()).data).toEqual([])
     const trail = await orgkit.as(owner).audit.list(orgId, { limit: 3 })
     expect(trail.data.map((e) => e.action)).toEqual(['member.removed', 'member.updated', 'member.added'])
@@ -391,13 +426,15 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
       async () => {
         token = (await orgkit.as(owner).invitations.create('shards', { email: invitee.email, role: 'member' })).token
       },
-      false,
+      { warm: false },
     )
     // Every lookup written: the addressee finds it by email, the token resolves.
     const addressee = { type: 'user' as const, userId: invitee.id, email: invitee.email }
     const pending = await orgkit.as(addressee).invitations.mine()
     expect(pending.data.map((i) => i.organizationId)).toEqual([orgId])
-    await expectTrips(distributedRoundTrips.accept, () => orgkit.as(addressee).invitations.accept({ token }), false)
+    await expectTrips(distributedRoundTrips.accept, () => orgkit.as(addressee).invitations.accept({ token }), {
+      warm: false,
+    })
     const mine = await orgkit.as(addressee).organizations.list()
     expect(mine.data.map((o) => o.id)).toEqual([orgId])
     expect((await orgkit.as(addressee).invitations.mine()).data).toEqual([])
@@ -409,7 +446,7 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
     await expectTrips(
       distributedRoundTrips.transferOwnership,
       () => orgkit.as(owner).organizations.transferOwnership(orgId, { userId: heir.id }),
-      false,
+      { warm: false },
     )
     const mine = await orgkit.as({ type: 'user', userId: heir.id, email: heir.email }).organizations.list()
     expect(mine.data.map((o) => [o.id, o.role])).toEqual([[orgId, 'owner']])
@@ -444,7 +481,7 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, with a before hook',
       await expectTrips(
         withHookRoundTrips.addMember,
         () => orgkit.as(owner).members.add(orgId, { userId: user.id, role: 'member' }),
-        false,
+        { warm: false },
       )
     } finally {
       remove()

@@ -81,8 +81,14 @@ const budgets = (dialect: TestDialect) => ({
   transferOwnership: dialect === 'mysql' ? 8 : dialect === 'postgres' ? 5 : 7,
   /** "My organizations": the user's index, then those organizations with the role. */
   myOrganizations: 2,
-  /** "My invitations": the addressee's index, those invitations, and the inviters' names. */
-  myInvitations: 3,
+  /** "My invitations": the addressee's index, then those invitations with their inviters. */
+  myInvitations: 2,
+  /**
+   * A page of the organization's invitations by id, whoever sent them: the organization with
+   * the caller's membership, then the invitations with their inviters (joined with the host's
+   * users, not looked up one by one). PostgreSQL: one statement.
+   */
+  invitationPageById: dialect === 'postgres' ? 1 : 2,
   /** An API key: the prefix lookup, the key, then the organization with the creator's membership. */
   authenticateApiKey: 3,
   /**
@@ -150,6 +156,21 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     expect(byId.length, byId.join('\n')).toBeLessThanOrEqual(budget.memberPage - 1)
     const one = await count(() => orgkit.as(owner).members.get(orgId, first.data[1]!.userId))
     expect(one.length, one.join('\n')).toBeLessThanOrEqual(budget.memberById)
+  })
+
+  it('reads a page of invitations with their inviters, however many sent them', async () => {
+    const admins = [await env.addUser({ username: 'sender_a' }), await env.addUser({ username: 'sender_b' })]
+    for (const [i, admin] of admins.entries()) {
+      await orgkit.as(owner).members.add(orgId, { userId: admin.id, role: 'admin' })
+      const inviter = orgkit.as({ type: 'user', userId: admin.id, email: admin.email })
+      await inviter.invitations.create(orgId, { email: `sent-by-${i}-${admin.id}@example.com`, role: 'member' })
+    }
+    const page = await count(() => orgkit.as(owner).invitations.list(orgId, { status: 'pending' }))
+    expect(page.length, page.join('\n')).toBeLessThanOrEqual(budget.invitationPageById)
+    const listed = await orgkit.as(owner).invitations.list(orgId, { status: 'pending' })
+    for (const admin of admins) {
+      expect(listed.data.find((i) => i.invitedBy.userId === admin.id)?.invitedBy.username).toBe(admin.username)
+    }
   })
 
   it('creates and accepts an invitation', async () => {

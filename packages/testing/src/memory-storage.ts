@@ -36,6 +36,7 @@ import {
   type Page,
   type PageInput,
   type Repositories,
+  readOrganizationPage,
   type Storage,
   type TeamMemberRecord,
   type TeamMemberWithUser,
@@ -180,6 +181,7 @@ function repositories(
   const store = <T extends object>(row: T): T => Object.freeze(row)
   const userSummary = (id: string): UserSummary =>
     users.get(id) ?? { id, email: null, username: null, name: null, imageUrl: null }
+  const withInviter = (invitation: InvitationRecord) => ({ ...invitation, inviter: userSummary(invitation.invitedBy) })
   const rowsOf = <T extends { organizationId: string }>(table: Map<string, T>, organizationId: string) =>
     [...table.values()].filter((row) => row.organizationId === organizationId)
 
@@ -264,7 +266,7 @@ function repositories(
     return true
   }
 
-  return {
+  const built: Omit<TransactionRepositories, 'transaction'> = {
     organizations: {
       insert: op(
         (
@@ -496,7 +498,7 @@ function repositories(
             }
             return invitation.status === status
           })
-          return keysetPage(rows, page, 'desc', (row) => ({ at: row.createdAt, id: row.id }))
+          return keysetPage(rows.map(withInviter), page, 'desc', (row) => ({ at: row.createdAt, id: row.id }))
         },
       ),
       listPendingForEmail: op((email: string, now: Date, page: PageInput) => {
@@ -505,6 +507,7 @@ function repositories(
           .filter(([, lookup]) => lookup.email === address)
           .flatMap(([id, lookup]) => findInvitation(lookup.organizationId, id) ?? [])
           .filter((invitation) => isLive(invitation, now))
+          .map(withInviter)
         return keysetPage(rows, page, 'desc', (row) => ({ at: row.createdAt, id: row.id }))
       }),
       transition: op(
@@ -716,6 +719,14 @@ function repositories(
 
     ...enrollmentRepositories(t, { op, store, key, keysetPage }),
   }
+  // The organization, the membership and the page, read in one transaction as one
+  // statement reads them: from one state of the tables.
+  built.organizations.findWithMemberAndPage = async (id, userId, read) => {
+    const found = await built.organizations.findWithMember({ id }, userId)
+    if (found === null) return null
+    return { ...found, page: found.member === null ? null : await readOrganizationPage(built, id, read) }
+  }
+  return built
 }
 
 // ── Patches ───────────────────────────────────────────────────────────────────────

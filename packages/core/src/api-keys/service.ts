@@ -1,5 +1,5 @@
 import { customAlphabet } from 'nanoid'
-import { assertHoldsAll, assertMayGrant, assignableRole, authorize } from '../authorization/access'
+import { assertHoldsAll, assertMayGrant, assignableRole, authorize, authorizedPage } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
@@ -61,8 +61,8 @@ export async function listApiKeys(
 ): Promise<Page<ApiKeyView>> {
   const { limit, cursor } = parseInput(listApiKeysSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, apiKeyRules.list)
-  return mapPage(await ctx.storage.apiKeys.list(organization.id, page), toApiKeyView)
+  const read = { list: 'apiKeys', input: [page] } as const
+  return mapPage(await authorizedPage(ctx, ctx.storage, actor, ref, apiKeyRules.list, read), toApiKeyView)
 }
 
 export async function createApiKey(

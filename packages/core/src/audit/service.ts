@@ -1,4 +1,4 @@
-import { authorize } from '../authorization/access'
+import { authorizedPage } from '../authorization/access'
 import type { Context } from '../runtime/context'
 import { type Page, pageInput } from '../shared/pagination'
 import type { Actor, AuditEventRecord } from '../shared/types'
@@ -14,8 +14,7 @@ export async function listAuditEvents(
 ): Promise<Page<AuditEventRecord>> {
   const { limit, cursor, action } = parseInput(listAuditEventsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, auditRules.list)
-  return ctx.storage.audit.list(organization.id, { action }, page)
+  return authorizedPage(ctx, ctx.storage, actor, ref, auditRules.list, { list: 'audit', input: [{ action }, page] })
 }
 
 /** The audit trail, as `orgkit.as(actor).audit`. */

@@ -1,5 +1,6 @@
 import { notFound, OrgkitError } from '../shared/errors'
 import { hasIdPrefix } from '../shared/ids'
+import type { Page } from '../shared/pagination'
 import type {
   Actor,
   ApiKeyActor,
@@ -11,7 +12,14 @@ import type {
   UserActor,
   UserSummary,
 } from '../shared/types'
-import type { Repositories, TransactionRepositories } from '../storage/port'
+import { readOrganizationPage } from '../storage/pages'
+import type {
+  OrganizationPageKind,
+  OrganizationPageRead,
+  OrganizationPages,
+  Repositories,
+  TransactionRepositories,
+} from '../storage/port'
 import type { CompiledRole, PermissionEngine } from './engine'
 import { OWNER_ROLE } from './permissions'
 import type { OrganizationRequirement } from './requirement'
@@ -185,6 +193,32 @@ export async function authorizeWithRead<
   if (found === null) throw notFound('Organization not found.')
   await check(ctx, repos, actor, found.organization, requirement, { member: found.member }, null)
   return found
+}
+
+/**
+ * A page of the organization `ref` names (`read`), once `requirement` is checked: read with
+ * the organization and a user's membership where the storage can
+ * (`organizations.findWithMemberAndPage`: one statement by id), else after them.
+ */
+export async function authorizedPage<K extends OrganizationPageKind>(
+  ctx: AuthorizationContext,
+  repos: Repositories,
+  actor: Actor,
+  ref: string,
+  requirement: OrganizationRequirement,
+  read: OrganizationPageRead<K>,
+): Promise<Page<OrganizationPages[K]['row']>> {
+  const organizations = repos.organizations
+  const findWithMemberAndPage = organizations.findWithMemberAndPage
+  if (actor.type === 'user' && findWithMemberAndPage !== undefined) {
+    const found = await authorizeWithRead(ctx, repos, actor, ref, requirement, (id) =>
+      findWithMemberAndPage.call(organizations, id, actor.userId, read),
+    )
+    // No page when the check passed without a membership (platform staff): read it now.
+    return found.page ?? readOrganizationPage(repos, found.organization.id, read)
+  }
+  const { organization } = await authorize(ctx, repos, actor, ref, requirement)
+  return readOrganizationPage(repos, organization.id, read)
 }
 
 /**

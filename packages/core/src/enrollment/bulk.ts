@@ -133,11 +133,10 @@ export async function bulkCreateInvitations(
     return { results, planned: created, inviterName }
   })
   // After the commit: one delivery per created invitation, each failure reported on its own.
-  const names = new Map([[invitedBy, inviterName]])
   for (const plan of planned) {
     await deliver(ctx, plan.record, plan.secret.token, plan.secret.acceptUrl)
     ;(results[plan.index] as BulkInvitationResult).invitation = {
-      ...toView(plan.record, plan.record.createdAt, names),
+      ...toView(plan.record, plan.record.createdAt, inviterName),
       token: plan.secret.token,
       acceptUrl: plan.secret.acceptUrl,
     }

@@ -1,5 +1,5 @@
 import type { Access } from '../authorization/access'
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate } from '../authorization/access'
+import { assertMayGrant, assignableRole, authorize, authorizedPage, authorizeForUpdate } from '../authorization/access'
 import { OWNER_ROLE } from '../authorization/permissions'
 import type { RoleSet } from '../authorization/resolver'
 import type { Context } from '../runtime/context'
@@ -82,8 +82,8 @@ export async function listDomains(
 ): Promise<Page<DomainView>> {
   const { limit, cursor } = parseInput(listDomainsSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listDomains)
-  const found = await ctx.storage.domains.list(organization.id, page)
+  const read = { list: 'domains', input: [page] } as const
+  const found = await authorizedPage(ctx, ctx.storage, actor, ref, enrollmentRules.listDomains, read)
   return { ...found, data: found.data.map((record) => toDomainView(ctx, record)) }
 }
 

@@ -1,4 +1,10 @@
-import { assertMayGrant, assignableRole, authorize, authorizeForUpdate, requireUser } from '../authorization/access'
+import {
+  assertMayGrant,
+  assignableRole,
+  authorizedPage,
+  authorizeForUpdate,
+  requireUser,
+} from '../authorization/access'
 import { assertMemberRoom } from '../members/service'
 import type { Context } from '../runtime/context'
 import { mutate } from '../runtime/unit-of-work'
@@ -39,8 +45,8 @@ export async function listJoinRequests(
 ): Promise<Page<JoinRequestRecord>> {
   const { limit, cursor, status } = parseInput(listJoinRequestsSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listJoinRequests)
-  return ctx.storage.joinRequests.list(organization.id, { status }, page)
+  const read = { list: 'joinRequests', input: [{ status }, page] } as const
+  return authorizedPage(ctx, ctx.storage, actor, ref, enrollmentRules.listJoinRequests, read)
 }
 
 export async function approveJoinRequest(

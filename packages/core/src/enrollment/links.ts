@@ -2,6 +2,7 @@ import {
   assertMayGrant,
   assignableRole,
   authorize,
+  authorizedPage,
   authorizeForUpdate,
   mayGrant,
   requireUser,
@@ -105,8 +106,8 @@ export async function listInvitationLinks(
 ): Promise<Page<InvitationLinkView>> {
   const { limit, cursor } = parseInput(listInvitationLinksSchema, input)
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, enrollmentRules.listInvitationLinks)
-  const found = await ctx.storage.invitationLinks.list(organization.id, page)
+  const read = { list: 'invitationLinks', input: [page] } as const
+  const found = await authorizedPage(ctx, ctx.storage, actor, ref, enrollmentRules.listInvitationLinks, read)
   return { ...found, data: found.data.map(toLinkView) }
 }
 

@@ -2,6 +2,7 @@ import {
   assertMayGrant,
   assignableRole,
   authorize,
+  authorizedPage,
   authorizeForUpdate,
   mayGrant,
   requireUser,
@@ -15,9 +16,8 @@ import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import { mapPage, type Page, pageInput } from '../shared/pagination'
 import { hashSecret, randomSecret } from '../shared/secrets'
-import type { Actor, InvitationRecord, MemberWithUser, UserActor } from '../shared/types'
+import type { Actor, InvitationRecord, InvitationWithInviter, MemberWithUser, UserActor } from '../shared/types'
 import { parseInput } from '../shared/validate'
-import type { Repositories } from '../storage/port'
 import { invitationRules } from './rules'
 import {
   type CreateInvitationInput,
@@ -75,13 +75,8 @@ function isExpired(invitation: InvitationRecord, now: Date): boolean {
   )
 }
 
-async function usernames(repos: Repositories, userIds: Iterable<string>): Promise<Map<string, string | null>> {
-  const unique = [...new Set(userIds)]
-  const users = await Promise.all(unique.map((id) => repos.users.findById(id)))
-  return new Map(unique.map((id, index) => [id, users[index]?.username ?? null]))
-}
-
-export function toView(invitation: InvitationRecord, now: Date, names: Map<string, string | null>): InvitationView {
+/** The invitation as answered; `inviterName` is the inviter's username as the host has it. */
+export function toView(invitation: InvitationRecord, now: Date, inviterName: string | null): InvitationView {
   return {
     id: invitation.id,
     organizationId: invitation.organizationId,
@@ -91,17 +86,14 @@ export function toView(invitation: InvitationRecord, now: Date, names: Map<strin
     status: invitation.status,
     expired: isExpired(invitation, now),
     expiresAt: invitation.expiresAt,
-    invitedBy: { userId: invitation.invitedBy, username: names.get(invitation.invitedBy) ?? null },
+    invitedBy: { userId: invitation.invitedBy, username: inviterName },
     createdAt: invitation.createdAt,
   }
 }
 
-async function viewPage(ctx: Context, page: Page<InvitationRecord>, now: Date): Promise<Page<InvitationView>> {
-  const names = await usernames(
-    ctx.storage,
-    page.data.map((invitation) => invitation.invitedBy),
-  )
-  return mapPage(page, (invitation) => toView(invitation, now, names))
+/** A page as answered: each invitation's inviter came with it (no lookup per inviter). */
+function viewPage(page: Page<InvitationWithInviter>, now: Date): Page<InvitationView> {
+  return mapPage(page, (invitation) => toView(invitation, now, invitation.inviter.username))
 }
 
 /** The user an invitation is issued on behalf of: the signed-in user, or an API key's creator. */
@@ -173,9 +165,9 @@ export async function listInvitations(
 ): Promise<Page<InvitationView>> {
   const { limit, cursor, status } = parseInput(listInvitationsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, invitationRules.list)
   const now = ctx.now()
-  return viewPage(ctx, await ctx.storage.invitations.list(organization.id, { status }, now, page), now)
+  const read = { list: 'invitations', input: [{ status }, now, page] } as const
+  return viewPage(await authorizedPage(ctx, ctx.storage, actor, ref, invitationRules.list, read), now)
 }
 
 export async function createInvitation(
@@ -236,8 +228,7 @@ export async function createInvitation(
   })
   const { created: invitation, inviterName } = issued
   await deliver(ctx, invitation, secret.token, secret.acceptUrl)
-  const names = new Map([[invitation.invitedBy, inviterName]])
-  return { ...toView(invitation, invitation.createdAt, names), token: secret.token, acceptUrl: secret.acceptUrl }
+  return { ...toView(invitation, invitation.createdAt, inviterName), token: secret.token, acceptUrl: secret.acceptUrl }
 }
 
 /** Why an invitation cannot change any more, as the error its state calls for. */
@@ -272,8 +263,12 @@ export async function resendInvitation(ctx: Context, actor: Actor, ref: string, 
     return rotated
   })
   await deliver(ctx, invitation, secret.token, secret.acceptUrl)
-  const names = await usernames(ctx.storage, [invitation.invitedBy])
-  return { ...toView(invitation, ctx.now(), names), token: secret.token, acceptUrl: secret.acceptUrl }
+  const inviter = await ctx.storage.users.findById(invitation.invitedBy)
+  return {
+    ...toView(invitation, ctx.now(), inviter?.username ?? null),
+    token: secret.token,
+    acceptUrl: secret.acceptUrl,
+  }
 }
 
 export async function revokeInvitation(ctx: Context, actor: Actor, ref: string, id: string): Promise<void> {
@@ -312,7 +307,7 @@ export async function listMyInvitations(
   const email = await emailOf(ctx, requireUser(actor, invitationRules.mine.what))
   if (email === null) return { data: [], nextCursor: null, prevCursor: null, hasMore: false }
   const now = ctx.now()
-  return viewPage(ctx, await ctx.storage.invitations.listPendingForEmail(email, now, page), now)
+  return viewPage(await ctx.storage.invitations.listPendingForEmail(email, now, page), now)
 }
 
 async function findByToken(ctx: Context, token: string): Promise<InvitationRecord> {

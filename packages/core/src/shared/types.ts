@@ -189,6 +189,12 @@ export interface InvitationRecord {
   respondedBy: string | null
 }
 
+/** An invitation as listed: with the host's user who sent it (`invitedBy`). */
+export interface InvitationWithInviter extends InvitationRecord {
+  /** A user missing from the host's table is shown with `null` fields. */
+  inviter: UserSummary
+}
+
 // ── API keys ─────────────────────────────────────────────────────────────────────
 
 export interface ApiKeyRecord {

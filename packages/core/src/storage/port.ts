@@ -6,6 +6,7 @@ import type {
   CustomRoleRecord,
   InvitationRecord,
   InvitationStatus,
+  InvitationWithInviter,
   MemberRecord,
   MemberWithUser,
   OrganizationPatch,
@@ -16,7 +17,15 @@ import type {
   TeamRecord,
   UserSummary,
 } from '../shared/types'
-import type { DomainRepository, InvitationLinkRepository, JoinRequestRepository } from './enrollment'
+import type {
+  DomainRecord,
+  DomainRepository,
+  InvitationLinkRecord,
+  InvitationLinkRepository,
+  JoinRequestListFilter,
+  JoinRequestRecord,
+  JoinRequestRepository,
+} from './enrollment'
 
 /**
  * The storage port: what the core needs from a database, as typed repositories per
@@ -128,6 +137,24 @@ export interface OrganizationRepository {
     readUserId?: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
+   * Optional: `findWithMember({ id }, userId)` and, when `userId` is a member, the page
+   * `read` names (`readOrganizationPage`), in one read: one statement where the engine
+   * allows it, so that a page read by id costs one round trip, not two. The page is `null`
+   * when `userId` is no member; a member's page is read before their role is checked, and
+   * the caller drops it when the check refuses. `null` when the organization does not
+   * exist. Without it, the core reads the two apart. (Members have their own,
+   * `members.listWithMember`.)
+   */
+  findWithMemberAndPage?<K extends OrganizationPageKind>(
+    id: string,
+    userId: string,
+    read: OrganizationPageRead<K>,
+  ): Promise<{
+    organization: OrganizationRecord
+    member: MemberRecord | null
+    page: Page<OrganizationPages[K]['row']> | null
+  } | null>
+  /**
    * Applies `patch` and sets `updatedAt`. A slug change claims the new slug and releases
    * the old one atomically; when the new slug is taken nothing is written and the result
    * is `'slug_taken'`. `null` when the organization does not exist.
@@ -147,6 +174,29 @@ export interface OrganizationRepository {
   listForUser(userId: string, page: PageInput): Promise<Page<OrganizationWithRole>>
   /** Every organization, oldest first (platform staff only). */
   listAll(page: PageInput): Promise<Page<OrganizationRecord>>
+}
+
+/**
+ * The pages of one organization that `organizations.findWithMemberAndPage` can read with
+ * the caller's membership: each is that repository's `list`, `input` its arguments after the
+ * organization's id, `row` what a page holds.
+ */
+export interface OrganizationPages {
+  teams: { input: [page: PageInput]; row: TeamRecord }
+  invitations: { input: [filter: InvitationListFilter, now: Date, page: PageInput]; row: InvitationWithInviter }
+  apiKeys: { input: [page: PageInput]; row: ApiKeyRecord }
+  audit: { input: [filter: AuditListFilter, page: PageInput]; row: AuditEventRecord }
+  domains: { input: [page: PageInput]; row: DomainRecord }
+  joinRequests: { input: [filter: JoinRequestListFilter, page: PageInput]; row: JoinRequestRecord }
+  invitationLinks: { input: [page: PageInput]; row: InvitationLinkRecord }
+}
+
+export type OrganizationPageKind = keyof OrganizationPages
+
+/** A page of one organization to read: `repositories[list].list(organizationId, ...input)`. */
+export interface OrganizationPageRead<K extends OrganizationPageKind = OrganizationPageKind> {
+  list: K
+  input: Readonly<OrganizationPages[K]['input']>
 }
 
 /** See `TransactionOrganizationRepository.lockWithTarget`. */
@@ -345,15 +395,21 @@ export interface InvitationRepository {
    * table alone (one statement): its organization and id, or `null`.
    */
   locate(ref: { tokenHash: string } | { id: string }): Promise<{ organizationId: string; id: string } | null>
-  /** Newest first. */
+  /**
+   * Newest first, each joined with its inviter from the host's users in the same query (no
+   * per-row lookups).
+   */
   list(
     organizationId: string,
     filter: InvitationListFilter,
     now: Date,
     page: PageInput,
-  ): Promise<Page<InvitationRecord>>
-  /** Unexpired pending invitations addressed to `email` in any organization, newest first. */
-  listPendingForEmail(email: string, now: Date, page: PageInput): Promise<Page<InvitationRecord>>
+  ): Promise<Page<InvitationWithInviter>>
+  /**
+   * Unexpired pending invitations addressed to `email` in any organization, newest first,
+   * each with its inviter, as `list` gives them.
+   */
+  listPendingForEmail(email: string, now: Date, page: PageInput): Promise<Page<InvitationWithInviter>>
   /**
    * Moves a pending, unexpired invitation to `to`, recording `respondedBy`, with one
    * conditional update (`WHERE status = 'pending' AND expires_at > now`). Returns the

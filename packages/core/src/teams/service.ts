@@ -1,4 +1,4 @@
-import { type Access, assertHoldsAll, authorize, authorizeForUpdate } from '../authorization/access'
+import { type Access, assertHoldsAll, authorize, authorizedPage, authorizeForUpdate } from '../authorization/access'
 import type { CompiledRole } from '../authorization/engine'
 import { SLUG_PATTERN } from '../organizations/schemas'
 import { slugify } from '../organizations/slug'
@@ -102,8 +102,7 @@ export async function listTeams(
 ): Promise<Page<TeamRecord>> {
   const { limit, cursor } = parseInput(listTeamsSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const { organization } = await authorize(ctx, ctx.storage, actor, ref, teamRules.list)
-  return ctx.storage.teams.list(organization.id, page)
+  return authorizedPage(ctx, ctx.storage, actor, ref, teamRules.list, { list: 'teams', input: [page] })
 }
 
 export async function createTeam(ctx: Context, actor: Actor, ref: string, input: CreateTeamInput): Promise<TeamRecord> {

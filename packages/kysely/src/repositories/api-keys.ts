@@ -1,9 +1,9 @@
-import type { ApiKeyRecord, ApiKeyRepository } from '@orgkit/core'
+import type { ApiKeyRecord, ApiKeyRepository, PageInput } from '@orgkit/core'
 import type { Kysely, Selectable } from 'kysely'
 import { affected, parseStringArray, toJson } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { ApiKeysTable, OrgkitDatabase } from '../schema'
 
 /**
@@ -71,13 +71,7 @@ export function apiKeyRepository(context: StorageContext): ApiKeyRepository {
       return row === undefined ? null : toRecord(row)
     },
 
-    async list(organizationId, page) {
-      const query = db.selectFrom('api_keys as k').selectAll('k').where('k.organization_id', '=', organizationId)
-      return paginate(query, { time: 'k.created_at', id: 'k.id', order: 'desc' }, page, dialect, toRecord, (key) => ({
-        at: key.createdAt,
-        id: key.id,
-      }))
-    },
+    list: (organizationId, page) => readKeysetPage(apiKeyPage(context, organizationId, page), dialect),
 
     revoke: (organizationId, id, now) =>
       atomic(async (trx) => {
@@ -124,6 +118,21 @@ export function apiKeyRepository(context: StorageContext): ApiKeyRepository {
         .where('id', '=', id)
         .execute()
     },
+  }
+}
+
+/** A page of the organization's API keys, newest first. */
+export function apiKeyPage(
+  context: StorageContext,
+  organizationId: string,
+  page: PageInput,
+): KeysetRead<Selectable<ApiKeysTable>, ApiKeyRecord> {
+  return {
+    query: context.db.selectFrom('api_keys as k').selectAll('k').where('k.organization_id', '=', organizationId),
+    sort: { time: 'k.created_at', id: 'k.id', order: 'desc' },
+    page,
+    toRecord: (row) => apiKeyFromRow(row, context.dialect),
+    keyOf: (key) => ({ at: key.createdAt, id: key.id }),
   }
 }
 

@@ -1,10 +1,10 @@
-import type { AuditEventRecord, AuditRepository } from '@orgkit/core'
+import type { AuditEventRecord, AuditListFilter, AuditRepository, PageInput } from '@orgkit/core'
 import type { Insertable, Selectable } from 'kysely'
 import { parseJsonObject, toJson } from '../codec'
 import { compiled, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { AuditEventsTable } from '../schema'
 
 export const AUDIT_COLUMNS = [
@@ -90,19 +90,26 @@ export function auditRepository(context: StorageContext): AuditRepository {
       await insert.run(context, auditValues(events, dialect))
     },
 
-    async list(organizationId, filter, page) {
-      let query = db.selectFrom('audit_events as e').selectAll('e').where('e.organization_id', '=', organizationId)
-      if (filter.action !== undefined) query = query.where('e.action', '=', filter.action)
-      // Served by the (organization_id, created_at, id) index, read backwards.
-      return paginate(
-        query,
-        { time: 'e.created_at', id: 'e.id', order: 'desc' },
-        page,
-        dialect,
-        (row) => auditEventFromRow(row, dialect),
-        (event) => ({ at: event.createdAt, id: event.id }),
-      )
-    },
+    list: (organizationId, filter, page) => readKeysetPage(auditPage(context, organizationId, filter, page), dialect),
+  }
+}
+
+/** A page of the organization's audit trail, newest first; `filter.action` filters. */
+export function auditPage(
+  context: StorageContext,
+  organizationId: string,
+  filter: AuditListFilter,
+  page: PageInput,
+): KeysetRead<Selectable<AuditEventsTable>, AuditEventRecord> {
+  let query = context.db.selectFrom('audit_events as e').selectAll('e').where('e.organization_id', '=', organizationId)
+  if (filter.action !== undefined) query = query.where('e.action', '=', filter.action)
+  return {
+    query,
+    // Served by the (organization_id, created_at, id) index, read backwards.
+    sort: { time: 'e.created_at', id: 'e.id', order: 'desc' },
+    page,
+    toRecord: (row) => auditEventFromRow(row, context.dialect),
+    keyOf: (event) => ({ at: event.createdAt, id: event.id }),
   }
 }
 

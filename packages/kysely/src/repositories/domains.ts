@@ -1,9 +1,9 @@
-import type { DomainRecord, DomainRepository, DomainStatus, EnrollmentMode } from '@orgkit/core'
+import type { DomainRecord, DomainRepository, DomainStatus, EnrollmentMode, PageInput } from '@orgkit/core'
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { DomainsTable, OrgkitDatabase } from '../schema'
 
 /**
@@ -55,15 +55,7 @@ export function domainRepository(context: StorageContext): DomainRepository {
       return row === undefined ? null : toRecord(row)
     },
 
-    list: (organizationId, page) =>
-      paginate(
-        db.selectFrom('domains as d').selectAll('d').where('d.organization_id', '=', organizationId),
-        { time: 'd.created_at', id: 'd.domain', order: 'asc' },
-        page,
-        dialect,
-        toRecord,
-        (record) => ({ at: record.createdAt, id: record.domain }),
-      ),
+    list: (organizationId, page) => readKeysetPage(domainPage(context, organizationId, page), dialect),
 
     markVerified: (organizationId, domain, now) =>
       atomic(async (trx) => {
@@ -148,6 +140,21 @@ export function domainRepository(context: StorageContext): DomainRepository {
         .executeTakeFirst()
       return row?.organization_id ?? null
     },
+  }
+}
+
+/** A page of the organization's domains, oldest first. */
+export function domainPage(
+  context: StorageContext,
+  organizationId: string,
+  page: PageInput,
+): KeysetRead<Selectable<DomainsTable>, DomainRecord> {
+  return {
+    query: context.db.selectFrom('domains as d').selectAll('d').where('d.organization_id', '=', organizationId),
+    sort: { time: 'd.created_at', id: 'd.domain', order: 'asc' },
+    page,
+    toRecord: (row) => domainFromRow(row, context.dialect),
+    keyOf: (record) => ({ at: record.createdAt, id: record.domain }),
   }
 }
 

@@ -1,9 +1,9 @@
-import type { InvitationLinkRecord, InvitationLinkRepository } from '@orgkit/core'
+import type { InvitationLinkRecord, InvitationLinkRepository, PageInput } from '@orgkit/core'
 import type { Selectable } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { InvitationLinksTable } from '../schema'
 
 /**
@@ -56,15 +56,7 @@ export function invitationLinkRepository(context: StorageContext): InvitationLin
       return row === undefined ? null : { organizationId: row.organization_id, id: row.link_id }
     },
 
-    list: (organizationId, page) =>
-      paginate(
-        db.selectFrom('invitation_links as l').selectAll('l').where('l.organization_id', '=', organizationId),
-        { time: 'l.created_at', id: 'l.id', order: 'desc' },
-        page,
-        dialect,
-        toRecord,
-        (link) => ({ at: link.createdAt, id: link.id }),
-      ),
+    list: (organizationId, page) => readKeysetPage(invitationLinkPage(context, organizationId, page), dialect),
 
     revoke: (organizationId, id, now) =>
       atomic(async (trx) => {
@@ -110,6 +102,24 @@ export function invitationLinkRepository(context: StorageContext): InvitationLin
         .executeTakeFirst()
       return affected(result.numUpdatedRows) > 0
     },
+  }
+}
+
+/** A page of the organization's invitation links, newest first. */
+export function invitationLinkPage(
+  context: StorageContext,
+  organizationId: string,
+  page: PageInput,
+): KeysetRead<Selectable<InvitationLinksTable>, InvitationLinkRecord> {
+  return {
+    query: context.db
+      .selectFrom('invitation_links as l')
+      .selectAll('l')
+      .where('l.organization_id', '=', organizationId),
+    sort: { time: 'l.created_at', id: 'l.id', order: 'desc' },
+    page,
+    toRecord: (row) => invitationLinkFromRow(row, context.dialect),
+    keyOf: (link) => ({ at: link.createdAt, id: link.id }),
   }
 }
 

@@ -1,15 +1,37 @@
-import type { InvitationRecord, InvitationStatus, TransactionInvitationRepository } from '@orgkit/core'
-import { type Insertable, type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely'
+import type {
+  InvitationListFilter,
+  InvitationRecord,
+  InvitationStatus,
+  InvitationWithInviter,
+  PageInput,
+  TransactionInvitationRepository,
+} from '@orgkit/core'
+import {
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely'
 import { affected, parseStringArray, toCount, toJson } from '../codec'
 import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled'
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
 import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
-import { keysetPage, keysetQuery, paginate } from '../keyset'
+import { type KeysetRead, keysetPage, keysetQuery, readKeysetPage } from '../keyset'
 import type { InvitationsTable, OrgkitDatabase } from '../schema'
 import { auditRepository, auditValues } from './audit'
-import { insertIndexEntry, insertMembership } from './members'
+import {
+  hostUserColumns,
+  insertIndexEntry,
+  insertMembership,
+  mappedUserSelection,
+  type UserColumns,
+  userFromRow,
+} from './members'
 
 /**
  * Invitations live in their organization's table. Three questions start without an
@@ -392,24 +414,8 @@ export function invitationRepository(context: StorageContext): TransactionInvita
       return found === undefined ? null : { organizationId: found.organization_id, id: found.id }
     },
 
-    async list(organizationId, filter, now, page) {
-      const at = dialect.toTimestamp(now)
-      let query = db.selectFrom('invitations as i').selectAll('i').where('i.organization_id', '=', organizationId)
-      const status = filter.status
-      if (status === 'pending') {
-        query = query.where('i.status', '=', 'pending').where('i.expires_at', '>', at)
-      } else if (status === 'expired') {
-        query = query.where((eb) =>
-          eb.or([
-            eb('i.status', '=', 'expired'),
-            eb.and([eb('i.status', '=', 'pending'), eb('i.expires_at', '<=', at)]),
-          ]),
-        )
-      } else if (status !== undefined) {
-        query = query.where('i.status', '=', status)
-      }
-      return paginate(query, NEWEST_FIRST, page, dialect, toRecord, createdKey)
-    },
+    list: (organizationId, filter, now, page) =>
+      readKeysetPage(invitationPage(context, organizationId, filter, now, page), dialect),
 
     async listPendingForEmail(email, now, page) {
       // A page of the addressee's index, then its invitations in one statement that names
@@ -424,13 +430,11 @@ export function invitationRepository(context: StorageContext): TransactionInvita
         page,
         dialect,
       ).execute()
-      if (entries.length === 0) return keysetPage([], page, createdKey)
-      const rows = await db
-        .selectFrom('invitations')
-        .selectAll()
-        .where('organization_id', 'in', [...new Set(entries.map((entry) => entry.organization_id))])
+      if (entries.length === 0) return keysetPage<InvitationWithInviter>([], page, createdKey)
+      const rows = await invitationsWithInviters(context)
+        .where('i.organization_id', 'in', [...new Set(entries.map((entry) => entry.organization_id))])
         .where(
-          'id',
+          'i.id',
           'in',
           entries.map((entry) => entry.invitation_id),
         )
@@ -438,7 +442,7 @@ export function invitationRepository(context: StorageContext): TransactionInvita
       const byKey = new Map(rows.map((row) => [`${row.organization_id} ${row.id}`, row]))
       const records = entries.flatMap((entry) => {
         const row = byKey.get(`${entry.organization_id} ${entry.invitation_id}`)
-        return row === undefined ? [] : [toRecord(row)]
+        return row === undefined ? [] : [invitationWithInviterFromRow(row, dialect)]
       })
       return keysetPage(records, page, createdKey)
     },
@@ -557,6 +561,49 @@ export function invitationRepository(context: StorageContext): TransactionInvita
 
 const NEWEST_FIRST = { time: 'i.created_at', id: 'i.id', order: 'desc' } as const
 const createdKey = (invitation: InvitationRecord) => ({ at: invitation.createdAt, id: invitation.id })
+
+/**
+ * Invitations (`i`) left-joined with their inviters from the host's users (`u`): one query,
+ * and an inviter missing from the host's table reads as nulls.
+ */
+function invitationsWithInviters(context: StorageContext) {
+  const inviter = context.hostUsers.id.fromOrgkitColumn(sql.ref('i.invited_by'))
+  return context.db
+    .selectFrom('invitations as i')
+    .leftJoin('host_users as u', (join) => join.on(sql<SqlBool>`${hostUserColumns(context.users).id} = ${inviter}`))
+    .selectAll('i')
+    .select(mappedUserSelection(context.users))
+}
+
+type InvitationInviterRow = Selectable<InvitationsTable> & Partial<UserColumns>
+
+function invitationWithInviterFromRow(row: InvitationInviterRow, dialect: StorageDialect): InvitationWithInviter {
+  return { ...invitationFromRow(row, dialect), inviter: userFromRow(row.invited_by, row) }
+}
+
+/** A page of the organization's invitations with their inviters, newest first; `filter.status` as of `now`. */
+export function invitationPage(
+  context: StorageContext,
+  organizationId: string,
+  filter: InvitationListFilter,
+  now: Date,
+  page: PageInput,
+): KeysetRead<InvitationInviterRow, InvitationWithInviter> {
+  const at = context.dialect.toTimestamp(now)
+  let query = invitationsWithInviters(context).where('i.organization_id', '=', organizationId)
+  const status = filter.status
+  if (status === 'pending') {
+    query = query.where('i.status', '=', 'pending').where('i.expires_at', '>', at)
+  } else if (status === 'expired') {
+    query = query.where((eb) =>
+      eb.or([eb('i.status', '=', 'expired'), eb.and([eb('i.status', '=', 'pending'), eb('i.expires_at', '<=', at)])]),
+    )
+  } else if (status !== undefined) {
+    query = query.where('i.status', '=', status)
+  }
+  const toRecord = (row: InvitationInviterRow) => invitationWithInviterFromRow(row, context.dialect)
+  return { query, sort: NEWEST_FIRST, page, toRecord, keyOf: createdKey }
+}
 
 export function invitationFromRow(row: Selectable<InvitationsTable>, dialect: StorageDialect): InvitationRecord {
   return {

@@ -1,9 +1,15 @@
-import type { JoinRequestRecord, JoinRequestRepository, JoinRequestStatus } from '@orgkit/core'
+import type {
+  JoinRequestListFilter,
+  JoinRequestRecord,
+  JoinRequestRepository,
+  JoinRequestStatus,
+  PageInput,
+} from '@orgkit/core'
 import type { Selectable } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
-import { keysetPage, keysetQuery, paginate } from '../keyset'
+import { type KeysetRead, keysetPage, keysetQuery, readKeysetPage } from '../keyset'
 import type { JoinRequestsTable } from '../schema'
 
 /**
@@ -72,11 +78,8 @@ export function joinRequestRepository(context: StorageContext): JoinRequestRepos
       return row?.organization_id ?? null
     },
 
-    list(organizationId, filter, page) {
-      let query = db.selectFrom('join_requests as r').selectAll('r').where('r.organization_id', '=', organizationId)
-      if (filter.status !== undefined) query = query.where('r.status', '=', filter.status)
-      return paginate(query, NEWEST_FIRST, page, dialect, toRecord, createdKey)
-    },
+    list: (organizationId, filter, page) =>
+      readKeysetPage(joinRequestPage(context, organizationId, filter, page), dialect),
 
     async listForUser(userId, page) {
       // A page of the requester's index, then those requests in one statement naming their
@@ -133,6 +136,19 @@ export function joinRequestRepository(context: StorageContext): JoinRequestRepos
 
 const NEWEST_FIRST = { time: 'r.created_at', id: 'r.id', order: 'desc' } as const
 const createdKey = (request: JoinRequestRecord) => ({ at: request.createdAt, id: request.id })
+
+/** A page of the organization's join requests, newest first; `filter.status` filters. */
+export function joinRequestPage(
+  context: StorageContext,
+  organizationId: string,
+  filter: JoinRequestListFilter,
+  page: PageInput,
+): KeysetRead<Selectable<JoinRequestsTable>, JoinRequestRecord> {
+  let query = context.db.selectFrom('join_requests as r').selectAll('r').where('r.organization_id', '=', organizationId)
+  if (filter.status !== undefined) query = query.where('r.status', '=', filter.status)
+  const toRecord = (row: Selectable<JoinRequestsTable>) => joinRequestFromRow(row, context.dialect)
+  return { query, sort: NEWEST_FIRST, page, toRecord, keyOf: createdKey }
+}
 
 export function joinRequestFromRow(row: Selectable<JoinRequestsTable>, dialect: StorageDialect): JoinRequestRecord {
   return {

@@ -11,9 +11,12 @@ import type { OrganizationsTable } from '../schema'
  * permission check reads first), and as a record.
  */
 
-/** The organization with one user's membership: every permission check by id. */
-export const selectWithMember = (context: StorageContext) => {
-  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
+/**
+ * The organization with one user's membership: every permission check by id. The id and
+ * the user's are the slots `id` and `userId` (see compiled.ts), or the values given.
+ */
+export const selectWithMember = (context: StorageContext, id = slot<string>('id'), userId = slot<string>('userId')) => {
+  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', id)
   if (context.dialect.name === 'sqlite') {
     return organization
       .selectAll('o')
@@ -22,20 +25,18 @@ export const selectWithMember = (context: StorageContext) => {
           .selectFrom('members as m')
           .select('m.role')
           .whereRef('m.organization_id', '=', 'o.id')
-          .where('m.user_id', '=', slot<string>('userId'))
+          .where('m.user_id', '=', userId)
           .as('member_role'),
         eb
           .selectFrom('members as m')
           .select('m.joined_at')
           .whereRef('m.organization_id', '=', 'o.id')
-          .where('m.user_id', '=', slot<string>('userId'))
+          .where('m.user_id', '=', userId)
           .as('member_joined_at'),
       ])
   }
   return organization
-    .leftJoin('members as m', (join) =>
-      join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
-    )
+    .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
     .selectAll('o')
     .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
 }

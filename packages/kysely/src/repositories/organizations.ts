@@ -3,6 +3,7 @@ import type {
   LockedTarget,
   OrganizationPatch,
   OrganizationRecord,
+  OrganizationRepository,
   TransactionOrganizationRepository,
 } from '@orgkit/core'
 import {
@@ -44,6 +45,7 @@ import {
   userSummaryFromRow,
   userSummarySelection,
 } from './members'
+import { findWithMemberAndPage } from './organization-pages'
 import {
   type OrganizationWithMemberRow,
   organizationFromRow,
@@ -439,7 +441,16 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     return { ...found, user }
   }
 
+  // PostgreSQL: a page of the organization read with the caller's membership, one round
+  // trip by id. SQLite and MariaDB read the two apart, as for a member page (see
+  // `members.listWithMember`).
+  const withPages: Pick<OrganizationRepository, 'findWithMemberAndPage'> =
+    dialect.name === 'postgres'
+      ? { findWithMemberAndPage: (id, userId, read) => findWithMemberAndPage(context, id, userId, read) }
+      : {}
+
   return {
+    ...withPages,
     async insert(organization, owner, events = [], creatorSlot) {
       const row = organizationToRow(organization, dialect)
       // The owner is counted in the row as written, not by an update after it.

@@ -1,10 +1,10 @@
-import type { TeamPatch, TeamRecord, TeamRepository } from '@orgkit/core'
+import type { PageInput, TeamPatch, TeamRecord, TeamRepository } from '@orgkit/core'
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import { affected, toCount } from '../codec'
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { OrgkitDatabase, TeamsTable } from '../schema'
 
 /**
@@ -55,15 +55,7 @@ export function teamRepository(context: StorageContext): TeamRepository {
       return rows.map(toRecord)
     },
 
-    list: (organizationId, page) =>
-      paginate(
-        db.selectFrom('teams as t').selectAll('t').where('t.organization_id', '=', organizationId),
-        { time: 't.created_at', id: 't.id', order: 'asc' },
-        page,
-        dialect,
-        toRecord,
-        (team) => ({ at: team.createdAt, id: team.id }),
-      ),
+    list: (organizationId, page) => readKeysetPage(teamPage(context, organizationId, page), dialect),
 
     update: (organizationId, id, patch, now) =>
       atomic(async (trx) => {
@@ -100,6 +92,21 @@ export function teamRepository(context: StorageContext): TeamRepository {
         await moveOrganizationCount({ ...context, db: trx }, organizationId, 'team_count', -1)
         return true
       }),
+  }
+}
+
+/** A page of the organization's teams, oldest first. */
+export function teamPage(
+  context: StorageContext,
+  organizationId: string,
+  page: PageInput,
+): KeysetRead<Selectable<TeamsTable>, TeamRecord> {
+  return {
+    query: context.db.selectFrom('teams as t').selectAll('t').where('t.organization_id', '=', organizationId),
+    sort: { time: 't.created_at', id: 't.id', order: 'asc' },
+    page,
+    toRecord: (row) => teamFromRow(row, context.dialect),
+    keyOf: (team) => ({ at: team.createdAt, id: team.id }),
   }
 }
 

@@ -1,6 +1,13 @@
-import type { Storage, TransactionRepositories } from '@orgkit/core'
+import {
+  type OrganizationPageRead,
+  type PageInput,
+  readOrganizationPage,
+  type Storage,
+  type TransactionRepositories,
+} from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
+import { domainRecord, invitationLinkRecord, joinRequestRecord } from './enrollment'
 import { apiKey, at, customRole, event, everyPage, invitation, organization, T0, team } from './fixtures'
 
 /** The organizations part of the storage conformance suite. */
@@ -124,6 +131,79 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(two.data[0]).toMatchObject({ id: first.id, memberCount: 1 })
     expect(two.hasMore).toBe(false)
     expect((await storage.organizations.listForUser('nobody', page())).data).toEqual([])
+  })
+
+  it('findWithMemberAndPage (where the storage has it) answers as findWithMember and the list, a page only for a member', async (test) => {
+    const findWithMemberAndPage = storage.organizations.findWithMemberAndPage?.bind(storage.organizations)
+    if (findWithMemberAndPage === undefined) return test.skip()
+    const org = await organizationWith('pages', { 'pages-owner': 'owner', 'pages-member': 'member' })
+    const other = await organizationWith('pages-other', { 'pages-stranger': 'owner' })
+    // Three rows of every page in each organization, a second apart.
+    for (const [i, o] of [org, other].entries()) {
+      for (let n = 1; n <= 3; n++) {
+        const made = { createdAt: at(10 * i + n), updatedAt: at(10 * i + n) }
+        await storage.teams.insert(team(o.id, `team-${n}`, made))
+        const expiresAt = at(n === 3 ? 50 : 3600)
+        await storage.invitations.insert(
+          invitation(o.id, `guest${n}@example.com`, { ...made, expiresAt }),
+          made.createdAt,
+        )
+        await storage.apiKeys.insert(apiKey(o.id, `pages${i}${n}prefix`, { createdAt: made.createdAt }))
+        await storage.audit.append([event(o.id, n === 2 ? 'page.two' : 'page.other', made.createdAt)])
+        await storage.domains.insert(domainRecord(o.id, `d${n}.example.com`, made))
+        await storage.joinRequests.insert(
+          joinRequestRecord(o.id, `user${n}`, n === 3 ? { ...made, status: 'denied' } : made),
+        )
+        await storage.invitationLinks.insert(invitationLinkRecord(o.id, { createdAt: made.createdAt }))
+      }
+    }
+    // Each page with how many rows its list holds in `org`: a filter reads only its rows.
+    const reads: [OrganizationPageRead, number][] = [
+      [{ list: 'teams', input: [page(2)] }, 3],
+      [{ list: 'invitations', input: [{}, at(100), page(2)] }, 3],
+      [{ list: 'invitations', input: [{ status: 'expired' }, at(100), page(2)] }, 1],
+      [{ list: 'apiKeys', input: [page(2)] }, 3],
+      [{ list: 'audit', input: [{}, page(2)] }, 3],
+      [{ list: 'audit', input: [{ action: 'page.two' }, page(2)] }, 1],
+      [{ list: 'domains', input: [page(2)] }, 3],
+      [{ list: 'joinRequests', input: [{}, page(2)] }, 3],
+      [{ list: 'joinRequests', input: [{ status: 'pending' }, page(2)] }, 2],
+      [{ list: 'invitationLinks', input: [page(2)] }, 3],
+    ]
+    /** `read` at another page (its last argument). */
+    const turned = (read: OrganizationPageRead, to: PageInput) =>
+      ({ list: read.list, input: [...read.input.slice(0, -1), to] }) as unknown as OrganizationPageRead
+    const same = async (read: OrganizationPageRead) => {
+      const found = await findWithMemberAndPage(org.id, 'pages-member', read)
+      expect(found?.organization).toEqual(await storage.organizations.findById(org.id))
+      expect(found?.member).toEqual(
+        (await storage.organizations.findWithMember({ id: org.id }, 'pages-member'))?.member,
+      )
+      expect(found?.page).toEqual(await readOrganizationPage(storage, org.id, read))
+      return found!.page!
+    }
+    for (const [read, rows] of reads) {
+      // Forward to the end, then one page back: every page as the list gives it.
+      const first = await same(read)
+      expect(first.data.every((row) => row.organizationId === org.id)).toBe(true)
+      const second = first.nextCursor === null ? null : await same(turned(read, page(2, first.nextCursor)))
+      expect([first.data.length + (second?.data.length ?? 0), second?.nextCursor ?? null], read.list).toEqual([
+        rows,
+        null,
+      ])
+      if (second !== null) expect((await same(turned(read, page(2, second.prevCursor!)))).data).toEqual(first.data)
+    }
+    // No page for a non-member, whatever the organization holds; another organization's
+    // member is no member here, and reads their own organization's rows only.
+    for (const [read] of reads) {
+      const stranger = await findWithMemberAndPage(org.id, 'pages-stranger', read)
+      expect(stranger?.organization.id).toBe(org.id)
+      expect([stranger?.member, stranger?.page]).toEqual([null, null])
+      const own = await findWithMemberAndPage(other.id, 'pages-stranger', read)
+      expect(own?.page?.data.every((row) => row.organizationId === other.id)).toBe(true)
+      expect(own?.page).toEqual(await readOrganizationPage(storage, other.id, read))
+      expect(await findWithMemberAndPage('org_missing', 'pages-member', read)).toBeNull()
+    }
   })
 
   it('lock exists only on the repositories of a transaction', async () => {

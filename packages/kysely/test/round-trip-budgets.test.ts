@@ -42,6 +42,16 @@ const roundTrips = {
   /** Target 2: by slug, the slug's lookup first. */
   organizationPageBySlug: 2,
   /**
+   * Target 1: a team by id or slug, with the organization, the caller's membership and the
+   * caller's membership of the team (`organizations.findWithMemberAndTeam`).
+   */
+  teamById: 1,
+  /**
+   * Target 1: 2. The team's members (or one of them) after the team: the page is read by
+   * the team's id, which the team's slug resolves to in the first statement.
+   */
+  teamMembersById: 2,
+  /**
    * Target 2: a page of the user's own index (`user_memberships`, sharded by user), then
    * those organizations with the role (sharded by organization): two shards, two trips.
    */
@@ -271,6 +281,21 @@ describe.runIf(onPostgres).each([
     }
     // Each page was read, not only authorized: those with rows return them.
     for (const [name, list] of lists.slice(0, 4)) expect((await list(orgId)).data.length, name).toBeGreaterThan(0)
+  })
+
+  it('reads a team, its members and one of them, with the authorization', async () => {
+    const api = orgkit.as(owner)
+    const team = await api.teams.create(orgId, { name: 'Riders', slug: 'riders' })
+    await api.teams.members.add(orgId, 'riders', { userId: ownerUser.id, role: 'lead' })
+    for (const ref of [team.id, 'riders']) {
+      await expectTrips(roundTrips.teamById, () => api.teams.get(orgId, ref), { what: ref })
+      await expectTrips(roundTrips.teamMembersById, () => api.teams.members.list(orgId, ref), { what: ref })
+      await expectTrips(roundTrips.teamMembersById, () => api.teams.members.get(orgId, ref, ownerUser.id), {
+        what: ref,
+      })
+      await expectTrips(roundTrips.teamById + 1, () => api.teams.get('trips', ref), { what: ref })
+    }
+    expect((await api.teams.members.list(orgId, 'riders')).data.map((m) => m.userId)).toEqual([ownerUser.id])
   })
 
   it("lists a user's organizations", async () => {

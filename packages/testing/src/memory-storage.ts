@@ -719,8 +719,16 @@ function repositories(
 
     ...enrollmentRepositories(t, { op, store, key, keysetPage }),
   }
-  // The organization, the membership and the page, read in one transaction as one
-  // statement reads them: from one state of the tables.
+  // The organization with the membership and the team, or the page, read in one transaction
+  // as one statement reads them: from one state of the tables.
+  built.organizations.findWithMemberAndTeam = async (ref, userId, teamRef) => {
+    const found = await built.organizations.findWithMember(ref, userId)
+    if (found === null) return null
+    const id = found.organization.id
+    const team = await ('id' in teamRef ? built.teams.find(id, teamRef.id) : built.teams.findBySlug(id, teamRef.slug))
+    const teamMember = team === null ? null : await built.teamMembers.find(id, team.id, userId)
+    return { ...found, team, teamMember }
+  }
   built.organizations.findWithMemberAndPage = async (id, userId, read) => {
     const found = await built.organizations.findWithMember({ id }, userId)
     if (found === null) return null

@@ -147,12 +147,18 @@ function organizationKey(actor: Actor, ref: string): { id: string } | { slug: st
   return hasIdPrefix(ref, 'organization') ? { id: ref } : { slug: ref.toLowerCase() }
 }
 
+/**
+ * How `ref` names a team: a `team_…` id, or a slug. Slugs are stored lower-case;
+ * lower-casing here answers alike on every dialect's collation.
+ */
+function teamKey(ref: string): { id: string } | { slug: string } {
+  return hasIdPrefix(ref, 'team') ? { id: ref } : { slug: ref.toLowerCase() }
+}
+
 /** A team of the organization by slug or id; `null` when it has none such. */
 export function findTeam(repos: Repositories, organizationId: string, ref: string): Promise<TeamRecord | null> {
-  // Slugs are stored lower-case; lower-casing here answers alike on every dialect's collation.
-  return hasIdPrefix(ref, 'team')
-    ? repos.teams.find(organizationId, ref)
-    : repos.teams.findBySlug(organizationId, ref.toLowerCase())
+  const key = teamKey(ref)
+  return 'id' in key ? repos.teams.find(organizationId, key.id) : repos.teams.findBySlug(organizationId, key.slug)
 }
 
 /**
@@ -277,6 +283,8 @@ async function check(
   let member: MemberRecord | null | undefined
   let readUser: UserSummary | null | undefined
   let target: MemberWithUser | null | undefined
+  /** With `team`, the team and the user's membership of it, when they came with the organization. */
+  let teamRead: { team: TeamRecord | null; teamMember: TeamMemberRecord | null } | undefined
   if (lockWith !== null) {
     // Locking reads the row: nothing else of the organization is read before the lock.
     const id = typeof ref === 'string' ? await findOrganizationId(repos, actor, ref) : ref.id
@@ -300,10 +308,20 @@ async function check(
     member = options.member
   } else if (actor.type === 'user') {
     const key = organizationKey(actor, ref)
-    const found = key === null ? null : await repos.organizations.findWithMember(key, actor.userId, options.readUser)
-    organization = found?.organization ?? null
-    member = found?.member ?? null
-    readUser = found?.user
+    const organizations = repos.organizations
+    const withTeam = organizations.findWithMemberAndTeam
+    if (options.team !== undefined && options.readUser === undefined && withTeam !== undefined) {
+      // The team and the user's membership of it come with the organization (one statement by id).
+      const found = key === null ? null : await withTeam.call(organizations, key, actor.userId, teamKey(options.team))
+      organization = found?.organization ?? null
+      member = found?.member ?? null
+      if (found !== null) teamRead = { team: found.team, teamMember: found.teamMember }
+    } else {
+      const found = key === null ? null : await organizations.findWithMember(key, actor.userId, options.readUser)
+      organization = found?.organization ?? null
+      member = found?.member ?? null
+      readUser = found?.user
+    }
   } else if (actor.type === 'apiKey') {
     organization = takePreread(ctx, actor, ref) ?? (await findOrganization(repos, actor, ref))
   } else organization = await findOrganization(repos, actor, ref)
@@ -351,7 +369,7 @@ async function check(
   }
   access.member = member
   access.role = roleIn(roles, member.role)
-  await withTeam(ctx, repos, access, options)
+  await withTeam(ctx, repos, access, options, teamRead)
   if (requirement.kind === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')
   } else if (permission !== null && !holds(access, permission)) {
@@ -360,19 +378,26 @@ async function check(
   return access
 }
 
-/** With a `team` option: the team (404 when the organization has none such) and the actor's role in it. */
+/**
+ * With a `team` option: the team (404 when the organization has none such) and the actor's
+ * role in it, as read with the organization (`read`, a member's) or read now.
+ */
 async function withTeam(
   ctx: AuthorizationContext,
   repos: Repositories,
   access: Access,
   options: AuthorizeOptions,
+  read?: { team: TeamRecord | null; teamMember: TeamMemberRecord | null },
 ): Promise<Access> {
   if (options.team === undefined) return access
-  const team = await findTeam(repos, access.organization.id, options.team)
+  const team = read === undefined ? await findTeam(repos, access.organization.id, options.team) : read.team
   if (!team) throw notFound('Team not found.')
   access.team = team
   if (access.member) {
-    access.teamMember = await repos.teamMembers.find(access.organization.id, team.id, access.member.userId)
+    access.teamMember =
+      read === undefined
+        ? await repos.teamMembers.find(access.organization.id, team.id, access.member.userId)
+        : read.teamMember
     access.teamRole = access.teamMember ? (ctx.teamRoles.get(access.teamMember.role) ?? null) : null
   }
   return access

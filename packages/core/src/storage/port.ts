@@ -137,6 +137,23 @@ export interface OrganizationRepository {
     readUserId?: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
+   * Optional: `findWithMember(ref, userId)` with, in the same read, the organization's team
+   * that `team` names (by id, or by slug as stored: lower case; `null` when it has none such)
+   * and `userId`'s membership of that team (`null` when none). A read about one team then
+   * costs one round trip by id, not three (the organization, the team, the team
+   * membership). Without it, the core reads the team and the team membership after.
+   */
+  findWithMemberAndTeam?(
+    ref: { id: string } | { slug: string },
+    userId: string,
+    team: { id: string } | { slug: string },
+  ): Promise<{
+    organization: OrganizationRecord
+    member: MemberRecord | null
+    team: TeamRecord | null
+    teamMember: TeamMemberRecord | null
+  } | null>
+  /**
    * Optional: `findWithMember({ id }, userId)` and, when `userId` is a member, the page
    * `read` names (`readOrganizationPage`), in one read: one statement where the engine
    * allows it, so that a page read by id costs one round trip, not two. The page is `null`

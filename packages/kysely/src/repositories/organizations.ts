@@ -24,11 +24,13 @@ import { hostIdValue } from '../host-users'
 import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
 import {
+  type DbTimestamp,
   GLOBAL_LOOKUP_TABLES,
   type InvitationsTable,
   ORGANIZATION_OWNED_TABLES,
   type OrganizationsTable,
   type OrgkitDatabase,
+  type TeamsTable,
   USER_INDEX_TABLES,
 } from '../schema'
 import { runAlone } from '../transaction'
@@ -52,6 +54,7 @@ import {
   selectWithMember,
   withMemberFromRow,
 } from './organization-rows'
+import { teamFromRow } from './teams'
 import { userDirectory } from './users'
 
 // The statements every request runs, compiled once per storage (see compiled.ts).
@@ -206,6 +209,45 @@ const selectWithMemberAndUser = (context: StorageContext) =>
 const lockWithMemberAndUser = compiled((context) => context.dialect.forUpdate(selectWithMemberAndUser(context), 'o'), {
   meetsHostUsers: true,
 })
+/**
+ * PostgreSQL: the organization with one user's membership, the team the slot `team` names
+ * (by its id, or by its slug: `by`) and the user's membership of that team (`tm_`), in one
+ * statement (`findWithMemberAndTeam`). The team and its memberships are on the
+ * organization's shard on Citus.
+ */
+const withMemberAndTeam = (by: 'id' | 'slug') =>
+  compiled<OrganizationWithMemberRow & TeamColumns>((context) =>
+    selectWithMember(context)
+      .leftJoin('teams as t', (join) =>
+        join.onRef('t.organization_id', '=', 'o.id').on(by === 'id' ? 't.id' : 't.slug', '=', slot<string>('team')),
+      )
+      .leftJoin('team_members as tm', (join) =>
+        join
+          .onRef('tm.organization_id', '=', 'o.id')
+          .onRef('tm.team_id', '=', 't.id')
+          .on('tm.user_id', '=', slot<string>('userId')),
+      )
+      .select([
+        't.id as t_id',
+        't.slug as t_slug',
+        't.name as t_name',
+        't.description as t_description',
+        't.member_count as t_member_count',
+        't.created_at as t_created_at',
+        't.updated_at as t_updated_at',
+        'tm.role as tm_role',
+        'tm.joined_at as tm_joined_at',
+      ]),
+  )
+const withMemberAndTeamBy = { id: withMemberAndTeam('id'), slug: withMemberAndTeam('slug') }
+
+/** The team's columns of a `withMemberAndTeam` row: `null` where the organization has no such team. */
+type TeamColumns = {
+  [K in keyof Selectable<TeamsTable> as K extends 'organization_id' ? never : `t_${K}`]:
+    | Selectable<TeamsTable>[K]
+    | null
+} & { tm_role: string | null; tm_joined_at: DbTimestamp | null }
+
 /** PostgreSQL: `selectWithMemberAndUser` unlocked, for an add decided without the lock (`members.insertIfUnchanged`). */
 const withMemberAndUserById = compiled(selectWithMemberAndUser, { meetsHostUsers: true })
 /**
@@ -444,9 +486,47 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   // PostgreSQL: a page of the organization read with the caller's membership, one round
   // trip by id. SQLite and MariaDB read the two apart, as for a member page (see
   // `members.listWithMember`).
-  const withPages: Pick<OrganizationRepository, 'findWithMemberAndPage'> =
+  const withPages: Pick<OrganizationRepository, 'findWithMemberAndPage' | 'findWithMemberAndTeam'> =
     dialect.name === 'postgres'
-      ? { findWithMemberAndPage: (id, userId, read) => findWithMemberAndPage(context, id, userId, read) }
+      ? {
+          findWithMemberAndPage: (id, userId, read) => findWithMemberAndPage(context, id, userId, read),
+
+          // The team and the caller's membership of it with the organization: a read about one
+          // team in one round trip by id. Elsewhere the core reads them after, as for pages.
+          async findWithMemberAndTeam(ref, userId, team) {
+            const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
+            if (id === null) return null
+            const [by, value] = 'id' in team ? (['id', team.id] as const) : (['slug', team.slug] as const)
+            const row = (await withMemberAndTeamBy[by].run(context, { id, userId, team: value })).rows[0]
+            const found = withMember(row, id, userId)
+            if (found === null || row === undefined) return null
+            if (row.t_id === null) return { ...found, team: null, teamMember: null }
+            const teamRecord = teamFromRow(
+              {
+                id: row.t_id,
+                organization_id: id,
+                slug: row.t_slug as string,
+                name: row.t_name as string,
+                description: row.t_description,
+                member_count: row.t_member_count as number,
+                created_at: row.t_created_at as DbTimestamp,
+                updated_at: row.t_updated_at as DbTimestamp,
+              },
+              dialect,
+            )
+            const teamMember =
+              row.tm_role === null || row.tm_joined_at === null
+                ? null
+                : {
+                    organizationId: id,
+                    teamId: row.t_id,
+                    userId,
+                    role: row.tm_role,
+                    joinedAt: dialect.fromTimestamp(row.tm_joined_at),
+                  }
+            return { ...found, team: teamRecord, teamMember }
+          },
+        }
       : {}
 
   return {

@@ -133,6 +133,55 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect((await storage.organizations.listForUser('nobody', page())).data).toEqual([])
   })
 
+  it('findWithMemberAndTeam (where the storage has it) answers as findWithMember, the team and the team membership', async (test) => {
+    const findWithMemberAndTeam = storage.organizations.findWithMemberAndTeam?.bind(storage.organizations)
+    if (findWithMemberAndTeam === undefined) return test.skip()
+    const org = await organizationWith('teamed', { 'teamed-owner': 'owner', 'teamed-member': 'member' })
+    const other = await organizationWith('teamed-other', { 'teamed-stranger': 'owner' })
+    const alpha = team(org.id, 'alpha')
+    const beta = team(org.id, 'beta')
+    const elsewhere = team(other.id, 'alpha')
+    for (const t of [alpha, beta, elsewhere]) await storage.teams.insert(t)
+    const lead = { organizationId: org.id, teamId: alpha.id, userId: 'teamed-member', role: 'lead', joinedAt: at(7) }
+    await storage.teamMembers.insert(lead)
+    await storage.teamMembers.insert({ ...lead, organizationId: other.id, teamId: elsewhere.id, role: 'member' })
+    const same = async (
+      ref: { id: string } | { slug: string },
+      userId: string,
+      teamRef: { id: string } | { slug: string },
+    ) => {
+      const found = await findWithMemberAndTeam(ref, userId, teamRef)
+      const expected = await storage.organizations.findWithMember(ref, userId)
+      expect(found?.organization).toEqual(expected?.organization)
+      expect(found?.member).toEqual(expected?.member)
+      return [found?.team ?? null, found?.teamMember ?? null]
+    }
+    // By id and by slug, the organization and the team alike.
+    const alphaStored = await storage.teams.find(org.id, alpha.id)
+    expect(alphaStored?.slug).toBe('alpha')
+    for (const ref of [{ id: org.id }, { slug: org.slug }]) {
+      for (const teamRef of [{ id: alpha.id }, { slug: 'alpha' }]) {
+        expect(await same(ref, 'teamed-member', teamRef)).toEqual([alphaStored, lead])
+      }
+    }
+    // A team the user is not in; a member of the organization who is in no team; a non-member.
+    expect(await same({ id: org.id }, 'teamed-member', { slug: 'beta' })).toEqual([
+      await storage.teams.find(org.id, beta.id),
+      null,
+    ])
+    expect(await same({ id: org.id }, 'teamed-owner', { id: alpha.id })).toEqual([alphaStored, null])
+    expect(await same({ id: org.id }, 'teamed-stranger', { id: alpha.id })).toEqual([alphaStored, null])
+    // Another organization's team, by id or by its slug, is no team here; nor is a slug no team has.
+    expect(await same({ id: org.id }, 'teamed-member', { id: elsewhere.id })).toEqual([null, null])
+    expect(await same({ id: other.id }, 'teamed-member', { slug: 'alpha' })).toEqual([
+      await storage.teams.find(other.id, elsewhere.id),
+      { ...lead, organizationId: other.id, teamId: elsewhere.id, role: 'member' },
+    ])
+    expect(await same({ id: org.id }, 'teamed-member', { slug: 'gamma' })).toEqual([null, null])
+    expect(await findWithMemberAndTeam({ id: 'org_missing' }, 'teamed-member', { id: alpha.id })).toBeNull()
+    expect(await findWithMemberAndTeam({ slug: 'no-such-org' }, 'teamed-member', { slug: 'alpha' })).toBeNull()
+  })
+
   it('findWithMemberAndPage (where the storage has it) answers as findWithMember and the list, a page only for a member', async (test) => {
     const findWithMemberAndPage = storage.organizations.findWithMemberAndPage?.bind(storage.organizations)
     if (findWithMemberAndPage === undefined) return test.skip()

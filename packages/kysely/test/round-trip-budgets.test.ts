@@ -24,6 +24,11 @@ const roundTrips = {
    */
   canBySlug: 2,
   /**
+   * Target 1: the permission map, the organization with the caller's membership and their
+   * team memberships in one statement (`organizations.findWithMemberships`).
+   */
+  permissionsById: 1,
+  /**
    * Target 1: the organization with the caller's membership and, for a member, the page,
    * in one statement (`members.listWithMember`); the role is checked on what it read, and
    * the page dropped if the check refuses.
@@ -250,6 +255,8 @@ describe.runIf(onPostgres).each([
   it('checks a permission by id and by slug', async () => {
     await expectTrips(roundTrips.canById, () => orgkit.as(owner).can(orgId, 'members.read'))
     await expectTrips(roundTrips.canBySlug, () => orgkit.as(owner).can('trips', 'members.read'))
+    await expectTrips(roundTrips.permissionsById, () => orgkit.as(owner).organizations.permissions(orgId))
+    await expectTrips(roundTrips.permissionsById + 1, () => orgkit.as(owner).organizations.permissions('trips'))
   })
 
   it('reads a member page, and a member, with the authorization', async () => {

@@ -721,6 +721,11 @@ function repositories(
   }
   // The organization with the membership and the team, or the page, read in one transaction
   // as one statement reads them: from one state of the tables.
+  built.organizations.findWithMemberships = async (id, userId) => {
+    const found = await built.organizations.findWithMember({ id }, userId)
+    if (found === null) return null
+    return { ...found, teams: found.member === null ? [] : await built.teamMembers.listForUser(id, userId) }
+  }
   built.organizations.findWithMemberAndTeam = async (ref, userId, teamRef) => {
     const found = await built.organizations.findWithMember(ref, userId)
     if (found === null) return null

@@ -193,12 +193,12 @@ export async function authorizeWithRead<
   ref: string,
   requirement: OrganizationRequirement,
   read: (organizationId: string) => Promise<Found | null>,
-): Promise<Found> {
+): Promise<Found & { access: Access }> {
   const id = await findOrganizationId(repos, actor, ref)
   const found = id === null ? null : await read(id)
   if (found === null) throw notFound('Organization not found.')
-  await check(ctx, repos, actor, found.organization, requirement, { member: found.member }, null)
-  return found
+  const access = await check(ctx, repos, actor, found.organization, requirement, { member: found.member }, null)
+  return { ...found, access }
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   type Access,
   authorize,
   authorizeForUpdate,
+  authorizeWithRead,
   findOrganization,
   lockedTarget,
   requireUser,
@@ -13,7 +14,14 @@ import { mutate, mutateAtomically } from '../runtime/unit-of-work'
 import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import { mapPage, type Page, pageInput } from '../shared/pagination'
-import type { Actor, JsonObject, OrganizationPatch, OrganizationRecord, UserActor } from '../shared/types'
+import type {
+  Actor,
+  JsonObject,
+  OrganizationPatch,
+  OrganizationRecord,
+  TeamMemberRecord,
+  UserActor,
+} from '../shared/types'
 import { invalid, parseInput } from '../shared/validate'
 import type { TransactionRepositories } from '../storage/port'
 import { organizationRules } from './rules'
@@ -392,12 +400,31 @@ export async function transferOwnership(
   return (await withHostFields(ctx, [transferred]))[0]!
 }
 
+/**
+ * The permission map's authorization, and the member's team memberships: read with the
+ * organization where the storage can (`organizations.findWithMemberships`), else after it.
+ */
+async function authorizeWithTeams(
+  ctx: Context,
+  actor: Actor,
+  ref: string,
+): Promise<{ access: Access; teams: TeamMemberRecord[] }> {
+  const storage = ctx.storage
+  const findWithMemberships = storage.organizations.findWithMemberships
+  if (actor.type === 'user' && findWithMemberships !== undefined) {
+    const found = await authorizeWithRead(ctx, storage, actor, ref, organizationRules.permissions, (id) =>
+      findWithMemberships.call(storage.organizations, id, actor.userId),
+    )
+    return { access: found.access, teams: found.access.member === null ? [] : found.teams }
+  }
+  const access = await authorize(ctx, storage, actor, ref, organizationRules.permissions)
+  const teams = access.member ? await storage.teamMembers.listForUser(access.organization.id, access.member.userId) : []
+  return { access, teams }
+}
+
 export async function organizationPermissions(ctx: Context, actor: Actor, ref: string): Promise<PermissionSummary> {
-  const access = await authorize(ctx, ctx.storage, actor, ref, organizationRules.permissions)
+  const { access, teams } = await authorizeWithTeams(ctx, actor, ref)
   const role = access.role ?? access.roles.get(OWNER_ROLE)!
-  const teams = access.member
-    ? await ctx.storage.teamMembers.listForUser(access.organization.id, access.member.userId)
-    : []
   return {
     role: access.member?.role ?? (actor.type === 'apiKey' ? actor.role : null),
     permissions: [...role.permissions],

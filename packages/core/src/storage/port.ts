@@ -137,6 +137,16 @@ export interface OrganizationRepository {
     readUserId?: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
+   * Optional: `findWithMember({ id }, userId)` and, when `userId` is a member, their team
+   * memberships in the organization (`teamMembers.listForUser(id, userId)`; empty for a
+   * non-member), in one read: the permission map by id then costs one round trip, not two.
+   * `null` when the organization does not exist. Without it, the core reads the two apart.
+   */
+  findWithMemberships?(
+    id: string,
+    userId: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; teams: TeamMemberRecord[] } | null>
+  /**
    * Optional: `findWithMember(ref, userId)` with, in the same read, the organization's team
    * that `team` names (by id, or by slug as stored: lower case; `null` when it has none such)
    * and `userId`'s membership of that team (`null` when none). A read about one team then

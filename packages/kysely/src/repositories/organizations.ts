@@ -30,6 +30,7 @@ import {
   ORGANIZATION_OWNED_TABLES,
   type OrganizationsTable,
   type OrgkitDatabase,
+  type TeamMembersTable,
   type TeamsTable,
   USER_INDEX_TABLES,
 } from '../schema'
@@ -54,6 +55,7 @@ import {
   selectWithMember,
   withMemberFromRow,
 } from './organization-rows'
+import { teamMemberFromRow } from './team-members'
 import { teamFromRow } from './teams'
 import { userDirectory } from './users'
 
@@ -240,6 +242,23 @@ const withMemberAndTeam = (by: 'id' | 'slug') =>
       ]),
   )
 const withMemberAndTeamBy = { id: withMemberAndTeam('id'), slug: withMemberAndTeam('slug') }
+
+/**
+ * PostgreSQL: the organization with one user's membership and that user's team memberships in
+ * it, as one JSON array (`teams`; null when none), in one statement (`findWithMemberships`).
+ */
+const withMemberships = compiled<OrganizationWithMemberRow & { teams: Selectable<TeamMembersTable>[] | null }>(
+  (context) => {
+    const teams = context.db
+      .selectFrom('team_members as tm')
+      .selectAll('tm')
+      .where('tm.organization_id', '=', slot<string>('id'))
+      .where('tm.user_id', '=', slot<string>('userId'))
+    return selectWithMember(context).select(
+      sql<unknown>`(select json_agg(r order by r.joined_at, r.team_id) from (${teams}) as r)`.as('teams'),
+    )
+  },
+)
 
 /** The team's columns of a `withMemberAndTeam` row: `null` where the organization has no such team. */
 type TeamColumns = {
@@ -486,10 +505,24 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   // PostgreSQL: a page of the organization read with the caller's membership, one round
   // trip by id. SQLite and MariaDB read the two apart, as for a member page (see
   // `members.listWithMember`).
-  const withPages: Pick<OrganizationRepository, 'findWithMemberAndPage' | 'findWithMemberAndTeam'> =
+  const withPages: Pick<
+    OrganizationRepository,
+    'findWithMemberAndPage' | 'findWithMemberAndTeam' | 'findWithMemberships'
+  > =
     dialect.name === 'postgres'
       ? {
           findWithMemberAndPage: (id, userId, read) => findWithMemberAndPage(context, id, userId, read),
+
+          // A member's team memberships with the organization: the permission map in one round trip by id.
+          async findWithMemberships(id, userId) {
+            const row = (await withMemberships.run(context, { id, userId })).rows[0]
+            const found = withMember(row, id, userId)
+            if (found === null) return null
+            // Only a member has team memberships (a removal leaves every team of the organization).
+            const teams =
+              found.member === null ? [] : (row?.teams ?? []).map((team) => teamMemberFromRow(team, dialect))
+            return { ...found, teams }
+          },
 
           // The team and the caller's membership of it with the organization: a read about one
           // team in one round trip by id. Elsewhere the core reads them after, as for pages.

@@ -113,7 +113,7 @@ export function teamMemberRepository(context: StorageContext): TeamMemberReposit
   }
 }
 
-function teamMemberFromRow(row: Selectable<TeamMembersTable>, dialect: StorageDialect): TeamMemberRecord {
+export function teamMemberFromRow(row: Selectable<TeamMembersTable>, dialect: StorageDialect): TeamMemberRecord {
   return {
     organizationId: row.organization_id,
     teamId: row.team_id,

@@ -133,6 +133,40 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect((await storage.organizations.listForUser('nobody', page())).data).toEqual([])
   })
 
+  it("findWithMemberships (where the storage has it) answers as findWithMember and a member's team memberships", async (test) => {
+    const findWithMemberships = storage.organizations.findWithMemberships?.bind(storage.organizations)
+    if (findWithMemberships === undefined) return test.skip()
+    const org = await organizationWith('crews', { 'crews-owner': 'owner', 'crews-member': 'member' })
+    const other = await organizationWith('crews-other', { 'crews-stranger': 'owner', 'crews-member': 'member' })
+    const [red, blue, elsewhere] = [team(org.id, 'red'), team(org.id, 'blue'), team(other.id, 'red')]
+    for (const t of [red, blue, elsewhere]) await storage.teams.insert(t)
+    const joined = (t: typeof red, role: string, seconds: number) => ({
+      organizationId: t.organizationId,
+      teamId: t.id,
+      userId: 'crews-member',
+      role,
+      joinedAt: at(seconds),
+    })
+    // Joined blue first: listed in the order joined, as `teamMembers.listForUser` lists them.
+    for (const m of [joined(blue, 'lead', 8), joined(red, 'member', 9), joined(elsewhere, 'member', 7)]) {
+      await storage.teamMembers.insert(m)
+    }
+    for (const userId of ['crews-member', 'crews-owner', 'crews-stranger']) {
+      const found = await findWithMemberships(org.id, userId)
+      const expected = await storage.organizations.findWithMember({ id: org.id }, userId)
+      expect(found?.organization).toEqual(expected?.organization)
+      expect(found?.member).toEqual(expected?.member)
+      expect(found?.teams).toEqual(expected?.member ? await storage.teamMembers.listForUser(org.id, userId) : [])
+    }
+    expect((await findWithMemberships(org.id, 'crews-member'))?.teams).toEqual([
+      joined(blue, 'lead', 8),
+      joined(red, 'member', 9),
+    ])
+    expect((await findWithMemberships(other.id, 'crews-member'))?.teams).toEqual([joined(elsewhere, 'member', 7)])
+    expect((await findWithMemberships(org.id, 'crews-owner'))?.teams).toEqual([])
+    expect(await findWithMemberships('org_missing', 'crews-member')).toBeNull()
+  })
+
   it('findWithMemberAndTeam (where the storage has it) answers as findWithMember, the team and the team membership', async (test) => {
     const findWithMemberAndTeam = storage.organizations.findWithMemberAndTeam?.bind(storage.organizations)
     if (findWithMemberAndTeam === undefined) return test.skip()

@@ -126,6 +126,11 @@ const roundTrips = {
    */
   invite: 6,
   /**
+   * Target 2: an invitation's preview. The token's lookup row (its own shard), then the
+   * organization with the invitation and its inviter's user (`organizations.findWithInvitation`).
+   */
+  preview: 2,
+  /**
    * Target 4: 5. Beyond it: the token's lookup row, before the transaction (its own shard).
    * The lock reads the invitation locked, so its status is known before the write: the
    * invitation's conditional update, the addressee's `email_invitations` entry, the
@@ -391,6 +396,12 @@ describe.runIf(onPostgres).each([
       { warm: false },
     )
     const addressee = { type: 'user' as const, userId: invitee.id, email: invitee.email }
+    await expectTrips(roundTrips.preview, () => orgkit.as(addressee).invitations.preview({ token }))
+    expect(await orgkit.as(addressee).invitations.preview({ token })).toMatchObject({
+      organization: { id: orgId },
+      email: invitee.email,
+      invitedBy: { userId: ownerUser.id, name: 'Olive' },
+    })
     await expectTrips(roundTrips.accept, () => orgkit.as(addressee).invitations.accept({ token }), { warm: false })
     expect((await orgkit.as(owner).members.get(orgId, invitee.id)).role).toBe('member')
     // Every row of the one statement written: the invitation accepted and out of the

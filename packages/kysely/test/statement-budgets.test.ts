@@ -81,6 +81,8 @@ const budgets = (dialect: TestDialect) => ({
   transferOwnership: dialect === 'mysql' ? 8 : dialect === 'postgres' ? 5 : 7,
   /** "My organizations": the user's index, then those organizations with the role. */
   myOrganizations: 2,
+  /** An invitation's preview: the token's lookup, then the organization with the invitation and its inviter. */
+  previewInvitation: 2,
   /** "My invitations": the addressee's index, then those invitations with their inviters. */
   myInvitations: 2,
   /**
@@ -171,6 +173,15 @@ describe.each(testDialects())('statement budgets on %s', (dialect) => {
     for (const admin of admins) {
       expect(listed.data.find((i) => i.invitedBy.userId === admin.id)?.invitedBy.username).toBe(admin.username)
     }
+  })
+
+  it("previews an invitation in its token's lookup and one read", async () => {
+    const invitee = await env.addUser()
+    const { token } = await orgkit.as(owner).invitations.create('budget', { email: invitee.email, role: 'member' })
+    const addressee = orgkit.as({ type: 'user', userId: invitee.id, email: invitee.email })
+    const preview = await count(() => addressee.invitations.preview({ token }))
+    expect(preview.length, preview.join('\n')).toBeLessThanOrEqual(budget.previewInvitation)
+    expect((await addressee.invitations.preview({ token })).invitedBy.userId).toBe(ownerUser.id)
   })
 
   it('creates and accepts an invitation', async () => {

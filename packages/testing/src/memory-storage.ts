@@ -721,6 +721,14 @@ function repositories(
   }
   // The organization with the membership and the team, or the page, read in one transaction
   // as one statement reads them: from one state of the tables.
+  built.organizations.findWithInvitation = async (id, invitationId) => {
+    const [organization, invitation] = await Promise.all([
+      built.organizations.findById(id),
+      built.invitations.find(id, invitationId),
+    ])
+    if (organization === null || invitation === null) return null
+    return { organization, invitation, inviter: await built.users.findById(invitation.invitedBy) }
+  }
   built.organizations.findWithMemberships = async (id, userId) => {
     const found = await built.organizations.findWithMember({ id }, userId)
     if (found === null) return null

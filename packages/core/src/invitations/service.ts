@@ -316,6 +316,28 @@ async function findByToken(ctx: Context, token: string): Promise<InvitationRecor
   return invitation
 }
 
+/**
+ * What a preview shows: the invitation a token names, its organization and its inviter. After
+ * the token's lookup, one read where the storage can (`organizations.findWithInvitation`).
+ */
+async function previewRead(ctx: Context, token: string) {
+  const { invitations, organizations, users } = ctx.storage
+  const findWithInvitation = organizations.findWithInvitation
+  if (findWithInvitation !== undefined) {
+    const place = await invitations.locate({ tokenHash: hashSecret(token) })
+    const found = place === null ? null : await findWithInvitation.call(organizations, place.organizationId, place.id)
+    if (found === null) throw notFound('Invitation not found.')
+    return found
+  }
+  const invitation = await findByToken(ctx, token)
+  const [organization, inviter] = await Promise.all([
+    organizations.findById(invitation.organizationId),
+    users.findById(invitation.invitedBy),
+  ])
+  if (!organization) throw notFound('Invitation not found.')
+  return { invitation, organization, inviter }
+}
+
 export async function previewInvitation(
   ctx: Context,
   actor: Actor,
@@ -323,12 +345,7 @@ export async function previewInvitation(
 ): Promise<InvitationPreview> {
   requireUser(actor, invitationRules.preview.what)
   const { token } = parseInput(previewInvitationSchema, input)
-  const invitation = await findByToken(ctx, token)
-  const [organization, inviter] = await Promise.all([
-    ctx.storage.organizations.findById(invitation.organizationId),
-    ctx.storage.users.findById(invitation.invitedBy),
-  ])
-  if (!organization) throw notFound('Invitation not found.')
+  const { invitation, organization, inviter } = await previewRead(ctx, token)
   return {
     organization: {
       id: organization.id,

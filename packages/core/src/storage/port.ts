@@ -137,6 +137,16 @@ export interface OrganizationRepository {
     readUserId?: string,
   ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
   /**
+   * Optional: the organization, its invitation `invitationId` (`null`, the whole answer, when
+   * it has none such) and the host's user who sent it (`inviter`, `null` when the host's table
+   * lacks them), in one read: what an invitation's preview shows, one round trip after its
+   * token's lookup. Without it, the core reads the three apart.
+   */
+  findWithInvitation?(
+    id: string,
+    invitationId: string,
+  ): Promise<{ organization: OrganizationRecord; invitation: InvitationRecord; inviter: UserSummary | null } | null>
+  /**
    * Optional: `findWithMember({ id }, userId)` and, when `userId` is a member, their team
    * memberships in the organization (`teamMembers.listForUser(id, userId)`; empty for a
    * non-member), in one read: the permission map by id then costs one round trip, not two.

@@ -225,6 +225,29 @@ export function invitationsConformance(t: ConformanceContext): void {
     expect(await storage.invitations.countPending(org.id, now)).toBe(2)
   })
 
+  it('findWithInvitation (where the storage has it): the organization, the invitation and its inviter in one read', async (test) => {
+    const findWithInvitation = storage.organizations.findWithInvitation?.bind(storage.organizations)
+    if (findWithInvitation === undefined) return test.skip()
+    const org = await organizationWith('previewed')
+    const other = await organizationWith('previewed-other')
+    const byAnn = invitation(org.id, 'pam@example.com', { createdAt: at(1) })
+    const byGhost = invitation(org.id, 'pat@example.com', { createdAt: at(2), invitedBy: 'ghost' })
+    for (const i of [byAnn, byGhost]) await storage.invitations.insert(i, at(2))
+    const organization = await storage.organizations.findById(org.id)
+    expect(await findWithInvitation(org.id, byAnn.id)).toEqual({ organization, invitation: byAnn, inviter: ANN })
+    // An inviter the host's table lacks reads as none; the invitation is still there.
+    expect(await findWithInvitation(org.id, byGhost.id)).toEqual({ organization, invitation: byGhost, inviter: null })
+    // Another organization's invitation, an unknown id and an unknown organization are none.
+    expect(await findWithInvitation(other.id, byAnn.id)).toBeNull()
+    expect(await findWithInvitation(org.id, 'inv_missing')).toBeNull()
+    expect(await findWithInvitation('org_missing', byAnn.id)).toBeNull()
+    // As stored after a transition.
+    await storage.invitations.transition(org.id, byAnn.id, { to: 'declined', respondedBy: 'pam', now: at(3) })
+    expect((await findWithInvitation(org.id, byAnn.id))?.invitation).toEqual(
+      await storage.invitations.find(org.id, byAnn.id),
+    )
+  })
+
   it("listPendingForEmail finds an address's unexpired pending invitations across organizations", async () => {
     const a = await organizationWith('pending-a')
     const b = await organizationWith('pending-b')

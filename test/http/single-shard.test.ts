@@ -186,6 +186,7 @@ describe.each(testDialects())('every statement on one shard, on %s', (dialect) =
       201,
     )
     await ok('GET', '/organizations/acme-inc/teams/red/members', { as: 'ann' }, 200)
+    await ok('GET', '/organizations/acme-inc/teams/red', { as: 'bob' }, 200)
 
     await ok(
       'POST',

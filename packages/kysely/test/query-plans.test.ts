@@ -132,6 +132,54 @@ describe.each(testDialects())('query plans on %s', (dialect) => {
     },
   )
 
+  // A team's members page read with the team (`organizations.findWithMemberAndTeam`), keyed
+  // by the team the statement found: the seek holds with the team's id taken from the row.
+  it.runIf(dialect === 'postgres')("seeks to a cursor deep in a team's members read with the team", async () => {
+    const teamId = 'team_plans'
+    await env.db
+      .insertInto('orgkit_teams')
+      .values({
+        organization_id: orgId,
+        id: teamId,
+        slug: 'plans',
+        name: 'Plans',
+        description: null,
+        member_count: MEMBERS,
+        created_at: new Date(T0),
+        updated_at: new Date(T0),
+      })
+      .execute()
+    const rows = Array.from({ length: MEMBERS }, (_, i) => ({
+      organization_id: orgId,
+      team_id: teamId,
+      user_id: `usr_${String(i).padStart(6, '0')}`,
+      role: 'member',
+      joined_at: new Date(T0 + Math.floor(i / 3) * 1000),
+    }))
+    for (let i = 0; i < rows.length; i += 1000) {
+      await env.db
+        .insertInto('orgkit_team_members')
+        .values(rows.slice(i, i + 1000))
+        .execute()
+    }
+    await analyze(env)
+    for (const direction of ['after', 'before'] as const) {
+      const read = (storage: Storage) =>
+        storage.organizations.findWithMemberAndTeam!(
+          { id: orgId },
+          'usr_000000',
+          { slug: 'plans' },
+          { page: deep(direction) },
+        )
+      const query = await statementOn('orgkit_team_members', read)
+      const found = await read(env.storage)
+      expect(found?.team?.id).toBe(teamId)
+      expect(found?.page?.data).toHaveLength(20)
+      expect(found?.page?.data).toEqual((await env.storage.teamMembers.list(orgId, teamId, deep(direction))).data)
+      await expectIndexSeek(env, query, 'orgkit_team_members_joined_idx')
+    }
+  })
+
   it('looks emails up through an index of the host users table', async () => {
     // The test users table has what docs/storage.md asks for: an index on lower(email) on
     // PostgreSQL and SQLite; on MariaDB the database's default case-insensitive collation,
@@ -183,11 +231,13 @@ async function expectIndexSeek(env: TestStorage, query: CompiledQuery, index: st
     // rows it reads.
     const cond = String(scan?.['Index Cond'])
     expect(cond).toMatch(
-      index.includes('members')
-        ? /organization_id.*ROW\(joined_at, \(?user_id.* [<>] ROW\(/
-        : index.includes('audit')
-          ? /organization_id.*ROW\(created_at, \(?id.* [<>] ROW\(/
-          : /lower/,
+      index.includes('team_members')
+        ? /organization_id.*team_id.*ROW\(joined_at, \(?user_id.* [<>] ROW\(/
+        : index.includes('members')
+          ? /organization_id.*ROW\(joined_at, \(?user_id.* [<>] ROW\(/
+          : index.includes('audit')
+            ? /organization_id.*ROW\(created_at, \(?id.* [<>] ROW\(/
+            : /lower/,
     )
   } else {
     const [row] = (await explain('explain format=json')).rows

@@ -734,13 +734,18 @@ function repositories(
     if (found === null) return null
     return { ...found, teams: found.member === null ? [] : await built.teamMembers.listForUser(id, userId) }
   }
-  built.organizations.findWithMemberAndTeam = async (ref, userId, teamRef) => {
+  built.organizations.findWithMemberAndTeam = async (ref, userId, teamRef, read) => {
     const found = await built.organizations.findWithMember(ref, userId)
     if (found === null) return null
     const id = found.organization.id
     const team = await ('id' in teamRef ? built.teams.find(id, teamRef.id) : built.teams.findBySlug(id, teamRef.slug))
     const teamMember = team === null ? null : await built.teamMembers.find(id, team.id, userId)
-    return { ...found, team, teamMember }
+    const withTeam = { ...found, team, teamMember }
+    if (read === undefined) return withTeam
+    // What the read is about, for a member of the organization only.
+    const of = found.member === null ? null : team
+    if ('page' in read) return { ...withTeam, page: of && (await built.teamMembers.list(id, of.id, read.page)) }
+    return { ...withTeam, target: of && (await built.teamMembers.findWithUser(id, of.id, read.userId)) }
   }
   built.organizations.findWithMemberAndPage = async (id, userId, read) => {
     const found = await built.organizations.findWithMember({ id }, userId)

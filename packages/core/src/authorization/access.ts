@@ -8,6 +8,7 @@ import type {
   MemberWithUser,
   OrganizationRecord,
   TeamMemberRecord,
+  TeamMemberWithUser,
   TeamRecord,
   UserActor,
   UserSummary,
@@ -18,6 +19,7 @@ import type {
   OrganizationPageRead,
   OrganizationPages,
   Repositories,
+  TeamRead,
   TransactionRepositories,
 } from '../storage/port'
 import type { CompiledRole, PermissionEngine } from './engine'
@@ -69,6 +71,11 @@ export interface Access {
    * (an actor other than a user): the caller reads it, after the lock.
    */
   target?: MemberWithUser | null
+  /**
+   * With `readTeam`: what was read with the team (a members page, or one member: `null`
+   * when not in the team), or `undefined` when the storage did not read it there.
+   */
+  teamRead?: { page?: Page<TeamMemberWithUser> | null | undefined; target?: TeamMemberWithUser | null | undefined }
 }
 
 /** The actor as a signed-in user: what only a person can do (create, leave, accept). */
@@ -100,6 +107,11 @@ export interface AuthorizeOptions {
    * (`Access.target`).
    */
   readMember?: string | undefined
+  /**
+   * Not locking, with `team`: a members page of the team, or one of its members, read with
+   * the team where the storage can (`Access.teamRead`).
+   */
+  readTeam?: TeamRead | undefined
 }
 
 /** Platform staff (`platformRole: 'superadmin'`) may read, update and delete any organization. */
@@ -285,6 +297,8 @@ async function check(
   let target: MemberWithUser | null | undefined
   /** With `team`, the team and the user's membership of it, when they came with the organization. */
   let teamRead: { team: TeamRecord | null; teamMember: TeamMemberRecord | null } | undefined
+  /** With `readTeam`, what was read with the team, for a member of the organization. */
+  let readWithTeam: Access['teamRead']
   if (lockWith !== null) {
     // Locking reads the row: nothing else of the organization is read before the lock.
     const id = typeof ref === 'string' ? await findOrganizationId(repos, actor, ref) : ref.id
@@ -312,10 +326,14 @@ async function check(
     const withTeam = organizations.findWithMemberAndTeam
     if (options.team !== undefined && options.readUser === undefined && withTeam !== undefined) {
       // The team and the user's membership of it come with the organization (one statement by id).
-      const found = key === null ? null : await withTeam.call(organizations, key, actor.userId, teamKey(options.team))
+      const team = teamKey(options.team)
+      const found = key === null ? null : await withTeam.call(organizations, key, actor.userId, team, options.readTeam)
       organization = found?.organization ?? null
       member = found?.member ?? null
-      if (found !== null) teamRead = { team: found.team, teamMember: found.teamMember }
+      if (found !== null) {
+        teamRead = { team: found.team, teamMember: found.teamMember }
+        if (options.readTeam !== undefined) readWithTeam = { page: found.page, target: found.target }
+      }
     } else {
       const found = key === null ? null : await organizations.findWithMember(key, actor.userId, options.readUser)
       organization = found?.organization ?? null
@@ -370,6 +388,7 @@ async function check(
   access.member = member
   access.role = roleIn(roles, member.role)
   await withTeam(ctx, repos, access, options, teamRead)
+  if (readWithTeam !== undefined) access.teamRead = readWithTeam
   if (requirement.kind === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')
   } else if (permission !== null && !holds(access, permission)) {

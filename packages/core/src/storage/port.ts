@@ -162,16 +162,25 @@ export interface OrganizationRepository {
    * and `userId`'s membership of that team (`null` when none). A read about one team then
    * costs one round trip by id, not three (the organization, the team, the team
    * membership). Without it, the core reads the team and the team membership after.
+   *
+   * With `read`, also what the read is about, when `userId` is a member of the organization
+   * and the team exists (else `null`): the team's members page (`read.page`: `page`, as
+   * `teamMembers.list` gives it) or one of its members with their user (`read.userId`:
+   * `target`, as `teamMembers.findWithUser` gives it; `null` when not in the team). It is read
+   * before the caller's role is checked, and the caller drops it when the check refuses.
    */
   findWithMemberAndTeam?(
     ref: { id: string } | { slug: string },
     userId: string,
     team: { id: string } | { slug: string },
+    read?: TeamRead,
   ): Promise<{
     organization: OrganizationRecord
     member: MemberRecord | null
     team: TeamRecord | null
     teamMember: TeamMemberRecord | null
+    page?: Page<TeamMemberWithUser> | null
+    target?: TeamMemberWithUser | null
   } | null>
   /**
    * Optional: `findWithMember({ id }, userId)` and, when `userId` is a member, the page
@@ -235,6 +244,9 @@ export interface OrganizationPageRead<K extends OrganizationPageKind = Organizat
   list: K
   input: Readonly<OrganizationPages[K]['input']>
 }
+
+/** What `organizations.findWithMemberAndTeam` may read of the team besides it: a members page, or one member. */
+export type TeamRead = { page: PageInput } | { userId: string }
 
 /** See `TransactionOrganizationRepository.lockWithTarget`. */
 export interface LockedTarget {

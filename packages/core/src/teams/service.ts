@@ -194,8 +194,11 @@ export async function listTeamMembers(
 ): Promise<Page<TeamMemberWithUser>> {
   const { limit, cursor } = parseInput(listTeamMembersSchema, input, 'query')
   const page = pageInput({ limit, cursor })
-  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, teamRules.listMembers, { team: teamRef }))
-  return ctx.storage.teamMembers.list(team.organizationId, team.id, page)
+  const options = { team: teamRef, readTeam: { page } }
+  const access = await authorize(ctx, ctx.storage, actor, ref, teamRules.listMembers, options)
+  const team = teamOf(access)
+  // The page came with the team where the storage reads them together.
+  return access.teamRead?.page ?? ctx.storage.teamMembers.list(team.organizationId, team.id, page)
 }
 
 export async function getTeamMember(
@@ -205,8 +208,13 @@ export async function getTeamMember(
   teamRef: string,
   userId: string,
 ): Promise<TeamMemberWithUser> {
-  const team = teamOf(await authorize(ctx, ctx.storage, actor, ref, teamRules.getMember, { team: teamRef }))
-  return findMemberWithUser(ctx.storage, team.organizationId, team.id, userId)
+  const options = { team: teamRef, readTeam: { userId } }
+  const access = await authorize(ctx, ctx.storage, actor, ref, teamRules.getMember, options)
+  const team = teamOf(access)
+  // The member came with the team where the storage reads them together.
+  const target = access.teamRead?.target
+  if (target === null) throw notFound('Team member not found.')
+  return target ?? findMemberWithUser(ctx.storage, team.organizationId, team.id, userId)
 }
 
 /**

@@ -5,9 +5,11 @@ import type {
   OrganizationPatch,
   OrganizationRecord,
   OrganizationRepository,
+  TeamRead,
   TransactionOrganizationRepository,
   UserSummary,
 } from '@orgkit/core'
+import { pageInput } from '@orgkit/core'
 import {
   type Insertable,
   type Kysely,
@@ -23,7 +25,7 @@ import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { auditInserts, cte, folded, foldedVariants, insertRow, runFoldedClaim } from '../folded'
 import { hostIdValue } from '../host-users'
-import { keysetPage, keysetTemplate, keysetValues, paginate } from '../keyset'
+import { keysetPage, keysetQuery, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
 import {
   type DbTimestamp,
@@ -46,18 +48,19 @@ import {
   isMemberUser,
   mappedUserSelection,
   readMemberWithUser,
+  type UserColumns,
   userFromRow,
   userSummaryFromRow,
   userSummarySelection,
 } from './members'
-import { findWithMemberAndPage } from './organization-pages'
+import { aggregated, findWithMemberAndPage, isMemberOf } from './organization-pages'
 import {
   type OrganizationWithMemberRow,
   organizationFromRow,
   selectWithMember,
   withMemberFromRow,
 } from './organization-rows'
-import { teamMemberFromRow } from './team-members'
+import { TEAM_MEMBER_ORDER, teamMemberFromRow, teamMembersWithUsers, teamMemberWithUserFromRow } from './team-members'
 import { teamFromRow } from './teams'
 import { userDirectory } from './users'
 
@@ -214,36 +217,38 @@ const lockWithMemberAndUser = compiled((context) => context.dialect.forUpdate(se
   meetsHostUsers: true,
 })
 /**
- * PostgreSQL: the organization with one user's membership, the team the slot `team` names
- * (by its id, or by its slug: `by`) and the user's membership of that team (`tm_`), in one
- * statement (`findWithMemberAndTeam`). The team and its memberships are on the
- * organization's shard on Citus.
+ * PostgreSQL: the organization with one user's membership, the team `team` names (by its id,
+ * or by its slug: `by`) and the user's membership of that team (`tm_`), in one statement
+ * (`findWithMemberAndTeam`); the values are slots (see compiled.ts) unless given. The team and
+ * its memberships are on the organization's shard on Citus.
  */
-const withMemberAndTeam = (by: 'id' | 'slug') =>
-  compiled<OrganizationWithMemberRow & TeamColumns>((context) =>
-    selectWithMember(context)
-      .leftJoin('teams as t', (join) =>
-        join.onRef('t.organization_id', '=', 'o.id').on(by === 'id' ? 't.id' : 't.slug', '=', slot<string>('team')),
-      )
-      .leftJoin('team_members as tm', (join) =>
-        join
-          .onRef('tm.organization_id', '=', 'o.id')
-          .onRef('tm.team_id', '=', 't.id')
-          .on('tm.user_id', '=', slot<string>('userId')),
-      )
-      .select([
-        't.id as t_id',
-        't.slug as t_slug',
-        't.name as t_name',
-        't.description as t_description',
-        't.member_count as t_member_count',
-        't.created_at as t_created_at',
-        't.updated_at as t_updated_at',
-        'tm.role as tm_role',
-        'tm.joined_at as tm_joined_at',
-      ]),
-  )
-const withMemberAndTeamBy = { id: withMemberAndTeam('id'), slug: withMemberAndTeam('slug') }
+const selectWithMemberAndTeam = (
+  context: StorageContext,
+  by: 'id' | 'slug',
+  { id = slot<string>('id'), userId = slot<string>('userId'), team = slot<string>('team') } = {},
+) =>
+  selectWithMember(context, id, userId)
+    .leftJoin('teams as t', (join) =>
+      join.onRef('t.organization_id', '=', 'o.id').on(by === 'id' ? 't.id' : 't.slug', '=', team),
+    )
+    .leftJoin('team_members as ctm', (join) =>
+      join.onRef('ctm.organization_id', '=', 'o.id').onRef('ctm.team_id', '=', 't.id').on('ctm.user_id', '=', userId),
+    )
+    .select([
+      't.id as t_id',
+      't.slug as t_slug',
+      't.name as t_name',
+      't.description as t_description',
+      't.member_count as t_member_count',
+      't.created_at as t_created_at',
+      't.updated_at as t_updated_at',
+      'ctm.role as tm_role',
+      'ctm.joined_at as tm_joined_at',
+    ])
+const withMemberAndTeamBy = {
+  id: compiled<OrganizationWithMemberRow & TeamColumns>((context) => selectWithMemberAndTeam(context, 'id')),
+  slug: compiled<OrganizationWithMemberRow & TeamColumns>((context) => selectWithMemberAndTeam(context, 'slug')),
+}
 
 /**
  * PostgreSQL: the organization with one user's membership and that user's team memberships in
@@ -261,6 +266,34 @@ const withMemberships = compiled<OrganizationWithMemberRow & { teams: Selectable
     )
   },
 )
+
+/**
+ * PostgreSQL: `selectWithMemberAndTeam` with what `read` is about (`team_rows`): the team's
+ * members page or one member, with their users, as one JSON array of a subquery keyed by the
+ * team the statement found (`t.id`), read only for a member of the organization (see
+ * `findWithMemberAndPage`). Built per call, as the pages read alone are.
+ */
+async function withTeamRead(
+  context: StorageContext,
+  by: 'id' | 'slug',
+  values: { id: string; userId: string; team: string },
+  read: TeamRead,
+): Promise<TeamReadRow | undefined> {
+  const members = teamMembersWithUsers(context, values.id, sql.ref<string>('t.id')).where(
+    isMemberOf(context, values.id, values.userId),
+  )
+  const page = 'page' in read ? read.page : pageInput({ limit: 1 })
+  const rows =
+    'page' in read
+      ? keysetQuery(members, TEAM_MEMBER_ORDER, read.page, context.dialect)
+      : members.where('tm.user_id', '=', read.userId)
+  return (await selectWithMemberAndTeam(context, by, values)
+    .select(aggregated(rows, TEAM_MEMBER_ORDER, page).as('team_rows'))
+    .executeTakeFirst()) as TeamReadRow | undefined
+}
+
+type TeamReadRow = OrganizationWithMemberRow &
+  TeamColumns & { team_rows: (Selectable<TeamMembersTable> & UserColumns)[] | null }
 
 /** The team's columns of a `withMemberAndTeam` row: `null` where the organization has no such team. */
 type TeamColumns = {
@@ -568,14 +601,22 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
           // The team and the caller's membership of it with the organization: a read about one
           // team in one round trip by id. Elsewhere the core reads them after, as for pages.
-          async findWithMemberAndTeam(ref, userId, team) {
+          async findWithMemberAndTeam(ref, userId, team, read) {
             const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
             if (id === null) return null
             const [by, value] = 'id' in team ? (['id', team.id] as const) : (['slug', team.slug] as const)
-            const row = (await withMemberAndTeamBy[by].run(context, { id, userId, team: value })).rows[0]
+            const values = { id, userId, team: value }
+            const row =
+              read === undefined
+                ? (await withMemberAndTeamBy[by].run(context, values)).rows[0]
+                : await withTeamRead(context, by, values, read)
             const found = withMember(row, id, userId)
             if (found === null || row === undefined) return null
-            if (row.t_id === null) return { ...found, team: null, teamMember: null }
+            if (row.t_id === null) {
+              // No such team: nothing of it read either.
+              const none = { ...found, team: null, teamMember: null }
+              return read === undefined ? none : 'page' in read ? { ...none, page: null } : { ...none, target: null }
+            }
             const teamRecord = teamFromRow(
               {
                 id: row.t_id,
@@ -599,7 +640,16 @@ export function organizationRepository(context: StorageContext): TransactionOrga
                     role: row.tm_role,
                     joinedAt: dialect.fromTimestamp(row.tm_joined_at),
                   }
-            return { ...found, team: teamRecord, teamMember }
+            const withTeam = { ...found, team: teamRecord, teamMember }
+            if (read === undefined) return withTeam
+            // What the read is about, for a member only (`isMemberOf`, in the statement).
+            const rows = found.member === null ? null : ((row as TeamReadRow).team_rows ?? [])
+            const members = rows && rows.map((member) => teamMemberWithUserFromRow(member, dialect))
+            if ('page' in read) {
+              const page = members && keysetPage(members, read.page, (m) => ({ at: m.joinedAt, id: m.userId }))
+              return { ...withTeam, page }
+            }
+            return { ...withTeam, target: members && (members[0] ?? null) }
           },
         }
       : {}

@@ -1,32 +1,45 @@
 import type { TeamMemberRecord, TeamMemberRepository, TeamMemberWithUser } from '@orgkit/core'
-import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely'
+import { type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import { moveTeamCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { paginate } from '../keyset'
-import type { OrgkitDatabase, TeamMembersTable } from '../schema'
+import { type KeysetSort, paginate } from '../keyset'
+import type { TeamMembersTable } from '../schema'
 import { hostUserColumns, type UserColumns, userFromRow } from './members'
 
-export function teamMemberRepository(context: StorageContext): TeamMemberRepository {
-  const { db, dialect, users, atomic } = context
-  const userColumns = hostUserColumns(users)
+/**
+ * A team's memberships (`tm`) left-joined with the host's users (`u`): one query, and a user
+ * missing from the host's table reads as nulls. `teamId` is the team's id, or a reference to
+ * it in an enclosing statement (`findWithMemberAndTeam` reads them with the team).
+ */
+export function teamMembersWithUsers(
+  context: StorageContext,
+  organizationId: string,
+  teamId: string | RawBuilder<string>,
+) {
+  const userColumns = hostUserColumns(context.users)
+  return context.db
+    .selectFrom('team_members as tm')
+    .leftJoin('host_users as u', (join) =>
+      join.on(sql<SqlBool>`${userColumns.id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref('tm.user_id'))}`),
+    )
+    .selectAll('tm')
+    .select([
+      userColumns.email.as('user_email'),
+      userColumns.username.as('user_username'),
+      userColumns.name.as('user_name'),
+      userColumns.imageUrl.as('user_image_url'),
+    ])
+    .where('tm.organization_id', '=', organizationId)
+    .where('tm.team_id', '=', teamId)
+}
 
-  const withUsers = (executor: Kysely<OrgkitDatabase>, organizationId: string, teamId: string) =>
-    executor
-      .selectFrom('team_members as tm')
-      .leftJoin('host_users as u', (join) =>
-        join.on(sql<SqlBool>`${userColumns.id} = ${context.hostUsers.id.fromOrgkitColumn(sql.ref('tm.user_id'))}`),
-      )
-      .selectAll('tm')
-      .select([
-        userColumns.email.as('user_email'),
-        userColumns.username.as('user_username'),
-        userColumns.name.as('user_name'),
-        userColumns.imageUrl.as('user_image_url'),
-      ])
-      .where('tm.organization_id', '=', organizationId)
-      .where('tm.team_id', '=', teamId)
+/** A team's members page: by join time, then user id. */
+export const TEAM_MEMBER_ORDER: KeysetSort = { time: 'tm.joined_at', id: 'tm.user_id', order: 'asc' }
+
+export function teamMemberRepository(context: StorageContext): TeamMemberRepository {
+  const { db, dialect, atomic } = context
 
   const selectOne = (organizationId: string, teamId: string, userId: string) =>
     db
@@ -58,17 +71,19 @@ export function teamMemberRepository(context: StorageContext): TeamMemberReposit
     },
 
     async findWithUser(organizationId, teamId, userId) {
-      const row = await withUsers(db, organizationId, teamId).where('tm.user_id', '=', userId).executeTakeFirst()
-      return row === undefined ? null : withUserFromRow(row, dialect)
+      const row = await teamMembersWithUsers(context, organizationId, teamId)
+        .where('tm.user_id', '=', userId)
+        .executeTakeFirst()
+      return row === undefined ? null : teamMemberWithUserFromRow(row, dialect)
     },
 
     list: (organizationId, teamId, page) =>
       paginate(
-        withUsers(db, organizationId, teamId),
-        { time: 'tm.joined_at', id: 'tm.user_id', order: 'asc' },
+        teamMembersWithUsers(context, organizationId, teamId),
+        TEAM_MEMBER_ORDER,
         page,
         dialect,
-        (row) => withUserFromRow(row, dialect),
+        (row) => teamMemberWithUserFromRow(row, dialect),
         (member) => ({ at: member.joinedAt, id: member.userId }),
       ),
 
@@ -123,6 +138,9 @@ export function teamMemberFromRow(row: Selectable<TeamMembersTable>, dialect: St
   }
 }
 
-function withUserFromRow(row: Selectable<TeamMembersTable> & UserColumns, dialect: StorageDialect): TeamMemberWithUser {
+export function teamMemberWithUserFromRow(
+  row: Selectable<TeamMembersTable> & UserColumns,
+  dialect: StorageDialect,
+): TeamMemberWithUser {
   return { ...teamMemberFromRow(row, dialect), user: userFromRow(row.user_id, row) }
 }

@@ -214,6 +214,53 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(await same({ id: org.id }, 'teamed-member', { slug: 'gamma' })).toEqual([null, null])
     expect(await findWithMemberAndTeam({ id: 'org_missing' }, 'teamed-member', { id: alpha.id })).toBeNull()
     expect(await findWithMemberAndTeam({ slug: 'no-such-org' }, 'teamed-member', { slug: 'alpha' })).toBeNull()
+
+    // With a read: the team's members page, or one of them, as the team members' own reads
+    // give them, for a member of the organization only.
+    await storage.teamMembers.insert({ ...lead, userId: 'teamed-owner', role: 'member', joinedAt: at(8) })
+    const first = await findWithMemberAndTeam({ id: org.id }, 'teamed-owner', { slug: 'alpha' }, { page: page(1) })
+    expect(first?.teamMember?.role).toBe('member')
+    expect(first?.page).toEqual(await storage.teamMembers.list(org.id, alpha.id, page(1)))
+    expect(first?.page?.data.map((m) => [m.userId, m.user.name])).toEqual([['teamed-member', null]])
+    const next = page(1, first!.page!.nextCursor!)
+    const second = await findWithMemberAndTeam({ id: org.id }, 'teamed-owner', { id: alpha.id }, { page: next })
+    expect(second?.page).toEqual(await storage.teamMembers.list(org.id, alpha.id, next))
+    expect(second?.page?.data.map((m) => m.userId)).toEqual(['teamed-owner'])
+    const back = page(1, second!.page!.prevCursor!)
+    expect(
+      (await findWithMemberAndTeam({ id: org.id }, 'teamed-owner', { id: alpha.id }, { page: back }))?.page,
+    ).toEqual(first?.page)
+    // A member of the organization sees a team's page whether or not in the team (the role decides).
+    expect(
+      (await findWithMemberAndTeam({ id: org.id }, 'teamed-member', { id: beta.id }, { page: page() }))?.page?.data,
+    ).toEqual([])
+    const one = await findWithMemberAndTeam(
+      { id: org.id },
+      'teamed-member',
+      { id: alpha.id },
+      { userId: 'teamed-owner' },
+    )
+    expect(one?.target).toEqual(await storage.teamMembers.findWithUser(org.id, alpha.id, 'teamed-owner'))
+    expect(one?.target?.role).toBe('member')
+    const none = await findWithMemberAndTeam(
+      { id: org.id },
+      'teamed-member',
+      { id: beta.id },
+      { userId: 'teamed-owner' },
+    )
+    expect([none?.team?.id, none?.target]).toEqual([beta.id, null])
+    // Not a member of the organization, or no such team: nothing read.
+    const stranger = await findWithMemberAndTeam({ id: org.id }, 'teamed-stranger', { id: alpha.id }, { page: page() })
+    expect([stranger?.team?.id, stranger?.member, stranger?.page]).toEqual([alpha.id, null, null])
+    const strangerOne = await findWithMemberAndTeam(
+      { id: org.id },
+      'teamed-stranger',
+      { id: alpha.id },
+      { userId: 'teamed-member' },
+    )
+    expect(strangerOne?.target).toBeNull()
+    const noTeam = await findWithMemberAndTeam({ id: org.id }, 'teamed-member', { slug: 'gamma' }, { page: page() })
+    expect([noTeam?.team, noTeam?.page]).toEqual([null, null])
   })
 
   it('findWithMemberAndPage (where the storage has it) answers as findWithMember and the list, a page only for a member', async (test) => {

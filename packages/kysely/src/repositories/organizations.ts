@@ -643,8 +643,9 @@ export function organizationRepository(context: StorageContext): TransactionOrga
             const withTeam = { ...found, team: teamRecord, teamMember }
             if (read === undefined) return withTeam
             // What the read is about, for a member only (`isMemberOf`, in the statement).
-            const rows = found.member === null ? null : ((row as TeamReadRow).team_rows ?? [])
-            const members = rows && rows.map((member) => teamMemberWithUserFromRow(member, dialect))
+            const rows = (row as TeamReadRow).team_rows ?? []
+            const members =
+              found.member === null ? null : rows.map((member) => teamMemberWithUserFromRow(member, dialect))
             if ('page' in read) {
               const page = members && keysetPage(members, read.page, (m) => ({ at: m.joinedAt, id: m.userId }))
               return { ...withTeam, page }

@@ -296,7 +296,7 @@ async function check(
   let readUser: UserSummary | null | undefined
   let target: MemberWithUser | null | undefined
   /** With `team`, the team and the user's membership of it, when they came with the organization. */
-  let teamRead: { team: TeamRecord | null; teamMember: TeamMemberRecord | null } | undefined
+  let teamFound: { team: TeamRecord | null; teamMember: TeamMemberRecord | null } | undefined
   /** With `readTeam`, what was read with the team, for a member of the organization. */
   let readWithTeam: Access['teamRead']
   if (lockWith !== null) {
@@ -331,7 +331,7 @@ async function check(
       organization = found?.organization ?? null
       member = found?.member ?? null
       if (found !== null) {
-        teamRead = { team: found.team, teamMember: found.teamMember }
+        teamFound = { team: found.team, teamMember: found.teamMember }
         if (options.readTeam !== undefined) readWithTeam = { page: found.page, target: found.target }
       }
     } else {
@@ -387,7 +387,7 @@ async function check(
   }
   access.member = member
   access.role = roleIn(roles, member.role)
-  await withTeam(ctx, repos, access, options, teamRead)
+  await withTeam(ctx, repos, access, options, teamFound)
   if (readWithTeam !== undefined) access.teamRead = readWithTeam
   if (requirement.kind === 'owner') {
     if (member.role !== OWNER_ROLE) throw new OrgkitError('forbidden', 'Only an owner can do this.')

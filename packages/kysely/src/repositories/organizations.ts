@@ -5,7 +5,9 @@ import type {
   OrganizationPatch,
   OrganizationRecord,
   OrganizationRepository,
+  TeamMemberRecord,
   TeamRead,
+  TeamRecord,
   TransactionOrganizationRepository,
   UserSummary,
 } from '@orgkit/core'
@@ -295,6 +297,32 @@ async function withTeamRead(
 type TeamReadRow = OrganizationWithMemberRow &
   TeamColumns & { team_rows: (Selectable<TeamMembersTable> & UserColumns)[] | null }
 
+/** The team and `userId`'s membership of it, of a `selectWithMemberAndTeam` row. */
+function teamOfRow(
+  row: TeamColumns,
+  organizationId: string,
+  userId: string,
+  dialect: StorageDialect,
+): { team: TeamRecord | null; teamMember: TeamMemberRecord | null } {
+  if (row.t_id === null) return { team: null, teamMember: null }
+  const team = teamFromRow(
+    {
+      id: row.t_id,
+      organization_id: organizationId,
+      slug: row.t_slug as string,
+      name: row.t_name as string,
+      description: row.t_description,
+      member_count: row.t_member_count as number,
+      created_at: row.t_created_at as DbTimestamp,
+      updated_at: row.t_updated_at as DbTimestamp,
+    },
+    dialect,
+  )
+  if (row.tm_role === null || row.tm_joined_at === null) return { team, teamMember: null }
+  const joinedAt = dialect.fromTimestamp(row.tm_joined_at)
+  return { team, teamMember: { organizationId, teamId: team.id, userId, role: row.tm_role, joinedAt } }
+}
+
 /** The team's columns of a `withMemberAndTeam` row: `null` where the organization has no such team. */
 type TeamColumns = {
   [K in keyof Selectable<TeamsTable> as K extends 'organization_id' ? never : `t_${K}`]:
@@ -577,10 +605,10 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     return { ...found, user }
   }
 
-  // PostgreSQL: a page of the organization read with the caller's membership, one round
-  // trip by id. SQLite and MariaDB read the two apart, as for a member page (see
-  // `members.listWithMember`).
-  const withPages: Pick<
+  // PostgreSQL: what a read needs besides the organization and the caller's membership (a
+  // page, the caller's teams, a team), read with them: one round trip by id. SQLite and
+  // MariaDB read them apart, as for a member page (see `members.listWithMember`).
+  const readsWithOrganization: Pick<
     OrganizationRepository,
     'findWithMemberAndPage' | 'findWithMemberAndTeam' | 'findWithMemberships'
   > =
@@ -612,40 +640,15 @@ export function organizationRepository(context: StorageContext): TransactionOrga
                 : await withTeamRead(context, by, values, read)
             const found = withMember(row, id, userId)
             if (found === null || row === undefined) return null
-            if (row.t_id === null) {
-              // No such team: nothing of it read either.
-              const none = { ...found, team: null, teamMember: null }
-              return read === undefined ? none : 'page' in read ? { ...none, page: null } : { ...none, target: null }
-            }
-            const teamRecord = teamFromRow(
-              {
-                id: row.t_id,
-                organization_id: id,
-                slug: row.t_slug as string,
-                name: row.t_name as string,
-                description: row.t_description,
-                member_count: row.t_member_count as number,
-                created_at: row.t_created_at as DbTimestamp,
-                updated_at: row.t_updated_at as DbTimestamp,
-              },
-              dialect,
-            )
-            const teamMember =
-              row.tm_role === null || row.tm_joined_at === null
-                ? null
-                : {
-                    organizationId: id,
-                    teamId: row.t_id,
-                    userId,
-                    role: row.tm_role,
-                    joinedAt: dialect.fromTimestamp(row.tm_joined_at),
-                  }
-            const withTeam = { ...found, team: teamRecord, teamMember }
+            const withTeam = { ...found, ...teamOfRow(row, id, userId, dialect) }
             if (read === undefined) return withTeam
-            // What the read is about, for a member only (`isMemberOf`, in the statement).
+            // What the read is about, for a member of the organization and an existing team only
+            // (`isMemberOf`, in the statement; the subquery is keyed by the team found).
             const rows = (row as TeamReadRow).team_rows ?? []
             const members =
-              found.member === null ? null : rows.map((member) => teamMemberWithUserFromRow(member, dialect))
+              found.member === null || withTeam.team === null
+                ? null
+                : rows.map((member) => teamMemberWithUserFromRow(member, dialect))
             if ('page' in read) {
               const page = members && keysetPage(members, read.page, (m) => ({ at: m.joinedAt, id: m.userId }))
               return { ...withTeam, page }
@@ -656,9 +659,9 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       : {}
 
   return {
-    ...withPages,
+    ...readsWithOrganization,
 
-    // Every engine: one joined row costs no engine more than the three reads it replaces.
+    // Every engine: one joined row in place of three reads, one of them after another.
     async findWithInvitation(id, invitationId) {
       const row = (await withInvitation.run(context, { id, invitationId })).rows[0] as AcceptanceRow | undefined
       if (row === undefined) return null

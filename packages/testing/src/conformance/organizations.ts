@@ -261,6 +261,13 @@ export function organizationsConformance(t: ConformanceContext): void {
     expect(strangerOne?.target).toBeNull()
     const noTeam = await findWithMemberAndTeam({ id: org.id }, 'teamed-member', { slug: 'gamma' }, { page: page() })
     expect([noTeam?.team, noTeam?.page]).toEqual([null, null])
+    // A team member the host's users table has, read with their user.
+    await storage.teamMembers.insert({ ...lead, teamId: beta.id, userId: 'ann', role: 'member', joinedAt: at(9) })
+    const ann = await findWithMemberAndTeam({ id: org.id }, 'teamed-member', { id: beta.id }, { userId: 'ann' })
+    expect(ann?.target).toEqual(await storage.teamMembers.findWithUser(org.id, beta.id, 'ann'))
+    expect([ann?.target?.user.name, ann?.target?.user.email]).toEqual(['Ann Lee', 'Ann@Example.com'])
+    const annPage = await findWithMemberAndTeam({ id: org.id }, 'teamed-member', { id: beta.id }, { page: page() })
+    expect(annPage?.page?.data.map((m) => [m.userId, m.user.username])).toEqual([['ann', 'ann']])
   })
 
   it('findWithMemberAndPage (where the storage has it) answers as findWithMember and the list, a page only for a member', async (test) => {

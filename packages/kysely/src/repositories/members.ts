@@ -20,7 +20,13 @@ import type { UsersTableMapping } from '../options'
 import type { MembersTable, OrgkitDatabase } from '../schema'
 import { runAlone } from '../transaction'
 import { auditRepository, auditValues, eventWritten } from './audit'
-import { type OrganizationWithMemberRow, selectWithMember, withMemberFromRow } from './organization-rows'
+import {
+  aggregated,
+  isMemberOf,
+  type OrganizationWithMemberRow,
+  selectWithMember,
+  withMemberFromRow,
+} from './organization-rows'
 
 export type UserColumns = {
   user_email: string | null
@@ -365,24 +371,9 @@ function memberPageOf(
  * the round trip saved. Both parts read the statement's one snapshot, so the members are
  * there exactly when the membership is; `members` is null when there are none to read.
  */
-function withCaller(context: StorageContext, read: ReturnType<typeof membersWithUsers>, order: 'asc' | 'desc') {
-  // The condition on the membership names no column of the rows read: PostgreSQL decides it
-  // once, before reading them, and a non-member's request reads none.
-  const rows = read.where((eb) =>
-    eb.exists(
-      eb
-        .selectFrom('members as caller')
-        .select('caller.role')
-        .where('caller.organization_id', '=', slot<string>('id'))
-        .where('caller.user_id', '=', slot<string>('userId')),
-    ),
-  )
-  const direction = sql.raw(order)
-  return selectWithMember(context).select(
-    sql<
-      MemberJsonRow[] | null
-    >`(select json_agg(r order by r.joined_at ${direction}, r.user_id ${direction}) from (${rows}) as r)`.as('members'),
-  )
+function withCaller(context: StorageContext, read: ReturnType<typeof membersWithUsers>, travel: 'asc' | 'desc') {
+  const rows = read.where(isMemberOf(context, slot<string>('id'), slot<string>('userId')))
+  return selectWithMember(context).select(aggregated<MemberJsonRow>(rows, MEMBER_ORDER, travel).as('members'))
 }
 
 /** A member row as `json_agg` gives it: its join time an ISO 8601 text. */

@@ -1,9 +1,16 @@
-import type { MemberRecord, OrganizationRecord, OrganizationType, OrganizationVisibility } from '@orgkit/core'
-import type { Selectable } from 'kysely'
+import type {
+  MemberRecord,
+  OrganizationRecord,
+  OrganizationType,
+  OrganizationVisibility,
+  PageInput,
+} from '@orgkit/core'
+import { type Compilable, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { parseJsonObject, toCount } from '../codec'
 import { slot } from '../compiled'
 import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
+import type { KeysetSort } from '../keyset'
 import type { OrganizationsTable } from '../schema'
 
 /*
@@ -39,6 +46,40 @@ export const selectWithMember = (context: StorageContext, id = slot<string>('id'
     .leftJoin('members as m', (join) => join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', userId))
     .selectAll('o')
     .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
+}
+
+/**
+ * The condition that `userId` is a member of the organization `id` (values, or slots), for
+ * rows read with its authorization: it names none of their columns, so PostgreSQL decides it
+ * once, before reading them, and a non-member's request reads none.
+ */
+export function isMemberOf(context: StorageContext, id: string, userId: string): RawBuilder<SqlBool> {
+  const caller = context.db
+    .selectFrom('members as caller')
+    .select('caller.role')
+    .where('caller.organization_id', '=', id)
+    .where('caller.user_id', '=', userId)
+  return sql<SqlBool>`exists (${caller})`
+}
+
+/**
+ * PostgreSQL: `rows` as one JSON array (`null` for none) in one column, ordered by `sort`'s
+ * columns in the direction a keyset read travels (`travel`: see `travelOf`), as `keysetPage`
+ * expects them. A row of it has the subquery's columns, its timestamps as ISO 8601 text
+ * (`StorageDialect.fromTimestamp` reads either).
+ */
+export function aggregated<Row = unknown>(
+  rows: Compilable<unknown>,
+  sort: KeysetSort,
+  travel: 'asc' | 'desc',
+): RawBuilder<Row[] | null> {
+  const column = (ref: string) => sql.raw(`r.${ref.slice(ref.indexOf('.') + 1)} ${travel}`)
+  return sql<Row[] | null>`(select json_agg(r order by ${column(sort.time)}, ${column(sort.id)}) from (${rows}) as r)`
+}
+
+/** The direction a keyset read of `page` travels: the list's order, reversed for a page before a cursor. */
+export function travelOf(sort: KeysetSort, page: PageInput): 'asc' | 'desc' {
+  return (page.cursor?.direction === 'before') !== (sort.order === 'desc') ? 'desc' : 'asc'
 }
 
 /** A row of `selectWithMember` (or of a statement that reads it with more). */

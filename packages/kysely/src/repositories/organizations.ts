@@ -27,7 +27,7 @@ import type { StorageContext } from '../context'
 import type { StorageDialect } from '../dialects'
 import { auditInserts, cte, folded, foldedVariants, insertRow, runFoldedClaim } from '../folded'
 import { hostIdValue } from '../host-users'
-import { keysetPage, keysetQuery, keysetTemplate, keysetValues, paginate } from '../keyset'
+import { type KeysetSort, keysetPage, keysetQuery, keysetTemplate, keysetValues, paginate } from '../keyset'
 import { deleteOrganizationRows } from '../organization-tables'
 import {
   type DbTimestamp,
@@ -55,14 +55,17 @@ import {
   userSummaryFromRow,
   userSummarySelection,
 } from './members'
-import { aggregated, findWithMemberAndPage, isMemberOf } from './organization-pages'
+import { findWithMemberAndPage } from './organization-pages'
 import {
+  aggregated,
+  isMemberOf,
   type OrganizationWithMemberRow,
   organizationFromRow,
   selectWithMember,
+  travelOf,
   withMemberFromRow,
 } from './organization-rows'
-import { TEAM_MEMBER_ORDER, teamMemberFromRow, teamMembersWithUsers, teamMemberWithUserFromRow } from './team-members'
+import { teamMemberFromRow, teamMemberPage } from './team-members'
 import { teamFromRow } from './teams'
 import { userDirectory } from './users'
 
@@ -263,9 +266,9 @@ const withMemberships = compiled<OrganizationWithMemberRow & { teams: Selectable
       .selectAll('tm')
       .where('tm.organization_id', '=', slot<string>('id'))
       .where('tm.user_id', '=', slot<string>('userId'))
-    return selectWithMember(context).select(
-      sql<unknown>`(select json_agg(r order by r.joined_at, r.team_id) from (${teams}) as r)`.as('teams'),
-    )
+    // In the order `teamMembers.listForUser` gives them.
+    const order: KeysetSort = { time: 'tm.joined_at', id: 'tm.team_id', order: 'asc' }
+    return selectWithMember(context).select(aggregated(teams, order, 'asc').as('teams'))
   },
 )
 
@@ -280,19 +283,30 @@ async function withTeamRead(
   by: 'id' | 'slug',
   values: { id: string; userId: string; team: string },
   read: TeamRead,
+  { query, sort }: ReturnType<typeof teamMembersRead>,
 ): Promise<TeamReadRow | undefined> {
-  const members = teamMembersWithUsers(context, values.id, sql.ref<string>('t.id')).where(
-    isMemberOf(context, values.id, values.userId),
-  )
-  const page = 'page' in read ? read.page : pageInput({ limit: 1 })
+  const members = query.where(isMemberOf(context, values.id, values.userId))
   const rows =
     'page' in read
-      ? keysetQuery(members, TEAM_MEMBER_ORDER, read.page, context.dialect)
+      ? keysetQuery(members, sort, read.page, context.dialect)
       : members.where('tm.user_id', '=', read.userId)
+  const travel = 'page' in read ? travelOf(sort, read.page) : sort.order
   return (await selectWithMemberAndTeam(context, by, values)
-    .select(aggregated(rows, TEAM_MEMBER_ORDER, page).as('team_rows'))
+    .select(aggregated(rows, sort, travel).as('team_rows'))
     .executeTakeFirst()) as TeamReadRow | undefined
 }
+
+/**
+ * The team's members page `findWithMemberAndTeam` reads with the team, as `teamMembers.list`
+ * reads it alone (`teamMemberPage`), keyed by the team the statement found (`t.id`); for one
+ * member, the same query narrowed to them.
+ */
+function teamMembersRead(context: StorageContext, organizationId: string, read: TeamRead) {
+  return teamMemberPage(context, organizationId, sql.ref<string>('t.id'), 'page' in read ? read.page : ONE_MEMBER)
+}
+
+/** The page a one-member read carries: its query is narrowed to the member, never paged. */
+const ONE_MEMBER = pageInput({ limit: 1 })
 
 type TeamReadRow = OrganizationWithMemberRow &
   TeamColumns & { team_rows: (Selectable<TeamMembersTable> & UserColumns)[] | null }
@@ -634,26 +648,21 @@ export function organizationRepository(context: StorageContext): TransactionOrga
             if (id === null) return null
             const [by, value] = 'id' in team ? (['id', team.id] as const) : (['slug', team.slug] as const)
             const values = { id, userId, team: value }
+            const members = read === undefined ? undefined : teamMembersRead(context, id, read)
             const row =
-              read === undefined
+              read === undefined || members === undefined
                 ? (await withMemberAndTeamBy[by].run(context, values)).rows[0]
-                : await withTeamRead(context, by, values, read)
+                : await withTeamRead(context, by, values, read, members)
             const found = withMember(row, id, userId)
             if (found === null || row === undefined) return null
             const withTeam = { ...found, ...teamOfRow(row, id, userId, dialect) }
-            if (read === undefined) return withTeam
+            if (read === undefined || members === undefined) return withTeam
             // What the read is about, for a member of the organization and an existing team only
             // (`isMemberOf`, in the statement; the subquery is keyed by the team found).
             const rows = (row as TeamReadRow).team_rows ?? []
-            const members =
-              found.member === null || withTeam.team === null
-                ? null
-                : rows.map((member) => teamMemberWithUserFromRow(member, dialect))
-            if ('page' in read) {
-              const page = members && keysetPage(members, read.page, (m) => ({ at: m.joinedAt, id: m.userId }))
-              return { ...withTeam, page }
-            }
-            return { ...withTeam, target: members && (members[0] ?? null) }
+            const records = found.member === null || withTeam.team === null ? null : rows.map(members.toRecord)
+            if ('page' in read) return { ...withTeam, page: records && keysetPage(records, read.page, members.keyOf) }
+            return { ...withTeam, target: records && (records[0] ?? null) }
           },
         }
       : {}

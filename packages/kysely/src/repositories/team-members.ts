@@ -1,10 +1,10 @@
-import type { TeamMemberRecord, TeamMemberRepository, TeamMemberWithUser } from '@orgkit/core'
+import type { PageInput, TeamMemberRecord, TeamMemberRepository, TeamMemberWithUser } from '@orgkit/core'
 import { type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import { affected } from '../codec'
 import type { StorageContext } from '../context'
 import { moveTeamCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { type KeysetSort, paginate } from '../keyset'
+import { type KeysetRead, readKeysetPage } from '../keyset'
 import type { TeamMembersTable } from '../schema'
 import { hostUserColumns, type UserColumns, userFromRow } from './members'
 
@@ -13,7 +13,7 @@ import { hostUserColumns, type UserColumns, userFromRow } from './members'
  * missing from the host's table reads as nulls. `teamId` is the team's id, or a reference to
  * it in an enclosing statement (`findWithMemberAndTeam` reads them with the team).
  */
-export function teamMembersWithUsers(
+function teamMembersWithUsers(
   context: StorageContext,
   organizationId: string,
   teamId: string | RawBuilder<string>,
@@ -35,8 +35,24 @@ export function teamMembersWithUsers(
     .where('tm.team_id', '=', teamId)
 }
 
-/** A team's members page: by join time, then user id. */
-export const TEAM_MEMBER_ORDER: KeysetSort = { time: 'tm.joined_at', id: 'tm.user_id', order: 'asc' }
+/**
+ * A page of a team's members with their users, by join time, then user id; `teamId` as for
+ * `teamMembersWithUsers`.
+ */
+export function teamMemberPage(
+  context: StorageContext,
+  organizationId: string,
+  teamId: string | RawBuilder<string>,
+  page: PageInput,
+): KeysetRead<Selectable<TeamMembersTable> & UserColumns, TeamMemberWithUser> {
+  return {
+    query: teamMembersWithUsers(context, organizationId, teamId),
+    sort: { time: 'tm.joined_at', id: 'tm.user_id', order: 'asc' },
+    page,
+    toRecord: (row) => teamMemberWithUserFromRow(row, context.dialect),
+    keyOf: (member) => ({ at: member.joinedAt, id: member.userId }),
+  }
+}
 
 export function teamMemberRepository(context: StorageContext): TeamMemberRepository {
   const { db, dialect, atomic } = context
@@ -78,14 +94,7 @@ export function teamMemberRepository(context: StorageContext): TeamMemberReposit
     },
 
     list: (organizationId, teamId, page) =>
-      paginate(
-        teamMembersWithUsers(context, organizationId, teamId),
-        TEAM_MEMBER_ORDER,
-        page,
-        dialect,
-        (row) => teamMemberWithUserFromRow(row, dialect),
-        (member) => ({ at: member.joinedAt, id: member.userId }),
-      ),
+      readKeysetPage(teamMemberPage(context, organizationId, teamId, page), dialect),
 
     async listForUser(organizationId, userId) {
       const rows = await db
@@ -138,7 +147,7 @@ export function teamMemberFromRow(row: Selectable<TeamMembersTable>, dialect: St
   }
 }
 
-export function teamMemberWithUserFromRow(
+function teamMemberWithUserFromRow(
   row: Selectable<TeamMembersTable> & UserColumns,
   dialect: StorageDialect,
 ): TeamMemberWithUser {

@@ -13,11 +13,7 @@ import { hostUserColumns, type UserColumns, userFromRow } from './members'
  * missing from the host's table reads as nulls. `teamId` is the team's id, or a reference to
  * it in an enclosing statement (`findWithMemberAndTeam` reads them with the team).
  */
-function teamMembersWithUsers(
-  context: StorageContext,
-  organizationId: string,
-  teamId: string | RawBuilder<string>,
-) {
+function teamMembersWithUsers(context: StorageContext, organizationId: string, teamId: string | RawBuilder<string>) {
   const userColumns = hostUserColumns(context.users)
   return context.db
     .selectFrom('team_members as tm')

@@ -1,5 +1,5 @@
 import { type RawBuilder, sql } from 'kysely'
-import { type CompiledQueryDefinition, compiled, slotRow } from './compiled'
+import { type CompiledOptions, type CompiledQueryDefinition, compiled, slotRow } from './compiled'
 import type { StorageContext } from './context'
 import { AUDIT_COLUMNS } from './repositories/audit'
 import type { OrgkitDatabase } from './schema'
@@ -38,6 +38,16 @@ export function insertRow(table: Table, row: Record<string, unknown>, source: st
     : sql`insert into ${sql.table(table)} (${columns}) select ${values} from ${sql.id(source)}`
 }
 
+/** `insert into table (columns) select values where condition`: the row, only where `condition` holds. */
+export function insertRowWhere(
+  table: Table,
+  row: Record<string, unknown>,
+  condition: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const columns = sql.join(Object.keys(row).map((column) => sql.id(column)))
+  return sql`insert into ${sql.table(table)} (${columns}) select ${sql.join(Object.values(row))} where ${condition}`
+}
+
 /**
  * One CTE per audit event (`event0`, `event1`, …), each inserting its event for each row of
  * `source`: the events' values are named as `auditValues` names them. A CTE per event rather
@@ -71,7 +81,7 @@ export function folded(ctes: readonly RawBuilder<unknown>[], source: string, cla
  * events…): `variant(key, build)` answers the same definition for the same key. `Row` is
  * what the statement answers: by default how many rows its first write wrote (`folded`).
  */
-export function foldedVariants<Row = FoldedRow>() {
+export function foldedVariants<Row = FoldedRow>(options?: CompiledOptions) {
   const definitions = new Map<string, CompiledQueryDefinition<Row>>()
   return (key: string, build: (context: StorageContext) => RawBuilder<Row>): CompiledQueryDefinition<Row> => {
     let definition = definitions.get(key)
@@ -79,7 +89,7 @@ export function foldedVariants<Row = FoldedRow>() {
       definition = compiled((context) => {
         const raw = build(context)
         return { compile: () => raw.compile(context.db) }
-      })
+      }, options)
       definitions.set(key, definition)
     }
     return definition

@@ -72,16 +72,17 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
   })
 
   // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`, an invitation's `accept`): at run
-  // time as in the types.
+  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`, `lockInvitationForAcceptance`, an
+  // invitation's `accept` and `insertUnlessMember`): at run time as in the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
     lockWithTarget: _lockWithTarget,
     lockForAcceptance: _lockForAcceptance,
+    lockInvitationForAcceptance: _lockInvitationForAcceptance,
     ...organizations
   } = repositories.organizations
-  const { accept: _accept, ...invitations } = repositories.invitations
+  const { accept: _accept, insertUnlessMember: _insertUnlessMember, ...invitations } = repositories.invitations
   return {
     ...repositories,
     organizations,

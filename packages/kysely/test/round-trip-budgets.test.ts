@@ -118,26 +118,26 @@ const roundTrips = {
    */
   transferOwnership: 5,
   /**
-   * Target 4: 6, by slug. Beyond it: the slug's lookup under the transaction (by id it
-   * goes), and the addressee, their membership and the inviter read in one statement (no
-   * invitation to a member; the answer's `invitedBy`). The invitation, its id and token
-   * lookup rows, the addressee's `email_invitations` entry and the audit event are one
-   * statement.
+   * Target 4: 5 (was 6), by slug. Beyond it: the slug's lookup under the transaction (by id
+   * it goes). The addressee's membership and the inviter's user are read in the statement
+   * that writes the invitation (`invitations.insertUnlessMember`: no invitation to a member;
+   * the answer's `invitedBy`), with its id and token lookup rows, the addressee's
+   * `email_invitations` entry and the audit event.
    */
-  invite: 6,
+  invite: 5,
   /**
    * Target 2: an invitation's preview. The token's lookup row (its own shard), then the
    * organization with the invitation and its inviter's user (`organizations.findWithInvitation`).
    */
   preview: 2,
   /**
-   * Target 4: 5. Beyond it: the token's lookup row, before the transaction (its own shard).
-   * The lock reads the invitation locked, so its status is known before the write: the
-   * invitation's conditional update, the addressee's `email_invitations` entry, the
-   * membership, its `user_memberships` entry, the kept count and the audit events are one
-   * statement.
+   * Target 4: 4 (was 5). The lock finds the invitation through the token's lookup row,
+   * joined in (`lockInvitationForAcceptance`), and reads it locked, so its status is known
+   * before the write: the invitation's conditional update, the addressee's `email_invitations`
+   * entry, the membership, its `user_memberships` entry, the kept count and the audit events
+   * are one statement.
    */
-  accept: 5,
+  accept: 4,
 }
 
 /**
@@ -161,9 +161,16 @@ const distributedRoundTrips = {
   removeMember: 6,
   /** 5: as on one server (the memberships and the event are on the organization's shard). */
   transferOwnership: 5,
-  /** 9, by slug: the invitation's id and token lookups and the addressee's `email_invitations` entry, each on its shard. */
+  /**
+   * 9, by slug: the addressee read apart (the host's users with the members), then the
+   * invitation's id and token lookups and the addressee's `email_invitations` entry, each on
+   * its shard.
+   */
   invite: 9,
-  /** 7: the `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart. */
+  /**
+   * 7: the token's lookup (its own shard) in the transaction, before the lock; the
+   * `email_invitations` delete (the addressee's shard) and the `user_memberships` entry apart.
+   */
   accept: 7,
 }
 

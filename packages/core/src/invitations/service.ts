@@ -16,8 +16,17 @@ import { notFound, OrgkitError } from '../shared/errors'
 import { createId } from '../shared/ids'
 import { mapPage, type Page, pageInput } from '../shared/pagination'
 import { hashSecret, randomSecret } from '../shared/secrets'
-import type { Actor, InvitationRecord, InvitationWithInviter, MemberWithUser, UserActor } from '../shared/types'
+import type {
+  Actor,
+  AuditEventRecord,
+  InvitationRecord,
+  InvitationWithInviter,
+  MemberWithUser,
+  UserActor,
+  UserSummary,
+} from '../shared/types'
 import { parseInput } from '../shared/validate'
+import type { InvitationRef, LockedInvitation, TransactionRepositories } from '../storage/port'
 import { invitationRules } from './rules'
 import {
   type CreateInvitationInput,
@@ -196,13 +205,7 @@ export async function createInvitation(
     if ((await tx.teams.findMany(organization.id, teamIds)).length !== teamIds.length) {
       throw notFound('Team not found.')
     }
-    // The addressee and whether they belong here already, with the inviter's user for the
-    // answer: one statement.
-    const { isMember, inviter } = await tx.members.findInvitee(organization.id, data.email, invitedBy)
-    if (isMember) throw new OrgkitError('conflict', 'This person is already a member.')
-    if (limit !== undefined && (await tx.invitations.countPending(organization.id, now)) >= limit) {
-      throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} pending invitations.`)
-    }
+    const write = await invitationWrite(tx, organization.id, data.email, invitedBy, limit, now)
     const created = pendingInvitation(ctx, {
       organizationId: organization.id,
       email: data.email,
@@ -219,16 +222,56 @@ export async function createInvitation(
       changes: { email: created.email, role: created.role, ...(teamIds.length > 0 ? { teamIds } : {}) },
     } as const
     // The event travels with the insert: the storage may write both in one statement.
-    const inserted = await recordWith(
-      [event],
-      async (events) => (await tx.invitations.insert(created, now, events)) === 'inserted',
-    )
-    if (!inserted) throw new OrgkitError('conflict', 'A pending invitation for this email already exists.')
+    // A refusal throws, which records no event.
+    const inviter = await recordWith([event], async (events) => {
+      const written = await write(created, events)
+      if (written.outcome === 'member') throw alreadyMember()
+      if (written.outcome === 'duplicate') {
+        throw new OrgkitError('conflict', 'A pending invitation for this email already exists.')
+      }
+      return written.inviter
+    })
     return { created, inviterName: inviter?.username ?? null }
   })
   const { created: invitation, inviterName } = issued
   await deliver(ctx, invitation, secret.token, secret.acceptUrl)
   return { ...toView(invitation, invitation.createdAt, inviterName), token: secret.token, acceptUrl: secret.acceptUrl }
+}
+
+const alreadyMember = () => new OrgkitError('conflict', 'This person is already a member.')
+
+type InvitationWrite = (
+  invitation: InvitationRecord,
+  events: readonly AuditEventRecord[],
+) => Promise<{ outcome: 'inserted' | 'duplicate' | 'member'; inviter: UserSummary | null }>
+
+/**
+ * How a new invitation is written under the organization's lock, refused for a member of the
+ * organization, with the inviter's user for the answer. Without a limit to count against,
+ * the membership and the inviter are read with the insert where the storage can
+ * (`invitations.insertUnlessMember`: one round trip fewer); otherwise they are read here
+ * first, in one statement, then the pending invitations are counted. Either way a member is
+ * refused before a limit or a duplicate.
+ */
+async function invitationWrite(
+  tx: TransactionRepositories,
+  organizationId: string,
+  email: string,
+  inviterId: string,
+  limit: number | undefined,
+  now: Date,
+): Promise<InvitationWrite> {
+  const { invitations } = tx
+  const insertUnlessMember = invitations.insertUnlessMember
+  if (limit === undefined && insertUnlessMember !== undefined) {
+    return (invitation, events) => insertUnlessMember.call(invitations, invitation, now, events, inviterId)
+  }
+  const { isMember, inviter } = await tx.members.findInvitee(organizationId, email, inviterId)
+  if (isMember) throw alreadyMember()
+  if (limit !== undefined && (await invitations.countPending(organizationId, now)) >= limit) {
+    throw new OrgkitError('limit_exceeded', `This organization can have at most ${limit} pending invitations.`)
+  }
+  return async (invitation, events) => ({ outcome: await invitations.insert(invitation, now, events), inviter })
 }
 
 /** Why an invitation cannot change any more, as the error its state calls for. */
@@ -408,17 +451,14 @@ export async function acceptInvitation(
   const user = requireUser(actor, invitationRules.accept.what)
   const data = parseInput(respondToInvitationSchema, input)
   const email = await emailOf(ctx, user)
-  // Where the invitation lives, from its global lookup; the invitation itself is read with
-  // the organization's lock, in one statement with the inviter's membership and the user.
-  const place = await ctx.storage.invitations.locate(
-    'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id },
-  )
-  if (!place) throw notFound('Invitation not found.')
+  const ref = 'token' in data ? { tokenHash: hashSecret(data.token) } : { id: data.id }
   return mutate(ctx, actor, async ({ tx, now, record, recordWith }) => {
-    const organizationId = place.organizationId
-    const locked = await tx.organizations.lockForAcceptance(organizationId, place.id, user.userId)
+    // The invitation is read with the organization's lock, in one statement with the
+    // inviter's membership and the user, and with its global lookup where the storage can.
+    const locked = await lockInvitation(tx, ref, user.userId)
     if (!locked) throw notFound('Invitation not found.')
     const { organization, invitation, inviter, user: account } = locked
+    const organizationId = organization.id
     checkAddressee(ctx, user, 'token' in data, email, invitation, true)
     // Past its expiry: refused, and left as it is (a refusal changes nothing; a resend revives it).
     if (invitation.status === 'pending' && isExpired(invitation, now)) throw new OrgkitError('invitation_expired')
@@ -510,6 +550,23 @@ export async function declineInvitation(ctx: Context, actor: Actor, input: Respo
       changes: {},
     })
   })
+}
+
+/**
+ * The invitation `ref` names, locked for acceptance: found through its global lookup in the
+ * locking statement where the storage can (`organizations.lockInvitationForAcceptance`),
+ * otherwise located first and then locked.
+ */
+async function lockInvitation(
+  tx: TransactionRepositories,
+  ref: InvitationRef,
+  userId: string,
+): Promise<LockedInvitation | null> {
+  const { organizations, invitations } = tx
+  const inOne = organizations.lockInvitationForAcceptance
+  if (inOne !== undefined) return inOne.call(organizations, ref, userId)
+  const place = await invitations.locate(ref)
+  return place === null ? null : organizations.lockForAcceptance(place.organizationId, place.id, userId)
 }
 
 /** Invitations, as `orgkit.as(actor).invitations`. */

@@ -255,6 +255,9 @@ export interface LockedTarget {
   target: MemberWithUser | null
 }
 
+/** An invitation as a caller names it: by its token (as hashed) or by its public id. */
+export type InvitationRef = { tokenHash: string } | { id: string }
+
 /** See `TransactionOrganizationRepository.lockForAcceptance`. */
 export interface LockedInvitation {
   organization: OrganizationRecord
@@ -307,6 +310,16 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
    * its own.
    */
   lockForAcceptance(id: string, invitationId: string, userId: string): Promise<LockedInvitation | null>
+  /**
+   * Optional: `invitations.locate(ref)` and `lockForAcceptance` of what it finds, in one
+   * statement where the engine can join the lookup into the lock (PostgreSQL on one server;
+   * distributed, the lookup is on a shard of its own and is read first, in this
+   * transaction). A token must still be the invitation's when the lock is granted: one
+   * rotated meanwhile (a resend) finds nothing. `null` when the lookup, the organization or
+   * the invitation is missing. Without it, the core calls `invitations.locate` and then
+   * `lockForAcceptance`, both in the transaction.
+   */
+  lockInvitationForAcceptance?(ref: InvitationRef, userId: string): Promise<LockedInvitation | null>
 }
 
 export interface MemberListFilter {
@@ -443,7 +456,7 @@ export interface InvitationRepository {
    * Where the invitation a token hash or a public id names lives, from its global lookup
    * table alone (one statement): its organization and id, or `null`.
    */
-  locate(ref: { tokenHash: string } | { id: string }): Promise<{ organizationId: string; id: string } | null>
+  locate(ref: InvitationRef): Promise<{ organizationId: string; id: string } | null>
   /**
    * Newest first, each joined with its inviter from the host's users in the same query (no
    * per-row lookups).
@@ -506,6 +519,23 @@ export interface TransactionInvitationRepository extends InvitationRepository {
    * rows share a shard).
    */
   accept(id: string, member: MemberRecord, events?: AuditEvents): Promise<'accepted' | 'settled' | 'duplicate'>
+  /**
+   * Optional: `members.findInvitee(invitation.organizationId, invitation.email, inviterId)`
+   * and `insert(invitation, now, events)` in one step, called under the organization's
+   * lock, with the membership read as committed then:
+   * - `'member'`: a host user with the invitation's email (compared as `findInvitee`
+   *   compares) is a member of the organization; nothing written.
+   * - `'inserted'` and `'duplicate'`: as `insert` answers.
+   * `inviter` is the host's user `inviterId`, as `findInvitee` reads it (`null` for one the
+   * host's table lacks). A storage may write it all in one statement (orgkit's PostgreSQL
+   * storage does on one server). Without it, the core reads the addressee, then inserts.
+   */
+  insertUnlessMember?(
+    invitation: InvitationRecord,
+    now: Date,
+    events: AuditEvents,
+    inviterId: string,
+  ): Promise<{ outcome: 'inserted' | 'duplicate' | 'member'; inviter: UserSummary | null }>
 }
 
 export interface ApiKeyRepository {

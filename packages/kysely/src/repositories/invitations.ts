@@ -1,6 +1,8 @@
 import type {
+  AuditEvents,
   InvitationListFilter,
   InvitationRecord,
+  InvitationRef,
   InvitationStatus,
   InvitationWithInviter,
   PageInput,
@@ -9,6 +11,7 @@ import type {
 import {
   type Insertable,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type SqlBool,
   sql,
@@ -20,15 +23,29 @@ import { compiled, compiledInsertUnlessExists, slot, slotRow } from '../compiled
 import type { StorageContext } from '../context'
 import { moveOrganizationCount } from '../counts'
 import type { StorageDialect } from '../dialects'
-import { auditInserts, cte, folded, foldedVariants, insertRow, runFolded } from '../folded'
+import {
+  auditInserts,
+  cte,
+  type FoldedRow,
+  folded,
+  foldedVariants,
+  insertRow,
+  insertRowWhere,
+  runFolded,
+} from '../folded'
 import { type KeysetRead, keysetPage, keysetQuery, readKeysetPage } from '../keyset'
 import type { InvitationsTable, OrgkitDatabase } from '../schema'
 import { auditRepository, auditValues } from './audit'
 import {
   hostUserColumns,
+  type InviteeRow,
   insertIndexEntry,
   insertMembership,
+  inviteeAndInviter,
+  inviteeFromRows,
+  inviteeValues,
   mappedUserSelection,
+  readInvitee,
   type UserColumns,
   userFromRow,
 } from './members'
@@ -140,33 +157,64 @@ const foldedInvitationInsert = foldedVariants()
 function insertInvitationFolded(distributed: boolean, pending: boolean, events: number) {
   return foldedInvitationInsert(`${distributed} ${pending} ${events}`, () => {
     const row = slotRow<Record<string, unknown>>(INVITATION_COLUMNS)
-    const ids = { organization_id: slot<string>('organization_id'), id: slot<string>('id') }
-    const ctes = [cte('added', sql`${insertRow('invitations', row, null)} on conflict do nothing returning 1`)]
-    if (!distributed) {
-      ctes.push(cte('by_id', insertRow('invitation_ids', ids, 'added')))
-      ctes.push(
-        cte(
-          'by_token',
-          insertRow(
-            'invitation_tokens',
-            { token_hash: slot('token_hash'), organization_id: ids.organization_id, invitation_id: ids.id },
-            'added',
-          ),
-        ),
-      )
-      if (pending) {
-        const entry = {
-          email: slot<string>('email'),
-          organization_id: ids.organization_id,
-          invitation_id: ids.id,
-          created_at: slot('created_at'),
-          expires_at: slot('expires_at'),
-        }
-        ctes.push(cte('by_email', insertRow('email_invitations', entry, 'added')))
-      }
-    }
-    return folded([...ctes, ...auditInserts(events, 'added')], 'added')
+    const added = cte('added', sql`${insertRow('invitations', row, null)} on conflict do nothing returning 1`)
+    return folded([added, ...invitationWrites(distributed, pending, events)], 'added')
   })
+}
+
+/**
+ * PostgreSQL on one server: `insertInvitationFolded`, with the addressee's membership and the
+ * inviter's user read in the statement (`inviteeAndInviter`, as `members.findInvitee` reads
+ * them, the addressee's email in `addressee`). The invitation is inserted only where no host
+ * user with that email is a member; the statement answers how many rows it wrote and the
+ * rows it read (at least one row: `written` with nulls when it read none).
+ */
+const foldedInviteeInsert = foldedVariants<FoldedRow & Partial<InviteeRow>>({ meetsHostUsers: true })
+function insertUnlessMemberFolded(pending: boolean, events: number) {
+  return foldedInviteeInsert(`${pending} ${events}`, (context) => {
+    const row = slotRow<Record<string, unknown>>(INVITATION_COLUMNS)
+    const noMember = sql`not exists (select 1 from invitee where marker = 0 and member_id is not null)`
+    const ctes = [
+      cte('invitee', sql`${inviteeAndInviter(context, 'addressee')}`),
+      cte('added', sql`${insertRowWhere('invitations', row, noMember)} on conflict do nothing returning 1`),
+      ...invitationWrites(false, pending, events),
+    ]
+    return sql<
+      FoldedRow & Partial<InviteeRow>
+    >`with ${sql.join(ctes)} select w.written, r.* from (select count(*) as written from added) as w left join invitee as r on true`
+  })
+}
+
+/** See `writeInvitation`. */
+interface Unless {
+  run(context: StorageContext, values: Record<string, unknown>): Promise<boolean>
+  refused(): boolean
+}
+
+/**
+ * The CTEs that follow the invitation's insert (`added`): on one server its id and token
+ * lookups and its addressee's index entry, then its audit events, each written only if the
+ * invitation was.
+ */
+function invitationWrites(distributed: boolean, pending: boolean, events: number): RawBuilder<unknown>[] {
+  const ids = { organization_id: slot<string>('organization_id'), id: slot<string>('id') }
+  const ctes: RawBuilder<unknown>[] = []
+  if (!distributed) {
+    const token = { token_hash: slot('token_hash'), organization_id: ids.organization_id, invitation_id: ids.id }
+    ctes.push(cte('by_id', insertRow('invitation_ids', ids, 'added')))
+    ctes.push(cte('by_token', insertRow('invitation_tokens', token, 'added')))
+    if (pending) {
+      const entry = {
+        email: slot<string>('email'),
+        organization_id: ids.organization_id,
+        invitation_id: ids.id,
+        created_at: slot('created_at'),
+        expires_at: slot('expires_at'),
+      }
+      ctes.push(cte('by_email', insertRow('email_invitations', entry, 'added')))
+    }
+  }
+  return [...ctes, ...auditInserts(events, 'added')]
 }
 
 /**
@@ -221,6 +269,18 @@ function acceptFolded(distributed: boolean, events: number) {
       added: string | number
     }>`with ${sql.join([...ctes, ...auditInserts(events, 'added')])} select (select ${sql.ref('email')} from ${sql.id('consumed')}) as ${sql.id('email')}, (select count(*) from ${sql.id('added')}) as ${sql.id('added')}`
   })
+}
+
+/** `invitations.locate`: the invitation's organization and id, from the token's or the id's global lookup. */
+export async function locateInvitation(
+  context: StorageContext,
+  ref: InvitationRef,
+): Promise<{ organizationId: string; id: string } | null> {
+  const found =
+    'tokenHash' in ref
+      ? (await tokenLookup.run(context, { tokenHash: ref.tokenHash })).rows[0]
+      : (await idLookup.run(context, { id: ref.id })).rows[0]
+  return found === undefined ? null : { organizationId: found.organization_id, id: found.id }
 }
 
 export function invitationRepository(context: StorageContext): TransactionInvitationRepository {
@@ -323,79 +383,129 @@ export function invitationRepository(context: StorageContext): TransactionInvita
     return true
   }
 
-  return {
-    insert: (invitation, now, events = []) =>
-      atomic(async (trx) => {
-        const email = invitation.email
-        // Of concurrent inserts for one email exactly one passes the unique key; the others
-        // wait for it to commit and then insert nothing.
-        const row: Insertable<InvitationsTable> = {
-          organization_id: invitation.organizationId,
-          id: invitation.id,
-          email,
-          pending_email: invitation.status === 'pending' ? email : null,
-          role: invitation.role,
-          team_ids: toJson(invitation.teamIds),
-          status: invitation.status,
-          token_hash: invitation.tokenHash,
-          expires_at: dialect.toTimestamp(invitation.expiresAt),
-          invited_by: invitation.invitedBy,
-          responded_by: invitation.respondedBy,
-          created_at: dialect.toTimestamp(invitation.createdAt),
-          updated_at: dialect.toTimestamp(invitation.updatedAt),
-        }
-        const inTransaction = { ...context, db: trx }
-        const pending = invitation.status === 'pending'
-        const distributed = dialect.name === 'postgres' ? await context.distributed(trx) : null
-        const insert =
-          distributed === null
-            ? () => insertInvitation.run(inTransaction, row)
+  /**
+   * `insert`, where `unless` (PostgreSQL on one server only) runs the statement that writes
+   * the invitation in place of `insertInvitationFolded` and answers whether it wrote it, and,
+   * when it did not, whether the write was refused (`'refused'`, nothing written): then no
+   * expired invitation's slot is released for it.
+   */
+  const writeInvitation = (
+    invitation: InvitationRecord,
+    now: Date,
+    events: AuditEvents,
+    unless?: Unless,
+  ): Promise<'inserted' | 'duplicate' | 'refused'> =>
+    atomic(async (trx) => {
+      const email = invitation.email
+      // Of concurrent inserts for one email exactly one passes the unique key; the others
+      // wait for it to commit and then insert nothing.
+      const row: Insertable<InvitationsTable> = {
+        organization_id: invitation.organizationId,
+        id: invitation.id,
+        email,
+        pending_email: invitation.status === 'pending' ? email : null,
+        role: invitation.role,
+        team_ids: toJson(invitation.teamIds),
+        status: invitation.status,
+        token_hash: invitation.tokenHash,
+        expires_at: dialect.toTimestamp(invitation.expiresAt),
+        invited_by: invitation.invitedBy,
+        responded_by: invitation.respondedBy,
+        created_at: dialect.toTimestamp(invitation.createdAt),
+        updated_at: dialect.toTimestamp(invitation.updatedAt),
+      }
+      const inTransaction = { ...context, db: trx }
+      const pending = invitation.status === 'pending'
+      const distributed = dialect.name === 'postgres' ? await context.distributed(trx) : null
+      const insert =
+        distributed === null
+          ? () => insertInvitation.run(inTransaction, row)
+          : unless !== undefined
+            ? () => unless.run(inTransaction, auditValues(events, dialect, { ...row }))
             : () =>
                 runFolded(
                   insertInvitationFolded(distributed, pending, events.length),
                   inTransaction,
                   auditValues(events, dialect, { ...row }),
                 )
-        let inserted = await insert()
-        if (!inserted) {
-          // The email's slot is held. By an expired pending invitation, it is released and
-          // the insert tried again; by an unexpired one, this is a duplicate. Trying the
-          // insert first spares the common case (a free slot) a statement.
-          const released = await trx
-            .updateTable('invitations')
-            .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
-            .where('organization_id', '=', invitation.organizationId)
-            .where('pending_email', '=', email)
-            .where('expires_at', '<=', dialect.toTimestamp(now))
-            .executeTakeFirst()
-          if (affected(released.numUpdatedRows) === 0) return 'duplicate' as const
-          await trx
-            .deleteFrom('email_invitations')
-            .where('email', '=', email)
-            .where('organization_id', '=', invitation.organizationId)
-            .where('expires_at', '<=', dialect.toTimestamp(now))
-            .execute()
-          inserted = await insert()
-        }
-        if (!inserted) return 'duplicate' as const
-        // On one server PostgreSQL wrote the rest with the invitation.
-        if (distributed === false) return 'inserted' as const
-        const ids = { organizationId: invitation.organizationId, id: invitation.id }
-        await insertIdLookup.run(inTransaction, ids)
-        await insertTokenLookup.run(inTransaction, { ...ids, tokenHash: invitation.tokenHash })
-        if (pending) {
-          await insertEmailIndex.run(inTransaction, {
-            ...ids,
-            email,
-            createdAt: dialect.toTimestamp(invitation.createdAt),
-            expiresAt: dialect.toTimestamp(invitation.expiresAt),
+      let inserted = await insert()
+      if (!inserted && unless?.refused()) return 'refused' as const
+      if (!inserted) {
+        // The email's slot is held. By an expired pending invitation, it is released and
+        // the insert tried again; by an unexpired one, this is a duplicate. Trying the
+        // insert first spares the common case (a free slot) a statement.
+        const released = await trx
+          .updateTable('invitations')
+          .set({ status: 'expired', pending_email: null, updated_at: dialect.toTimestamp(now) })
+          .where('organization_id', '=', invitation.organizationId)
+          .where('pending_email', '=', email)
+          .where('expires_at', '<=', dialect.toTimestamp(now))
+          .executeTakeFirst()
+        if (affected(released.numUpdatedRows) === 0) return 'duplicate' as const
+        await trx
+          .deleteFrom('email_invitations')
+          .where('email', '=', email)
+          .where('organization_id', '=', invitation.organizationId)
+          .where('expires_at', '<=', dialect.toTimestamp(now))
+          .execute()
+        inserted = await insert()
+        if (!inserted && unless?.refused()) return 'refused' as const
+      }
+      if (!inserted) return 'duplicate' as const
+      // On one server PostgreSQL wrote the rest with the invitation.
+      if (distributed === false) return 'inserted' as const
+      const ids = { organizationId: invitation.organizationId, id: invitation.id }
+      await insertIdLookup.run(inTransaction, ids)
+      await insertTokenLookup.run(inTransaction, { ...ids, tokenHash: invitation.tokenHash })
+      if (pending) {
+        await insertEmailIndex.run(inTransaction, {
+          ...ids,
+          email,
+          createdAt: dialect.toTimestamp(invitation.createdAt),
+          expiresAt: dialect.toTimestamp(invitation.expiresAt),
+        })
+      }
+      // MariaDB and SQLite: the events in a statement of their own (PostgreSQL wrote them
+      // with the invitation).
+      if (distributed === null) await auditRepository(inTransaction).append(events)
+      return 'inserted' as const
+    })
+
+  const insert: TransactionInvitationRepository['insert'] = async (invitation, now, events = []) => {
+    const outcome = await writeInvitation(invitation, now, events)
+    return outcome === 'refused' ? 'duplicate' : outcome
+  }
+
+  return {
+    insert,
+
+    async insertUnlessMember(invitation, now, events, inviterId) {
+      const values = inviteeValues(context, invitation.organizationId, invitation.email, inviterId)
+      if (dialect.name !== 'postgres' || (await context.distributed(db))) {
+        // The addressee read first, then the insert: two statements.
+        const { isMember, inviter } = await readInvitee(context, values)
+        if (isMember) return { outcome: 'member', inviter }
+        return { outcome: await insert(invitation, now, events), inviter }
+      }
+      let read: readonly InviteeRow[] = []
+      const isMember = () => read.some((row) => Number(row.marker) === 0 && row.member_id !== null)
+      const outcome = await writeInvitation(invitation, now, events, {
+        async run(inTransaction, written) {
+          const statement = insertUnlessMemberFolded(invitation.status === 'pending', events.length)
+          const { rows } = await statement.run(inTransaction, {
+            ...written,
+            organizationId: values.organizationId,
+            addressee: values.email,
+            inviterId: values.inviterId,
           })
-        }
-        // MariaDB and SQLite: the events in a statement of their own (PostgreSQL wrote them
-        // with the invitation).
-        if (distributed === null) await auditRepository(inTransaction).append(events)
-        return 'inserted' as const
-      }),
+          read = rows.filter((row): row is FoldedRow & InviteeRow => row.marker !== null && row.marker !== undefined)
+          return Number(rows[0]?.written ?? 0) > 0
+        },
+        refused: isMember,
+      })
+      const { inviter } = inviteeFromRows(read)
+      return { outcome: outcome === 'refused' ? 'member' : outcome, inviter }
+    },
 
     async find(organizationId, id) {
       const row = await selectOne(db, organizationId, id)
@@ -406,13 +516,7 @@ export function invitationRepository(context: StorageContext): TransactionInvita
 
     findByTokenHash: async (tokenHash) => resolve((await tokenLookup.run(context, { tokenHash })).rows[0]),
 
-    async locate(ref) {
-      const found =
-        'tokenHash' in ref
-          ? (await tokenLookup.run(context, { tokenHash: ref.tokenHash })).rows[0]
-          : (await idLookup.run(context, { id: ref.id })).rows[0]
-      return found === undefined ? null : { organizationId: found.organization_id, id: found.id }
-    },
+    locate: (ref) => locateInvitation(context, ref),
 
     list: (organizationId, filter, now, page) =>
       readKeysetPage(invitationPage(context, organizationId, filter, now, page), dialect),

@@ -1,4 +1,5 @@
 import type {
+  InviteeLookup,
   MemberListFilter,
   MemberRecord,
   MemberRepository,
@@ -221,28 +222,64 @@ export async function readMemberWithUser(
  * and the user (the host's id as text, so that the member key serves both), so the statement
  * stays on the organization's shard.
  */
-const findInviteeAndInviter = compiled(
-  (context) => {
-    const columns = hostUserColumns(context.users)
-    const summary = userSummarySelection(columns)
-    const { id } = context.hostUsers
-    const invitee = context.db
-      .selectFrom('host_users as u')
-      .leftJoin('members as m', (join) =>
-        join
-          .on('m.organization_id', '=', slot<string>('organizationId'))
-          .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${id.asText(columns.id)}`),
-      )
-      .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
-      .where(emailIs(context, columns, slot<string>('email')))
-    const inviter = context.db
-      .selectFrom('host_users as u')
-      .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
-      .where(sql<SqlBool>`${columns.id} = ${id.fromParameter(slot<string | null>('inviterId'))}`)
-    return invitee.unionAll(inviter)
-  },
-  { meetsHostUsers: true },
-)
+export function inviteeAndInviter(context: StorageContext, emailSlot = 'email') {
+  const columns = hostUserColumns(context.users)
+  const summary = userSummarySelection(columns)
+  const { id } = context.hostUsers
+  const invitee = context.db
+    .selectFrom('host_users as u')
+    .leftJoin('members as m', (join) =>
+      join
+        .on('m.organization_id', '=', slot<string>('organizationId'))
+        .on(sql<SqlBool>`${sql.ref('m.user_id')} = ${id.asText(columns.id)}`),
+    )
+    .select([sql.lit(0).as('marker'), ...summary, 'm.user_id as member_id'])
+    .where(emailIs(context, columns, slot<string>(emailSlot)))
+  const inviter = context.db
+    .selectFrom('host_users as u')
+    .select([sql.lit(1).as('marker'), ...summary, sql<string | null>`null`.as('member_id')])
+    .where(sql<SqlBool>`${columns.id} = ${id.fromParameter(slot<string | null>('inviterId'))}`)
+  return invitee.unionAll(inviter)
+}
+const findInviteeAndInviter = compiled((context) => inviteeAndInviter(context), { meetsHostUsers: true })
+
+/** A row of `inviteeAndInviter`. */
+export type InviteeRow = Parameters<typeof userSummaryFromRow>[0] & {
+  marker: number | string
+  member_id: string | null
+}
+
+/**
+ * What `inviteeAndInviter` found (`members.findInvitee`). Several host users may share an
+ * email differing in case only: the first, as `findByEmail`.
+ */
+export function inviteeFromRows(rows: readonly InviteeRow[]): InviteeLookup {
+  const invitee = rows.find((row) => Number(row.marker) === 0)
+  const inviter = rows.find((row) => Number(row.marker) === 1)
+  return {
+    invitee: invitee === undefined ? null : userSummaryFromRow(invitee),
+    isMember: invitee !== undefined && invitee.member_id !== null,
+    inviter: inviter === undefined ? null : userSummaryFromRow(inviter),
+  }
+}
+
+/** `members.findInvitee`, with its values from `inviteeValues`. */
+export async function readInvitee(
+  context: StorageContext,
+  values: ReturnType<typeof inviteeValues>,
+): Promise<InviteeLookup> {
+  return inviteeFromRows((await findInviteeAndInviter.run(context, values)).rows)
+}
+
+/** The values `inviteeAndInviter` runs with. */
+export function inviteeValues(context: StorageContext, organizationId: string, email: string, inviterId: string) {
+  return {
+    organizationId,
+    email: email.trim().toLowerCase(),
+    // An id the host's column cannot hold names no user (and is not sent to it).
+    inviterId: hostIdValue(context.users.idType, inviterId),
+  }
+}
 
 /** A host user's row as orgkit speaks of it (host ids may be numbers; orgkit's are strings). */
 export function userSummaryFromRow(row: {
@@ -511,22 +548,8 @@ export function memberRepository(context: StorageContext): MemberRepository {
 
     findWithUser: (organizationId, userId) => readMemberWithUser(context, organizationId, userId),
 
-    async findInvitee(organizationId, email, inviterId) {
-      const { rows } = await findInviteeAndInviter.run(context, {
-        organizationId,
-        email: email.trim().toLowerCase(),
-        // An id the host's column cannot hold names no user (and is not sent to it).
-        inviterId: hostIdValue(context.users.idType, inviterId),
-      })
-      // Several host users may share an email differing in case only: the first, as `findByEmail`.
-      const invitee = rows.find((row) => Number(row.marker) === 0)
-      const inviter = rows.find((row) => Number(row.marker) === 1)
-      return {
-        invitee: invitee === undefined ? null : userSummaryFromRow(invitee),
-        isMember: invitee !== undefined && invitee.member_id !== null,
-        inviter: inviter === undefined ? null : userSummaryFromRow(inviter),
-      }
-    },
+    findInvitee: (organizationId, email, inviterId) =>
+      readInvitee(context, inviteeValues(context, organizationId, email, inviterId)),
 
     async list(organizationId, filter, page) {
       const { variant, values } = pageRequest(organizationId, filter, page, dialect)

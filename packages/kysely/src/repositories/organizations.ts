@@ -42,7 +42,7 @@ import {
 } from '../schema'
 import { runAlone } from '../transaction'
 import { auditRepository, auditValues } from './audit'
-import { INVITATION_COLUMNS, invitationFromRow } from './invitations'
+import { INVITATION_COLUMNS, invitationFromRow, locateInvitation } from './invitations'
 import {
   hostUserColumns,
   insertIndexEntry,
@@ -382,13 +382,8 @@ const lockTargetById = compiled(
  * `locked` false, which locks the organization alone and joins the inviter's membership
  * outside.
  */
-const selectForAcceptance = (context: StorageContext, withUser: boolean, locked: boolean) => {
-  const organization = context.db
-    .selectFrom('organizations as o')
-    .innerJoin('invitations as i', (join) =>
-      join.onRef('i.organization_id', '=', 'o.id').on('i.id', '=', slot<string>('invitationId')),
-    )
-    .where('o.id', '=', slot<string>('id'))
+const selectForAcceptance = (context: StorageContext, withUser: boolean, locked: boolean, by: AcceptanceKey) => {
+  const organization = acceptanceFrom(context, by)
     .selectAll('o')
     .select(INVITATION_COLUMNS.map((column) => sql.ref(`i.${column}`).as(`i_${column}`)))
   // The same join either way: inner where the inviter's row is locked, outer where not.
@@ -415,13 +410,52 @@ const selectForAcceptance = (context: StorageContext, withUser: boolean, locked:
     of,
   )
 }
-const lockForAcceptanceLocked = compiled((context) => selectForAcceptance(context, true, true), {
-  meetsHostUsers: true,
-})
-const lockForAcceptanceWithUser = compiled((context) => selectForAcceptance(context, true, false), {
-  meetsHostUsers: true,
-})
-const lockForAcceptanceAlone = compiled((context) => selectForAcceptance(context, false, false))
+/**
+ * How the locking statement finds the invitation: by the organization's and the
+ * invitation's ids (`place`), or, on PostgreSQL on one server, through the global lookup of
+ * its token hash (`token`, which must still be the invitation's) or of its public id (`id`),
+ * joined in. The lookup row is not locked: the invitation's row is, and a token rotated while
+ * the statement waited no longer matches it when the row is read again under the lock.
+ */
+type AcceptanceKey = 'place' | 'token' | 'id'
+function acceptanceFrom(context: StorageContext, by: AcceptanceKey) {
+  const organizations = context.db.selectFrom('organizations as o')
+  if (by === 'place') {
+    return organizations
+      .innerJoin('invitations as i', (join) =>
+        join.onRef('i.organization_id', '=', 'o.id').on('i.id', '=', slot<string>('invitationId')),
+      )
+      .where('o.id', '=', slot<string>('id'))
+  }
+  if (by === 'token') {
+    return organizations
+      .innerJoin('invitation_tokens as k', (join) =>
+        join.onRef('k.organization_id', '=', 'o.id').on('k.token_hash', '=', slot<string>('tokenHash')),
+      )
+      .innerJoin('invitations as i', (join) =>
+        join
+          .onRef('i.organization_id', '=', 'o.id')
+          .onRef('i.id', '=', 'k.invitation_id')
+          .on('i.token_hash', '=', slot<string>('tokenHash')),
+      )
+  }
+  return organizations
+    .innerJoin('invitation_ids as k', (join) =>
+      join.onRef('k.organization_id', '=', 'o.id').on('k.id', '=', slot<string>('invitationId')),
+    )
+    .innerJoin('invitations as i', (join) => join.onRef('i.organization_id', '=', 'o.id').onRef('i.id', '=', 'k.id'))
+}
+/** The acceptance's locking statements, compiled once per storage for each way to find the invitation. */
+function acceptanceStatements(by: AcceptanceKey) {
+  return {
+    locked: compiled((context) => selectForAcceptance(context, true, true, by), { meetsHostUsers: true }),
+    withUser: compiled((context) => selectForAcceptance(context, true, false, by), { meetsHostUsers: true }),
+    alone: compiled((context) => selectForAcceptance(context, false, false, by)),
+  }
+}
+const acceptanceByPlace = acceptanceStatements('place')
+const acceptanceByToken = acceptanceStatements('token')
+const acceptanceById = acceptanceStatements('id')
 /**
  * The organization with one of its invitations (`i_`) and the host's user who sent it (`u_`),
  * unlocked: what an invitation's preview shows (`findWithInvitation`), in one row. On Citus
@@ -590,6 +624,38 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       id,
       userId,
     )
+  }
+
+  /**
+   * The acceptance's lock with what it reads (see `selectForAcceptance`), by `statements`,
+   * which find the invitation by the `key` values given.
+   */
+  const lockForAcceptance = async (
+    statements: ReturnType<typeof acceptanceStatements>,
+    key: Record<string, string>,
+    userId: string,
+  ): Promise<LockedInvitation | null> => {
+    const withUser = dialect.name !== 'mysql'
+    // An id the host's column cannot hold names no user (and is not sent to it).
+    const values = { ...key, userId: hostIdValue(context.users.idType, userId) }
+    const row = (
+      dialect.name === 'postgres'
+        ? await lockedWithMember(
+            async () => (await statements.locked.run(context, values)).rows[0],
+            async () => (await statements.withUser.run(context, values)).rows[0],
+          )
+        : withUser
+          ? (await statements.withUser.run(context, values)).rows[0]
+          : (await statements.alone.run(context, key)).rows[0]
+    ) as AcceptanceRow | undefined
+    if (row === undefined) return null
+    // The invitation's columns come prefixed `i_`; the organization's and the membership's
+    // are read from the row by name, as for `lockWithMember`.
+    const invitation = prefixedInvitation(row, dialect)
+    const locked = withMember(row, row.id, invitation.invitedBy)
+    if (locked === null) return null
+    const user = withUser ? prefixedUser(row) : await userDirectory(context).findById(userId)
+    return { organization: locked.organization, invitation, inviter: locked.member, user }
   }
 
   // An id the host's column cannot hold names no user (and is not sent to it).
@@ -803,28 +869,25 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return { ...locked, target: await readMemberWithUser(context, id, targetUserId) }
     },
 
-    async lockForAcceptance(id, invitationId, userId): Promise<LockedInvitation | null> {
-      const withUser = dialect.name !== 'mysql'
-      // An id the host's column cannot hold names no user (and is not sent to it).
-      const values = { id, invitationId, userId: hostIdValue(context.users.idType, userId) }
-      const row = (
-        dialect.name === 'postgres'
-          ? await lockedWithMember(
-              async () => (await lockForAcceptanceLocked.run(context, values)).rows[0],
-              async () => (await lockForAcceptanceWithUser.run(context, values)).rows[0],
-            )
-          : withUser
-            ? (await lockForAcceptanceWithUser.run(context, values)).rows[0]
-            : (await lockForAcceptanceAlone.run(context, { id, invitationId })).rows[0]
-      ) as AcceptanceRow | undefined
-      if (row === undefined) return null
-      // The invitation's columns come prefixed `i_`; the organization's and the membership's
-      // are read from the row by name, as for `lockWithMember`.
-      const invitation = prefixedInvitation(row, dialect)
-      const locked = withMember(row, id, invitation.invitedBy)
-      if (locked === null) return null
-      const user = withUser ? prefixedUser(row) : await userDirectory(context).findById(userId)
-      return { organization: locked.organization, invitation, inviter: locked.member, user }
+    lockForAcceptance: (id, invitationId, userId) => lockForAcceptance(acceptanceByPlace, { id, invitationId }, userId),
+
+    async lockInvitationForAcceptance(ref, userId) {
+      // Joined into the lock on one PostgreSQL server; distributed, the lookup is on its own
+      // shard, and elsewhere the statements stay as they were: the lookup, then the lock.
+      if (dialect.name === 'postgres' && !(await context.distributed(context.db))) {
+        return 'tokenHash' in ref
+          ? lockForAcceptance(acceptanceByToken, { tokenHash: ref.tokenHash }, userId)
+          : lockForAcceptance(acceptanceById, { invitationId: ref.id }, userId)
+      }
+      const place = await locateInvitation(context, ref)
+      if (place === null) return null
+      const locked = await lockForAcceptance(
+        acceptanceByPlace,
+        { id: place.organizationId, invitationId: place.id },
+        userId,
+      )
+      // The token must still be the invitation's under the lock, as where the lookup is joined in.
+      return locked !== null && 'tokenHash' in ref && locked.invitation.tokenHash !== ref.tokenHash ? null : locked
     },
 
     // Row locks, not conditional updates, protect the last owner (and every other count-based

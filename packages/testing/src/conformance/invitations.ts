@@ -1,4 +1,4 @@
-import { hashSecret, type Storage } from '@orgkit/core'
+import { hashSecret, type InvitationRecord, type Storage } from '@orgkit/core'
 import { beforeAll, expect, it } from 'vitest'
 import type { ConformanceContext } from './context'
 import { at, event, invitation, organization, T0 } from './fixtures'
@@ -223,6 +223,90 @@ export function invitationsConformance(t: ConformanceContext): void {
     const rest = await storage.invitations.list(org.id, {}, now, page(3, first.nextCursor!))
     expect(rest.data.map((i) => i.id)).toEqual([old.id])
     expect(await storage.invitations.countPending(org.id, now)).toBe(2)
+  })
+
+  it('insertUnlessMember (where the storage has it): findInvitee and insert in one step, under the lock', async (test) => {
+    expect('insertUnlessMember' in storage.invitations).toBe(false)
+    const has = await storage.transaction(async (tx) => tx.invitations.insertUnlessMember !== undefined)
+    if (!has) return test.skip()
+    const org = await organizationWith('invite-unless-member', { ann: 'owner', cat: 'member' })
+    const write = (sent: InvitationRecord, inviterId: string, now = T0) =>
+      storage.transaction(async (tx) => {
+        expect(await tx.organizations.lock(org.id)).not.toBeNull()
+        const trail = [event(org.id, 'invitation.created', now)]
+        return { trail, ...(await tx.invitations.insertUnlessMember?.(sent, now, trail, inviterId)) }
+      })
+    const trail = async () => (await storage.audit.list(org.id, {}, page())).data.map((e) => e.id)
+
+    // A member (the host's email differs in case): refused, nothing written.
+    const toCat = invitation(org.id, 'cat@example.com')
+    expect(await write(toCat, 'ann')).toMatchObject({ outcome: 'member', inviter: ANN })
+    expect(await storage.invitations.find(org.id, toCat.id)).toBeNull()
+    expect(await storage.invitations.locate({ id: toCat.id })).toBeNull()
+    expect(await storage.invitations.locate({ tokenHash: toCat.tokenHash })).toBeNull()
+    const catsPending = await storage.invitations.listPendingForEmail('cat@example.com', T0, page())
+    expect(catsPending.data.filter((i) => i.organizationId === org.id)).toEqual([])
+    expect(await trail()).toEqual([])
+
+    // No member: written as `insert` writes it, its event with it; an inviter the host's
+    // table lacks reads as none.
+    const toDan = invitation(org.id, 'dan@example.com', { invitedBy: 'ghost' })
+    const written = await write(toDan, 'ghost')
+    expect(written).toMatchObject({ outcome: 'inserted', inviter: null })
+    expect(await storage.invitations.find(org.id, toDan.id)).toEqual(toDan)
+    const place = { organizationId: org.id, id: toDan.id }
+    expect(await storage.invitations.locate({ id: toDan.id })).toEqual(place)
+    expect(await storage.invitations.locate({ tokenHash: toDan.tokenHash })).toEqual(place)
+    const pending = await storage.invitations.listPendingForEmail('dan@example.com', T0, page())
+    expect(pending.data.filter((i) => i.organizationId === org.id).map((i) => i.id)).toEqual([toDan.id])
+    expect(await trail()).toEqual(written.trail.map((e) => e.id))
+
+    // A second for the same email: a duplicate, nothing written; a stranger's email: written.
+    const again = invitation(org.id, 'dan@example.com')
+    expect(await write(again, 'ann')).toMatchObject({ outcome: 'duplicate', inviter: ANN })
+    expect(await storage.invitations.find(org.id, again.id)).toBeNull()
+    const toStranger = invitation(org.id, 'nobody@example.com')
+    expect(await write(toStranger, 'ann')).toMatchObject({ outcome: 'inserted', inviter: ANN })
+    expect(await trail()).toHaveLength(2)
+
+    // Past the pending one's expiry, its slot is released for the new one.
+    const later = at(8 * 24 * 3600)
+    expect(toDan.expiresAt.getTime()).toBeLessThan(later.getTime())
+    const renewed = invitation(org.id, 'dan@example.com', { createdAt: later, expiresAt: at(9 * 24 * 3600) })
+    expect(await write(renewed, 'ann', later)).toMatchObject({ outcome: 'inserted' })
+    expect((await storage.invitations.find(org.id, toDan.id))?.status).toBe('expired')
+
+    // Dan joins while the lock is waited for: the membership committed when it is granted
+    // refuses the invitation.
+    const toDanAgain = invitation(org.id, 'dan@example.com', { createdAt: later, expiresAt: at(9 * 24 * 3600) })
+    expect(
+      await storage.invitations.transition(org.id, renewed.id, { to: 'revoked', respondedBy: 'ann', now: later }),
+    ).toBe(true)
+    let held!: () => void
+    const holding = new Promise<void>((resolve) => {
+      held = resolve
+    })
+    let release!: () => void
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const joining = storage.transaction(async (tx) => {
+      expect(await tx.organizations.lock(org.id)).not.toBeNull()
+      expect(await tx.members.insert({ organizationId: org.id, userId: 'dan', role: 'member', joinedAt: later })).toBe(
+        true,
+      )
+      held()
+      await released
+    })
+    await holding
+    const inviting = write(toDanAgain, 'ann', later)
+    // Caught now, awaited below: a failure must not go unhandled while the first commits.
+    inviting.catch(() => undefined)
+    await t.untilWaitingForLock()
+    release()
+    await joining
+    expect(await inviting).toMatchObject({ outcome: 'member', inviter: ANN })
+    expect(await storage.invitations.find(org.id, toDanAgain.id)).toBeNull()
   })
 
   it('findWithInvitation (where the storage has it): the organization, the invitation and its inviter in one read', async (test) => {

@@ -1,4 +1,5 @@
 import {
+  hashSecret,
   type OrganizationPageRead,
   type PageInput,
   readOrganizationPage,
@@ -423,6 +424,52 @@ export function organizationsConformance(t: ConformanceContext): void {
     // Another organization's invitation is as missing as a nonexistent one.
     expect(elsewhere).toBeNull()
     expect(missing).toBeNull()
+  })
+
+  it('lockInvitationForAcceptance (where the storage has it): lockForAcceptance of the invitation a token or public id names', async (test) => {
+    expect('lockInvitationForAcceptance' in storage.organizations).toBe(false)
+    const has = await storage.transaction(async (tx) => tx.organizations.lockInvitationForAcceptance !== undefined)
+    if (!has) return test.skip()
+    const org = await organizationWith('lock-invitation', { erin: 'admin' })
+    const sent = invitation(org.id, 'dan@example.com', { invitedBy: 'erin' })
+    const orphaned = invitation(org.id, 'cat@example.com', { invitedBy: 'fay' })
+    for (const each of [sent, orphaned]) expect(await storage.invitations.insert(each, T0)).toBe('inserted')
+    const lockBy = async (tx: TransactionRepositories, ref: { tokenHash: string } | { id: string }, userId: string) =>
+      (await tx.organizations.lockInvitationForAcceptance?.(ref, userId)) ?? null
+    const [byToken, byId, forStranger, fromFormerMember, expected, unknownToken, unknownId] = await storage.transaction(
+      async (tx) => [
+        await lockBy(tx, { tokenHash: sent.tokenHash }, 'dan'),
+        await lockBy(tx, { id: sent.id }, 'dan'),
+        await lockBy(tx, { tokenHash: sent.tokenHash }, 'nobody'),
+        await lockBy(tx, { id: orphaned.id }, 'cat'),
+        await tx.organizations.lockForAcceptance(org.id, sent.id, 'dan'),
+        await lockBy(tx, { tokenHash: hashSecret('no such token') }, 'dan'),
+        await lockBy(tx, { id: 'inv_missing' }, 'dan'),
+      ],
+    )
+    expect(byToken).toEqual(expected)
+    expect(byToken?.inviter?.role).toBe('admin')
+    expect(byId).toEqual(expected)
+    expect(forStranger).toEqual({ ...expected, user: null })
+    expect(fromFormerMember?.inviter).toBeNull()
+    expect(fromFormerMember?.invitation.id).toBe(orphaned.id)
+    expect(unknownToken).toBeNull()
+    expect(unknownId).toBeNull()
+    // A token rotated while the lock was waited for (a resend) names the invitation no more;
+    // the new one does, and the public id still does.
+    const rotated = hashSecret('the resent token')
+    const afterResend = await afterWait(
+      org.id,
+      (tx) => tx.invitations.rotateToken(org.id, sent.id, { tokenHash: rotated, expiresAt: at(10_000), now: at(1) }),
+      (tx) => lockBy(tx, { tokenHash: sent.tokenHash }, 'dan'),
+    )
+    expect(afterResend).toBeNull()
+    const [byNewToken, byIdAfter] = await storage.transaction(async (tx) => [
+      await lockBy(tx, { tokenHash: rotated }, 'dan'),
+      await lockBy(tx, { id: sent.id }, 'dan'),
+    ])
+    expect(byNewToken?.invitation).toMatchObject({ id: sent.id, tokenHash: rotated })
+    expect(byIdAfter).toEqual(byNewToken)
   })
 
   it('lockWithMember after a wait for the lock: the membership committed when the lock is granted', async () => {

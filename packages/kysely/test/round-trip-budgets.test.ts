@@ -19,10 +19,16 @@ const roundTrips = {
   /** Target 1: the organization with the caller's membership, in one statement. */
   canById: 1,
   /**
-   * Target 1 by id, 2 by slug: the slug's lookup row first, never joined to the
-   * organization (a slug and an organization are on different shards on Citus).
+   * Target 1 by id, 2 by slug; by slug 1 too (was 2): on one server the slug's lookup row is
+   * joined to the organization (`organizations.findWithMember`). Distributed, it is read
+   * first (a slug and an organization are on different shards on Citus).
    */
-  canBySlug: 2,
+  canBySlug: 1,
+  /**
+   * Target 4: 2 by slug (was 3), as by id. The read the add is decided on finds the
+   * organization through its slug's lookup row, joined in; the checked write follows.
+   */
+  addMemberBySlug: 2,
   /**
    * Target 1: the permission map, the organization with the caller's membership and their
    * team memberships in one statement (`organizations.findWithMemberships`).
@@ -155,6 +161,8 @@ const distributedRoundTrips = {
    * `user_memberships` entry (the added user's shard), COMMIT.
    */
   addMember: 5,
+  /** 2: the slug's lookup row (its own shard), then the organization with the caller's membership. */
+  canBySlug: 2,
   /** 4: as on one server (every row it reads and writes is on the organization's shard). */
   changeRole: 4,
   /** 6: the `user_memberships` entry (the user's shard) apart. */
@@ -267,6 +275,10 @@ describe.runIf(onPostgres).each([
   it('checks a permission by id and by slug', async () => {
     await expectTrips(roundTrips.canById, () => orgkit.as(owner).can(orgId, 'members.read'))
     await expectTrips(roundTrips.canBySlug, () => orgkit.as(owner).can('trips', 'members.read'))
+    // A slug no organization has: found to be none in the same one statement.
+    await expectTrips(roundTrips.canBySlug, async () => {
+      expect(await orgkit.as(owner).can('no-such-slug', 'members.read')).toBe(false)
+    })
     await expectTrips(roundTrips.permissionsById, () => orgkit.as(owner).organizations.permissions(orgId))
     await expectTrips(roundTrips.permissionsById + 1, () => orgkit.as(owner).organizations.permissions('trips'))
   })
@@ -371,6 +383,14 @@ describe.runIf(onPostgres).each([
     expect((await orgkit.as(owner).members.get(orgId, user.id)).role).toBe('admin')
     await expectTrips(roundTrips.removeMember, () => orgkit.as(owner).members.remove(orgId, user.id), { warm: false })
     await expect(orgkit.as(owner).members.get(orgId, user.id)).rejects.toMatchObject({ code: 'not_found' })
+    // By slug, as many: the decided read finds the organization through the slug.
+    const bySlug = await env.addUser()
+    await expectTrips(
+      roundTrips.addMemberBySlug,
+      () => orgkit.as(owner).members.add('trips', { userId: bySlug.id, role: 'member' }),
+      { warm: false },
+    )
+    expect((await orgkit.as(owner).members.get(orgId, bySlug.id)).role).toBe('member')
   })
 
   it('transfers ownership, and back', async () => {
@@ -444,6 +464,7 @@ describe.runIf(onPostgres)('round-trip budgets on postgres, distributed', () => 
     await expectTrips(distributedRoundTrips.createOrganization, () =>
       orgkit.as(owner).organizations.create({ name: `Shards ${++n}` }),
     )
+    await expectTrips(distributedRoundTrips.canBySlug, () => orgkit.as(owner).can('shards', 'members.read'))
     const user = await env.addUser()
     await expectTrips(
       distributedRoundTrips.addMember,

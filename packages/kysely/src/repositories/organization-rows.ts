@@ -13,6 +13,8 @@ import type { StorageDialect } from '../dialects'
 import type { KeysetSort } from '../keyset'
 import type { OrganizationsTable } from '../schema'
 
+const byId = (context: StorageContext, id: string) => context.db.selectFrom('organizations as o').where('o.id', '=', id)
+
 /*
  * The organization's row as every repository reads it: with one user's membership (what a
  * permission check reads first), and as a record.
@@ -20,10 +22,24 @@ import type { OrganizationsTable } from '../schema'
 
 /**
  * The organization with one user's membership: every permission check by id. The id and
- * the user's are the slots `id` and `userId` (see compiled.ts), or the values given.
+ * the user's are the slots `id` and `userId` (see compiled.ts), or the values given. `by`
+ * `'slug'`: the organization the slot `slug` names instead, its slug's lookup row joined in
+ * (PostgreSQL on one server only: on Citus the lookup is on a shard of its own).
  */
-export const selectWithMember = (context: StorageContext, id = slot<string>('id'), userId = slot<string>('userId')) => {
-  const organization = context.db.selectFrom('organizations as o').where('o.id', '=', id)
+export const selectWithMember = (
+  context: StorageContext,
+  id = slot<string>('id'),
+  userId = slot<string>('userId'),
+  by: 'id' | 'slug' = 'id',
+) => {
+  const organization =
+    by === 'id'
+      ? byId(context, id)
+      : // The same row, found through the lookup: only the organization's columns are selected.
+        (context.db
+          .selectFrom('organization_slugs as s')
+          .innerJoin('organizations as o', 'o.id', 's.organization_id')
+          .where('s.slug', '=', slot<string>('slug')) as unknown as ReturnType<typeof byId>)
   if (context.dialect.name === 'sqlite') {
     return organization
       .selectAll('o')

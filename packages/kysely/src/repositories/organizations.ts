@@ -214,8 +214,8 @@ const lockMembershipAndUser = compiled(
     ),
   { meetsHostUsers: true },
 )
-const selectWithMemberAndUser = (context: StorageContext) =>
-  selectWithMember(context)
+const selectWithMemberAndUser = (context: StorageContext, by: 'id' | 'slug' = 'id') =>
+  selectWithMember(context, undefined, undefined, by)
     .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
     .select(userSummarySelection(hostUserColumns(context.users), 'u_'))
 const lockWithMemberAndUser = compiled((context) => context.dialect.forUpdate(selectWithMemberAndUser(context), 'o'), {
@@ -345,7 +345,15 @@ type TeamColumns = {
 } & { tm_role: string | null; tm_joined_at: DbTimestamp | null }
 
 /** PostgreSQL: `selectWithMemberAndUser` unlocked, for an add decided without the lock (`members.insertIfUnchanged`). */
-const withMemberAndUserById = compiled(selectWithMemberAndUser, { meetsHostUsers: true })
+const withMemberAndUserById = compiled((context) => selectWithMemberAndUser(context), { meetsHostUsers: true })
+/**
+ * PostgreSQL on one server: `withMemberById` and `withMemberAndUserById` for an organization
+ * named by slug, its lookup row joined in (`findWithMember`): one statement, not two.
+ */
+const withMemberBySlug = compiled((context) => selectWithMember(context, undefined, undefined, 'slug'))
+const withMemberAndUserBySlug = compiled((context) => selectWithMemberAndUser(context, 'slug'), {
+  meetsHostUsers: true,
+})
 /**
  * PostgreSQL: the lock with the caller's membership and the membership a change is about
  * (`t`, with its host user: `lockWithTarget`), all three rows locked in the order every
@@ -659,8 +667,8 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   }
 
   // An id the host's column cannot hold names no user (and is not sent to it).
-  const readUserValues = (id: string, userId: string, readUserId: string) => ({
-    id,
+  const readUserValues = (key: string, userId: string, readUserId: string, by: 'id' | 'slug' = 'id') => ({
+    [by]: key,
     userId,
     readUserId: hostIdValue(context.users.idType, readUserId),
   })
@@ -831,8 +839,18 @@ export function organizationRepository(context: StorageContext): TransactionOrga
     findIdBySlug,
 
     async findWithMember(ref, userId, readUserId) {
-      // By slug: the slug table first, then the organization by id — two single-shard
-      // statements rather than a join of a global lookup table to an organization-owned one.
+      // By slug on one PostgreSQL server: the slug's lookup row joined in, one statement.
+      if ('slug' in ref && dialect.name === 'postgres' && !(await context.distributed(db))) {
+        const row =
+          readUserId === undefined
+            ? (await withMemberBySlug.run(context, { slug: ref.slug, userId })).rows[0]
+            : (await withMemberAndUserBySlug.run(context, readUserValues(ref.slug, userId, readUserId, 'slug'))).rows[0]
+        if (row === undefined) return null
+        return readUserId === undefined ? withMember(row, row.id, userId) : withMemberAndUser(row, row.id, userId)
+      }
+      // Elsewhere by slug: the slug table first, then the organization by id — two
+      // single-shard statements rather than a join of a global lookup table to an
+      // organization-owned one.
       const id = 'id' in ref ? ref.id : await findIdBySlug(ref.slug)
       if (id === null) return null
       // The user too on PostgreSQL, where an add is decided on this read (see `members.insertIfUnchanged`).

@@ -123,6 +123,19 @@ export function membersConformance(t: ConformanceContext): void {
       expect((await storage.organizations.findWithMember({ id: org.id }, 'ann', 'nobody'))?.user).toBeNull()
     }
     expect(await storage.organizations.findWithMember({ id: 'org_missing' }, 'ann', 'cat')).toBeNull()
+    // By slug, the same answer; a slug no organization has, none.
+    expect(await storage.organizations.findWithMember({ slug: org.slug }, 'ann', 'cat')).toEqual(found)
+    expect(await storage.organizations.findWithMember({ slug: org.slug }, 'cat', 'cat')).toEqual({
+      ...found,
+      member: null,
+    })
+    expect(await storage.organizations.findWithMember({ slug: 'no-such-org' }, 'ann', 'cat')).toBeNull()
+    // A slug given up is no longer the organization's; the new one is.
+    expect(await storage.organizations.update(org.id, { slug: 'with-user-renamed' }, at(5))).not.toBe('slug_taken')
+    expect(await storage.organizations.findWithMember({ slug: 'with-user' }, 'ann')).toBeNull()
+    const renamed = await storage.organizations.findWithMember({ slug: 'with-user-renamed' }, 'ann')
+    expect(renamed).toEqual(await storage.organizations.findWithMember({ id: org.id }, 'ann'))
+    expect(renamed?.organization.slug).toBe('with-user-renamed')
   })
 
   it('insertIfUnchanged (where the storage has it) adds only as decided, else writes nothing', async (test) => {

@@ -71,13 +71,15 @@ export function kyselyStorage<DB = any>(db: Kysely<DB>, options: KyselyStorageOp
     compiled,
   })
 
-  // Outside a transaction the repositories lack what only a transaction can do (`lock`,
-  // `lockWithMember`, `lockWithTarget`, `lockForAcceptance`, `lockInvitationForAcceptance`, an
-  // invitation's `accept` and `insertUnlessMember`): at run time as in the types.
+  // Outside a transaction the repositories lack what only a transaction can do (`lock` and
+  // the other locks, an invitation's `accept` and `insertUnlessMember`): at run time as in
+  // the types.
   const {
     lock: _lock,
     lockWithMember: _lockWithMember,
     lockWithTarget: _lockWithTarget,
+    lockWithMemberBySlug: _lockWithMemberBySlug,
+    lockWithTargetBySlug: _lockWithTargetBySlug,
     lockForAcceptance: _lockForAcceptance,
     lockInvitationForAcceptance: _lockInvitationForAcceptance,
     ...organizations

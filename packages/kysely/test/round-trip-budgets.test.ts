@@ -25,6 +25,11 @@ const roundTrips = {
    */
   canBySlug: 1,
   /**
+   * Target 4: 4 by slug (was 5), as by id: the slug's lookup row is joined into the lock
+   * with the member the change is about (`organizations.lockWithTargetBySlug`).
+   */
+  changeRoleBySlug: 4,
+  /**
    * Target 4: 2 by slug (was 3), as by id. The read the add is decided on finds the
    * organization through its slug's lookup row, joined in; the checked write follows.
    */
@@ -124,13 +129,14 @@ const roundTrips = {
    */
   transferOwnership: 5,
   /**
-   * Target 4: 5 (was 6), by slug. Beyond it: the slug's lookup under the transaction (by id
-   * it goes). The addressee's membership and the inviter's user are read in the statement
-   * that writes the invitation (`invitations.insertUnlessMember`: no invitation to a member;
-   * the answer's `invitedBy`), with its id and token lookup rows, the addressee's
-   * `email_invitations` entry and the audit event.
+   * Target 4: 4 (was 6), by slug. The slug's lookup row is joined into the lock
+   * (`organizations.lockWithMemberBySlug`), and the addressee's membership and the
+   * inviter's user are read in the statement that writes the invitation
+   * (`invitations.insertUnlessMember`: no invitation to a member; the answer's `invitedBy`),
+   * with its id and token lookup rows, the addressee's `email_invitations` entry and the
+   * audit event.
    */
-  invite: 5,
+  invite: 4,
   /**
    * Target 2: an invitation's preview. The token's lookup row (its own shard), then the
    * organization with the invitation and its inviter's user (`organizations.findWithInvitation`).
@@ -391,6 +397,12 @@ describe.runIf(onPostgres).each([
       { warm: false },
     )
     expect((await orgkit.as(owner).members.get(orgId, bySlug.id)).role).toBe('member')
+    await expectTrips(
+      roundTrips.changeRoleBySlug,
+      () => orgkit.as(owner).members.update('trips', bySlug.id, { role: 'admin' }),
+      { warm: false },
+    )
+    expect((await orgkit.as(owner).members.get(orgId, bySlug.id)).role).toBe('admin')
   })
 
   it('transfers ownership, and back', async () => {

@@ -273,6 +273,51 @@ export async function lockedTarget(
   return target
 }
 
+/**
+ * What a locking authorization reads: the organization's row locked (nothing of it is read
+ * before the lock) and, for a user, their membership, read after the lock is granted (the
+ * committed one), with the member the operation is about (`readMember`) or a host user
+ * (`readUser`) when asked. By slug, the storage finds the organization through the slug's
+ * lookup in the locking statement where it can (`lockWithMemberBySlug`,
+ * `lockWithTargetBySlug`); otherwise the slug is resolved first.
+ */
+async function lockedRead(
+  tx: TransactionRepositories,
+  actor: Actor,
+  ref: string | OrganizationRecord,
+  options: AuthorizeOptions,
+): Promise<{
+  organization: OrganizationRecord | null
+  member?: MemberRecord | null
+  target?: MemberWithUser | null | undefined
+  user?: UserSummary | null | undefined
+}> {
+  const organizations = tx.organizations
+  const key = typeof ref === 'string' ? organizationKey(actor, ref) : { id: ref.id }
+  if (key === null) return { organization: null }
+  const idOf = async () => ('id' in key ? key.id : organizations.findIdBySlug(key.slug))
+  if (actor.type !== 'user') {
+    const id = await idOf()
+    return { organization: id === null ? null : await organizations.lock(id) }
+  }
+  const { userId } = actor
+  const { readMember, readUser } = options
+  const none = { organization: null, member: null }
+  if (readMember !== undefined) {
+    const bySlug = organizations.lockWithTargetBySlug
+    if ('slug' in key && bySlug !== undefined) {
+      return (await bySlug.call(organizations, key.slug, userId, readMember)) ?? none
+    }
+    const id = await idOf()
+    return (id === null ? null : await organizations.lockWithTarget(id, userId, readMember)) ?? none
+  }
+  const bySlug = organizations.lockWithMemberBySlug
+  if ('slug' in key && bySlug !== undefined)
+    return (await bySlug.call(organizations, key.slug, userId, readUser)) ?? none
+  const id = await idOf()
+  return (id === null ? null : await organizations.lockWithMember(id, userId, readUser)) ?? none
+}
+
 async function check(
   ctx: AuthorizationContext,
   repos: Repositories,
@@ -300,23 +345,11 @@ async function check(
   /** With `readTeam`, what was read with the team, for a member of the organization. */
   let readWithTeam: Access['teamRead']
   if (lockWith !== null) {
-    // Locking reads the row: nothing else of the organization is read before the lock.
-    const id = typeof ref === 'string' ? await findOrganizationId(repos, actor, ref) : ref.id
-    if (id !== null && actor.type === 'user') {
-      // The membership comes with the lock, read after it is granted: the committed one; so
-      // does the member the operation is about, when there is one.
-      if (options.readMember !== undefined) {
-        const found = await lockWith.organizations.lockWithTarget(id, actor.userId, options.readMember)
-        organization = found?.organization ?? null
-        member = found?.member ?? null
-        target = found?.target
-      } else {
-        const found = await lockWith.organizations.lockWithMember(id, actor.userId, options.readUser)
-        organization = found?.organization ?? null
-        member = found?.member ?? null
-        readUser = found?.user
-      }
-    } else organization = id === null ? null : await lockWith.organizations.lock(id)
+    const locked = await lockedRead(lockWith, actor, ref, options)
+    organization = locked.organization
+    member = locked.member
+    target = locked.target
+    readUser = locked.user
   } else if (typeof ref !== 'string') {
     organization = ref
     member = options.member

@@ -301,6 +301,20 @@ export interface TransactionOrganizationRepository extends OrganizationRepositor
    */
   lockWithTarget(id: string, userId: string, targetUserId: string): Promise<LockedTarget | null>
   /**
+   * Optional: `lockWithMember` of the organization `slug` names, where the engine can join
+   * the slug's lookup row into the locking statement (PostgreSQL on one server) rather than
+   * read it first. The organization's own slug is checked again once the lock is granted: a
+   * slug given up while the lock was waited for finds nothing (`null`), as a slug no
+   * organization has. Without it, the core reads the slug's lookup first (`findIdBySlug`).
+   */
+  lockWithMemberBySlug?(
+    slug: string,
+    userId: string,
+    readUserId?: string,
+  ): Promise<{ organization: OrganizationRecord; member: MemberRecord | null; user?: UserSummary | null } | null>
+  /** Optional: `lockWithTarget` of the organization `slug` names, as `lockWithMemberBySlug` finds it. */
+  lockWithTargetBySlug?(slug: string, userId: string, targetUserId: string): Promise<LockedTarget | null>
+  /**
    * `lock`, reading in the same statement, after the lock is granted, what accepting an
    * invitation needs: the organization's invitation `invitationId`, its inviter's
    * membership (`null` when they are no longer a member) and the host's user `userId`, who

@@ -14,6 +14,21 @@ import type { KeysetSort } from '../keyset'
 import type { OrganizationsTable } from '../schema'
 
 const byId = (context: StorageContext, id: string) => context.db.selectFrom('organizations as o').where('o.id', '=', id)
+/** The organization named by id, as a query to join to: the shape `organizationBySlug` is given too. */
+export type OrganizationById = ReturnType<typeof byId>
+
+/**
+ * The organization the slot `slug` names, through the slug's lookup row (PostgreSQL on one
+ * server). The organization's own slug is asked too: a statement that waited for the row's
+ * lock reads the row again once it is granted and checks that condition on it, so a slug
+ * given up meanwhile finds nothing (the lookup row, not locked, is read as it was).
+ */
+export const organizationBySlug = (context: StorageContext) =>
+  context.db
+    .selectFrom('organization_slugs as s')
+    .innerJoin('organizations as o', 'o.id', 's.organization_id')
+    .where('s.slug', '=', slot<string>('slug'))
+    .where('o.slug', '=', slot<string>('slug'))
 
 /*
  * The organization's row as every repository reads it: with one user's membership (what a
@@ -36,10 +51,7 @@ export const selectWithMember = (
     by === 'id'
       ? byId(context, id)
       : // The same row, found through the lookup: only the organization's columns are selected.
-        (context.db
-          .selectFrom('organization_slugs as s')
-          .innerJoin('organizations as o', 'o.id', 's.organization_id')
-          .where('s.slug', '=', slot<string>('slug')) as unknown as ReturnType<typeof byId>)
+        (organizationBySlug(context) as unknown as ReturnType<typeof byId>)
   if (context.dialect.name === 'sqlite') {
     return organization
       .selectAll('o')

@@ -59,7 +59,9 @@ import { findWithMemberAndPage } from './organization-pages'
 import {
   aggregated,
   isMemberOf,
+  type OrganizationById,
   type OrganizationWithMemberRow,
+  organizationBySlug,
   organizationFromRow,
   selectWithMember,
   travelOf,
@@ -173,7 +175,6 @@ function creatorSlotUpsert(limited: boolean, source: string): RawBuilder<unknown
 }
 
 const withMemberById = compiled(selectWithMember)
-const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selectWithMember(context), 'o'))
 /**
  * PostgreSQL: the organization with one user's membership, both locked, the organization
  * first (`FOR UPDATE OF o, m` locks in the order named, the order every change to a
@@ -184,43 +185,23 @@ const lockWithMemberById = compiled((context) => context.dialect.forUpdate(selec
  * inner join, so no row when the user is no member (or the organization is gone), which
  * the caller then asks the outer join (see `lockedWithMember`).
  */
-const selectLockedMembership = (context: StorageContext) =>
-  context.db
-    .selectFrom('organizations as o')
+const selectLockedMembership = (context: StorageContext, by: 'id' | 'slug' = 'id') =>
+  (by === 'id'
+    ? context.db.selectFrom('organizations as o').where('o.id', '=', slot<string>('id'))
+    : (organizationBySlug(context) as unknown as OrganizationById)
+  )
     .innerJoin('members as m', (join) =>
       join.onRef('m.organization_id', '=', 'o.id').on('m.user_id', '=', slot<string>('userId')),
     )
-    .where('o.id', '=', slot<string>('id'))
     .selectAll('o')
     .select(['m.role as member_role', 'm.joined_at as member_joined_at'])
-const lockMembershipById = compiled((context) => context.dialect.forUpdate(selectLockedMembership(context), ['o', 'm']))
-/**
- * PostgreSQL: the lock with the caller's membership and a host user (prefixed `u_`), the one
- * a member is about to be added for, with the membership locked (`lockMembershipAndUser`)
- * or, once that found no membership, the outer join (`lockWithMemberAndUser`). `FOR UPDATE
- * OF` leaves the users table read, not locked (on Citus a reference table: the join stays
- * on the organization's shard). MariaDB, lacking `OF`, would lock the user too: it reads
- * the user apart.
- */
+/** The host user a lock or read reads with the membership: the slot `readUserId`. */
 const isReadUser = (context: StorageContext) =>
   sql<SqlBool>`${hostUserColumns(context.users).id} = ${context.hostUsers.id.fromParameter(slot<string | null>('readUserId'))}`
-const lockMembershipAndUser = compiled(
-  (context) =>
-    context.dialect.forUpdate(
-      selectLockedMembership(context)
-        .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
-        .select(userSummarySelection(hostUserColumns(context.users), 'u_')),
-      ['o', 'm'],
-    ),
-  { meetsHostUsers: true },
-)
 const selectWithMemberAndUser = (context: StorageContext, by: 'id' | 'slug' = 'id') =>
   selectWithMember(context, undefined, undefined, by)
     .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
     .select(userSummarySelection(hostUserColumns(context.users), 'u_'))
-const lockWithMemberAndUser = compiled((context) => context.dialect.forUpdate(selectWithMemberAndUser(context), 'o'), {
-  meetsHostUsers: true,
-})
 /**
  * PostgreSQL: the organization with one user's membership, the team `team` names (by its id,
  * or by its slug: `by`) and the user's membership of that team (`tm_`), in one statement
@@ -355,29 +336,56 @@ const withMemberAndUserBySlug = compiled((context) => selectWithMemberAndUser(co
   meetsHostUsers: true,
 })
 /**
- * PostgreSQL: the lock with the caller's membership and the membership a change is about
- * (`t`, with its host user: `lockWithTarget`), all three rows locked in the order every
- * writer takes them, the organization first (`FOR UPDATE OF o, m, t`), so that both
- * memberships are read again, as committed, once the organization's lock is granted (see
- * `selectLockedMembership`). The host's users are read, not locked (on Citus a reference
- * table: the statement stays on the organization's shard, where both memberships are).
- * Inner joins: no row when either is no member, or the organization is gone, and the
- * caller then asks as before (`lockWithMember`, then the member read under the lock).
+ * The locking statements of an organization named by id (the slot `id`) or, on PostgreSQL
+ * on one server, by slug (the slot `slug`, its lookup row joined in: `organizationBySlug`),
+ * compiled once per storage for each:
+ * - `withMember`: the lock with the caller's membership outer-joined (every engine);
+ * - `membership`: the lock with the caller's membership, both locked (`selectLockedMembership`);
+ * - `membershipAndUser` and `withMemberAndUser`: the same two with a host user (prefixed
+ *   `u_`), the one a member is about to be added for. `FOR UPDATE OF` leaves the users table
+ *   read, not locked (on Citus a reference table: the join stays on the organization's
+ *   shard). MariaDB, lacking `OF`, would lock the user too: it reads the user apart;
+ * - `target`: the lock with the caller's membership and the membership a change is about
+ *   (`t`, with its host user: `lockWithTarget`), all three rows locked in the order every
+ *   writer takes them, the organization first (`FOR UPDATE OF o, m, t`), so that both
+ *   memberships are read again, as committed, once the organization's lock is granted.
+ *   Inner joins: no row when either is no member, or the organization is gone, and the
+ *   caller then asks as before (`lockWithMember`, then the member read under the lock).
  */
-const lockTargetById = compiled(
-  (context) =>
-    context.dialect.forUpdate(
-      selectLockedMembership(context)
-        .innerJoin('members as t', (join) =>
-          join.onRef('t.organization_id', '=', 'o.id').on('t.user_id', '=', slot<string>('targetUserId')),
-        )
-        .leftJoin('host_users as u', (join) => join.on(isMemberUser(context, 't')))
-        .select(['t.role as target_role', 't.joined_at as target_joined_at'])
-        .select(mappedUserSelection(context.users)),
-      ['o', 'm', 't'],
+function lockStatements(by: 'id' | 'slug') {
+  const withUser = <Q extends ReturnType<typeof selectLockedMembership>>(context: StorageContext, query: Q) =>
+    query
+      .leftJoin('host_users as u', (join) => join.on(isReadUser(context)))
+      .select(userSummarySelection(hostUserColumns(context.users), 'u_'))
+  return {
+    withMember: compiled((context) =>
+      context.dialect.forUpdate(selectWithMember(context, undefined, undefined, by), 'o'),
     ),
-  { meetsHostUsers: true },
-)
+    membership: compiled((context) => context.dialect.forUpdate(selectLockedMembership(context, by), ['o', 'm'])),
+    membershipAndUser: compiled(
+      (context) => context.dialect.forUpdate(withUser(context, selectLockedMembership(context, by)), ['o', 'm']),
+      { meetsHostUsers: true },
+    ),
+    withMemberAndUser: compiled((context) => context.dialect.forUpdate(selectWithMemberAndUser(context, by), 'o'), {
+      meetsHostUsers: true,
+    }),
+    target: compiled(
+      (context) =>
+        context.dialect.forUpdate(
+          selectLockedMembership(context, by)
+            .innerJoin('members as t', (join) =>
+              join.onRef('t.organization_id', '=', 'o.id').on('t.user_id', '=', slot<string>('targetUserId')),
+            )
+            .leftJoin('host_users as u', (join) => join.on(isMemberUser(context, 't')))
+            .select(['t.role as target_role', 't.joined_at as target_joined_at'])
+            .select(mappedUserSelection(context.users)),
+          ['o', 'm', 't'],
+        ),
+      { meetsHostUsers: true },
+    ),
+  }
+}
+const locksBy = { id: lockStatements('id'), slug: lockStatements('slug') }
 
 /**
  * Accepting an invitation: the organization locked, with the invitation (columns prefixed
@@ -612,27 +620,70 @@ export function organizationRepository(context: StorageContext): TransactionOrga
   // `selectLockedMembership`), and asks again with the outer join when there is none;
   // MariaDB has no `OF` and its locking reads read the latest committed rows: it locks
   // the member row with the organization's, after it, the order every change to it takes.
-  const lockWithMember: TransactionOrganizationRepository['lockWithMember'] = async (id, userId, readUserId) => {
+  // The organization's id of a row read by `by`: the key itself by id, the row's by slug.
+  const idOf = (row: OrganizationWithMemberRow | undefined, key: string) => row?.id ?? key
+
+  // The lock and the caller's membership in one statement, read as committed when the
+  // lock is granted. PostgreSQL locks the membership row too (`FOR UPDATE OF o, m`; see
+  // `selectLockedMembership`), and asks again with the outer join when there is none;
+  // MariaDB has no `OF` and its locking reads read the latest committed rows: it locks
+  // the member row with the organization's, after it, the order every change to it takes.
+  // By slug (PostgreSQL on one server only), the organization is found through the slug's
+  // lookup row in the same statements (`locksBy.slug`).
+  const lockWithMemberBy = async (by: 'id' | 'slug', key: string, userId: string, readUserId?: string) => {
+    const statements = locksBy[by]
+    const values = { [by]: key, userId }
     if (dialect.name !== 'postgres') {
-      return withMember((await lockWithMemberById.run(context, { id, userId })).rows[0], id, userId)
+      const row = (await statements.withMember.run(context, values)).rows[0]
+      return withMember(row, idOf(row, key), userId)
     }
     if (readUserId === undefined) {
       const row = await lockedWithMember(
-        async () => (await lockMembershipById.run(context, { id, userId })).rows[0],
-        async () => (await lockWithMemberById.run(context, { id, userId })).rows[0],
+        async () => (await statements.membership.run(context, values)).rows[0],
+        async () => (await statements.withMember.run(context, values)).rows[0],
       )
-      return withMember(row, id, userId)
+      return withMember(row, idOf(row, key), userId)
     }
-    const values = readUserValues(id, userId, readUserId)
-    return withMemberAndUser(
-      await lockedWithMember(
-        async () => (await lockMembershipAndUser.run(context, values)).rows[0],
-        async () => (await lockWithMemberAndUser.run(context, values)).rows[0],
-      ),
-      id,
-      userId,
+    const withUser = readUserValues(key, userId, readUserId, by)
+    const row = await lockedWithMember(
+      async () => (await statements.membershipAndUser.run(context, withUser)).rows[0],
+      async () => (await statements.withMemberAndUser.run(context, withUser)).rows[0],
     )
+    return withMemberAndUser(row, idOf(row, key), userId)
   }
+
+  // `lockWithMember` with the membership a change is about; see `locksBy`'s `target`.
+  const lockWithTargetBy = async (
+    by: 'id' | 'slug',
+    key: string,
+    userId: string,
+    targetUserId: string,
+  ): Promise<LockedTarget | null> => {
+    if (dialect.name === 'postgres') {
+      const row = (await locksBy[by].target.run(context, { [by]: key, userId, targetUserId })).rows[0]
+      const locked = withMember(row, idOf(row, key), userId)
+      if (locked !== null && row !== undefined) {
+        const target = {
+          organizationId: row.id,
+          userId: targetUserId,
+          role: row.target_role,
+          joinedAt: dialect.fromTimestamp(row.target_joined_at),
+          user: userFromRow(targetUserId, row),
+        }
+        return { ...locked, target }
+      }
+    }
+    // Elsewhere, and on PostgreSQL when either is no member (or the organization is gone):
+    // the lock with the caller's membership, then the member read under the lock, as
+    // committed (MariaDB's and PostgreSQL's statements read what was committed before they
+    // began; SQLite has one writer).
+    const locked = await lockWithMemberBy(by, key, userId)
+    if (locked === null) return null
+    return { ...locked, target: await readMemberWithUser(context, locked.organization.id, targetUserId) }
+  }
+
+  /** Whether a slug may be joined to its organization here: PostgreSQL on one server. */
+  const slugJoins = async () => dialect.name === 'postgres' && !(await context.distributed(db))
 
   /**
    * The acceptance's lock with what it reads (see `selectForAcceptance`), by `statements`,
@@ -840,7 +891,7 @@ export function organizationRepository(context: StorageContext): TransactionOrga
 
     async findWithMember(ref, userId, readUserId) {
       // By slug on one PostgreSQL server: the slug's lookup row joined in, one statement.
-      if ('slug' in ref && dialect.name === 'postgres' && !(await context.distributed(db))) {
+      if ('slug' in ref && (await slugJoins())) {
         const row =
           readUserId === undefined
             ? (await withMemberBySlug.run(context, { slug: ref.slug, userId })).rows[0]
@@ -861,30 +912,25 @@ export function organizationRepository(context: StorageContext): TransactionOrga
       return withMember((await withMemberById.run(context, { id, userId })).rows[0], id, userId)
     },
 
-    lockWithMember,
+    lockWithMember: (id, userId, readUserId) => lockWithMemberBy('id', id, userId, readUserId),
 
-    async lockWithTarget(id, userId, targetUserId): Promise<LockedTarget | null> {
-      if (dialect.name === 'postgres') {
-        const row = (await lockTargetById.run(context, { id, userId, targetUserId })).rows[0]
-        const locked = withMember(row, id, userId)
-        if (locked !== null && row !== undefined) {
-          const target = {
-            organizationId: id,
-            userId: targetUserId,
-            role: row.target_role,
-            joinedAt: dialect.fromTimestamp(row.target_joined_at),
-            user: userFromRow(targetUserId, row),
-          }
-          return { ...locked, target }
-        }
-      }
-      // Elsewhere, and on PostgreSQL when either is no member (or the organization is gone):
-      // the lock with the caller's membership, then the member read under the lock, as
-      // committed (MariaDB's and PostgreSQL's statements read what was committed before they
-      // began; SQLite has one writer).
-      const locked = await lockWithMember(id, userId)
-      if (locked === null) return null
-      return { ...locked, target: await readMemberWithUser(context, id, targetUserId) }
+    lockWithTarget: (id, userId, targetUserId) => lockWithTargetBy('id', id, userId, targetUserId),
+
+    // By slug: the lookup joined into the lock on one PostgreSQL server; elsewhere read
+    // first, and the slug asked of the organization as locked (given up while the lock was
+    // waited for: none), as the joined statement asks it.
+    async lockWithMemberBySlug(slug, userId, readUserId) {
+      if (await slugJoins()) return lockWithMemberBy('slug', slug, userId, readUserId)
+      const id = await findIdBySlug(slug)
+      const locked = id === null ? null : await lockWithMemberBy('id', id, userId, readUserId)
+      return locked?.organization.slug === slug ? locked : null
+    },
+
+    async lockWithTargetBySlug(slug, userId, targetUserId) {
+      if (await slugJoins()) return lockWithTargetBy('slug', slug, userId, targetUserId)
+      const id = await findIdBySlug(slug)
+      const locked = id === null ? null : await lockWithTargetBy('id', id, userId, targetUserId)
+      return locked?.organization.slug === slug ? locked : null
     },
 
     lockForAcceptance: (id, invitationId, userId) => lockForAcceptance(acceptanceByPlace, { id, invitationId }, userId),

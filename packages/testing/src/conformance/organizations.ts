@@ -1,5 +1,6 @@
 import {
   hashSecret,
+  type LockedTarget,
   type OrganizationPageRead,
   type PageInput,
   readOrganizationPage,
@@ -394,6 +395,66 @@ export function organizationsConformance(t: ConformanceContext): void {
     const ghost = await storage.transaction((tx) => tx.organizations.lockWithTarget(org.id, 'erin', 'ghost'))
     expect(ghost?.target).toEqual(await storage.members.findWithUser(org.id, 'ghost'))
     expect(ghost?.target).toMatchObject({ role: 'viewer', user: { id: 'ghost', email: null, name: null } })
+  })
+
+  it('lockWithMemberBySlug and lockWithTargetBySlug (where the storage has them): the locks of the organization a slug names', async (test) => {
+    expect('lockWithMemberBySlug' in storage.organizations).toBe(false)
+    expect('lockWithTargetBySlug' in storage.organizations).toBe(false)
+    const has = await storage.transaction(
+      async (tx) =>
+        tx.organizations.lockWithMemberBySlug !== undefined && tx.organizations.lockWithTargetBySlug !== undefined,
+    )
+    if (!has) return test.skip()
+    const org = await organizationWith('lock-by-slug', { erin: 'admin', dan: 'member' })
+    type Locks = TransactionRepositories['organizations']
+    const withMember = async (o: Locks, slug: string, userId: string, readUserId?: string) =>
+      (await o.lockWithMemberBySlug?.(slug, userId, readUserId)) ?? null
+    const withTarget = async (o: Locks, slug: string, userId: string, targetUserId: string) =>
+      (await o.lockWithTargetBySlug?.(slug, userId, targetUserId)) ?? null
+    const answers = await storage.transaction(async ({ organizations: o }) => ({
+      member: [await o.lockWithMember(org.id, 'erin'), await withMember(o, 'lock-by-slug', 'erin')],
+      withUser: [await o.lockWithMember(org.id, 'erin', 'cat'), await withMember(o, 'lock-by-slug', 'erin', 'cat')],
+      stranger: [await o.lockWithMember(org.id, 'nobody'), await withMember(o, 'lock-by-slug', 'nobody')],
+      target: [await o.lockWithTarget(org.id, 'erin', 'dan'), await withTarget(o, 'lock-by-slug', 'erin', 'dan')],
+      noTarget: [await o.lockWithTarget(org.id, 'erin', 'cat'), await withTarget(o, 'lock-by-slug', 'erin', 'cat')],
+      missing: [await withMember(o, 'no-such-slug', 'erin'), await withTarget(o, 'no-such-slug', 'erin', 'dan')],
+    }))
+    for (const [byId, bySlug] of [
+      answers.member,
+      answers.withUser,
+      answers.stranger,
+      answers.target,
+      answers.noTarget,
+    ]) {
+      expect(byId).not.toBeNull()
+      expect(bySlug).toEqual(byId)
+    }
+    expect(answers.member[1]?.member?.role).toBe('admin')
+    expect(answers.stranger[1]?.member).toBeNull()
+    expect((answers.target[1] as LockedTarget | null)?.target?.role).toBe('member')
+    expect((answers.noTarget[1] as LockedTarget | null)?.target).toBeNull()
+    expect(answers.missing).toEqual([null, null])
+
+    // Renamed while the lock was waited for: the slug given up finds nothing, the new one
+    // finds the organization; demoted meanwhile, the caller's role as committed.
+    const renamed = 'lock-by-slug-renamed'
+    const afterRename = await afterWait(
+      org.id,
+      (tx) => tx.organizations.update(org.id, { slug: renamed }, at(5)),
+      async (tx) => [
+        await withMember(tx.organizations, 'lock-by-slug', 'erin'),
+        await withMember(tx.organizations, renamed, 'erin'),
+      ],
+    )
+    expect(afterRename[0]).toBeNull()
+    expect(afterRename[1]?.organization).toMatchObject({ id: org.id, slug: renamed })
+    const afterDemotion = await afterWait(
+      org.id,
+      (tx) => tx.members.updateRole(org.id, 'erin', 'member'),
+      (tx) => withTarget(tx.organizations, renamed, 'erin', 'dan'),
+    )
+    expect(afterDemotion?.member?.role).toBe('member')
+    expect(afterDemotion?.target?.userId).toBe('dan')
   })
 
   it("lockForAcceptance: the locked organization with an invitation, its inviter's membership and the user, only in a transaction", async () => {
